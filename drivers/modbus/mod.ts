@@ -1,0 +1,53 @@
+/**
+ * @module
+ * The Modbus TCP driver (`driver: modbus-tcp`): holding and input registers, coils and
+ * discrete inputs over Modbus TCP, with coalesced reads, pipelining and a simulator.
+ *
+ * @example
+ * ```yaml
+ * devices:
+ *   boiler-plc:
+ *     driver: modbus-tcp
+ *     host: 192.168.1.10
+ *     tags:
+ *       temp1: { address: HR0, type: float32 }
+ * ```
+ */
+
+import type { DeviceConfig, DriverIssue, DriverModule } from "../../engine/driver.ts";
+import { ModbusTcpDriver } from "./driver.ts";
+import { simulateDevice, validateSimulator } from "./simulate.ts";
+import { ModbusDeviceSpec, ModbusTagSpec } from "./spec.ts";
+import { minIntervalMs, validateDevice } from "./validate.ts";
+
+/** The Modbus TCP driver module. */
+export const modbusTcp: DriverModule = {
+  name: "modbus-tcp",
+  description: "Modbus TCP client: holding and input registers, coils and discrete inputs.",
+  status: "beta",
+  deviceSpec: ModbusDeviceSpec,
+  tagSpec: ModbusTagSpec,
+  create: (device, ctx) => new ModbusTcpDriver(device, ctx),
+  validate: (device: DeviceConfig): DriverIssue[] => [
+    ...validateDevice(device),
+    ...validateSimulator(device),
+  ],
+  minIntervalMs,
+  simulate: simulateDevice,
+};
+
+export { formatAddress, type ModbusAddress, parseAddress, type Table } from "./address.ts";
+export { type ClientOptions, type ClientStats, ModbusTcpClient } from "./client.ts";
+export { ModbusTcpDriver } from "./driver.ts";
+export { exceptionName, FunctionCodes, ModbusExceptions } from "./pdu.ts";
+export { ModbusReadPlan, planRead } from "./planner.ts";
+export {
+  BYTE_ORDERS,
+  type ByteOrder,
+  DATA_TYPES,
+  type DataType,
+  ModbusDeviceSpec,
+  ModbusTagSpec,
+} from "./spec.ts";
+export { parseModbusUrl } from "./url.ts";
+export { decodeRegisters, encodeRegisters } from "./values.ts";

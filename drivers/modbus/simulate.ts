@@ -1,0 +1,74 @@
+/**
+ * @module
+ * The virtual device of `--simulate`: the simulator serving a device's tags, with values
+ * from the device's `simulator:` block (generators keyed by tag name; tags without an
+ * entry hold 0).
+ */
+
+import type { DeviceConfig, DriverIssue, SimulatedDevice } from "../../engine/driver.ts";
+import { checkGeneratorSpec, type GeneratorSpec } from "../../simulators/generators.ts";
+import type { PointSpec } from "../../simulators/modbus/map.ts";
+import { startModbusSimulator } from "../../simulators/modbus/server.ts";
+import type { ByteOrder, DataType } from "./spec.ts";
+import { deviceFields } from "./tags.ts";
+
+/** The simulator points of a device, by address. */
+export function simulatorPoints(device: DeviceConfig): Record<string, PointSpec> {
+  const f = deviceFields(device.config);
+  const points: Record<string, PointSpec> = {};
+  for (const tag of device.tags.values()) {
+    const entry = (device.simulator?.[tag.name] ?? {}) as Partial<PointSpec>;
+    const point: PointSpec = {
+      ...entry,
+      type: tag.type as DataType,
+      order: (tag.config.order as ByteOrder | undefined) ?? f.order,
+    };
+    if (typeof tag.config.length === "number") point.length = tag.config.length;
+    points[tag.address] = point;
+  }
+  return points;
+}
+
+/** Checks the `simulator:` block: entries must name tags and be valid generators. */
+export function validateSimulator(device: DeviceConfig): DriverIssue[] {
+  const issues: DriverIssue[] = [];
+  for (const [name, entry] of Object.entries(device.simulator ?? {})) {
+    if (!device.tags.has(name)) {
+      issues.push({
+        message: `Simulator entry "${name}" names no tag of device "${device.name}"`,
+        path: ["simulator", name],
+        severity: "warning",
+      });
+      continue;
+    }
+    if (typeof entry !== "object" || entry === null) {
+      issues.push({
+        message: `Cannot use simulator entry "${name}": expected a mapping with a generator`,
+        path: ["simulator", name],
+      });
+      continue;
+    }
+    const g = entry as GeneratorSpec;
+    if (g.generator === undefined) continue;
+    try {
+      checkGeneratorSpec(g);
+    } catch (e) {
+      issues.push({
+        message: `Cannot use simulator entry "${name}": ${(e as Error).message}`,
+        path: ["simulator", name],
+      });
+    }
+  }
+  return issues;
+}
+
+/** Starts a simulator on 127.0.0.1, port 0, serving the device's tags. */
+export async function simulateDevice(device: DeviceConfig): Promise<SimulatedDevice> {
+  const f = deviceFields(device.config);
+  const sim = await startModbusSimulator({
+    host: "127.0.0.1",
+    port: 0,
+    units: { [f.unitId]: simulatorPoints(device) },
+  });
+  return { connection: { host: sim.host, port: sim.port }, close: () => sim.close() };
+}

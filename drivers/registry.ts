@@ -1,0 +1,11 @@
+/**
+ * @module
+ * Every driver Bifrost knows, by its `driver:` name. No import side effects: adding a driver
+ * means adding it to this array.
+ */
+
+import type { DriverModule } from "../engine/driver.ts";
+import { modbusTcp } from "./modbus/mod.ts";
+
+/** The registered drivers. */
+export const drivers: readonly DriverModule[] = [modbusTcp];

@@ -1,0 +1,152 @@
+/**
+ * @module
+ * The driver contract. A driver speaks one protocol to one device; the engine owns the
+ * lifecycle around it: when to connect, how long to back off (exponential with jitter),
+ * when a device is healthy, how many requests may be in flight, and when to retry.
+ *
+ * Rules a driver follows:
+ * - `connect()` opens the transport or throws a {@linkcode BifrostError} with code
+ *   `DEVICE_UNREACHABLE` (refused, unreachable, timed out). It never retries by itself.
+ * - `read()` returns one {@linkcode TagResult} per tag of the plan, in plan order. A failure
+ *   that concerns only some tags (a Modbus exception on one request) is reported per tag and
+ *   the rest of the read goes on. A failure of the connection itself throws a
+ *   `BifrostError` with code `NOT_CONNECTED`; the engine then closes the driver, marks every
+ *   tag of the device bad and reconnects with backoff.
+ * - `read()` and `write()` must honour the signal and must never hang: they time out on
+ *   their own (code `TIMEOUT`).
+ * - At most {@linkcode Driver.maxInFlight} calls to `read()`/`write()` run at once; the
+ *   engine guarantees it.
+ * - `subscribe()` (push sources, e.g. OPC UA) and `browse()` are optional.
+ */
+
+import type { TSchema } from "@sinclair/typebox";
+import type { BifrostError } from "./errors.ts";
+import type { Clock } from "./clock.ts";
+import type { Logger } from "./log.ts";
+import type { Batch, Value } from "./record.ts";
+
+/** Linear scaling of a tag, applied by the engine after the driver decodes the raw value. */
+export interface TagScaling {
+  /** `eng = raw * gain + offset` */
+  gain?: number;
+  offset?: number;
+  /** Or two-point: raw range to engineering range. */
+  rawMin?: number;
+  rawMax?: number;
+  engMin?: number;
+  engMax?: number;
+  /** Clamp the engineering value to `[clampMin, clampMax]`. */
+  clampMin?: number;
+  clampMax?: number;
+}
+
+/** A tag as the flow declares it. Driver-specific fields (address, type…) are in `config`. */
+export interface TagConfig {
+  name: string;
+  /** Driver-specific address text, e.g. `HR100`. */
+  address: string;
+  /** Data type, e.g. `float32`. */
+  type: string;
+  unit?: string;
+  description?: string;
+  scale?: TagScaling;
+  writable: boolean;
+  /** Every field of the tag as written in the flow (validated against the driver's tag spec). */
+  config: Record<string, unknown>;
+}
+
+/** A device as the flow declares it. */
+export interface DeviceConfig {
+  name: string;
+  driver: string;
+  /** Driver-specific connection fields, validated against the driver's device spec. */
+  config: Record<string, unknown>;
+  tags: Map<string, TagConfig>;
+  /** Value generators for the virtual device (`--simulate`), as written in the flow. */
+  simulator?: Record<string, unknown>;
+}
+
+/** The outcome of reading one tag. */
+export type TagResult =
+  | { ok: true; value: Value; sourceTs?: number }
+  | { ok: false; error: BifrostError };
+
+/** A compiled read of a set of tags (e.g. coalesced Modbus requests); opaque to the engine. */
+export interface ReadPlan {
+  /** The tags, in the order `read()` reports them. */
+  readonly tags: readonly TagConfig[];
+  /** A human description of every request the plan makes (for `bifrost plan`). */
+  describe(): string[];
+}
+
+/** A node found by `browse()`. */
+export interface BrowseNode {
+  address: string;
+  name: string;
+  type?: string;
+  writable?: boolean;
+  children?: BrowseNode[];
+}
+
+/** A live subscription; closed by the engine. */
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+/** A connection to one device. */
+export interface Driver {
+  /** How many `read()`/`write()` calls may be in flight at once. */
+  readonly maxInFlight: number;
+  connect(signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+  /** Compiles tags into a read plan; called once per poll group when the flow starts. */
+  plan(tags: readonly TagConfig[]): ReadPlan;
+  read(plan: ReadPlan, signal: AbortSignal): Promise<TagResult[]>;
+  write(tag: TagConfig, value: Value, signal: AbortSignal): Promise<void>;
+  subscribe?(
+    tags: readonly TagConfig[],
+    onData: (batch: Batch) => void,
+    signal: AbortSignal,
+  ): Promise<Subscription>;
+  browse?(signal: AbortSignal): Promise<BrowseNode[]>;
+}
+
+/** What the engine gives a driver. */
+export interface DriverContext {
+  log: Logger;
+  clock: Clock;
+}
+
+/** A semantic problem found by a driver in a device's config. */
+export interface DriverIssue {
+  message: string;
+  /** Path under the device, e.g. `["tags", "temp1", "address"]`. */
+  path: (string | number)[];
+  severity?: "error" | "warning";
+}
+
+/** A virtual device started for `--simulate` or tests. */
+export interface SimulatedDevice {
+  /** Connection fields to use instead of the flow's (e.g. `{ host, port }`). */
+  connection: Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+/** One entry of the driver registry. */
+export interface DriverModule {
+  /** The `driver:` value in flows, e.g. `modbus-tcp`. */
+  name: string;
+  description: string;
+  status: "stable" | "beta" | "experimental";
+  /** Driver-specific device fields (connection, limits). */
+  deviceSpec: TSchema;
+  /** Driver-specific tag fields (address, type, byte order…). */
+  tagSpec: TSchema;
+  create(device: DeviceConfig, ctx: DriverContext): Driver;
+  /** Semantic checks beyond the schema: address syntax, overlaps, type/table mismatches. */
+  validate?(device: DeviceConfig): DriverIssue[];
+  /** The shortest poll interval (ms) this device can sustain for these tags. */
+  minIntervalMs?(device: DeviceConfig, tags: readonly TagConfig[]): number;
+  /** Starts a virtual device serving this device's tags. */
+  simulate?(device: DeviceConfig): Promise<SimulatedDevice>;
+}

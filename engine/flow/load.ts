@@ -1,0 +1,290 @@
+/**
+ * @module
+ * Loads a flow directory: every `*.yaml`/`*.yml` in it (not recursive, sorted), through three
+ * layers that each report all their errors at once: YAML syntax, the JSON Schema of the
+ * registered modules (after `${ENV}` substitution), then the cross-file semantics. The
+ * registries are a parameter so that tests can bring small modules of their own.
+ */
+
+import { join } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import type { TagConfig, TagScaling } from "../driver.ts";
+import { BifrostError, errorMessage } from "../errors.ts";
+import { parseDuration } from "./duration.ts";
+import { type FlowEnv, substituteEnv } from "./env.ts";
+import {
+  type ConfigIssue,
+  formatIssue,
+  fromPointer,
+  issueAt,
+  issueAtOffset,
+  positionOf,
+  type YamlSource,
+} from "./positions.ts";
+import type { SchemaSources } from "./schema.ts";
+import { checkSemantics, type Entity, KINDS, uniqueEntities } from "./semantic.ts";
+import type { DeviceEntry, FlowSet, Origin, PollConfig, SinkConfig, StepConfig } from "./types.ts";
+import { validateFlowSchema } from "./validate.ts";
+
+/** Options of {@linkcode loadFlowsWith}. */
+export interface LoadOptions {
+  /** Variables for `${NAME}` substitution (default: none). */
+  env?: FlowEnv;
+  /** Run the steps' `validate()` hooks (function files exist and type-check). Default true. */
+  checkFunctions?: boolean;
+}
+
+/** What loading a flow directory gives. */
+export interface LoadResult {
+  /** Present only when there are no errors. */
+  flows?: FlowSet;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+  /** Values substituted from the environment, for the logger to redact. */
+  secrets: string[];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function yamlIssues(src: YamlSource): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+  const convert = (
+    e: { code: string; message: string; pos: [number, number] },
+    sev: "error" | "warning",
+  ) => {
+    let msg = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    if (e.code === "DUPLICATE_KEY") {
+      const key = /^[^:\n]*/.exec(src.text.slice(e.pos[0]))?.[0]?.trim() ?? "";
+      msg = `duplicate key "${key.replace(/^["']|["']$/g, "")}" (keys must be unique)`;
+    } else if (e.code === "MULTIPLE_DOCS") {
+      msg = 'a flow file holds one YAML document: remove the "---" separator or split the file';
+    } else {
+      msg = `invalid YAML: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`;
+    }
+    return issueAtOffset(src, e.pos[0], [], msg, sev);
+  };
+  return {
+    errors: src.doc.errors.map((e) => convert(e, "error")),
+    warnings: src.doc.warnings.map((e) => convert(e, "warning")),
+  };
+}
+
+function originOf(e: Entity): Origin {
+  return { file: e.src.file, ...positionOf(e.src, [e.kind, e.name], "key") };
+}
+
+function without(data: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).filter(([k]) => !keys.includes(k)));
+}
+
+function toTag(name: string, cfg: Record<string, unknown>): TagConfig {
+  const tag: TagConfig = {
+    name,
+    address: String(cfg.address ?? ""),
+    type: String(cfg.type ?? ""),
+    writable: cfg.writable === true,
+    config: cfg,
+  };
+  if (typeof cfg.unit === "string") tag.unit = cfg.unit;
+  if (typeof cfg.description === "string") tag.description = cfg.description;
+  if (isRecord(cfg.scale)) tag.scale = cfg.scale as TagScaling;
+  return tag;
+}
+
+function toDevice(e: Entity): DeviceEntry {
+  const tags = new Map<string, TagConfig>();
+  for (const [name, cfg] of Object.entries(isRecord(e.data.tags) ? e.data.tags : {})) {
+    tags.set(name, toTag(name, isRecord(cfg) ? cfg : {}));
+  }
+  const device: DeviceEntry = {
+    name: e.name,
+    driver: String(e.data.driver),
+    config: without(e.data, ["driver", "description", "tags", "simulator"]),
+    tags,
+    origin: originOf(e),
+  };
+  if (isRecord(e.data.simulator)) device.simulator = e.data.simulator;
+  return device;
+}
+
+function toPoll(e: Entity): PollConfig {
+  const d = e.data;
+  const poll: PollConfig = {
+    name: e.name,
+    device: String(d.device),
+    tags: d.tags === "*" ? "*" : (d.tags as string[]),
+    origin: originOf(e),
+  };
+  if (typeof d.every === "string") poll.everyMs = parseDuration(d.every);
+  if (typeof d.cron === "string") poll.cron = d.cron;
+  return poll;
+}
+
+function toUse(e: Entity): StepConfig & SinkConfig {
+  const from = e.data.from;
+  return {
+    name: e.name,
+    use: String(e.data.use),
+    from: typeof from === "string" ? [from] : (from as string[]),
+    config: without(e.data, ["use", "from", "description"]),
+    origin: originOf(e),
+  };
+}
+
+async function listFlowFiles(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && /\.ya?ml$/i.test(entry.name)) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+function scrub(issue: ConfigIssue, secrets: readonly string[]): ConfigIssue {
+  let message = issue.message;
+  for (const s of secrets) if (s.length >= 3) message = message.split(s).join("***");
+  return message === issue.message ? issue : { ...issue, message };
+}
+
+function byPosition(files: readonly string[]) {
+  return (a: ConfigIssue, b: ConfigIssue) =>
+    files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.column - b.column;
+}
+
+/** Loads and checks every flow file of `dir` against the modules of `sources`. */
+export async function loadFlowsWith(
+  dir: string,
+  sources: SchemaSources,
+  options: LoadOptions = {},
+): Promise<LoadResult> {
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const secrets = new Set<string>();
+  const dirIssue = (message: string): LoadResult => ({
+    errors: [{ file: dir, line: 1, column: 1, path: "", message, severity: "error" }],
+    warnings: [],
+    secrets: [],
+  });
+  let names: string[];
+  try {
+    names = await listFlowFiles(dir);
+  } catch (err) {
+    return dirIssue(`cannot read flow directory "${dir}": ${errorMessage(err)}`);
+  }
+  if (names.length === 0) return dirIssue(`no flow files (*.yaml, *.yml) in "${dir}"`);
+
+  const files = names.map((n) => join(dir, n));
+  const entities: Entity[] = [];
+  for (const file of files) {
+    const text = await Deno.readTextFile(file);
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, {
+      lineCounter,
+      uniqueKeys: true,
+      merge: true,
+      prettyErrors: false,
+    });
+    const src: YamlSource = { file, text, doc, lineCounter };
+    const syntax = yamlIssues(src);
+    errors.push(...syntax.errors);
+    warnings.push(...syntax.warnings);
+    let data: unknown;
+    const bad = new Set<string>();
+    if (syntax.errors.length > 0) {
+      try {
+        data = doc.toJS();
+      } catch {
+        data = undefined;
+      }
+      for (const k of KINDS) bad.add(`/${k}`);
+    } else {
+      const env = substituteEnv(src, options.env ?? {});
+      env.secrets.forEach((s) => secrets.add(s));
+      errors.push(...env.issues);
+      const envPaths = new Set(env.issues.map((i) => i.path));
+      env.issues.forEach((i) =>
+        bad.add(fromPointer(i.path).slice(0, 2).map((s) => "/" + s).join(""))
+      );
+      data = doc.contents === null ? {} : doc.toJS({ maxAliasCount: 1000 });
+      for (const i of validateFlowSchema(src, data, sources, env.substituted)) {
+        if (envPaths.has(i.path)) continue;
+        errors.push(i);
+        bad.add(fromPointer(i.path).slice(0, 2).map((s) => "/" + s).join(""));
+      }
+      if (isRecord(data) && isRecord(data.triggers) && Object.keys(data.triggers).length > 0) {
+        errors.push(
+          issueAt(
+            src,
+            ["triggers"],
+            "triggers are not supported in flow version 1: HTTP triggers come in a later version",
+            { anchor: "key" },
+          ),
+        );
+      }
+    }
+    if (!isRecord(data)) continue;
+    for (const kind of KINDS) {
+      const section = data[kind];
+      if (!isRecord(section)) continue;
+      for (const [name, value] of Object.entries(section)) {
+        const valid = isRecord(value) && !bad.has(`/${kind}`) && !bad.has(`/${kind}/${name}`);
+        entities.push({ kind, name, src, data: isRecord(value) ? value : {}, valid });
+      }
+    }
+  }
+
+  const { unique, issues } = uniqueEntities(entities);
+  errors.push(...issues);
+  const valid = [...unique.values()].filter((e) => e.valid);
+  const devices = new Map(
+    valid.filter((e) => e.kind === "devices").map((e) => [e.name, toDevice(e)]),
+  );
+  const polls = new Map(valid.filter((e) => e.kind === "polls").map((e) => [e.name, toPoll(e)]));
+  const steps = new Map(valid.filter((e) => e.kind === "steps").map((e) => [e.name, toUse(e)]));
+  const sinks = new Map(valid.filter((e) => e.kind === "sinks").map((e) => [e.name, toUse(e)]));
+  for (
+    const i of await checkSemantics({
+      unique,
+      devices,
+      polls,
+      steps,
+      sinks,
+      sources,
+      flowDir: dir,
+      checkFunctions: options.checkFunctions ?? true,
+    })
+  ) (i.severity === "error" ? errors : warnings).push(i);
+
+  const secretList = [...secrets];
+  const order = byPosition(files);
+  const result: LoadResult = {
+    errors: errors.map((i) => scrub(i, secretList)).sort(order),
+    warnings: warnings.map((i) => scrub(i, secretList)).sort(order),
+    secrets: secretList,
+  };
+  if (result.errors.length === 0) result.flows = { dir, files, devices, polls, steps, sinks };
+  return result;
+}
+
+/**
+ * The `CONFIG_INVALID` error of a failed load: the message lists every error, formatted;
+ * `details.issues` holds them; `location` is the first.
+ */
+export function configError(dir: string, errors: readonly ConfigIssue[]): BifrostError {
+  const first = errors[0];
+  const n = errors.length;
+  return new BifrostError(
+    "CONFIG_INVALID",
+    `Cannot load flows from "${dir}": ${n} error${n === 1 ? "" : "s"}\n${
+      errors.map(formatIssue).join("\n")
+    }`,
+    {
+      details: { issues: errors },
+      ...(first
+        ? {
+          location: { file: first.file, line: first.line, column: first.column, path: first.path },
+        }
+        : {}),
+    },
+  );
+}

@@ -1,0 +1,176 @@
+/**
+ * @module
+ * The flow language's JSON Schema (draft 2020-12), assembled from the config spec of every
+ * registered driver, step and sink. This is the one source: `schemas/flow.schema.json`, the
+ * reference docs and runtime parsing (ajv with defaults) all come from it.
+ */
+
+import { type TObject, type TSchema, Type } from "@sinclair/typebox";
+import type { DriverModule } from "../driver.ts";
+import type { SinkModule } from "../sink.ts";
+import type { StepModule } from "../step.ts";
+import { DURATION_PATTERN } from "./duration.ts";
+
+/** Names of devices, tags, polls, steps and sinks. */
+export const NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_.-]*$";
+
+/** The `$id` of the generated schema. */
+export const SCHEMA_ID = "https://bifrost.dev/schemas/flow.schema.json";
+
+const Name = Type.String({ pattern: NAME_PATTERN, description: "A name (letters, digits, _ . -)" });
+
+const From = Type.Union([Name, Type.Array(Name, { minItems: 1 })], {
+  description:
+    "What feeds this: the name of a poll, a step or a device (all its polls), or a list of them (fan-in).",
+  examples: ["fast", ["fast", "slow"]],
+});
+
+/** Linear scaling of a tag. */
+export const TagScaleSpec = Type.Object({
+  gain: Type.Optional(Type.Number({ description: "eng = raw * gain + offset", default: 1 })),
+  offset: Type.Optional(Type.Number({ description: "eng = raw * gain + offset", default: 0 })),
+  rawMin: Type.Optional(Type.Number({ description: "Two-point scaling: raw low end" })),
+  rawMax: Type.Optional(Type.Number({ description: "Two-point scaling: raw high end" })),
+  engMin: Type.Optional(Type.Number({ description: "Two-point scaling: engineering low end" })),
+  engMax: Type.Optional(Type.Number({ description: "Two-point scaling: engineering high end" })),
+  clampMin: Type.Optional(Type.Number({ description: "Lowest engineering value let through" })),
+  clampMax: Type.Optional(Type.Number({ description: "Highest engineering value let through" })),
+}, {
+  additionalProperties: false,
+  description: "Scaling from raw to engineering units: gain/offset or two-point, then clamp.",
+  examples: [{ gain: 0.1 }, { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 }],
+});
+
+const TagCommon = {
+  unit: Type.Optional(Type.String({ description: "Engineering unit", examples: ["°C", "bar"] })),
+  description: Type.Optional(Type.String()),
+  scale: Type.Optional(TagScaleSpec),
+  writable: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description: "Whether `bifrost write` and the API may write it",
+    }),
+  ),
+};
+
+function propsOf(s: TSchema): Record<string, TSchema> {
+  return (s as TObject).properties ?? {};
+}
+
+function requiredOf(s: TSchema): string[] {
+  return (s as TObject).required ?? [];
+}
+
+function deviceSchema(d: DriverModule): TSchema {
+  const tag = Type.Object({ ...propsOf(d.tagSpec), ...TagCommon }, {
+    additionalProperties: false,
+    required: requiredOf(d.tagSpec),
+  });
+  return Type.Object({
+    driver: Type.Literal(d.name, { description: d.description }),
+    description: Type.Optional(Type.String()),
+    ...propsOf(d.deviceSpec),
+    tags: Type.Record(Type.String({ pattern: NAME_PATTERN }), tag, {
+      description: "The device's tags, by name.",
+    }),
+    simulator: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
+      description:
+        "Value generators of the virtual device that `bifrost run --simulate` starts in place of the real one.",
+    })),
+  }, {
+    additionalProperties: false,
+    required: ["driver", "tags", ...requiredOf(d.deviceSpec)],
+    title: `${d.name} device`,
+  });
+}
+
+function useSchema(m: StepModule | SinkModule, kind: string): TSchema {
+  return Type.Object({
+    use: Type.Literal(m.name, { description: m.description }),
+    from: From,
+    description: Type.Optional(Type.String()),
+    ...propsOf(m.spec),
+  }, {
+    additionalProperties: false,
+    required: ["use", "from", ...requiredOf(m.spec)],
+    title: `${m.name} ${kind}`,
+  });
+}
+
+const PollSpec = Type.Object({
+  device: Type.String({ pattern: NAME_PATTERN, description: "The device to read" }),
+  tags: Type.Union([
+    Type.Literal("*"),
+    Type.Array(Type.String({ pattern: NAME_PATTERN }), { minItems: 1 }),
+  ], { description: "Tag names, or `*` for every tag of the device", examples: [["temp1"], "*"] }),
+  every: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN,
+    description: "Interval, from 10ms up",
+    examples: ["500ms", "1s", "5m"],
+  })),
+  cron: Type.Optional(Type.String({
+    description: "6-field cron with seconds",
+    examples: ["*/5 * * * * *", "0 0 * * * *"],
+  })),
+  description: Type.Optional(Type.String()),
+}, {
+  additionalProperties: false,
+  required: ["device", "tags"],
+  oneOf: [{ required: ["every"] }, { required: ["cron"] }],
+  description: "Reads a set of tags of one device on a schedule: `every` or `cron`, not both.",
+});
+
+function byKind(schemas: TSchema[], key: string, title: string): TSchema {
+  if (schemas.length === 0) {
+    return { type: "object", title, not: {}, description: "None registered" } as unknown as TSchema;
+  }
+  return {
+    type: "object",
+    title,
+    required: [key],
+    discriminator: { propertyName: key },
+    oneOf: schemas,
+  } as unknown as TSchema;
+}
+
+/** The registries the schema is built from. */
+export interface SchemaSources {
+  drivers: readonly DriverModule[];
+  steps: readonly StepModule[];
+  sinks: readonly SinkModule[];
+}
+
+/** Builds the flow file schema. */
+export function buildFlowSchema(src: SchemaSources): Record<string, unknown> {
+  const nameKey = Type.String({ pattern: NAME_PATTERN });
+  const flow = Type.Object({
+    $schema: Type.Optional(Type.String()),
+    version: Type.Optional(Type.Literal(1, { description: "Flow language version" })),
+    devices: Type.Optional(Type.Record(
+      nameKey,
+      byKind(src.drivers.map(deviceSchema), "driver", "Device"),
+      { description: "Devices (PLCs, meters, controllers) by name." },
+    )),
+    polls: Type.Optional(Type.Record(nameKey, PollSpec, { description: "Poll groups by name." })),
+    steps: Type.Optional(Type.Record(
+      nameKey,
+      byKind(src.steps.map((s) => useSchema(s, "step")), "use", "Step"),
+      { description: "Processing steps by name, wired by `from:` into a graph." },
+    )),
+    sinks: Type.Optional(Type.Record(
+      nameKey,
+      byKind(src.sinks.map((s) => useSchema(s, "sink")), "use", "Sink"),
+      { description: "Destinations by name." },
+    )),
+    triggers: Type.Optional(Type.Record(nameKey, Type.Object({}), {
+      description: "Reserved for HTTP triggers (a later version); must be empty in version 1.",
+    })),
+  }, { additionalProperties: false });
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: SCHEMA_ID,
+    title: "Bifrost flow",
+    description: "A Bifrost flow file: devices, polls, steps and sinks.",
+    ...JSON.parse(JSON.stringify(flow)),
+  };
+}

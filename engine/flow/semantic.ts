@@ -1,0 +1,302 @@
+/**
+ * @module
+ * Layer 3 of flow loading: checks across all files once every file has passed the schema.
+ * Names are global across devices, polls, steps and sinks; references (`device:`, `tags:`,
+ * `from:`) must resolve; the step graph must be acyclic; intervals must be sustainable; and
+ * each driver and step adds its own checks (`validate()`), located in the source.
+ */
+
+import { Cron } from "croner";
+import type { DriverModule } from "../driver.ts";
+import type { StepModule } from "../step.ts";
+import { errorMessage } from "../errors.ts";
+import {
+  type ConfigIssue,
+  type DocPath,
+  issueAt,
+  positionOf,
+  type YamlSource,
+} from "./positions.ts";
+import type { SchemaSources } from "./schema.ts";
+import { suggestion } from "./suggest.ts";
+import type { DeviceEntry, PollConfig, SinkConfig, StepConfig } from "./types.ts";
+
+/** The sections that declare named entities, in the order they are checked. */
+export const KINDS = ["devices", "polls", "steps", "sinks"] as const;
+/** One of {@linkcode KINDS}. */
+export type Kind = typeof KINDS[number];
+
+const SINGULAR: Record<Kind, string> = {
+  devices: "device",
+  polls: "poll",
+  steps: "step",
+  sinks: "sink",
+};
+
+/** A named entity as declared in one file. */
+export interface Entity {
+  kind: Kind;
+  name: string;
+  src: YamlSource;
+  /** The entity's value after substitution and defaults. */
+  data: Record<string, unknown>;
+  /** False when the entity has schema or syntax errors: it is then only used for its name. */
+  valid: boolean;
+}
+
+/** The shortest poll interval any flow may ask for. */
+export const MIN_INTERVAL_MS = 10;
+
+/** Keeps the first entity of each name and reports every later one, naming both places. */
+export function uniqueEntities(entities: readonly Entity[]): {
+  unique: Map<string, Entity>;
+  issues: ConfigIssue[];
+} {
+  const unique = new Map<string, Entity>();
+  const issues: ConfigIssue[] = [];
+  for (const e of entities) {
+    const first = unique.get(e.name);
+    if (!first) {
+      unique.set(e.name, e);
+      continue;
+    }
+    const pos = positionOf(first.src, [first.kind, first.name], "key");
+    issues.push(issueAt(
+      e.src,
+      [e.kind, e.name],
+      `duplicate name "${e.name}": ${SINGULAR[e.kind]} here, ${
+        SINGULAR[first.kind]
+      } at ${first.src.file}:${pos.line}:${pos.column} (names are shared by devices, polls, steps and sinks)`,
+      { anchor: "key" },
+    ));
+  }
+  return { unique, issues };
+}
+
+/** The resolved, valid entities of a flow set, and every name declared. */
+export interface SemanticInput {
+  unique: ReadonlyMap<string, Entity>;
+  devices: ReadonlyMap<string, DeviceEntry>;
+  polls: ReadonlyMap<string, PollConfig>;
+  steps: ReadonlyMap<string, StepConfig>;
+  sinks: ReadonlyMap<string, SinkConfig>;
+  sources: SchemaSources;
+  flowDir: string;
+  /** Runs the steps' `validate()` (function files: exist, type-check). */
+  checkFunctions: boolean;
+}
+
+function namesOf(unique: ReadonlyMap<string, Entity>, kinds: readonly Kind[]): string[] {
+  return [...unique.values()].filter((e) => kinds.includes(e.kind)).map((e) => e.name);
+}
+
+function checkPoll(p: PollConfig, inp: SemanticInput, out: ConfigIssue[]): void {
+  const e = inp.unique.get(p.name)!;
+  const at = (path: DocPath, msg: string) =>
+    out.push(issueAt(e.src, ["polls", p.name, ...path], msg));
+  const target = inp.unique.get(p.device);
+  if (!target || target.kind !== "devices") {
+    const what = target ? ` ("${p.device}" is a ${SINGULAR[target.kind]})` : "";
+    at(
+      ["device"],
+      `unknown device "${p.device}" in poll "${p.name}"${what}${
+        suggestion(p.device, namesOf(inp.unique, ["devices"]))
+      }`,
+    );
+  }
+  if (p.everyMs !== undefined && p.everyMs < MIN_INTERVAL_MS) {
+    at(["every"], `"every" must be at least ${MIN_INTERVAL_MS}ms, got "${e.data.every}"`);
+  }
+  if (p.cron !== undefined) {
+    const fields = p.cron.trim().split(/\s+/).length;
+    if (fields !== 6) {
+      at(
+        ["cron"],
+        `invalid cron "${p.cron}": expected 6 fields (second minute hour day month weekday), got ${fields}`,
+      );
+    } else {
+      try {
+        new Cron(p.cron, { paused: true }).stop();
+      } catch (err) {
+        at(["cron"], `invalid cron "${p.cron}": ${errorMessage(err)}`);
+      }
+    }
+  }
+  const device = inp.devices.get(p.device);
+  if (!device) return;
+  const tags = p.tags === "*" ? [...device.tags.values()] : [];
+  let allKnown = true;
+  if (p.tags !== "*") {
+    p.tags.forEach((t, i) => {
+      const tag = device.tags.get(t);
+      if (tag) return void tags.push(tag);
+      allKnown = false;
+      at(
+        ["tags", i],
+        `unknown tag "${t}" on device "${device.name}"${suggestion(t, device.tags.keys())}`,
+      );
+    });
+  }
+  const driver = inp.sources.drivers.find((d) => d.name === device.driver);
+  if (
+    !allKnown || p.everyMs === undefined || p.everyMs < MIN_INTERVAL_MS || !driver?.minIntervalMs
+  ) return;
+  let min: number;
+  try {
+    min = driver.minIntervalMs(device, tags);
+  } catch (err) {
+    return void at(
+      ["every"],
+      `cannot work out the shortest interval of device "${device.name}": ${errorMessage(err)}`,
+    );
+  }
+  if (p.everyMs < min) {
+    at(
+      ["every"],
+      `device "${device.name}" cannot sustain polling ${tags.length} tag${
+        tags.length === 1 ? "" : "s"
+      } every ${e.data.every}: it needs at least ${Math.ceil(min)}ms`,
+    );
+  }
+}
+
+function fromEntries(e: Entity): { name: string; path: DocPath }[] {
+  const f = e.data.from;
+  if (typeof f === "string") return [{ name: f, path: [e.kind, e.name, "from"] }];
+  if (!Array.isArray(f)) return [];
+  return f.flatMap((n, i) =>
+    typeof n === "string" ? [{ name: n, path: [e.kind, e.name, "from", i] }] : []
+  );
+}
+
+function checkFrom(inp: SemanticInput, out: ConfigIssue[], used: Set<string>): void {
+  const sourceNames = namesOf(inp.unique, ["polls", "steps", "devices"]);
+  for (const e of inp.unique.values()) {
+    if (e.kind !== "steps" && e.kind !== "sinks") continue;
+    for (const { name, path } of fromEntries(e)) {
+      const t = inp.unique.get(name);
+      const who = `${SINGULAR[e.kind]} "${e.name}"`;
+      if (!t) {
+        out.push(
+          issueAt(
+            e.src,
+            path,
+            `unknown source "${name}" in "from" of ${who}${suggestion(name, sourceNames)}`,
+          ),
+        );
+      } else if (t.kind === "sinks") {
+        out.push(
+          issueAt(e.src, path, `${who} cannot read from sink "${name}": sinks have no output`),
+        );
+      } else if (t.kind === "polls") {
+        used.add(name);
+      } else if (t.kind === "devices") {
+        const polls = [...inp.polls.values()].filter((p) => p.device === name);
+        polls.forEach((p) => used.add(p.name));
+        if (polls.length === 0 && t.valid) {
+          out.push(
+            issueAt(e.src, path, `device "${name}" has no polls, so ${who} gets nothing from it`, {
+              severity: "warning",
+            }),
+          );
+        }
+      }
+    }
+  }
+}
+
+function checkCycles(inp: SemanticInput, out: ConfigIssue[]): void {
+  const steps = [...inp.unique.values()].filter((e) => e.kind === "steps");
+  const feeds = new Map<string, string[]>();
+  for (const s of steps) {
+    for (const { name } of fromEntries(s)) {
+      if (inp.unique.get(name)?.kind === "steps") {
+        feeds.set(name, [...(feeds.get(name) ?? []), s.name]);
+      }
+    }
+  }
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (n: string): void => {
+    state.set(n, "open");
+    stack.push(n);
+    for (const next of feeds.get(n) ?? []) {
+      if (state.get(next) === "open") {
+        const cycle = [...stack.slice(stack.indexOf(next)), next];
+        const e = inp.unique.get(next)!;
+        const from = fromEntries(e).find((f) => f.name === cycle.at(-2));
+        out.push(
+          issueAt(e.src, from?.path ?? ["steps", next], `cycle in steps: ${cycle.join(" -> ")}`),
+        );
+      } else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(n, "done");
+  };
+  for (const s of steps) if (!state.has(s.name)) visit(s.name);
+}
+
+function checkDrivers(inp: SemanticInput, out: ConfigIssue[]): void {
+  for (const d of inp.devices.values()) {
+    const driver: DriverModule | undefined = inp.sources.drivers.find((m) => m.name === d.driver);
+    const src = inp.unique.get(d.name)!.src;
+    if (!driver?.validate) continue;
+    try {
+      for (const i of driver.validate(d)) {
+        out.push(
+          issueAt(src, ["devices", d.name, ...i.path], i.message, {
+            severity: i.severity ?? "error",
+          }),
+        );
+      }
+    } catch (err) {
+      out.push(
+        issueAt(
+          src,
+          ["devices", d.name],
+          `checking device "${d.name}" failed: ${errorMessage(err)}`,
+          { anchor: "key" },
+        ),
+      );
+    }
+  }
+}
+
+async function checkSteps(inp: SemanticInput, out: ConfigIssue[]): Promise<void> {
+  const jobs = [...inp.steps.values()].map(async (s) => {
+    const mod: StepModule | undefined = inp.sources.steps.find((m) => m.name === s.use);
+    const src = inp.unique.get(s.name)!.src;
+    if (!mod?.validate) return [];
+    try {
+      const issues = await mod.validate(s.config, { flowDir: inp.flowDir, file: src.file });
+      return issues.map((i) => issueAt(src, ["steps", s.name, ...i.path], i.message));
+    } catch (err) {
+      return [
+        issueAt(src, ["steps", s.name], `checking step "${s.name}" failed: ${errorMessage(err)}`, {
+          anchor: "key",
+        }),
+      ];
+    }
+  });
+  for (const issues of await Promise.all(jobs)) out.push(...issues);
+}
+
+/** Runs every cross-file check. */
+export async function checkSemantics(inp: SemanticInput): Promise<ConfigIssue[]> {
+  const out: ConfigIssue[] = [];
+  for (const p of inp.polls.values()) checkPoll(p, inp, out);
+  const used = new Set<string>();
+  checkFrom(inp, out, used);
+  checkCycles(inp, out);
+  for (const p of inp.polls.values()) {
+    if (used.has(p.name)) continue;
+    const e = inp.unique.get(p.name)!;
+    out.push(issueAt(e.src, ["polls", p.name], `poll "${p.name}" is not read by any step or sink`, {
+      anchor: "key",
+      severity: "warning",
+    }));
+  }
+  checkDrivers(inp, out);
+  if (inp.checkFunctions) await checkSteps(inp, out);
+  return out;
+}

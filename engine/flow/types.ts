@@ -1,0 +1,64 @@
+/**
+ * @module
+ * A loaded, validated set of flows: what the compiler takes. Every entity keeps the file it
+ * came from so that later errors can still point at it.
+ */
+
+import type { DeviceConfig } from "../driver.ts";
+
+/** Where an entity was declared. */
+export interface Origin {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A poll group: tags of one device read together on a schedule. */
+export interface PollConfig {
+  name: string;
+  device: string;
+  /** Tag names, or every tag of the device. */
+  tags: string[] | "*";
+  /** Interval in ms (from `every:`). */
+  everyMs?: number;
+  /** 6-field cron with seconds (from `cron:`). */
+  cron?: string;
+  origin: Origin;
+}
+
+/** A step: a built-in function or a user edge function. */
+export interface StepConfig {
+  name: string;
+  use: string;
+  /** Names of polls, steps or devices feeding it. */
+  from: string[];
+  /** The step's own fields, defaults applied. */
+  config: Record<string, unknown>;
+  origin: Origin;
+}
+
+/** A sink. */
+export interface SinkConfig {
+  name: string;
+  use: string;
+  from: string[];
+  config: Record<string, unknown>;
+  origin: Origin;
+}
+
+/** A device with its origin. */
+export interface DeviceEntry extends DeviceConfig {
+  origin: Origin;
+}
+
+/** Every flow file of a directory, merged. Names are global across kinds. */
+export interface FlowSet {
+  /** The flow directory. */
+  dir: string;
+  /** The files read, relative to the working directory. */
+  files: string[];
+  devices: Map<string, DeviceEntry>;
+  polls: Map<string, PollConfig>;
+  steps: Map<string, StepConfig>;
+  sinks: Map<string, SinkConfig>;
+}

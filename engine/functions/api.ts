@@ -1,0 +1,66 @@
+/**
+ * @module
+ * The API of user edge functions: what a file under `functions/` exports and what it is
+ * given. A function receives the records of one batch as plain objects and returns the
+ * records to pass on (or nothing, to pass the input on unchanged). It runs in its own
+ * worker with no permissions unless the step grants some.
+ *
+ * @example
+ * ```ts
+ * import type { Context, DataRecord } from "../engine/functions/api.ts";
+ *
+ * export default function (records: DataRecord[], ctx: Context<{ total: number }>) {
+ *   ctx.state.total ??= 0;
+ *   for (const r of records) if (typeof r.value === "number") ctx.state.total += r.value;
+ *   ctx.log.debug("batch", { n: records.length });
+ * }
+ * ```
+ */
+
+import type { DataRecord, QualityName, Value } from "../record.ts";
+
+export type { DataRecord, QualityName, Value };
+
+/** Log fields a function may attach to a line. */
+export type FunctionLogFields = Record<string, unknown>;
+
+/**
+ * The logger a function gets. Lines go to the gateway's log, tagged with the step name.
+ * They are rate-limited: a burst of 20, then 2 lines a second; the next line that passes
+ * says how many were dropped.
+ */
+export interface FunctionLogger {
+  debug(msg: string, fields?: FunctionLogFields): void;
+  info(msg: string, fields?: FunctionLogFields): void;
+  warn(msg: string, fields?: FunctionLogFields): void;
+  error(msg: string, fields?: FunctionLogFields): void;
+}
+
+/** What a function is given beside the records. */
+export interface Context<
+  S extends Record<string, unknown> = Record<string, unknown>,
+  P extends Record<string, unknown> = Record<string, unknown>,
+> {
+  /**
+   * A plain object kept between calls of this step's function. It lives in the worker:
+   * it is lost when the worker is restarted (after a time-out or a crash).
+   */
+  state: Partial<S> & Record<string, unknown>;
+  /** The step's `with:` object from the flow. */
+  params: Readonly<P>;
+  /** The step's name in the flow. */
+  step: string;
+  log: FunctionLogger;
+  /** The gateway clock (ms since epoch) when the batch was handed to the function. */
+  now(): number;
+}
+
+/** What a function returns: the records to pass on, or nothing to pass the input on. */
+export type FunctionResult = DataRecord[] | void;
+
+/** The default export of a function file. */
+export type UserFunction = (
+  records: DataRecord[],
+  // deno-lint-ignore no-explicit-any
+  ctx: Context<any, any>,
+) => FunctionResult | Promise<FunctionResult>;

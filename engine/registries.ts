@@ -1,0 +1,17 @@
+/**
+ * @module
+ * The three registries together, and the flow schema built from them.
+ */
+
+import { drivers } from "../drivers/registry.ts";
+import { sinks } from "../sinks/registry.ts";
+import { steps } from "../steps/registry.ts";
+import { buildFlowSchema, type SchemaSources } from "./flow/schema.ts";
+
+/** Drivers, steps and sinks. */
+export const registries: SchemaSources = { drivers, steps, sinks };
+
+/** The flow schema of the registered extensions. */
+export function flowSchema(): Record<string, unknown> {
+  return buildFlowSchema(registries);
+}

@@ -1,0 +1,280 @@
+/**
+ * @module
+ * The engine's side of the driver contract: one {@linkcode DeviceRuntime} per device owns
+ * the connection lifecycle. It connects, backs off with jitter on failure, reconnects when a
+ * read reports the connection lost (or when every request of three reads in a row timed
+ * out, which is what a PLC that restarted behind a gateway or serial server looks like),
+ * limits requests in flight, and logs one line per state change.
+ */
+
+import type { Clock } from "../clock.ts";
+import type {
+  DeviceConfig,
+  Driver,
+  DriverModule,
+  ReadPlan,
+  TagConfig,
+  TagResult,
+} from "../driver.ts";
+import { BifrostError, errorMessage, isBifrostError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Value } from "../record.ts";
+import { invertScaling } from "../scaling.ts";
+import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { Semaphore } from "./semaphore.ts";
+
+/** Connection states. */
+export type DeviceState = "idle" | "connecting" | "connected" | "backoff" | "closed";
+
+/** Health of a device, for the API and metrics. */
+export interface DeviceHealth {
+  state: DeviceState;
+  /** Wall-clock ms of the last state change. */
+  since: number;
+  lastError?: string;
+  connects: number;
+  connectFailures: number;
+  reads: number;
+  readErrors: number;
+}
+
+/** Options of a {@linkcode DeviceRuntime}. */
+export interface DeviceRuntimeOptions {
+  log: Logger;
+  clock: Clock;
+  backoff?: BackoffOptions;
+  /** Consecutive all-timeout reads that count as a lost connection. */
+  timeoutsBeforeReconnect?: number;
+}
+
+const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
+
+/** One device's connection, owned by the engine. */
+export class DeviceRuntime {
+  readonly config: DeviceConfig;
+  readonly driver: Driver;
+  #log: Logger;
+  #clock: Clock;
+  #backoff: BackoffOptions;
+  #timeoutsBeforeReconnect: number;
+  #sem: Semaphore;
+  #abort = new AbortController();
+  #loop: Promise<void> | undefined;
+  #lost: (() => void) | undefined;
+  #connected: Promise<void>;
+  #markConnected!: () => void;
+  #allTimeoutReads = 0;
+  #attempt: Promise<void> | undefined;
+  #health: DeviceHealth;
+
+  constructor(config: DeviceConfig, module: DriverModule, o: DeviceRuntimeOptions) {
+    this.config = config;
+    this.#log = o.log.child({ device: config.name });
+    this.#clock = o.clock;
+    this.#backoff = o.backoff ?? DEFAULT_BACKOFF;
+    this.#timeoutsBeforeReconnect = o.timeoutsBeforeReconnect ?? 3;
+    this.driver = module.create(config, { log: this.#log, clock: o.clock });
+    this.#sem = new Semaphore(Math.max(1, this.driver.maxInFlight));
+    this.#health = {
+      state: "idle",
+      since: o.clock.now(),
+      connects: 0,
+      connectFailures: 0,
+      reads: 0,
+      readErrors: 0,
+    };
+    this.#connected = new Promise((r) => this.#markConnected = r);
+  }
+
+  /** The device's name. */
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** A snapshot of the device's health. */
+  health(): DeviceHealth {
+    return { ...this.#health };
+  }
+
+  /** Resolves once the device is connected for the first time (for tests and tools). */
+  whenConnected(): Promise<void> {
+    return this.#connected;
+  }
+
+  /** Starts connecting in the background. */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Compiles tags into a read plan. */
+  plan(tags: readonly TagConfig[]): ReadPlan {
+    return this.driver.plan(tags);
+  }
+
+  #setState(state: DeviceState, error?: string): void {
+    this.#health.state = state;
+    this.#health.since = this.#clock.now();
+    if (error !== undefined) this.#health.lastError = error;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      this.#setState("connecting");
+      try {
+        this.#attempt = this.driver.connect(signal);
+        await this.#attempt;
+      } catch (e) {
+        if (signal.aborted) break;
+        failures++;
+        this.#health.connectFailures++;
+        const msg = errorMessage(e);
+        const delay = backoffDelay(failures, this.#backoff);
+        this.#setState("backoff", msg);
+        if (failures === 1) {
+          this.#log.warn("Device unreachable; retrying with backoff", { error: msg });
+        } else {
+          this.#log.debug("Device still unreachable", { error: msg, attempt: failures, delay });
+        }
+        await this.#clock.sleep(delay, signal).catch(() => {});
+        continue;
+      }
+      this.#health.connects++;
+      this.#allTimeoutReads = 0;
+      this.#setState("connected");
+      this.#log.info(
+        failures > 0 ? "Device connected after retrying" : "Device connected",
+        failures > 0 ? { attempts: failures + 1 } : {},
+      );
+      failures = 0;
+      this.#markConnected();
+      // Wait until a read reports the connection lost, or until stopped.
+      await new Promise<void>((resolve) => {
+        this.#lost = resolve;
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      this.#lost = undefined;
+      await this.driver.close().catch(() => {});
+      if (signal.aborted) break;
+      // Reconnect straight away once; backoff applies from the first failed attempt on.
+    }
+    this.#setState("closed");
+  }
+
+  #connectionLost(reason: string): void {
+    if (this.#health.state !== "connected" || !this.#lost) return;
+    this.#setState("backoff", reason);
+    this.#log.warn("Device connection lost; reconnecting", { error: reason });
+    this.#lost();
+  }
+
+  #notConnectedResults(plan: ReadPlan): TagResult[] {
+    const reason = this.#health.lastError ?? "not connected yet";
+    const error = new BifrostError(
+      "NOT_CONNECTED",
+      `Cannot read "${this.name}": device not connected (${reason})`,
+    );
+    return plan.tags.map(() => ({ ok: false, error }));
+  }
+
+  /**
+   * Reads a plan. Never throws: when the device is not connected every tag comes back bad
+   * with the reason, and a lost connection triggers a reconnect.
+   */
+  async read(plan: ReadPlan): Promise<TagResult[]> {
+    // A read that arrives while a connect attempt is under way waits for it (bounded by
+    // the driver's connect timeout) instead of reporting a value bad that is about to be good.
+    if (this.#health.state === "connecting") await this.#attempt?.catch(() => {});
+    if (this.#health.state !== "connected") return this.#notConnectedResults(plan);
+    await this.#sem.acquire();
+    this.#health.reads++;
+    try {
+      if (this.#health.state !== "connected") return this.#notConnectedResults(plan);
+      const results = await this.driver.read(plan, this.#abort.signal);
+      this.#checkTimeouts(results);
+      return results;
+    } catch (e) {
+      this.#health.readErrors++;
+      const err = isBifrostError(e) ? e : new BifrostError(
+        "NOT_CONNECTED",
+        `Cannot read "${this.name}": ${errorMessage(e)}`,
+        { cause: e },
+      );
+      if (err.code === "NOT_CONNECTED") this.#connectionLost(err.message);
+      else if (err.code === "TIMEOUT") this.#countAllTimeoutRead();
+      return plan.tags.map(() => ({ ok: false, error: err }));
+    } finally {
+      this.#sem.release();
+    }
+  }
+
+  #checkTimeouts(results: TagResult[]): void {
+    if (results.length === 0) return;
+    let timeouts = 0;
+    for (const r of results) {
+      if (!r.ok) {
+        if (r.error.code === "NOT_CONNECTED") {
+          this.#connectionLost(r.error.message);
+          return;
+        }
+        if (r.error.code === "TIMEOUT") timeouts++;
+      }
+    }
+    if (timeouts === results.length) {
+      this.#health.readErrors++;
+      this.#countAllTimeoutRead();
+    } else {
+      this.#allTimeoutReads = 0;
+    }
+  }
+
+  /** A device that answers nothing for several reads in a row gets a fresh connection. */
+  #countAllTimeoutRead(): void {
+    if (++this.#allTimeoutReads >= this.#timeoutsBeforeReconnect) {
+      this.#connectionLost(`${this.#allTimeoutReads} reads in a row timed out`);
+    }
+  }
+
+  /**
+   * Writes one tag; throws a BifrostError when it cannot. `value` is in engineering units:
+   * a tag's `scale:` is inverted before the driver encodes it.
+   */
+  async write(tag: TagConfig, value: Value): Promise<void> {
+    if (!tag.writable) {
+      throw new BifrostError(
+        "WRITE_REJECTED",
+        `Cannot write "${this.name}/${tag.name}": the tag is not writable (set writable: true in the flow)`,
+      );
+    }
+    if (this.#health.state !== "connected") {
+      throw new BifrostError(
+        "NOT_CONNECTED",
+        `Cannot write "${this.name}/${tag.name}": device not connected (${
+          this.#health.lastError ?? "not connected yet"
+        })`,
+      );
+    }
+    let raw = value;
+    if (tag.scale && typeof value === "number") {
+      raw = invertScaling(value, tag.scale);
+      if (/int/.test(tag.type)) raw = Math.round(raw);
+    }
+    await this.#sem.run(async () => {
+      try {
+        await this.driver.write(tag, raw, this.#abort.signal);
+      } catch (e) {
+        if (isBifrostError(e, "NOT_CONNECTED")) this.#connectionLost(e.message);
+        throw e;
+      }
+    });
+  }
+
+  /** Stops connecting and closes the connection. */
+  async stop(): Promise<void> {
+    this.#abort.abort(new BifrostError("NOT_CONNECTED", `Device "${this.name}" stopped`));
+    await this.#loop;
+    await this.driver.close().catch(() => {});
+    this.#setState("closed");
+  }
+}

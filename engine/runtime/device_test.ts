@@ -1,0 +1,121 @@
+/**
+ * @module
+ * The engine's device lifecycle against the real Modbus simulator over TCP: first reads wait
+ * for the connection, a silent device gets a fresh connection after three all-timeout reads,
+ * a refused connection backs off, writes go through the tag's inverted scaling.
+ */
+
+import { assert, assertEquals, assertMatch, assertRejects, waitFor } from "../../tests/_assert.ts";
+import { modbusTcp } from "../../drivers/modbus/mod.ts";
+import { startModbusSimulator } from "../../simulators/modbus/mod.ts";
+import { systemClock } from "../clock.ts";
+import type { DeviceConfig, TagConfig } from "../driver.ts";
+import { nullLogger } from "../log.ts";
+import { DeviceRuntime } from "./device.ts";
+
+function device(port: number, tags: TagConfig[]): DeviceConfig {
+  return {
+    name: "plc",
+    driver: "modbus-tcp",
+    config: { host: "127.0.0.1", port, unitId: 1, timeout: "100ms" },
+    tags: new Map(tags.map((t) => [t.name, t])),
+  };
+}
+
+const level: TagConfig = {
+  name: "level",
+  address: "HR0",
+  type: "uint16",
+  writable: true,
+  config: { address: "HR0", type: "uint16" },
+};
+
+Deno.test("DeviceRuntime: a read during the first connect waits for it instead of failing", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "uint16", value: 5 } } },
+  });
+  const rt = new DeviceRuntime(device(sim.port, [level]), modbusTcp, {
+    log: nullLogger,
+    clock: systemClock,
+  });
+  rt.start();
+  try {
+    const [r] = await rt.read(rt.plan([level]));
+    assertEquals(r?.ok && r.value, 5);
+  } finally {
+    await rt.stop();
+  }
+});
+
+Deno.test("DeviceRuntime: a device that stops answering gets a fresh connection", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "uint16", value: 5 } } },
+  });
+  const rt = new DeviceRuntime(device(sim.port, [level]), modbusTcp, {
+    log: nullLogger,
+    clock: systemClock,
+    backoff: { baseMs: 10, maxMs: 50 },
+  });
+  rt.start();
+  try {
+    await rt.whenConnected();
+    const plan = rt.plan([level]);
+    sim.faults.dropNext = 3;
+    for (let i = 0; i < 3; i++) {
+      const [r] = await rt.read(plan);
+      assert(r && !r.ok);
+      assertEquals(r.error.code, "TIMEOUT");
+    }
+    await waitFor(() => rt.health().connects === 2, 5000, "a second connection");
+    const [r] = await rt.read(plan);
+    assertEquals(r?.ok && r.value, 5);
+  } finally {
+    await rt.stop();
+  }
+});
+
+Deno.test("DeviceRuntime: a refused connection reports bad reads with the reason and backs off", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  const rt = new DeviceRuntime(device(port, [level]), modbusTcp, {
+    log: nullLogger,
+    clock: systemClock,
+    backoff: { baseMs: 20, maxMs: 40 },
+  });
+  rt.start();
+  try {
+    const [r] = await rt.read(rt.plan([level]));
+    assert(r && !r.ok);
+    assertEquals(r.error.code, "NOT_CONNECTED");
+    assertMatch(r.error.message, /Cannot read "plc": device not connected/);
+    await waitFor(() => rt.health().connectFailures >= 3, 5000, "retries");
+    assertEquals(rt.health().state === "connected", false);
+  } finally {
+    await rt.stop();
+  }
+  assertEquals(rt.health().state, "closed");
+});
+
+Deno.test("DeviceRuntime: writes send the raw value behind a scaled tag, and refuse read-only tags", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "int16", value: 0 } } },
+  });
+  const pressure: TagConfig = { ...level, name: "pressure", type: "int16", scale: { gain: 0.01 } };
+  const rt = new DeviceRuntime(device(sim.port, [pressure]), modbusTcp, {
+    log: nullLogger,
+    clock: systemClock,
+  });
+  rt.start();
+  try {
+    await rt.whenConnected();
+    await rt.write(pressure, 2.15);
+    assertEquals(sim.getValue("HR0", { type: "int16" }), 215);
+    await assertRejects(
+      () => rt.write({ ...pressure, writable: false }, 1),
+      /not writable \(set writable: true in the flow\)/,
+    );
+  } finally {
+    await rt.stop();
+  }
+});

@@ -1,0 +1,20 @@
+/**
+ * @module
+ * Every built-in step, by its `use:` name. User edge functions run through `function`.
+ */
+
+import type { StepModule } from "../engine/step.ts";
+import { deadbandStep } from "./deadband/mod.ts";
+import { filterStep } from "./filter/mod.ts";
+import { functionStep } from "./function/mod.ts";
+import { renameStep } from "./rename/mod.ts";
+import { scaleStep } from "./scale/mod.ts";
+
+/** The registered steps. */
+export const steps: readonly StepModule[] = [
+  scaleStep,
+  deadbandStep,
+  filterStep,
+  renameStep,
+  functionStep,
+] as readonly StepModule[];

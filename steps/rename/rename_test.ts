@@ -1,0 +1,52 @@
+/** @module Tests of the rename step. */
+
+import assert from "node:assert/strict";
+import { Batch, type DataRecord, type Value } from "../../engine/record.ts";
+import { createRename, renameStep } from "./mod.ts";
+
+const rec = (device: string, tag: string, value: Value = 1) =>
+  ({ device, tag, value, quality: "good", sourceTs: 1, gatewayTs: 1, seq: 1 }) as DataRecord;
+const keys = (b: Batch) => b.toArray().map((r) => `${r.device}/${r.tag}`);
+
+Deno.test("rename maps exact tag names and leaves others", () => {
+  const step = createRename({ map: { temp1: "supply-temp" } });
+  const out = step.process(Batch.from([rec("plc", "temp1"), rec("plc", "temp2")])) as Batch;
+  assert.deepEqual(keys(out), ["plc/supply-temp", "plc/temp2"]);
+});
+
+Deno.test("rename applies the pattern to unmapped names, then prefix and suffix to all", () => {
+  const step = createRename({
+    map: { temp1: "supply" },
+    pattern: "^temp(\\d+)$",
+    replace: "t-$1",
+    prefix: "boiler.",
+    suffix: "_c",
+  });
+  const b = Batch.from([rec("plc", "temp1"), rec("plc", "temp2"), rec("plc", "flow")]);
+  const out = step.process(b) as Batch;
+  assert.deepEqual(keys(out), ["plc/boiler.supply_c", "plc/boiler.t-2_c", "plc/boiler.flow_c"]);
+  // Cached names give the same result on the next batch.
+  const again = step.process(Batch.from([rec("plc", "temp2"), rec("plc", "temp1")])) as Batch;
+  assert.deepEqual(keys(again), ["plc/boiler.t-2_c", "plc/boiler.supply_c"]);
+});
+
+Deno.test("rename routes selected records under another device", () => {
+  const step = createRename({ device: "area-1", devices: ["press-*"], prefix: "p." });
+  const b = Batch.from([rec("press-1", "force"), rec("boiler", "temp"), rec("press-2", "force")]);
+  assert.deepEqual(keys(step.process(b) as Batch), [
+    "area-1/p.force",
+    "boiler/temp",
+    "area-1/p.force",
+  ]);
+});
+
+Deno.test("rename validate reports a pattern that does not compile", () => {
+  const issues = renameStep.validate!({ pattern: "temp(", replace: "x" }, {
+    flowDir: ".",
+    file: "f",
+  }) as { path: unknown[]; message: string }[];
+  assert.equal(issues.length, 1);
+  assert.deepEqual(issues[0]!.path, ["pattern"]);
+  assert.match(issues[0]!.message, /^Cannot compile pattern "temp\(":/);
+  assert.deepEqual(renameStep.validate!({ pattern: "^t(.*)$" }, { flowDir: ".", file: "f" }), []);
+});
