@@ -9,7 +9,20 @@
 import type { TSchema } from "@sinclair/typebox";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
-import type { Batch } from "./record.ts";
+import type { Batch, Value } from "./record.ts";
+
+/** A tag as sinks that describe their metrics up front (Sparkplug births) see it. */
+export interface CatalogTag {
+  name: string;
+  /** Driver data type, e.g. `float32`, `bool`, `string`. */
+  type: string;
+  unit?: string;
+  description?: string;
+  writable: boolean;
+}
+
+/** The devices and tags of the running flows, by name. */
+export type Catalog = ReadonlyMap<string, readonly CatalogTag[]>;
 
 /** What the engine gives a sink. */
 export interface SinkContext {
@@ -18,6 +31,14 @@ export interface SinkContext {
   clock: Clock;
   /** Directory for the sink's files (history databases, queues); created by the engine. */
   dataDir: string;
+  /** Every device of the running flows and its tags (for births and metadata). */
+  catalog: Catalog;
+  /**
+   * Writes a value (engineering units) to a device tag, for sinks that carry commands back
+   * (Sparkplug DCMD). Rejects with a BifrostError (`WRITE_REJECTED` for a tag not marked
+   * writable, `NOT_FOUND`, `NOT_CONNECTED`…).
+   */
+  writeTag(device: string, tag: string, value: Value): Promise<void>;
 }
 
 /** Figures a sink reports for metrics. */

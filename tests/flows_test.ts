@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConfigIssue, formatIssue, loadFlows, type LoadResult } from "../engine/flow/mod.ts";
 
@@ -30,7 +30,7 @@ function lines(r: LoadResult, dir: string): string[] {
     formatIssue({
       ...i,
       file: join("flows", relative(dir, i.file)),
-      message: i.message.replaceAll(`${dir}/`, "flows/"),
+      message: i.message.replaceAll(`${resolve(dir)}/`, "flows/").replaceAll(`${dir}/`, "flows/"),
     });
   return [...r.errors.map(show), ...r.warnings.map(show)];
 }

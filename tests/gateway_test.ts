@@ -62,7 +62,8 @@ sinks:
 `.replace("${DB}", "history.db"),
     {
       "functions/double.ts": `
-export default function (records, _ctx) {
+import type { Context, DataRecord } from "${new URL("../engine/functions/api.ts", import.meta.url).href}";
+export default function (records: DataRecord[], _ctx: Context): DataRecord[] {
   return records.map((r) => typeof r.value === "number" ? { ...r, tag: r.tag + "-x2", value: r.value * 2 } : r);
 }`,
     },
@@ -179,7 +180,7 @@ sinks:
     if (done) break;
     out += value;
   }
-  assertMatch(out, /plc\/temp = 42\.5 °C good/);
+  assertMatch(out, /plc\/temp = 42\.5 good/);
   child.kill("SIGINT");
   const status = await child.status;
   reader.releaseLock();

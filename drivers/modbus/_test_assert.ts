@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 
 /** Deep equality. */
 export function assertEquals<T>(actual: unknown, expected: T, msg?: string): void {
-  assert.deepStrictEqual(actual, expected, msg);
+  if (msg === undefined) assert.deepStrictEqual(actual, expected);
+  else assert.deepStrictEqual(actual, expected, msg);
 }
 
 /** Throws unless `fn` throws an instance of `type` whose message includes `includes`. */

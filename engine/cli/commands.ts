@@ -23,6 +23,8 @@ Commands:
   write <flow-dir> <device> <tag> <value>        write one tag
   write modbus://host:502/1/HR100:float32 <value>
   sim modbus [--port 5020] [--map sim.yaml]      run a virtual Modbus TCP device
+  sim netem --listen 5021 --target HOST:PORT [--latency 50ms --jitter 10ms --loss 1%
+            --bandwidth 9600bps --blackhole]     a network condition proxy for any TCP protocol
   schema                                         print the flow JSON Schema
   version                                        print the version
 

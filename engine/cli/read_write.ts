@@ -128,10 +128,17 @@ export async function readCommand(args: string[]): Promise<number> {
   }
 }
 
+/** Moves negative numbers behind `--` so that `write … -4.25` is a value, not an option. */
+function negativesAsPositionals(args: string[]): string[] {
+  if (args.includes("--")) return args;
+  const isNeg = (a: string) => /^-(\d|\.\d)/.test(a);
+  return [...args.filter((a) => !isNeg(a)), "--", ...args.filter(isNeg)];
+}
+
 /** Runs `write`; returns the exit code. */
 export async function writeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args,
+    args: negativesAsPositionals(args),
     options: { timeout: { type: "string", default: "5000" } },
     allowPositionals: true,
   });

@@ -20,139 +20,36 @@
  * along with the message that needs them.
  */
 
-import { Batch, type DataRecord, Quality, QUALITY_NAMES, type Value, ValueKind } from "../record.ts";
+import { Batch, type DataRecord, QUALITY_NAMES, type Value, ValueKind } from "../record.ts";
+import {
+  Columns,
+  HEADER_BYTES,
+  PositionCache,
+  STRING_TABLE_LIMIT,
+  StringTable,
+  wireBytes,
+  type WireExtras,
+} from "./wire_layout.ts";
 
-/** Bytes one record takes in the shared buffer. */
-export const BYTES_PER_RECORD = 4 * 8 + 2 + 2 * 4;
-
-/** Bytes of the header at the start of the shared buffer: n, flags, now. */
-export const HEADER_BYTES = 32;
-
-/** The string table is cleared when it grows beyond this many entries. */
-export const STRING_TABLE_LIMIT = 65_536;
+export {
+  BYTES_PER_RECORD,
+  Columns,
+  HEADER_BYTES,
+  STRING_TABLE_LIMIT,
+  StringTable,
+  wireBytes,
+  type WireExtras,
+} from "./wire_layout.ts";
 
 const F_NAMES = 1;
 const F_RESET = 2;
 
-/**
- * What a message carries beside the shared buffer; `undefined` in a steady stream of
- * numeric records, when the message is a bare id.
- */
-export interface WireExtras {
-  /** A new shared buffer the receiver must switch to (the sender grew it). */
-  buf?: SharedArrayBuffer;
-  /** Strings added to the table by this message, in id order. */
-  strs?: string[];
-  /** Indexes of the records whose value lives outside the numeric column. */
-  objI?: number[];
-  /** Their values, in the order of `objI`. */
-  objV?: Value[];
-  /** Indexes of the records that carry a reason. */
-  reasonI?: number[];
-  /** Their reasons. */
-  reasonV?: string[];
-}
-
-/** Bytes a shared buffer needs for `n` records. */
-export function wireBytes(n: number): number {
-  return HEADER_BYTES + (((34 * n + 3) >>> 2) << 2) + 8 * n;
-}
-
-/**
- * Typed views of the columns of `n` records in a shared buffer, after the header. The
- * first `34 * n` bytes (numbers, timestamps, sequence numbers, kinds, qualities) are laid
- * out so that the host can copy them into a batch at once.
- */
-export class Columns {
-  readonly num: Float64Array;
-  readonly sourceTs: Float64Array;
-  readonly gatewayTs: Float64Array;
-  readonly seq: Float64Array;
-  readonly kind: Uint8Array;
-  readonly quality: Uint8Array;
-  readonly dev: Int32Array;
-  readonly tag: Int32Array;
-
-  constructor(readonly buffer: SharedArrayBuffer, readonly n: number) {
-    const h = HEADER_BYTES, names = h + (((34 * n + 3) >>> 2) << 2);
-    this.num = new Float64Array(buffer, h, n);
-    this.sourceTs = new Float64Array(buffer, h + 8 * n, n);
-    this.gatewayTs = new Float64Array(buffer, h + 16 * n, n);
-    this.seq = new Float64Array(buffer, h + 24 * n, n);
-    this.kind = new Uint8Array(buffer, h + 32 * n, n);
-    this.quality = new Uint8Array(buffer, h + 33 * n, n);
-    this.dev = new Int32Array(buffer, names, n);
-    this.tag = new Int32Array(buffer, names + 4 * n, n);
-  }
-}
-
-/** Strings by id, mirrored on both ends. */
-export class StringTable {
-  #ids = new Map<string, number>();
-  #pending: string[] = [];
-  /** Strings by id. */
-  list: string[] = [];
-
-  /** Number of strings. */
-  get size(): number {
-    return this.list.length;
-  }
-
-  /** The id of `s`, adding it (to be sent with the next message) when new. */
-  intern(s: string): number {
-    let id = this.#ids.get(s);
-    if (id === undefined) {
-      id = this.list.length;
-      this.list.push(s);
-      this.#ids.set(s, id);
-      this.#pending.push(s);
-    }
-    return id;
-  }
-
-  /** The strings added since the last call, or undefined when none. */
-  takePending(): string[] | undefined {
-    if (this.#pending.length === 0) return undefined;
-    const p = this.#pending;
-    this.#pending = [];
-    return p;
-  }
-
-  /** Adds strings the other end added. */
-  receive(strs: readonly string[]): void {
-    for (const s of strs) {
-      this.#ids.set(s, this.list.length);
-      this.list.push(s);
-    }
-  }
-
-  /** Forgets every string. */
-  clear(): void {
-    this.#ids.clear();
-    this.#pending = [];
-    this.list = [];
-  }
-}
-
-/** The string id seen at each position of the last batch, grown on demand. */
-class PositionCache {
-  dev = new Int32Array(0);
-  tag = new Int32Array(0);
-  ensure(n: number): void {
-    if (this.dev.length >= n) return;
-    const cap = Math.max(n, 2 * this.dev.length, 64);
-    const dev = new Int32Array(cap), tag = new Int32Array(cap);
-    dev.set(this.dev);
-    tag.set(this.tag);
-    this.dev = dev;
-    this.tag = tag;
-  }
-}
-
-const QUALITY_BY_NAME = new Map<unknown, number>(Object.entries(Quality));
 const K_NUMBER = ValueKind.number;
 const K_BOOLEAN = ValueKind.boolean;
 const K_NULL = ValueKind.null;
+const K_STRING = ValueKind.string;
+const K_BIGINT = ValueKind.bigint;
+const K_JSON = ValueKind.json;
 
 /**
  * One end of the wire: the shared buffer, the string table and the position cache. The
@@ -316,7 +213,7 @@ export class WireEnd {
       b.device = devices;
       b.tag = tags;
     }
-    if (x?.objI) for (let j = 0; j < x.objI.length; j++) b.obj[x.objI[j]!] = x.objV![j];
+    if (x?.objI) { for (let j = 0; j < x.objI.length; j++) b.obj[x.objI[j]!] = x.objV![j]; }
     if (x?.reasonI) {
       for (let j = 0; j < x.reasonI.length; j++) b.reason[x.reasonI[j]!] = x.reasonV![j];
     }
@@ -387,10 +284,14 @@ export class WireEnd {
     for (let i = 0; i < n; i++) {
       const r = records[i];
       if (typeof r !== "object" || r === null) bad(i, "", r, "an object");
-      const d = r.device, t = r.tag, v = r.value, q = QUALITY_BY_NAME.get(r.quality);
-      if (typeof d !== "string") bad(i, "device", d, "a string");
-      if (typeof t !== "string") bad(i, "tag", t, "a string");
-      if (q === undefined) bad(i, "quality", r.quality, `one of ${QUALITY_NAMES.join(", ")}`);
+      const d = r.device, t = r.tag, v = r.value, qn = r.quality;
+      const s = r.sourceTs, g = r.gatewayTs, sq = r.seq, reason = r.reason;
+      // Quality names are internalized constants: these are pointer comparisons.
+      const q = qn === "good" ? 0 : qn === "bad" ? 2 : qn === "uncertain" ? 1 : -1;
+      if (
+        typeof d !== "string" || typeof t !== "string" || q < 0 || typeof s !== "number" ||
+        typeof g !== "number" || typeof sq !== "number"
+      ) badRecord(i, r);
       let id = i < seenN ? seenDev[i]! : -1;
       if (list[id] !== d) (id = st.intern(d)), (same = false);
       dev[i] = id;
@@ -398,42 +299,28 @@ export class WireEnd {
       if (list[id] !== t) (id = st.intern(t)), (same = false);
       tag[i] = id;
       quality[i] = q;
-      switch (typeof v) {
-        case "number":
-          num[i] = v;
-          kind[i] = K_NUMBER;
-          break;
-        case "boolean":
-          num[i] = v ? 1 : 0;
-          kind[i] = K_BOOLEAN;
-          break;
-        case "string":
-        case "bigint":
-        case "object":
-          num[i] = NaN;
-          if (v === null) {
-            kind[i] = K_NULL;
-            break;
-          }
-          kind[i] = typeof v === "string"
-            ? ValueKind.string
-            : typeof v === "bigint"
-            ? ValueKind.bigint
-            : ValueKind.json;
-          (objI ??= []).push(i);
-          (objV ??= []).push(v);
-          break;
-        default:
-          bad(i, "value", v, "a number, boolean, string, bigint, null, array or object");
-      }
-      const s = r.sourceTs, g = r.gatewayTs, sq = r.seq;
-      if (typeof s !== "number") bad(i, "sourceTs", s, "a number");
-      if (typeof g !== "number") bad(i, "gatewayTs", g, "a number");
-      if (typeof sq !== "number") bad(i, "seq", sq, "a number");
       sourceTs[i] = s;
       gatewayTs[i] = g;
       seq[i] = sq;
-      const reason = r.reason;
+      if (typeof v === "number") {
+        num[i] = v;
+        kind[i] = K_NUMBER;
+      } else if (typeof v === "boolean") {
+        num[i] = v ? 1 : 0;
+        kind[i] = K_BOOLEAN;
+      } else if (v === null) {
+        num[i] = NaN;
+        kind[i] = K_NULL;
+      } else {
+        const tv = typeof v;
+        if (tv !== "string" && tv !== "bigint" && tv !== "object") {
+          bad(i, "value", v, "a number, boolean, string, bigint, null, array or object");
+        }
+        num[i] = NaN;
+        kind[i] = tv === "string" ? K_STRING : tv === "bigint" ? K_BIGINT : K_JSON;
+        (objI ??= []).push(i);
+        (objV ??= []).push(v);
+      }
       if (reason !== undefined) {
         if (typeof reason !== "string") bad(i, "reason", reason, "a string");
         (reasonI ??= []).push(i);
@@ -473,6 +360,20 @@ function describe(v: unknown): string {
   if (typeof v === "object") return "an object";
   if (typeof v === "function") return "a function";
   return `${typeof v} ${String(v)}`;
+}
+
+/** Names the first malformed field of a returned record. */
+function badRecord(i: number, r: DataRecord): never {
+  for (const f of ["device", "tag"] as const) {
+    if (typeof r[f] !== "string") bad(i, f, r[f], "a string");
+  }
+  if (!(QUALITY_NAMES as readonly unknown[]).includes(r.quality)) {
+    bad(i, "quality", r.quality, `one of ${QUALITY_NAMES.join(", ")}`);
+  }
+  for (const f of ["sourceTs", "gatewayTs", "seq"] as const) {
+    if (typeof r[f] !== "number") bad(i, f, r[f], "a number");
+  }
+  bad(i, "", r, "a record");
 }
 
 function bad(i: number, field: string, v: unknown, expected: string): never {

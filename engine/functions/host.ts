@@ -69,9 +69,13 @@ export class FunctionHost {
   #worker: Worker | undefined;
   #wire = WireEnd.withCapacity(INITIAL_CAPACITY);
   #waiting: ((r: Reply) => void) | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** One watchdog timer, re-armed only when it fires early: no timer per batch. */
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #deadline = 0;
+  #firesAt = 0;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
+  #busy = 0;
   #failures = 0;
   #retryAt = 0;
   #lastFailure = "";
@@ -98,8 +102,15 @@ export class FunctionHost {
 
   /** Runs the function on a batch; batches are processed one at a time, in order. */
   process(batch: Batch): Promise<Batch> {
-    const p = this.#queue.then(() => this.#run(batch));
-    this.#queue = p.catch(() => {});
+    // Fast path when idle: no promise chaining on the hot path.
+    const p = this.#busy === 0 ? this.#run(batch) : this.#queue.then(() => this.#run(batch));
+    this.#busy++;
+    const done = p.then(() => {
+      this.#busy--;
+    }, () => {
+      this.#busy--;
+    });
+    this.#queue = done;
     return p;
   }
 
@@ -223,7 +234,9 @@ export class FunctionHost {
       if (this.#worker === w) this.#onMessage({ t: "crash", message: e.message });
     };
     w.onmessageerror = () => {
-      if (this.#worker === w) this.#onMessage({ t: "crash", message: "a message could not be read" });
+      if (this.#worker === w) {
+        this.#onMessage({ t: "crash", message: "a message could not be read" });
+      }
     };
     const init: ToWorker = {
       t: "init",
@@ -245,7 +258,12 @@ export class FunctionHost {
   #call(msg: ToWorker, timeoutMs: number): Promise<Reply> {
     return new Promise((resolve) => {
       this.#waiting = resolve;
-      this.#timer = setTimeout(() => this.#settle({ t: "timeout" }), timeoutMs);
+      this.#deadline = performance.now() + timeoutMs;
+      // Re-arm only when this deadline is earlier than the one the timer is set for.
+      if (this.#watchdog === undefined || this.#deadline < this.#firesAt) {
+        clearTimeout(this.#watchdog);
+        this.#arm(timeoutMs);
+      }
       try {
         this.#worker!.postMessage(msg);
       } catch (e) {
@@ -254,11 +272,24 @@ export class FunctionHost {
     });
   }
 
+  #arm(ms: number): void {
+    this.#firesAt = performance.now() + ms;
+    const t = setTimeout(() => {
+      this.#watchdog = undefined;
+      if (!this.#waiting) return;
+      const left = this.#deadline - performance.now();
+      if (left <= 0) this.#settle({ t: "timeout" });
+      else this.#arm(left);
+    }, ms);
+    // The watchdog alone must not keep the process alive.
+    Deno.unrefTimer(t as unknown as number);
+    this.#watchdog = t;
+  }
+
   #settle(r: Reply): void {
     const w = this.#waiting;
     if (!w) return;
     this.#waiting = undefined;
-    clearTimeout(this.#timer);
     w(r);
   }
 
@@ -283,6 +314,8 @@ export class FunctionHost {
     const w = this.#worker;
     this.#worker = undefined;
     this.#settle(r);
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
     w?.terminate();
   }
 }

@@ -28,7 +28,9 @@ let fn: UserFunction | undefined;
 let ctx: Context | undefined;
 
 function message(e: unknown): string {
-  if (e instanceof Error) return e.name && e.name !== "Error" ? `${e.name}: ${e.message}` : e.message;
+  if (e instanceof Error) {
+    return e.name && e.name !== "Error" ? `${e.name}: ${e.message}` : e.message;
+  }
   return String(e);
 }
 

@@ -16,7 +16,7 @@ import type { FlowSet, PollConfig } from "../flow/types.ts";
 import { type Logger, nullLogger } from "../log.ts";
 import { Batch, Quality, SequenceCounter, type Value } from "../record.ts";
 import type { SchemaSources } from "../flow/schema.ts";
-import type { Sink } from "../sink.ts";
+import type { Catalog, Sink } from "../sink.ts";
 import type { Step } from "../step.ts";
 import { applyScaling } from "../scaling.ts";
 import { DeviceRuntime, type DeviceHealth } from "./device.ts";
@@ -147,6 +147,8 @@ export class Gateway {
         log: this.#log.child({ sink: s.name }),
         clock: this.#clock,
         dataDir,
+        catalog: this.catalog(),
+        writeTag: (device, tag, value) => this.write(device, tag, value),
       });
       await sink.open();
       this.#addConsumer(s.name, "sink", capacity, { sink });
@@ -307,6 +309,20 @@ export class Gateway {
     const t = d.config.tags.get(tag);
     if (!t) throw new BifrostError("NOT_FOUND", `Cannot write: unknown tag "${tag}" on "${device}"`);
     await d.write(t, value);
+  }
+
+  /** Every device and its tags. */
+  catalog(): Catalog {
+    return new Map([...this.flows.devices].map(([name, d]) => [
+      name,
+      [...d.tags.values()].map((t) => ({
+        name: t.name,
+        type: t.type,
+        writable: t.writable,
+        ...(t.unit === undefined ? {} : { unit: t.unit }),
+        ...(t.description === undefined ? {} : { description: t.description }),
+      })),
+    ]));
   }
 
   /** Health of every device. */

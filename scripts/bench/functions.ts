@@ -105,9 +105,14 @@ try {
   await identity.start();
   await arith.start();
   console.log(`batch of ${N} records, median of ${ITER} iterations after ${WARMUP} warm-up`);
-  const a = await measure("(a) worker round trip, Float64Array(1000)", () => roundTrip(echo, floats));
-  await measure("(b) worker round trip, 1000 objects (structured clone)", () =>
-    roundTrip(echo, records));
+  const a = await measure(
+    "(a) worker round trip, Float64Array(1000)",
+    () => roundTrip(echo, floats),
+  );
+  await measure(
+    "(b) worker round trip, 1000 objects (structured clone)",
+    () => roundTrip(echo, records),
+  );
   const c = await measure("(c) function step, identity", () => identity.process(batch));
   const d = await measure("(d) function step, arithmetic", () => arith.process(batch));
   console.log(`ratio c/a = ${(c / a).toFixed(2)}, d/a = ${(d / a).toFixed(2)} (target <= 2)`);

@@ -8,9 +8,7 @@
  * Run: `deno task bench:gateway` (pin with `taskset -c 0` for steadier figures).
  */
 
-import { fromFileUrl } from "node:path";
-
-const root = fromFileUrl(new URL("../../", import.meta.url));
+const root = new URL("../../", import.meta.url).pathname;
 const main = `${root}engine/cli/main.ts`;
 const flows = `${root}flows`;
 

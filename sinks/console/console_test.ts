@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Batch, type DataRecord } from "../../engine/record.ts";
 import { isBifrostError } from "../../engine/errors.ts";
-import { createConsoleSink } from "./mod.ts";
+import { createConsoleSink, readableNumber } from "./mod.ts";
 
 const T = Date.parse("2026-11-28T10:00:00.123Z");
 const rec = (extra: Partial<DataRecord>): DataRecord => ({
@@ -69,4 +69,13 @@ Deno.test("console turns a failing writer into SINK_FAILED", async () => {
     sink.write(Batch.from([rec({})])),
     (e) => isBifrostError(e, "SINK_FAILED") && /console sink "out": broken pipe/.test(e.message),
   );
+});
+
+Deno.test("readableNumber() shows float32 values as their shortest float32 decimal", () => {
+  assert.equal(readableNumber(Math.fround(70.42294)), "70.42294");
+  assert.equal(readableNumber(Math.fround(0.1)), "0.1");
+  assert.equal(readableNumber(158.76129760742188), "158.7612976");
+  assert.equal(readableNumber(12.34), "12.34");
+  assert.equal(readableNumber(123456789), "123456789");
+  assert.equal(readableNumber(NaN), "NaN");
 });

@@ -53,9 +53,25 @@ function jsonValue(b: Batch, i: number): string {
   return JSON.stringify(b.obj[i], (_k, v) => typeof v === "bigint" ? v.toString() : v);
 }
 
+/**
+ * A number as a person reads it: a value that came from a float32 register shows the
+ * shortest decimal that is the same float32 (`70.42294`, not `70.42294311523438`), other
+ * fractions at most 10 significant digits. JSON output keeps every digit.
+ */
+export function readableNumber(v: number): string {
+  if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
+  if (Math.fround(v) === v) {
+    for (let p = 1; p <= 9; p++) {
+      const s = v.toPrecision(p);
+      if (Math.fround(Number(s)) === v) return String(Number(s));
+    }
+  }
+  return String(Number(v.toPrecision(10)));
+}
+
 function textValue(b: Batch, i: number): string {
   const k = b.kind[i];
-  if (k === ValueKind.number) return String(b.num[i]);
+  if (k === ValueKind.number) return readableNumber(b.num[i]!);
   if (k === ValueKind.bigint) return String(b.obj[i]);
   return jsonValue(b, i);
 }

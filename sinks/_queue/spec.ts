@@ -1,0 +1,78 @@
+/**
+ * @module
+ * The `queue:` block that every network sink embeds, and how it becomes an open
+ * {@linkcode DurableQueue}: one file per sink, `<dir>/<sink name>.db`.
+ */
+
+import { join } from "node:path";
+import { type Static, Type } from "@sinclair/typebox";
+import { DURATION_PATTERN, parseDuration } from "../../engine/flow/duration.ts";
+import type { SinkContext } from "../../engine/sink.ts";
+import { parseSize, SIZE_PATTERN } from "../sqlite/size.ts";
+import { DurableQueue } from "./queue.ts";
+
+/** Defaults of the `queue:` block. */
+export const QUEUE_DEFAULTS = {
+  maxRecords: 10_000_000,
+  maxAge: "7d",
+  maxSize: "1GB",
+} as const;
+
+/** The `queue:` block of a network sink. */
+export const QueueSpec = Type.Object({
+  dir: Type.Optional(Type.String({
+    minLength: 1,
+    default: "data/queue",
+    description:
+      "Directory of the queue files (one per sink, `<dir>/<sink>.db`), relative to the working directory. Default: `queue/` under the gateway's data directory (`data/queue`).",
+    examples: ["data/queue", "/var/lib/bifrost/queue"],
+  })),
+  maxRecords: Type.Optional(Type.Integer({
+    minimum: 1,
+    default: QUEUE_DEFAULTS.maxRecords,
+    description: "Records held at most while the destination is unreachable; the oldest are dropped beyond (counted and logged).",
+    examples: [1_000_000, 10_000_000],
+  })),
+  maxAge: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN,
+    default: QUEUE_DEFAULTS.maxAge,
+    description: "Records waiting longer than this are dropped (counted and logged).",
+    examples: ["7d", "12h"],
+  })),
+  maxSize: Type.Optional(Type.String({
+    pattern: SIZE_PATTERN,
+    default: QUEUE_DEFAULTS.maxSize,
+    description: "Bytes of queued records held at most (KB/MB/GB are powers of 1024); the oldest are dropped beyond.",
+    examples: ["256MB", "1GB"],
+  })),
+}, {
+  additionalProperties: false,
+  description:
+    "The durable store-and-forward queue: records are written to disk before `write()` returns and removed only when the destination confirms them.",
+  examples: [{ maxAge: "7d", maxSize: "512MB" }],
+});
+
+/** The `queue:` block's config. */
+export type QueueConfig = Static<typeof QueueSpec>;
+
+/** The file of sink `name`'s queue. */
+export function queuePath(config: QueueConfig | undefined, name: string, dataDir = "data"): string {
+  return join(config?.dir ?? join(dataDir, "queue"), `${name}.db`);
+}
+
+/** Opens the durable queue of a sink from its `queue:` block. */
+export function openSinkQueue(
+  config: QueueConfig | undefined,
+  ctx: Pick<SinkContext, "name" | "clock"> & Partial<Pick<SinkContext, "log" | "dataDir">>,
+): DurableQueue {
+  const o: ConstructorParameters<typeof DurableQueue>[0] = {
+    path: queuePath(config, ctx.name, ctx.dataDir),
+    maxRecords: config?.maxRecords ?? QUEUE_DEFAULTS.maxRecords,
+    maxAgeMs: parseDuration(config?.maxAge ?? QUEUE_DEFAULTS.maxAge),
+    maxBytes: parseSize(config?.maxSize ?? QUEUE_DEFAULTS.maxSize),
+    clock: ctx.clock,
+    name: ctx.name,
+  };
+  if (ctx.log) o.log = ctx.log;
+  return new DurableQueue(o);
+}

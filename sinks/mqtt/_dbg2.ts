@@ -1,0 +1,13 @@
+import mqtt from "mqtt";
+import { Mosquitto } from "./_mosquitto.ts";
+const broker = await Mosquitto.start();
+const c = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+c.on("close", () => console.log("closed"));
+c.on("error", (e) => console.log("error", e.message));
+const n = Number(Deno.args[0]);
+let ok = 0, err = 0;
+await Promise.all(Array.from({ length: n }, (_, i) => c.publishAsync("a/b", "x" + i, { qos: 2 }).then(() => ok++, () => err++)));
+console.log({ ok, err });
+await c.endAsync();
+await broker.stop();
+console.log(Deno.readTextFileSync(broker.dir + "/mosquitto.log").split("\n").slice(-6).join("\n"));

@@ -1,0 +1,173 @@
+/**
+ * @module
+ * The `mqtt` sink: every record is published as JSON to an MQTT broker, through the
+ * durable queue. `write()` only enqueues (one SQLite transaction) and returns; a background
+ * {@linkcode Sender} publishes from the queue in order and removes records only when the
+ * broker confirmed them, so a broker outage or a gateway restart loses nothing (bounded by
+ * the queue's maxRecords/maxAge/maxSize, whose drops are counted and logged).
+ */
+
+import { hostname } from "node:os";
+import type { Batch } from "../../engine/record.ts";
+import type { Sink, SinkContext, SinkModule } from "../../engine/sink.ts";
+import { BifrostError } from "../../engine/errors.ts";
+import { parseDuration } from "../../engine/flow/duration.ts";
+import { nullLogger } from "../../engine/log.ts";
+import { type DurableQueue, openSinkQueue } from "../_queue/mod.ts";
+import { compileTopic } from "./format.ts";
+import { clientOptions, type Connector, mqttConnector } from "./link.ts";
+import { Sender } from "./sender.ts";
+import { MQTT_DEFAULTS, type MqttConfig, MqttSpec } from "./spec.ts";
+
+export { compileTopic, payload, type TopicFn } from "./format.ts";
+export {
+  clientOptions,
+  type Connector,
+  type MqttLink,
+  mqttConnector,
+  type PublishCallback,
+} from "./link.ts";
+export { ACK_INTERVAL_MS, Sender, type SenderOptions, type SenderStats } from "./sender.ts";
+export { MQTT_DEFAULTS, type MqttConfig, MqttSpec, MqttTlsSpec } from "./spec.ts";
+
+/** The running mqtt sink; `queue` is set between `open()` and `close()`. */
+export interface MqttSink extends Sink {
+  readonly queue: DurableQueue | undefined;
+  /** enqueued, sent, historical, failed, rejected, dropped, depth, oldestAgeMs, connected … */
+  stats(): Record<string, number>;
+}
+
+/** The URL without user info, for log lines. */
+function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return url;
+  }
+}
+
+function defaultClientId(sink: string): string {
+  let host = "gateway";
+  try {
+    host = hostname();
+  } catch { /* no permission: the sink name is enough to tell sinks apart */ }
+  return `bifrost-${host}-${sink}`;
+}
+
+/**
+ * Creates an mqtt sink. `connector` replaces the mqtt.js connection (tests, benchmarks).
+ *
+ * @example
+ * ```ts
+ * const sink = createMqttSink({ url: "mqtt://127.0.0.1:1883" }, { name: "uns", clock: systemClock });
+ * await sink.open();
+ * await sink.write(batch); // durable on return; published in the background
+ * await sink.close();
+ * ```
+ */
+export function createMqttSink(
+  config: MqttConfig,
+  ctx: Pick<SinkContext, "name" | "clock"> & Partial<Pick<SinkContext, "log" | "dataDir">>,
+  connector?: Connector,
+): MqttSink {
+  const log = ctx.log ?? nullLogger;
+  // Checked at creation, so a bad template fails `bifrost check`-time wiring, not publishing.
+  const topic = compileTopic(config.topic ?? MQTT_DEFAULTS.topic, config.vars ?? {}, ctx.name);
+  const closeTimeoutMs = parseDuration(config.closeTimeout ?? MQTT_DEFAULTS.closeTimeout);
+  let queue: DurableQueue | undefined;
+  let sender: Sender | undefined;
+  let closed = { enqueued: 0, sent: 0, dropped: 0, depth: 0, oldestAgeMs: 0, bytes: 0 };
+  let senderStats: Record<string, number> = {};
+  return {
+    get queue() {
+      return queue;
+    },
+    open() {
+      if (queue) return Promise.resolve();
+      try {
+        const connect = connector ?? mqttConnector(
+          config.url,
+          clientOptions(config, config.clientId ?? defaultClientId(ctx.name), ctx.name),
+          { qos: config.qos ?? MQTT_DEFAULTS.qos, retain: config.retain ?? MQTT_DEFAULTS.retain },
+        );
+        queue = openSinkQueue(config.queue, { ...ctx, log });
+        sender = new Sender({
+          name: ctx.name,
+          target: displayUrl(config.url),
+          queue,
+          connect,
+          topic,
+          maxInFlight: config.maxInFlight ?? MQTT_DEFAULTS.maxInFlight,
+          replayRate: config.replayRate ?? MQTT_DEFAULTS.replayRate,
+          reconnectMinMs: parseDuration(config.reconnectMin ?? MQTT_DEFAULTS.reconnectMin),
+          reconnectMaxMs: parseDuration(config.reconnectMax ?? MQTT_DEFAULTS.reconnectMax),
+          clock: ctx.clock,
+          log,
+        });
+        sender.start();
+        return Promise.resolve();
+      } catch (e) {
+        queue?.close();
+        queue = undefined;
+        return Promise.reject(e);
+      }
+    },
+    write(b: Batch) {
+      if (!queue || !sender) {
+        return Promise.reject(
+          new BifrostError("SINK_FAILED", `Cannot write to mqtt sink "${ctx.name}": it is not open`),
+        );
+      }
+      try {
+        queue.enqueue(b);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      sender.wake();
+      return Promise.resolve();
+    },
+    flush() {
+      // Records are on disk once write() returned; this only folds the WAL back.
+      try {
+        queue?.checkpoint();
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+    async close() {
+      if (!queue || !sender) return;
+      const q = queue;
+      const s = sender;
+      queue = undefined;
+      sender = undefined;
+      await s.stop(closeTimeoutMs);
+      senderStats = s.stats();
+      closed = q.stats();
+      if (closed.depth > 0) {
+        log.info(`MQTT sink "${ctx.name}" keeps ${closed.depth} unsent records on disk`, {
+          path: q.path,
+        });
+      }
+      q.close();
+    },
+    stats() {
+      const qs = queue ? queue.stats() : closed;
+      const ss = sender ? sender.stats() : senderStats;
+      return { ...qs, ...ss };
+    },
+  };
+}
+
+/** The `mqtt` sink. */
+export const mqttSink: SinkModule<MqttConfig> = {
+  name: "mqtt",
+  description:
+    "Publishes records as JSON to an MQTT broker through a durable queue (no loss through outages).",
+  status: "beta",
+  spec: MqttSpec,
+  create: (config, ctx) => createMqttSink(config, ctx),
+};

@@ -1,0 +1,366 @@
+/**
+ * @module
+ * The background sender of the `mqtt` sink: connect (exponential backoff with jitter),
+ * publish from the durable queue in order with at most `maxInFlight` unconfirmed, and
+ * acknowledge queue entries only for the prefix the broker confirmed. When the connection
+ * is lost, everything unconfirmed stays queued and the next connection resumes from the
+ * oldest unconfirmed record (at-least-once: a record confirmed by the broker whose PUBACK
+ * was lost with the connection is sent again).
+ *
+ * A record is published with `"historical": true` when it was already queued when the
+ * current connection was made: it waited through a broker outage or a gateway restart.
+ * Those are replayed at `replayRate` records/s at most; records that arrive while
+ * connected are live and go out as soon as the backlog before them has.
+ *
+ * Queue acks are written at most every {@linkcode ACK_INTERVAL_MS} (one small transaction
+ * each), not per PUBACK.
+ */
+
+import type { Clock } from "../../engine/clock.ts";
+import { errorMessage } from "../../engine/errors.ts";
+import type { Logger } from "../../engine/log.ts";
+import { backoffDelay } from "../../engine/runtime/backoff.ts";
+import type { DurableQueue } from "../_queue/mod.ts";
+import { payload, type TopicFn } from "./format.ts";
+import { type Connector, type MqttLink, reasonCode } from "./link.ts";
+
+/** How often confirmed records are removed from the queue at most (ms). */
+export const ACK_INTERVAL_MS = 20;
+/** Records read from the queue per step at most. */
+const CHUNK = 500;
+/** Rejections are logged at most this often. */
+const REJECT_LOG_INTERVAL_MS = 10_000;
+
+/** Settings of a {@linkcode Sender}. */
+export interface SenderOptions {
+  name: string;
+  /** Shown in log lines (the URL without credentials). */
+  target: string;
+  queue: DurableQueue;
+  connect: Connector;
+  topic: TopicFn;
+  maxInFlight: number;
+  /** Records/s when replaying the backlog; 0: no limit. */
+  replayRate: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Figures of a sender. */
+export interface SenderStats {
+  [key: string]: number;
+  /** Records the broker confirmed. */
+  sent: number;
+  /** Of those, sent as historical (backlog replay). */
+  historical: number;
+  /** Publishes left unconfirmed by a lost connection (they are sent again). */
+  failed: number;
+  /** Records the broker refused (MQTT 5 reason code); they leave the queue. */
+  rejected: number;
+  /** Connections lost. */
+  reconnects: number;
+  connected: number;
+  inFlight: number;
+}
+
+interface Session {
+  alive: boolean;
+  /** Set when a publish failed without the connection closing: reconnect to resend. */
+  broken: boolean;
+  link: MqttLink;
+  /** Ids published, in order, from index `base`; `done` flags in step. */
+  ids: number[];
+  done: boolean[];
+  base: number;
+  /** Index (into ids) of the first unconfirmed publish. */
+  head: number;
+  inFlight: number;
+  /** Unconfirmed publishes allowed at once. */
+  limit: number;
+  /** The loop waits for a confirmation to free a slot. */
+  waitingSlot: boolean;
+  /** Records with ids up to this were queued before the connection was made. */
+  historicalUpTo: number;
+  replayStart: number;
+  replayed: number;
+}
+
+/** Publishes a durable queue to a broker until stopped. */
+export class Sender {
+  readonly #o: SenderOptions;
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+  #kick: (() => void) | undefined;
+  #session: Session | undefined;
+  /** Highest id of the confirmed prefix; written to the queue by #flushAcks. */
+  #confirmed = 0;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastRejectLog = -Infinity;
+  #stats: SenderStats = {
+    sent: 0,
+    historical: 0,
+    failed: 0,
+    rejected: 0,
+    reconnects: 0,
+    connected: 0,
+    inFlight: 0,
+  };
+
+  constructor(o: SenderOptions) {
+    this.#o = o;
+  }
+
+  /** Starts the loop (idempotent). */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Tells the loop that records were enqueued. */
+  wake(): void {
+    const k = this.#kick;
+    if (k) {
+      this.#kick = undefined;
+      k();
+    }
+  }
+
+  /** Figures as of now. */
+  stats(): SenderStats {
+    return { ...this.#stats, inFlight: this.#session?.inFlight ?? 0 };
+  }
+
+  /**
+   * Keeps publishing while connected until the queue is empty or `timeoutMs` passed, then
+   * stops the loop and closes the connection. What is left stays in the queue.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    const deadline = this.#o.clock.monotonic() + timeoutMs;
+    while (
+      this.#loop && this.#session?.alive && this.#o.queue.depth() > 0 &&
+      this.#o.clock.monotonic() < deadline
+    ) {
+      this.#flushAcks();
+      if (this.#o.queue.depth() === 0) break;
+      await this.#o.clock.sleep(Math.min(ACK_INTERVAL_MS, deadline - this.#o.clock.monotonic()));
+    }
+    this.#stop.abort(new Error("sink closing"));
+    this.wake();
+    await this.#loop;
+    this.#flushAcks();
+  }
+
+  readonly #stopped$ = new Promise<undefined>((resolve) =>
+    this.#stop.signal.addEventListener("abort", () => resolve(undefined), { once: true })
+  );
+
+  get #stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /** Resolves at the next kick, or after `ms` when given. */
+  #waitKick(ms?: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      if (ms === undefined) {
+        this.#kick = resolve;
+        return;
+      }
+      const timer = new AbortController();
+      this.#kick = () => {
+        timer.abort();
+        resolve();
+      };
+      this.#o.clock.sleep(ms, timer.signal).then(() => this.wake(), () => {});
+    });
+  }
+
+  async #run(): Promise<void> {
+    const { log, target } = this.#o;
+    let failures = 0;
+    while (!this.#stopped) {
+      let link: MqttLink;
+      try {
+        const attempt = this.#o.connect();
+        const got = await Promise.race([attempt, this.#stopped$]);
+        if (!got) {
+          // Closing while connecting: do not wait for the connect timeout.
+          attempt.then((l) => l.end(), () => {});
+          break;
+        }
+        link = got;
+      } catch (e) {
+        if (this.#stopped) break;
+        failures++;
+        const delay = backoffDelay(failures, {
+          baseMs: this.#o.reconnectMinMs,
+          maxMs: this.#o.reconnectMaxMs,
+        });
+        const fields = { error: errorMessage(e), retryInMs: delay, depth: this.#o.queue.depth() };
+        if (failures === 1) log.warn(`Cannot connect to MQTT broker ${target}`, fields);
+        else log.debug(`Cannot connect to MQTT broker ${target}`, { ...fields, failures });
+        await this.#o.clock.sleep(delay, this.#stop.signal).catch(() => {});
+        continue;
+      }
+      if (this.#stopped) {
+        await link.end();
+        break;
+      }
+      failures = 0;
+      this.#stats.connected = 1;
+      const backlog = this.#o.queue.depth();
+      log.info(`Connected to MQTT broker ${target}`, { backlog });
+      const error = await this.#publishWhileConnected(link);
+      this.#stats.connected = 0;
+      await link.end();
+      this.#flushAcks();
+      if (!this.#stopped) {
+        this.#stats.reconnects++;
+        log.warn(`Lost connection to MQTT broker ${target}`, {
+          error: error ? errorMessage(error) : undefined,
+          depth: this.#o.queue.depth(),
+        });
+      }
+    }
+  }
+
+  /** Publishes until the link closes or the sender stops; returns why the link closed. */
+  async #publishWhileConnected(link: MqttLink): Promise<Error | undefined> {
+    const q = this.#o.queue;
+    const s: Session = {
+      alive: true,
+      broken: false,
+      link,
+      ids: [],
+      done: [],
+      base: 0,
+      head: 0,
+      inFlight: 0,
+      limit: Math.max(1, Math.min(this.#o.maxInFlight, link.receiveMaximum)),
+      waitingSlot: false,
+      historicalUpTo: q.lastId,
+      replayStart: this.#o.clock.monotonic(),
+      replayed: 0,
+    };
+    this.#session = s;
+    let lostWith: Error | undefined;
+    link.closed.then((e) => {
+      lostWith = e;
+      s.alive = false;
+      this.wake();
+    });
+    const limit = s.limit;
+    const rate = this.#o.replayRate;
+    this.#confirmed = q.headId;
+    let cursor = q.headId;
+    while (s.alive && !s.broken && !this.#stopped) {
+      if (s.inFlight >= limit) {
+        s.waitingSlot = true;
+        await this.#waitKick();
+        s.waitingSlot = false;
+        continue;
+      }
+      let want = Math.min(limit - s.inFlight, CHUNK);
+      if (rate > 0 && Math.max(cursor, q.headId) < s.historicalUpTo) {
+        const wait = s.replayStart + (s.replayed * 1000) / rate - this.#o.clock.monotonic();
+        if (wait >= 1) {
+          await this.#waitKick(wait);
+          continue;
+        }
+        // About 20 ms worth of replay per step keeps the rate smooth.
+        want = Math.min(want, Math.max(1, Math.ceil(rate / 50)));
+      }
+      const chunk = q.peek(want, cursor);
+      if (!chunk) {
+        await this.#waitKick();
+        continue;
+      }
+      cursor = chunk.lastId;
+      const b = chunk.batch;
+      const topic = this.#o.topic;
+      let historical = 0;
+      link.burst(() => {
+        for (let i = 0; i < b.length && s.alive; i++) {
+          const id = chunk.firstId + i;
+          const old = id <= s.historicalUpTo;
+          if (old) historical++;
+          const k = s.base + s.ids.length;
+          s.ids.push(id);
+          s.done.push(false);
+          s.inFlight++;
+          link.publish(
+            topic(b.device[i]!, b.tag[i]!),
+            payload(b, i, old),
+            (err) => this.#onDone(s, k, old, err),
+          );
+        }
+      });
+      s.replayed += historical;
+    }
+    s.alive = false;
+    this.#session = undefined;
+    this.#stats.failed += s.inFlight;
+    return lostWith ?? (s.broken ? new Error("a publish failed") : undefined);
+  }
+
+  #onDone(s: Session, k: number, historical: boolean, err: Error | undefined): void {
+    if (!s.alive) return;
+    s.inFlight--;
+    if (err) {
+      const code = reasonCode(err);
+      if (code === undefined) {
+        // Not confirmed and not refused: resend it on a new connection.
+        s.broken = true;
+        this.wake();
+        return;
+      }
+      this.#stats.rejected++;
+      this.#logRejected(err, code);
+    } else {
+      this.#stats.sent++;
+      if (historical) this.#stats.historical++;
+    }
+    s.done[k - s.base] = true;
+    let advanced = false;
+    while (s.head < s.done.length && s.done[s.head]) {
+      this.#confirmed = s.ids[s.head]!;
+      s.head++;
+      advanced = true;
+    }
+    if (s.head > 4096 && s.head * 2 > s.done.length) {
+      s.ids.splice(0, s.head);
+      s.done.splice(0, s.head);
+      s.base += s.head;
+      s.head = 0;
+    }
+    if (advanced) this.#ackTimer ??= setTimeout(() => this.#flushAcks(), ACK_INTERVAL_MS);
+    if (s.waitingSlot) this.wake();
+  }
+
+  #flushAcks(): void {
+    if (this.#ackTimer !== undefined) clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    const q = this.#o.queue;
+    if (this.#confirmed <= q.headId || !q.db.isOpen) return;
+    try {
+      q.ack(this.#confirmed);
+    } catch (e) {
+      // Records stay queued and are sent again: a duplicate, never a loss.
+      this.#o.log.error(`Cannot remove confirmed records from the queue of "${this.#o.name}"`, {
+        error: errorMessage(e),
+      });
+    }
+  }
+
+  #logRejected(err: Error, code: number): void {
+    const t = this.#o.clock.monotonic();
+    if (t - this.#lastRejectLog < REJECT_LOG_INTERVAL_MS) return;
+    this.#lastRejectLog = t;
+    this.#o.log.warn(`MQTT broker ${this.#o.target} refused a message; it is dropped`, {
+      reasonCode: code,
+      error: err.message,
+      rejected: this.#stats.rejected,
+    });
+  }
+}

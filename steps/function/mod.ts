@@ -1,0 +1,144 @@
+/**
+ * @module
+ * The `function` step: runs a user edge function, a TypeScript file loaded from the flow
+ * directory at run time, in its own worker.
+ *
+ * ## Writing a function
+ *
+ * A function file exports a default function that takes the records of one batch and a
+ * context, and returns the records to pass on (or nothing, to pass the input on as is):
+ *
+ * ```ts
+ * import type { Context, DataRecord } from "../engine/functions/api.ts";
+ *
+ * export default function (records: DataRecord[], ctx: Context<{ n: number }, { gain: number }>) {
+ *   ctx.state.n = (ctx.state.n ?? 0) + records.length;
+ *   return records.map((r) =>
+ *     typeof r.value === "number" ? { ...r, value: r.value * ctx.params.gain } : r
+ *   );
+ * }
+ * ```
+ *
+ * - `ctx.state`: a plain object kept between calls, per step. It lives in the worker and
+ *   is lost when the worker is restarted (after a time-out or a crash).
+ * - `ctx.params`: the step's `with:` object.
+ * - `ctx.log.debug/info/warn/error(msg, fields?)`: lines in the gateway's log, tagged with
+ *   the step name; rate-limited (a burst of 20, then 2 a second).
+ * - `ctx.now()`: the gateway clock when the batch was handed over (ms since epoch).
+ * - The function may be `async`. Batches of one step run one at a time, in order.
+ *
+ * ## Failures
+ *
+ * - A throw (or a malformed returned record) marks that batch's records bad with reason
+ *   `function "<step>" failed: <message>`; the next batch runs normally, state kept.
+ * - A batch that runs longer than `timeout` (default 1 s) is marked bad with reason
+ *   `function "<step>" timed out after <n> ms`; the worker is terminated and a new one
+ *   started for the next batch (state is lost, and the log says so). A crash (an unhandled
+ *   rejection, a throw in a timer) is handled the same way. Restarts back off after
+ *   repeated failures (up to 30 s) so that a broken module does not spin.
+ *
+ * ## Permissions
+ *
+ * None by default: no network, no files, no environment, no subprocesses. Grant what the
+ * function needs under `permissions:` (`net: ["host:port"]`, `read: [paths relative to the
+ * flow directory]`, `env: [NAMES]`). A denied call throws `NotCapable`. The function's
+ * own directory is readable only while the module loads (so that it may import helper
+ * files beside it).
+ *
+ * @example
+ * ```yaml
+ * steps:
+ *   smoothed:
+ *     use: function
+ *     from: temp1-f
+ *     file: functions/smooth.ts
+ *     timeout: 500ms
+ *     with: { alpha: 0.2 }
+ * ```
+ */
+
+import { type Static, Type } from "@sinclair/typebox";
+import { DURATION_PATTERN, parseDuration } from "../../engine/flow/duration.ts";
+import { FunctionHost } from "../../engine/functions/host.ts";
+import type { Batch } from "../../engine/record.ts";
+import type { Step, StepContext, StepModule } from "../../engine/step.ts";
+import { flowPath, validateFunction } from "./validate.ts";
+
+const Names = (description: string, examples: string[][]) =>
+  Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description, default: [], examples }));
+
+/** The `function` step's fields. */
+export const FunctionSpec = Type.Object({
+  file: Type.String({
+    minLength: 1,
+    description: "The function's TypeScript file, relative to the flow directory.",
+    examples: ["functions/smooth.ts"],
+  }),
+  timeout: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN,
+    default: "1s",
+    description:
+      "Time limit of one batch; past it the batch is marked bad and the worker restarted.",
+    examples: ["1s", "200ms"],
+  })),
+  permissions: Type.Optional(Type.Object({
+    net: Names("Hosts (`host` or `host:port`) the function may connect to.", [[
+      "127.0.0.1:1883",
+    ]]),
+    read: Names("Paths (relative to the flow directory) the function may read.", [[
+      "data/limits.json",
+    ]]),
+    env: Names("Environment variables the function may read.", [["PLANT_ID"]]),
+  }, {
+    additionalProperties: false,
+    default: {},
+    description: "What the function may do besides computing; nothing by default.",
+    examples: [{ net: ["127.0.0.1:8080"] }, { read: ["data/limits.json"], env: ["PLANT_ID"] }],
+  })),
+  with: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
+    default: {},
+    description: "Parameters handed to the function as `ctx.params`.",
+    examples: [{ alpha: 0.2 }],
+  })),
+}, {
+  additionalProperties: false,
+  description: "Runs a user edge function (TypeScript) in its own worker.",
+  examples: [{ file: "functions/smooth.ts", with: { alpha: 0.2 } }],
+});
+
+/** The `function` step's config. */
+export type FunctionConfig = Static<typeof FunctionSpec>;
+
+/** Creates a function step; the module is loaded by `start()`. */
+export function createFunction(config: FunctionConfig, ctx: StepContext): Step {
+  const p = config.permissions ?? {};
+  const host = new FunctionHost({
+    step: ctx.name,
+    path: flowPath(ctx.flowDir, config.file),
+    params: config.with ?? {},
+    permissions: {
+      net: p.net ?? [],
+      env: p.env ?? [],
+      read: (p.read ?? []).map((r) => flowPath(ctx.flowDir, r)),
+    },
+    timeoutMs: parseDuration(config.timeout ?? "1s"),
+    log: ctx.log,
+    clock: ctx.clock,
+    countError: (reason) => ctx.countError(reason),
+  });
+  return {
+    start: () => host.start(),
+    process: (batch: Batch) => host.process(batch),
+    close: () => host.close(),
+  };
+}
+
+/** The step registry entry. */
+export const functionStep: StepModule<FunctionConfig> = {
+  name: "function",
+  description: "Runs a user edge function (TypeScript, from the flow directory) in a worker.",
+  status: "beta",
+  spec: FunctionSpec,
+  create: createFunction,
+  validate: validateFunction,
+};

@@ -1,0 +1,204 @@
+/**
+ * @module
+ * Tests of the `function` step with real workers and the fixtures in `testdata/`. Time
+ * limits are small so that time-outs are quick; nothing asserts on durations.
+ */
+
+import assert from "node:assert/strict";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { systemClock } from "../../engine/clock.ts";
+import { isBifrostError } from "../../engine/errors.ts";
+import { createLogger } from "../../engine/log.ts";
+import { Batch, type DataRecord } from "../../engine/record.ts";
+import type { Step, StepContext } from "../../engine/step.ts";
+import { assertSameBatch, everyKind } from "../../engine/functions/_testing.ts";
+import { createFunction, type FunctionConfig, functionStep } from "./mod.ts";
+
+const flowDir = dirname(fileURLToPath(import.meta.url));
+
+interface Harness extends AsyncDisposable {
+  step: Step;
+  lines: Record<string, unknown>[];
+  errors: string[];
+}
+
+async function start(config: FunctionConfig, name = "smoothed"): Promise<Harness> {
+  const lines: Record<string, unknown>[] = [];
+  const errors: string[] = [];
+  const ctx: StepContext = {
+    name,
+    log: createLogger({ level: "debug", json: true, write: (l) => lines.push(JSON.parse(l)) }),
+    clock: systemClock,
+    flowDir,
+    countError: (r) => errors.push(r),
+  };
+  const step = await createFunction(config, ctx);
+  try {
+    await step.start!();
+  } catch (e) {
+    await step.close?.();
+    throw e;
+  }
+  return { step, lines, errors, [Symbol.asyncDispose]: async () => await step.close?.() };
+}
+
+function batchOf(...values: DataRecord["value"][]): Batch {
+  return Batch.from(values.map((value, i) => ({
+    device: "plc",
+    tag: `t${i}`,
+    value,
+    quality: "good" as const,
+    sourceTs: 1000 + i,
+    gatewayTs: 2000 + i,
+    seq: i,
+  })));
+}
+
+function assertAllBad(b: Batch, reason: RegExp): void {
+  assert.ok(b.length > 0);
+  for (const r of b) {
+    assert.equal(r.quality, "bad");
+    assert.match(r.reason ?? "", reason);
+  }
+}
+
+Deno.test("records of every value kind pass through the worker byte for byte", async () => {
+  await using h = await start({ file: "testdata/identity.ts" });
+  const input = Batch.from(everyKind());
+  assertSameBatch(await h.step.process(input), input);
+  // A second batch goes through the cached string table and buffer.
+  assertSameBatch(await h.step.process(input), input);
+  assert.deepEqual(h.errors, []);
+});
+
+Deno.test("state persists between batches and params reach the function", async () => {
+  await using h = await start({ file: "testdata/counter.ts", with: { offset: 100 } });
+  const first = (await h.step.process(batchOf(1, 2))).toArray();
+  assert.deepEqual(first.map((r) => [r.value, r.seq]), [[101, 1], [102, 1]]);
+  const second = (await h.step.process(batchOf(5))).toArray();
+  assert.deepEqual(second.map((r) => [r.value, r.seq]), [[105, 2]]);
+  assert.ok(second[0]!.sourceTs > 1_600_000_000_000, "ctx.now() is the gateway clock");
+  const logged = h.lines.filter((l) => l.msg === "called");
+  assert.deepEqual(logged.map((l) => [l.step, l.calls, l.level]), [
+    ["smoothed", 1, "info"],
+    ["smoothed", 2, "info"],
+  ]);
+});
+
+Deno.test("a function that returns nothing passes its input on unchanged", async () => {
+  await using h = await start({ file: "testdata/faulty.ts" });
+  const input = batchOf("void", 2.5, true);
+  const expected = input.toArray();
+  const out = await h.step.process(input);
+  assert.deepEqual(out.toArray(), expected);
+  assert.equal((await h.step.process(batchOf("async"))).get(0).value, 2, "called twice");
+});
+
+Deno.test("a throw marks its batch bad and the next batch runs with state kept", async () => {
+  await using h = await start({ file: "testdata/faulty.ts" });
+  const bad = await h.step.process(batchOf("throw", 2));
+  assertAllBad(bad, /^function "smoothed" failed: sensor table is empty$/);
+  assert.deepEqual(h.errors, ['function "smoothed" failed: sensor table is empty']);
+  assert.ok(
+    h.lines.some((l) => l.level === "error" && /sensor table is empty/.test(String(l.msg))),
+  );
+  const next = await h.step.process(batchOf("ok"));
+  assert.equal(next.get(0).quality, "good");
+  assert.equal(next.get(0).value, 2, "state survived the throw");
+});
+
+Deno.test("an endless loop times out, the worker restarts and state starts over", async () => {
+  await using h = await start({ file: "testdata/faulty.ts", timeout: "200ms" });
+  assert.equal((await h.step.process(batchOf("ok"))).get(0).value, 1);
+  const timedOut = await h.step.process(batchOf("loop"));
+  assertAllBad(timedOut, /timed out after 200 ms/);
+  const next = await h.step.process(batchOf("ok"));
+  assert.equal(next.get(0).quality, "good");
+  assert.equal(next.get(0).value, 1, "a fresh worker has empty state");
+  assert.ok(h.lines.some((l) => /state is lost/.test(String(l.msg))));
+  assert.ok(h.lines.some((l) => /restarted in a new worker/.test(String(l.msg))));
+});
+
+Deno.test("an unhandled rejection crashes the worker and the step recovers", async () => {
+  await using h = await start({ file: "testdata/faulty.ts" });
+  const crashed = await h.step.process(batchOf("reject"));
+  // The rejection may surface during the batch or right after it.
+  if (crashed.get(0).quality === "bad") {
+    assertAllBad(crashed, /worker crashed: unhandled rejection: forgotten promise/);
+  }
+  let next = await h.step.process(batchOf("ok"));
+  if (next.get(0).quality === "bad") next = await h.step.process(batchOf("ok"));
+  assert.equal(next.get(0).quality, "good");
+  assert.equal(next.get(0).value, 1, "a fresh worker has empty state");
+  assert.ok(
+    h.errors.some((e) => /forgotten promise/.test(e)) ||
+      h.lines.some((l) => /forgotten promise/.test(String(l.msg))),
+  );
+});
+
+Deno.test("Deno.exit() in a function fails its batch instead of ending the worker", async () => {
+  await using h = await start({ file: "testdata/faulty.ts" });
+  assertAllBad(await h.step.process(batchOf("exit")), /Deno\.exit\(\) is not allowed/);
+  assert.equal((await h.step.process(batchOf("ok"))).get(0).value, 2);
+});
+
+Deno.test("a module that does not load gives FUNCTION_FAILED with the file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/broken.ts`, 'throw new Error("bad init");\n');
+    const cases: [string, RegExp][] = [
+      [`${dir}/broken.ts`, /broken\.ts.*bad init/],
+      [`${dir}/missing.ts`, /missing\.ts.*(not found|No such file|Module not found)/i],
+      ["testdata/no_default.ts", /no_default\.ts.*must export a default function/],
+    ];
+    for (const [file, re] of cases) {
+      await assert.rejects(start({ file }), (e: unknown) => {
+        assert.ok(isBifrostError(e, "FUNCTION_FAILED"), String(e));
+        assert.match(e.message, /^Cannot load function ".*" of step "smoothed": /);
+        assert.match(e.message, re);
+        return true;
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("without permissions a read is NotCapable and marks the batch bad", async () => {
+  await using h = await start({ file: "testdata/faulty.ts" });
+  const out = await h.step.process(batchOf("read", `${flowDir}/testdata/secret.txt`));
+  assertAllBad(out, /^function "smoothed" failed: NotCapable: .*secret\.txt/);
+});
+
+Deno.test("a granted read permission lets the function read", async () => {
+  await using h = await start({
+    file: "testdata/faulty.ts",
+    permissions: { read: ["testdata/secret.txt"] },
+  });
+  const out = await h.step.process(batchOf("read", `${flowDir}/testdata/secret.txt`));
+  assert.equal(out.get(0).quality, "good");
+  assert.equal(out.get(0).value, "granted");
+});
+
+Deno.test("validate() reports a missing file, a type error and a missing default export", async () => {
+  const v = (file: string) => functionStep.validate!({ file }, { flowDir, file: "flow.yaml" });
+  assert.deepEqual(await v("testdata/identity.ts"), []);
+  const missing = await v("testdata/nope.ts");
+  assert.deepEqual(missing.map((i) => i.path), [["file"]]);
+  assert.match(missing[0]!.message, /Function file "testdata\/nope\.ts" does not exist/);
+  const noDefault = await v("testdata/no_default.ts");
+  assert.match(noDefault[0]?.message ?? "", /must export a default function/);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/typo.ts`, "export default (n: number): string => n;\n");
+    const typo = await functionStep.validate!({ file: "typo.ts" }, {
+      flowDir: dir,
+      file: "f.yaml",
+    });
+    assert.equal(typo.length, 1);
+    assert.match(typo[0]!.message, /does not type-check: .*TS2322/s);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

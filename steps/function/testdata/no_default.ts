@@ -1,0 +1,2 @@
+/** @module Test fixture: a module without a default export. */
+export const notAFunction = 42;

@@ -1,0 +1,147 @@
+/**
+ * @module
+ * The `bifrost` command line, run as a user runs it (a subprocess), against the Modbus
+ * simulator: check, plan, read, write, schema, version, sim.
+ */
+
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { startModbusSimulator } from "../simulators/modbus/mod.ts";
+
+const MAIN = new URL("../engine/cli/main.ts", import.meta.url).pathname;
+const ROOT = new URL("../", import.meta.url).pathname;
+
+async function bifrost(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
+}
+
+Deno.test("bifrost check accepts the bundled demo flow", async () => {
+  const r = await bifrost(["check", "flows/"]);
+  assertEquals(r.code, 0, r.out + r.err);
+  assertMatch(r.out, /ok: 1 flow file/);
+});
+
+Deno.test("bifrost check lists every problem with file:line:column and exits 1", async () => {
+  const r = await bifrost(["check", "tests/flows/unknown_tag"]);
+  assertEquals(r.code, 1);
+  const expected = await Deno.readTextFile(join(ROOT, "tests/flows/unknown_tag/expected_errors.txt"));
+  for (const line of expected.trim().split("\n")) {
+    // The golden file names the case directory `flows/`; the CLI names the path it was given.
+    assert(
+      r.out.includes(line.replace(/^flows\//, "tests/flows/unknown_tag/")),
+      `missing line: ${line}\n${r.out}`,
+    );
+  }
+  assertMatch(r.out, /did you mean "temp1"\?/);
+});
+
+Deno.test("bifrost run refuses invalid flows and starts nothing", async () => {
+  const r = await bifrost(["run", "tests/flows/unknown_tag"]);
+  assertEquals(r.code, 1);
+  assertMatch(r.err, /error: unknown tag/);
+  assertMatch(r.err, /nothing started/);
+});
+
+Deno.test("bifrost read and write a register through a modbus:// URL", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 3: { HR100: { type: "float32", order: "CDAB", value: 21.5 } } },
+  });
+  const url = `modbus://127.0.0.1:${sim.port}/3/HR100:float32:CDAB`;
+  const read = await bifrost(["read", url]);
+  assertEquals(read.code, 0, read.err);
+  assertEquals(read.out.trim(), "21.5");
+  const write = await bifrost(["write", url, "-4.25"]);
+  assertEquals(write.code, 0, write.err);
+  assertEquals(sim.getValue("HR100", { type: "float32", order: "CDAB", unitId: 3 }), -4.25);
+  const bad = await bifrost(["write", url, "hot"]);
+  assertEquals(bad.code, 1);
+  assertMatch(bad.err, /Cannot write "hot" to a float32 tag: not a number/);
+});
+
+Deno.test("bifrost read through a flow's device applies the tag's scaling", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR4: { type: "int16", value: 215 } } },
+  });
+  const r = await bifrost(["read", "flows/", "boiler-plc", "pressure", "--timeout", "300"], {
+    BOILER_PLC_HOST: "127.0.0.1",
+  });
+  // The demo flow points at port 5020; this simulator is elsewhere, so expect a clear failure.
+  assertEquals(r.code, 1);
+  assertMatch(r.err, /Cannot connect to "boiler-plc" within/);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(dir, "f.yaml"),
+    `devices:
+  plc:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: ${sim.port}
+    tags:
+      pressure: { address: HR4, type: int16, unit: bar, scale: { gain: 0.01 }, writable: true }
+`,
+  );
+  const ok = await bifrost(["read", dir, "plc", "pressure"]);
+  assertEquals(ok.code, 0, ok.err);
+  assertEquals(ok.out.trim(), "2.15 bar");
+  const w = await bifrost(["write", dir, "plc", "pressure", "3.5"]);
+  assertEquals(w.code, 0, w.err);
+  assertEquals(sim.getValue("HR4", { type: "int16" }), 350);
+});
+
+Deno.test("bifrost plan prints the coalesced requests of each poll", async () => {
+  const r = await bifrost(["plan", "flows/"]);
+  assertEquals(r.code, 0, r.err);
+  assertMatch(r.out, /fast \(boiler-plc, every 500 ms\): \d+ request/);
+  assertMatch(r.out, /FC3 HR0/);
+});
+
+Deno.test("bifrost schema, version and an unknown command", async () => {
+  const s = await bifrost(["schema"]);
+  assertEquals(s.code, 0);
+  const schema = JSON.parse(s.out);
+  assertEquals(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
+  const v = await bifrost(["version"]);
+  assertMatch(v.out, /^bifrost \d+\.\d+\.\d+ \(deno 2\.9\.6\)/);
+  const u = await bifrost(["frobnicate"]);
+  assertEquals(u.code, 2);
+  assertMatch(u.err, /Unknown command "frobnicate"/);
+});
+
+Deno.test("bifrost sim modbus serves a map until interrupted", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(dir, "sim.yaml"),
+    "units:\n  1:\n    HR0: { type: uint16, value: 4242 }\n",
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "sim", "modbus", "--port", "0", "--map", join(dir, "sim.yaml")],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!/listening on [\d.]+:(\d+)/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  const port = /listening on [\d.]+:(\d+)/.exec(out)![1]!;
+  const r = await bifrost(["read", `modbus://127.0.0.1:${port}/1/HR0:uint16`]);
+  assertEquals(r.out.trim(), "4242", r.err);
+  child.kill("SIGINT");
+  assertEquals((await child.status).code, 0);
+  reader.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  await child.stderr.cancel().catch(() => {});
+});
