@@ -140,7 +140,9 @@ export function applyScaling(raw: number, s: TagScaling): number {
 export function invertScaling(eng: number, s: TagScaling): number {
   const c = compileScaling({ ...s, clampMin: undefined, clampMax: undefined });
   if (c.g === 0) {
-    throw new RangeError(`Cannot write ${eng} through a scaling with gain 0: no raw value maps to it`);
+    throw new RangeError(
+      `Cannot write ${eng} through a scaling with gain 0: no raw value maps to it`,
+    );
   }
   return (eng - c.e0) / c.g + c.r0;
 }

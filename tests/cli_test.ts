@@ -35,7 +35,9 @@ Deno.test("bifrost check accepts the bundled demo flow", async () => {
 Deno.test("bifrost check lists every problem with file:line:column and exits 1", async () => {
   const r = await bifrost(["check", "tests/flows/unknown_tag"]);
   assertEquals(r.code, 1);
-  const expected = await Deno.readTextFile(join(ROOT, "tests/flows/unknown_tag/expected_errors.txt"));
+  const expected = await Deno.readTextFile(
+    join(ROOT, "tests/flows/unknown_tag/expected_errors.txt"),
+  );
   for (const line of expected.trim().split("\n")) {
     // The golden file names the case directory `flows/`; the CLI names the path it was given.
     assert(

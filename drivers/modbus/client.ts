@@ -8,11 +8,14 @@
  *
  * The client knows nothing of tags: it sends PDUs and returns response PDUs (exception
  * responses included). Transport failures reject with a `BifrostError`: `NOT_CONNECTED`
- * when the connection is gone, `TIMEOUT` when no answer came in time.
+ * when the connection is gone, `TIMEOUT` when no answer came in time. A response that is
+ * malformed, truncated or carries a transaction id nobody waits for is dropped and counted
+ * (see {@linkcode ResponseStream}); its request times out and the stream stays in step.
  */
 
 import { BifrostError } from "../../engine/errors.ts";
-import { encodeAdu, type Frame, MbapReassembler } from "./pdu.ts";
+import { encodeAdu } from "./pdu.ts";
+import { ResponseStream } from "./response_stream.ts";
 
 /** Options of {@linkcode ModbusTcpClient.connect}. */
 export interface ClientOptions {
@@ -31,14 +34,17 @@ export interface ClientStats {
   received: number;
   /** Responses with no pending request (late, or a wrong transaction id). */
   dropped: number;
-  /** Chunks whose MBAP header could not be parsed. */
+  /** Responses dropped as malformed or truncated (bad header, PDU not fitting its request). */
   malformed: number;
+  /** Times the byte stream was resynchronised (scanned for a good header, stale bytes dropped). */
+  resyncs: number;
   timeouts: number;
 }
 
 interface Pending {
   tid: number;
   frame: Uint8Array;
+  pdu: Uint8Array;
   deadline: number;
   resolve: (pdu: Uint8Array) => void;
   reject: (e: unknown) => void;
@@ -50,14 +56,21 @@ const endpoint = (host: string, port: number) => `${host}:${port}`;
 
 /** A connected Modbus TCP client. */
 export class ModbusTcpClient {
-  readonly stats: ClientStats = { sent: 0, received: 0, dropped: 0, malformed: 0, timeouts: 0 };
+  readonly stats: ClientStats = {
+    sent: 0,
+    received: 0,
+    dropped: 0,
+    malformed: 0,
+    resyncs: 0,
+    timeouts: 0,
+  };
   readonly #conn: Deno.TcpConn;
   readonly #where: string;
   readonly #timeoutMs: number;
   readonly #maxInFlight: number;
   readonly #pending = new Map<number, Pending>();
   readonly #queue: Pending[] = [];
-  readonly #reassembler = new MbapReassembler();
+  readonly #stream = new ResponseStream((tid) => this.#pending.get(tid)?.pdu);
   #outbox: Uint8Array[] = [];
   #writing = false;
   #tid = 0;
@@ -141,6 +154,7 @@ export class ModbusTcpClient {
       const p: Pending = {
         tid: this.#tid,
         frame: encodeAdu(this.#tid, unitId, pdu),
+        pdu,
         deadline: 0,
         resolve,
         reject,
@@ -207,15 +221,19 @@ export class ModbusTcpClient {
     }
   }
 
-  #onFrame = (f: Frame): void => {
-    const p = this.#pending.get(f.transactionId);
-    if (!p) {
-      this.stats.dropped++;
-      return;
-    }
+  #onFrame = (tid: number, pdu: Uint8Array): void => {
+    const p = this.#pending.get(tid);
+    if (!p) return;
     this.stats.received++;
-    this.#settle(p, f.pdu);
+    this.#settle(p, pdu);
   };
+
+  #syncStats(): void {
+    const s = this.#stream.stats;
+    this.stats.dropped = s.dropped;
+    this.stats.malformed = s.malformed;
+    this.stats.resyncs = s.resyncs;
+  }
 
   async #readLoop(): Promise<void> {
     const buf = new Uint8Array(4096);
@@ -223,8 +241,8 @@ export class ModbusTcpClient {
       for (;;) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
-        this.#reassembler.push(buf.subarray(0, n), this.#onFrame);
-        this.stats.malformed = this.#reassembler.malformed;
+        this.#stream.push(buf.subarray(0, n), this.#onFrame);
+        this.#syncStats();
       }
       this.#fail(undefined);
     } catch (e) {
@@ -235,18 +253,25 @@ export class ModbusTcpClient {
   #sweep(): void {
     if (this.#pending.size === 0) return;
     const now = performance.now();
+    let expired = 0;
     for (const p of [...this.#pending.values()]) {
-      if (p.deadline <= now) {
-        this.stats.timeouts++;
-        this.#settle(
-          p,
-          undefined,
-          new BifrostError(
-            "TIMEOUT",
-            `No answer from ${this.#where} within ${this.#timeoutMs} ms (transaction ${p.tid})`,
-          ),
-        );
-      }
+      if (p.deadline > now) continue;
+      expired++;
+      this.stats.timeouts++;
+      this.#settle(
+        p,
+        undefined,
+        new BifrostError(
+          "TIMEOUT",
+          `No answer from ${this.#where} within ${this.#timeoutMs} ms (transaction ${p.tid})`,
+        ),
+      );
+    }
+    // Still synchronous: no byte of the next request's answer can have been read yet, so a
+    // partial answer of an expired request goes before it could be glued to the next one.
+    if (expired > 0) {
+      this.#stream.discardStale();
+      this.#syncStats();
     }
   }
 

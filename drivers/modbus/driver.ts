@@ -3,6 +3,13 @@
  * The Modbus TCP driver: one {@linkcode ModbusTcpClient} per device, read plans from the
  * planner, values from the codec. A Modbus exception or a timeout fails only the tags of the
  * request concerned; a lost connection fails the whole read with `NOT_CONNECTED`.
+ *
+ * Without `pipelining` the client keeps one request on the wire (and the engine one call in
+ * flight) whatever `maxInFlight` says. Register bits are written with FC22; when the device
+ * answers "Illegal function" (or `workarounds.noFc22` is set) the driver remembers it and
+ * writes them by read-modify-write (FC3, then FC6, or FC23 with `workarounds.fc23`). That
+ * read-modify-write is not atomic: a PLC changing another bit of the register in between
+ * loses that change.
  */
 
 import type { Driver, DriverContext, ReadPlan, TagConfig, TagResult } from "../../engine/driver.ts";
@@ -16,13 +23,15 @@ import {
   exceptionName,
   maskWriteRegisterRequest,
   readRequest,
-  writeMultipleRegistersRequest,
-  writeSingleCoilRequest,
+  readWriteMultipleRegistersRequest,
   writeSingleRegisterRequest,
 } from "./pdu.ts";
 import { ModbusReadPlan, type PlannedRequest, planRead } from "./planner.ts";
-import { deviceFields, type ResolvedTag, resolveTag } from "./tags.ts";
-import { decodeRegisters, encodeRegisters, getBit, getRegisterBit, toBool } from "./values.ts";
+import { deviceFields, type ResolvedDeviceFields, type ResolvedTag, resolveTag } from "./tags.ts";
+import { toBool } from "./values.ts";
+import { decodeItem, writeRequest } from "./write.ts";
+
+export { decodeItem } from "./write.ts";
 
 function configError(device: string, e: unknown): BifrostError {
   return new BifrostError(
@@ -37,8 +46,10 @@ export class ModbusTcpDriver implements Driver {
   readonly maxInFlight: number;
   readonly #device: DeviceConfig;
   readonly #ctx: DriverContext;
-  readonly #fields: ReturnType<typeof deviceFields>;
+  readonly #fields: ResolvedDeviceFields;
   #client: ModbusTcpClient | undefined;
+  /** Set once the device answered FC22 with "Illegal function" (or noFc22 says so). */
+  #noFc22: boolean;
 
   constructor(device: DeviceConfig, ctx: DriverContext) {
     this.#device = device;
@@ -48,7 +59,8 @@ export class ModbusTcpDriver implements Driver {
     } catch (e) {
       throw configError(device.name, e);
     }
-    this.maxInFlight = this.#fields.maxInFlight;
+    this.maxInFlight = this.#fields.wireInFlight;
+    this.#noFc22 = this.#fields.workarounds.noFc22 === true;
   }
 
   /** The connected client, for tests and statistics. */
@@ -63,7 +75,7 @@ export class ModbusTcpDriver implements Driver {
       host: f.host,
       port: f.port,
       timeoutMs: f.timeoutMs,
-      maxInFlight: f.maxInFlight,
+      maxInFlight: f.wireInFlight,
       signal,
     });
     this.#ctx.log.debug("Connected", { device: this.#device.name, host: f.host, port: f.port });
@@ -78,7 +90,7 @@ export class ModbusTcpDriver implements Driver {
   plan(tags: readonly TagConfig[]): ModbusReadPlan {
     let resolved: ResolvedTag[];
     try {
-      resolved = tags.map((t) => resolveTag(t, this.#fields.order));
+      resolved = tags.map((t) => resolveTag(t, this.#fields.tagContext));
     } catch (e) {
       throw configError(this.#device.name, e);
     }
@@ -177,74 +189,87 @@ export class ModbusTcpDriver implements Driver {
   async write(tag: TagConfig, value: Value, signal: AbortSignal): Promise<void> {
     let t: ResolvedTag;
     try {
-      t = resolveTag(tag, this.#fields.order);
+      t = resolveTag(tag, this.#fields.tagContext);
     } catch (e) {
       throw configError(this.#device.name, e);
     }
     const where = formatAddress({ table: t.table, offset: t.start, ...bitOf(t) });
     const what = `write ${where} ("${tag.name}")`;
-    if (t.table === "IR" || t.table === "DI") {
-      throw new BifrostError(
-        "WRITE_REJECTED",
-        `Cannot ${what} on "${this.#device.name}": ${t.table} is a read-only table`,
-      );
-    }
-    let pdu: Uint8Array;
-    try {
-      if (t.table === "C") pdu = writeSingleCoilRequest(t.start, toBool(value));
-      else if (t.bit !== undefined) {
-        pdu = maskWriteRegisterRequest(
-          t.start,
-          ~(1 << t.bit) & 0xffff,
-          toBool(value) ? 1 << t.bit : 0,
-        );
-      } else {
-        const bytes = encodeRegisters(value, t.type, t.order, t.length);
-        pdu = bytes.length === 2
-          ? writeSingleRegisterRequest(t.start, (bytes[0]! << 8) | bytes[1]!)
-          : writeMultipleRegistersRequest(t.start, bytes);
-      }
-    } catch (e) {
-      throw new BifrostError(
+    const rejected = (e: unknown) =>
+      new BifrostError(
         "WRITE_REJECTED",
         `Cannot ${what} on "${this.#device.name}": ${e instanceof Error ? e.message : String(e)}`,
         { cause: e },
       );
+    if (t.table === "IR" || t.table === "DI") {
+      throw rejected(`${t.table} is a read-only table`);
     }
-    const client = this.#connected(what);
-    try {
-      await this.#exchange(client, pdu, what, signal);
-    } catch (e) {
-      // FC22 unsupported: fall back to read-modify-write of the register.
-      if (pdu[0] === 22 && isBifrostError(e, "MODBUS_EXCEPTION") && e.details.exception === 1) {
-        await this.#readModifyWrite(client, t, toBool(value), what, signal);
-        return;
+    if (t.bit !== undefined) {
+      let on: boolean;
+      try {
+        on = toBool(Array.isArray(value) && value.length === 1 ? value[0]! : value);
+      } catch (e) {
+        throw rejected(e);
       }
-      throw e;
+      await this.#writeBit(this.#connected(what), t, on, what, signal);
+      return;
     }
+    let pdu: Uint8Array;
+    try {
+      pdu = writeRequest(t, value);
+    } catch (e) {
+      throw rejected(e);
+    }
+    await this.#exchange(this.#connected(what), pdu, what, signal);
   }
 
-  async #readModifyWrite(
+  async #writeBit(
     client: ModbusTcpClient,
     t: ResolvedTag,
     on: boolean,
     what: string,
     signal: AbortSignal,
   ): Promise<void> {
+    const mask = 1 << t.bit!;
+    if (!this.#noFc22) {
+      try {
+        const pdu = maskWriteRegisterRequest(t.start, ~mask & 0xffff, on ? mask : 0);
+        await this.#exchange(client, pdu, what, signal);
+        return;
+      } catch (e) {
+        if (!isBifrostError(e, "MODBUS_EXCEPTION") || e.details.exception !== 1) throw e;
+        this.#noFc22 = true;
+        this.#ctx.log.info("Device lacks FC22; writing register bits by read-modify-write", {
+          device: this.#device.name,
+        });
+      }
+    }
     const data = await this.#exchange(client, readRequest(3, t.start, 1), what, signal);
     const word = (data[0]! << 8) | data[1]!;
-    const next = on ? word | (1 << t.bit!) : word & ~(1 << t.bit!);
-    await this.#exchange(client, writeSingleRegisterRequest(t.start, next), what, signal);
+    const next = on ? word | mask : word & ~mask;
+    if (this.#fields.workarounds.fc23 !== true) {
+      await this.#exchange(client, writeSingleRegisterRequest(t.start, next), what, signal);
+      return;
+    }
+    const bytes = new Uint8Array([next >> 8, next & 0xff]);
+    const back = await this.#exchange(
+      client,
+      readWriteMultipleRegistersRequest(t.start, 1, t.start, bytes),
+      what,
+      signal,
+    );
+    const got = (((back[0]! << 8) | back[1]!) & mask) !== 0;
+    if (got !== on) {
+      throw new BifrostError(
+        "WRITE_REJECTED",
+        `Cannot ${what} on "${this.#device.name}": the register read back with the bit ${
+          got ? "set" : "clear"
+        } after FC23 wrote it ${on ? "set" : "clear"}`,
+      );
+    }
   }
 }
 
 function bitOf(t: ResolvedTag): { bit?: number } {
   return t.bit === undefined ? {} : { bit: t.bit };
-}
-
-/** Decodes one tag from the data of its request. */
-export function decodeItem(data: Uint8Array, at: number, tag: ResolvedTag): Value {
-  if (tag.table === "C" || tag.table === "DI") return getBit(data, at);
-  if (tag.bit !== undefined) return getRegisterBit(data, 2 * at, tag.bit);
-  return decodeRegisters(data, 2 * at, tag.type, tag.order, tag.length);
 }

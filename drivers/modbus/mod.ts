@@ -1,7 +1,8 @@
 /**
  * @module
  * The Modbus TCP driver (`driver: modbus-tcp`): holding and input registers, coils and
- * discrete inputs over Modbus TCP, with coalesced reads, pipelining and a simulator.
+ * discrete inputs over Modbus TCP, with coalesced reads, arrays (`count`), opt-in pipelining,
+ * per-device workarounds, unit discovery and a simulator.
  *
  * @example
  * ```yaml
@@ -38,6 +39,16 @@ export const modbusTcp: DriverModule = {
 
 export { formatAddress, type ModbusAddress, parseAddress, type Table } from "./address.ts";
 export { type ClientOptions, type ClientStats, ModbusTcpClient } from "./client.ts";
+export {
+  answerText,
+  type DiscoveredUnit,
+  type DiscoverOptions,
+  type DiscoverResult,
+  discoverUnits,
+  formatDiscovery,
+  parseUnitList,
+  type ProbeAnswer,
+} from "./discover.ts";
 export { ModbusTcpDriver } from "./driver.ts";
 export { exceptionName, FunctionCodes, ModbusExceptions } from "./pdu.ts";
 export { ModbusReadPlan, planRead } from "./planner.ts";
@@ -48,6 +59,9 @@ export {
   type DataType,
   ModbusDeviceSpec,
   ModbusTagSpec,
+  type ModbusWorkarounds,
+  ModbusWorkaroundsSpec,
 } from "./spec.ts";
+export { ResponseStream, type ResponseStreamStats } from "./response_stream.ts";
 export { parseModbusUrl } from "./url.ts";
 export { decodeRegisters, encodeRegisters } from "./values.ts";

@@ -37,7 +37,7 @@ Deno.test("validate() reports bad addresses and types that do not fit the table"
   assertEquals(issues[3]!.message.includes("name the bit of the register, e.g. HR11.0"), true);
 });
 
-Deno.test("validate() warns about tags sharing a register but not about distinct bits", () => {
+Deno.test("validate() rejects tags sharing a register but not distinct bits or opted-in views", () => {
   const issues = modbusTcp.validate!(device([
     ["a", "HR0", "float32"],
     ["b", "HR1", "int16"],
@@ -46,12 +46,19 @@ Deno.test("validate() warns about tags sharing a register but not about distinct
     ["b1again", "40006.1", "bool"],
     ["c", "C0", "bool"],
     ["hr", "HR7", "int16"],
+    ["raw", "HR0", "uint16", { overlap: true }],
+    ["arr", "HR20", "int16", { count: 4 }],
+    ["in-arr", "HR23", "int16"],
   ]));
   assertEquals(issues.map((i) => [i.path, i.severity]), [
-    [["tags", "b", "address"], "warning"],
-    [["tags", "b1again", "address"], "warning"],
+    [["tags", "b", "address"], undefined],
+    [["tags", "b1again", "address"], undefined],
+    [["tags", "in-arr", "address"], undefined],
   ]);
-  assertEquals(issues[0]!.message, 'Tag "b" (HR1) overlaps tag "a" (HR0): both read HR1');
+  assertEquals(
+    issues[0]!.message,
+    'Tag "b" (HR1) overlaps tag "a" (HR0): both read HR1; give one of them its own address, or set overlap: true on the one that is a deliberate second view',
+  );
 });
 
 Deno.test("validate() checks the simulator block against the tags", () => {

@@ -98,6 +98,34 @@ export function maskWriteRegisterRequest(
   ]);
 }
 
+/**
+ * FC23: writes `bytes` (register bytes) at `writeAddress`, then reads `readCount` registers
+ * from `readAddress`, in one transaction (the write happens first).
+ */
+export function readWriteMultipleRegistersRequest(
+  readAddress: number,
+  readCount: number,
+  writeAddress: number,
+  bytes: Uint8Array,
+): Uint8Array {
+  const n = bytes.length >> 1;
+  const out = new Uint8Array(10 + bytes.length);
+  out.set([
+    23,
+    readAddress >> 8,
+    readAddress & 0xff,
+    readCount >> 8,
+    readCount & 0xff,
+    writeAddress >> 8,
+    writeAddress & 0xff,
+    n >> 8,
+    n & 0xff,
+    bytes.length,
+  ]);
+  out.set(bytes, 10);
+  return out;
+}
+
 /** Wraps a PDU into a Modbus TCP ADU. */
 export function encodeAdu(transactionId: number, unitId: number, pdu: Uint8Array): Uint8Array {
   const out = new Uint8Array(MBAP_LENGTH + pdu.length);
@@ -135,7 +163,8 @@ export function decodeResponse(request: Uint8Array, response: Uint8Array): Respo
     case 3:
     case 4:
     case 23: {
-      const count = fc === 23 ? (request[7]! << 8) | request[8]! : (request[3]! << 8) | request[4]!;
+      // FC23 carries its read quantity where FC1-4 do (bytes 3-4).
+      const count = (request[3]! << 8) | request[4]!;
       const expected = fc === 1 || fc === 2 ? (count + 7) >> 3 : 2 * count;
       const byteCount = response[1]!;
       if (byteCount !== expected || response.length !== 2 + byteCount) {

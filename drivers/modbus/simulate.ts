@@ -9,22 +9,37 @@ import type { DeviceConfig, DriverIssue, SimulatedDevice } from "../../engine/dr
 import { checkGeneratorSpec, type GeneratorSpec } from "../../simulators/generators.ts";
 import type { PointSpec } from "../../simulators/modbus/map.ts";
 import { startModbusSimulator } from "../../simulators/modbus/server.ts";
-import type { ByteOrder, DataType } from "./spec.ts";
-import { deviceFields } from "./tags.ts";
+import { formatAddress } from "./address.ts";
+import { deviceFields, resolveTag } from "./tags.ts";
 
-/** The simulator points of a device, by address. */
+/**
+ * The simulator points of a device, by address: where the driver will read them
+ * (`addressOffset` applied), one point per element of an array tag, in the byte order the
+ * driver decodes (`swapWords` applied). Tags that do not resolve are left out.
+ */
 export function simulatorPoints(device: DeviceConfig): Record<string, PointSpec> {
   const f = deviceFields(device.config);
   const points: Record<string, PointSpec> = {};
   for (const tag of device.tags.values()) {
+    let t;
+    try {
+      t = resolveTag(tag, f.tagContext);
+    } catch {
+      continue;
+    }
     const entry = (device.simulator?.[tag.name] ?? {}) as Partial<PointSpec>;
-    const point: PointSpec = {
-      ...entry,
-      type: tag.type as DataType,
-      order: (tag.config.order as ByteOrder | undefined) ?? f.order,
-    };
-    if (typeof tag.config.length === "number") point.length = tag.config.length;
-    points[tag.address] = point;
+    for (let i = 0; i < t.elements; i++) {
+      const point: PointSpec = { ...entry, type: t.type, order: t.orders?.[i] ?? t.order };
+      if (t.type === "string") point.length = t.length;
+      const v = (entry as { value?: unknown }).value;
+      if (Array.isArray(v)) point.value = v[i] as PointSpec["value"];
+      const key = formatAddress({
+        table: t.table,
+        offset: t.start + i * t.size,
+        ...(t.bit === undefined ? {} : { bit: t.bit }),
+      });
+      points[key] = point;
+    }
   }
   return points;
 }

@@ -1,14 +1,15 @@
 /**
  * @module
  * Semantic checks of a Modbus device beyond its schema: address syntax, types that do not
- * fit their table, tags larger than one request, and tags sharing a register or a bit. Also
- * the shortest poll interval a set of tags allows.
+ * fit their table, tags larger than one request, workarounds, and tags sharing a register or
+ * a bit (an error unless one of the two sets `overlap: true`). Also the shortest poll
+ * interval a set of tags allows.
  */
 
 import type { DeviceConfig, DriverIssue, TagConfig } from "../../engine/driver.ts";
 import { isRegisterTable } from "./address.ts";
 import { planRead } from "./planner.ts";
-import { deviceFields, type ResolvedTag, resolveTag } from "./tags.ts";
+import { deviceFields, type ResolvedDeviceFields, type ResolvedTag, resolveTag } from "./tags.ts";
 
 /** Assumed round trip of one request, ms (a PLC on a LAN). */
 export const ASSUMED_ROUND_TRIP_MS = 5;
@@ -26,23 +27,25 @@ function shares(a: ResolvedTag, b: ResolvedTag): boolean {
 /** Reports problems of a device's config; path `["tags", name, "address"]` for tags. */
 export function validateDevice(device: DeviceConfig): DriverIssue[] {
   const issues: DriverIssue[] = [];
-  let fields: ReturnType<typeof deviceFields>;
+  const optedIn = (t: ResolvedTag) => device.tags.get(t.name)?.config.overlap === true;
+  let fields: ResolvedDeviceFields;
   try {
     fields = deviceFields(device.config);
   } catch (e) {
-    return [{ message: (e as Error).message, path: [] }];
+    const message = (e as Error).message;
+    return [{ message, path: /swapWords|addressOffset/.test(message) ? ["workarounds"] : [] }];
   }
   const resolved: ResolvedTag[] = [];
   for (const tag of device.tags.values()) {
     try {
-      const r = resolveTag(tag, fields.order);
-      const max = isRegisterTable(r.table)
-        ? fields.maxRegistersPerRequest
-        : fields.maxBitsPerRequest;
+      const r = resolveTag(tag, fields.tagContext);
+      const regs = isRegisterTable(r.table);
+      const max = regs ? fields.maxRegistersPerRequest : fields.maxBitsPerRequest;
       if (r.count > max) {
         issues.push({
-          message:
-            `Cannot read tag "${tag.name}" in one request: it spans ${r.count} registers and maxRegistersPerRequest is ${max}`,
+          message: `Cannot read tag "${tag.name}" in one request: it spans ${r.count} ${
+            regs ? "registers and maxRegistersPerRequest" : "bits and maxBitsPerRequest"
+          } is ${max}`,
           path: ["tags", tag.name, "address"],
         });
       }
@@ -58,12 +61,14 @@ export function validateDevice(device: DeviceConfig): DriverIssue[] {
       const b = sorted[j]!;
       if (b.table !== a.table || b.start >= a.start + a.count) break;
       if (!shares(a, b)) continue;
+      if (optedIn(b) || optedIn(a)) continue;
       issues.push({
         message: `Tag "${b.name}" (${device.tags.get(b.name)?.address}) overlaps tag "${a.name}" (${
           device.tags.get(a.name)?.address
-        }): both read ${a.table}${Math.max(a.start, b.start)}`,
+        }): both read ${a.table}${
+          Math.max(a.start, b.start)
+        }; give one of them its own address, or set overlap: true on the one that is a deliberate second view`,
         path: ["tags", b.name, "address"],
-        severity: "warning",
       });
     }
   }
@@ -71,14 +76,15 @@ export function validateDevice(device: DeviceConfig): DriverIssue[] {
 }
 
 /**
- * The shortest poll interval for `tags`: one assumed round trip per planned request, at least
- * {@linkcode MIN_INTERVAL_FLOOR_MS}.
+ * The shortest poll interval for `tags`: one assumed round trip per planned request (per
+ * batch of `maxInFlight` requests with pipelining), at least {@linkcode MIN_INTERVAL_FLOOR_MS}.
  */
 export function minIntervalMs(device: DeviceConfig, tags: readonly TagConfig[]): number {
   try {
     const f = deviceFields(device.config);
-    const plan = planRead(tags, tags.map((t) => resolveTag(t, f.order)), f);
-    return Math.max(MIN_INTERVAL_FLOOR_MS, plan.requests.length * ASSUMED_ROUND_TRIP_MS);
+    const plan = planRead(tags, tags.map((t) => resolveTag(t, f.tagContext)), f);
+    const trips = Math.ceil(plan.requests.length / f.wireInFlight);
+    return Math.max(MIN_INTERVAL_FLOOR_MS, trips * ASSUMED_ROUND_TRIP_MS);
   } catch {
     return MIN_INTERVAL_FLOOR_MS;
   }

@@ -8,6 +8,7 @@
 
 import { parseArgs } from "node:util";
 import { formatIssue, loadFlows } from "../flow/mod.ts";
+import { flowSetToJson } from "../flow/serialize.ts";
 import { registries } from "../registries.ts";
 import { nullLogger } from "../log.ts";
 import { systemClock } from "../clock.ts";
@@ -17,7 +18,11 @@ import { loadOrReport } from "./_load.ts";
 export async function checkCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { json: { type: "boolean", default: false } },
+    options: {
+      json: { type: "boolean", default: false },
+      // Internal: `bifrost run` validates in a child process and reads the result.
+      "emit-flowset": { type: "boolean", default: false },
+    },
     allowPositionals: true,
   });
   const dir = positionals[0];
@@ -26,6 +31,18 @@ export async function checkCommand(args: string[]): Promise<number> {
     return 2;
   }
   const r = await loadFlows(dir, { env: Deno.env.toObject(), sources: registries });
+  if (values["emit-flowset"]) {
+    for (const w of r.warnings) console.error(formatIssue(w));
+    for (const e of r.errors) console.error(formatIssue(e));
+    if (!r.flows || r.errors.length > 0) {
+      console.error(
+        `${r.errors.length} error${r.errors.length === 1 ? "" : "s"} in ${dir}: nothing started`,
+      );
+      return 1;
+    }
+    console.log(JSON.stringify({ flows: flowSetToJson(r.flows), secrets: r.secrets }));
+    return 0;
+  }
   if (values.json) {
     console.log(JSON.stringify({ errors: r.errors, warnings: r.warnings }, null, 2));
   } else {

@@ -3,11 +3,7 @@
  * Dispatches `bifrost <command>`; each command returns its exit code.
  */
 
-import { checkCommand, planCommand } from "./check.ts";
-import { readCommand, writeCommand } from "./read_write.ts";
-import { runGatewayCommand } from "./run.ts";
-import { schemaCommand } from "./schema.ts";
-import { simCommand } from "./sim.ts";
+// Commands load on demand: `run` must not pay for the modules of `check` (see _load.ts).
 import { VERSION } from "../version.ts";
 
 const USAGE = `bifrost ${VERSION}: industrial edge gateway
@@ -35,19 +31,19 @@ export async function runCommand(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
   switch (cmd) {
     case "run":
-      return await runGatewayCommand(rest);
+      return await (await import("./run.ts")).runGatewayCommand(rest);
     case "check":
-      return await checkCommand(rest);
+      return await (await import("./check.ts")).checkCommand(rest);
     case "plan":
-      return await planCommand(rest);
+      return await (await import("./check.ts")).planCommand(rest);
     case "read":
-      return await readCommand(rest);
+      return await (await import("./read_write.ts")).readCommand(rest);
     case "write":
-      return await writeCommand(rest);
+      return await (await import("./read_write.ts")).writeCommand(rest);
     case "sim":
-      return await simCommand(rest);
+      return await (await import("./sim.ts")).simCommand(rest);
     case "schema":
-      return schemaCommand();
+      return (await import("./schema.ts")).schemaCommand();
     case "version":
     case "--version":
     case "-V":

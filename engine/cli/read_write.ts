@@ -27,7 +27,10 @@ async function resolveTarget(pos: string[], command: string): Promise<[Target, s
   const first = pos[0] ?? "";
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(first)) {
     if (!first.startsWith("modbus://")) {
-      throw new BifrostError("CONFIG_INVALID", `Cannot ${command} "${first}": supported URLs are modbus://`);
+      throw new BifrostError(
+        "CONFIG_INVALID",
+        `Cannot ${command} "${first}": supported URLs are modbus://`,
+      );
     }
     const { device, tag } = parseModbusUrl(first);
     const module = registries.drivers.find((d) => d.name === device.driver)!;
@@ -44,11 +47,15 @@ async function resolveTarget(pos: string[], command: string): Promise<[Target, s
     );
   }
   const loaded = await loadOrReport(dir, command);
-  if (!loaded) throw new BifrostError("CONFIG_INVALID", `Cannot ${command}: the flows in ${dir} are invalid`);
+  if (!loaded) {
+    throw new BifrostError("CONFIG_INVALID", `Cannot ${command}: the flows in ${dir} are invalid`);
+  }
   const device = loaded.flows.devices.get(deviceName);
   if (!device) throw new BifrostError("NOT_FOUND", `Unknown device "${deviceName}" in ${dir}`);
   const tag = device.tags.get(tagName);
-  if (!tag) throw new BifrostError("NOT_FOUND", `Unknown tag "${tagName}" on device "${deviceName}"`);
+  if (!tag) {
+    throw new BifrostError("NOT_FOUND", `Unknown tag "${tagName}" on device "${deviceName}"`);
+  }
   const module = registries.drivers.find((d) => d.name === device.driver)!;
   return [{ device, tag, module }, rest];
 }
@@ -82,19 +89,28 @@ export function parseCliValue(text: string, type: string): Value {
   if (type === "bool") {
     if (/^(true|1|on)$/i.test(text)) return true;
     if (/^(false|0|off)$/i.test(text)) return false;
-    throw new BifrostError("CONFIG_INVALID", `Cannot write "${text}" to a bool tag: use true or false`);
+    throw new BifrostError(
+      "CONFIG_INVALID",
+      `Cannot write "${text}" to a bool tag: use true or false`,
+    );
   }
   if (type === "string") return text;
   if (type === "int64" || type === "uint64") {
     try {
       return BigInt(text);
     } catch {
-      throw new BifrostError("CONFIG_INVALID", `Cannot write "${text}" to a ${type} tag: not an integer`);
+      throw new BifrostError(
+        "CONFIG_INVALID",
+        `Cannot write "${text}" to a ${type} tag: not an integer`,
+      );
     }
   }
   const n = Number(text);
   if (text.trim() === "" || !Number.isFinite(n)) {
-    throw new BifrostError("CONFIG_INVALID", `Cannot write "${text}" to a ${type} tag: not a number`);
+    throw new BifrostError(
+      "CONFIG_INVALID",
+      `Cannot write "${text}" to a ${type} tag: not a number`,
+    );
   }
   return n;
 }

@@ -9,7 +9,7 @@ import { errorMessage } from "../errors.ts";
 import { createLogger, type LogLevel } from "../log.ts";
 import { registries } from "../registries.ts";
 import { Gateway } from "../runtime/gateway.ts";
-import { loadOrReport } from "./_load.ts";
+import { loadIsolated } from "./_load.ts";
 
 /** Runs the gateway; returns the exit code. */
 export async function runGatewayCommand(args: string[]): Promise<number> {
@@ -22,7 +22,7 @@ export async function runGatewayCommand(args: string[]): Promise<number> {
     },
     allowPositionals: true,
   });
-  const loaded = await loadOrReport(positionals[0], "run");
+  const loaded = await loadIsolated(positionals[0]);
   if (!loaded) return 1;
   const log = createLogger({
     ...(values["log-level"] ? { level: values["log-level"] as LogLevel } : {}),

@@ -19,7 +19,7 @@ import type { SchemaSources } from "../flow/schema.ts";
 import type { Catalog, Sink } from "../sink.ts";
 import type { Step } from "../step.ts";
 import { applyScaling } from "../scaling.ts";
-import { DeviceRuntime, type DeviceHealth } from "./device.ts";
+import { type DeviceHealth, DeviceRuntime } from "./device.ts";
 import { compileGraph, type FlowGraph } from "./graph.ts";
 import { phaseFor, runSchedule, ScheduleStats } from "./scheduler.ts";
 import { type QueueStats, SerialQueue } from "./serial_queue.ts";
@@ -246,9 +246,7 @@ export class Gateway {
   #startPoll(p: PollConfig): void {
     const device = this.devices.get(p.device)!;
     const all = [...device.config.tags.values()];
-    const tags: TagConfig[] = p.tags === "*"
-      ? all
-      : p.tags.map((t) => device.config.tags.get(t)!);
+    const tags: TagConfig[] = p.tags === "*" ? all : p.tags.map((t) => device.config.tags.get(t)!);
     const rt: PollRuntime = {
       config: p,
       device,
@@ -307,7 +305,9 @@ export class Gateway {
     const d = this.devices.get(device);
     if (!d) throw new BifrostError("NOT_FOUND", `Cannot write: unknown device "${device}"`);
     const t = d.config.tags.get(tag);
-    if (!t) throw new BifrostError("NOT_FOUND", `Cannot write: unknown tag "${tag}" on "${device}"`);
+    if (!t) {
+      throw new BifrostError("NOT_FOUND", `Cannot write: unknown tag "${tag}" on "${device}"`);
+    }
     await d.write(t, value);
   }
 

@@ -10,7 +10,9 @@ export class Semaphore {
 
   constructor(limit: number) {
     if (!Number.isInteger(limit) || limit < 1) {
-      throw new RangeError(`Cannot create semaphore: limit must be a positive integer, got ${limit}`);
+      throw new RangeError(
+        `Cannot create semaphore: limit must be a positive integer, got ${limit}`,
+      );
     }
     this.#free = limit;
   }

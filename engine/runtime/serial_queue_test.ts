@@ -25,10 +25,14 @@ Deno.test("SerialQueue drops and reports the oldest waiting item when full", asy
   const dropped: number[] = [];
   let release!: () => void;
   const gate = new Promise<void>((r) => release = r);
-  const q = new SerialQueue<number>(async (n) => {
-    if (n === 0) await gate;
-    seen.push(n);
-  }, 2, (item) => dropped.push(item));
+  const q = new SerialQueue<number>(
+    async (n) => {
+      if (n === 0) await gate;
+      seen.push(n);
+    },
+    2,
+    (item) => dropped.push(item),
+  );
   for (let i = 0; i < 5; i++) q.push(i); // 0 is running; 1..4 wait in a queue of 2
   release();
   await q.idle();

@@ -83,8 +83,8 @@ console.log(
   })  target < 1000 ms`,
 );
 console.log(
-  `  idle RSS               ${(b.rssKb / 1024).toFixed(1)} MB (after ${
-    5 + windowS
-  } s; ${(a.rssKb / 1024).toFixed(1)} MB at 5 s)  target < 80 MB`,
+  `  idle RSS               ${(b.rssKb / 1024).toFixed(1)} MB (after ${5 + windowS} s; ${
+    (a.rssKb / 1024).toFixed(1)
+  } MB at 5 s)  target < 80 MB`,
 );
 console.log(`  idle CPU               ${(cpu * 100).toFixed(2)} % of one core over ${windowS} s`);

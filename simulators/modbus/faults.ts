@@ -1,8 +1,8 @@
 /**
  * @module
  * Fault injection of the Modbus simulator, switched on and off from code: exception codes
- * for address ranges, response delay, dropped requests, malformed frames, wrong transaction
- * ids and disconnects.
+ * for address ranges, response delay, dropped requests, malformed frames, truncated frames,
+ * wrong transaction ids and disconnects.
  */
 
 import type { Table } from "../../drivers/modbus/address.ts";
@@ -27,7 +27,11 @@ export interface ExceptionRule {
 /** The faults a simulator injects. */
 export class Faults {
   #rules: ExceptionRule[] = [];
-  /** Delay every response by this many ms (0: answer at once). */
+  /**
+   * Delay every response by this many ms (0: answer at once). The delay is per response, like
+   * network latency: pipelined requests are answered `delayMs` after each arrived, not one
+   * after the other.
+   */
   delayMs = 0;
   /** Requests still to drop without an answer (Infinity: all). */
   dropNext = 0;
@@ -35,6 +39,10 @@ export class Faults {
   malformedNext = 0;
   /** Responses still to send with a wrong transaction id. */
   wrongTransactionIdNext = 0;
+  /** Responses still to send truncated: their MBAP length stays, their last bytes go. */
+  truncatedNext = 0;
+  /** How many bytes a truncated response loses (at most all of its PDU but one byte). */
+  truncateBytes = 2;
   /** Set by the server: closes every client connection. */
   disconnectClients: () => void = () => {};
 
@@ -56,6 +64,12 @@ export class Faults {
     this.malformedNext = n;
   }
 
+  /** Sends the next `n` responses truncated by `bytes` bytes (default 1 response, 2 bytes). */
+  truncated(n = 1, bytes = 2): void {
+    this.truncatedNext = n;
+    this.truncateBytes = bytes;
+  }
+
   /** Sends the next `n` responses with a wrong transaction id (default 1). */
   wrongTransactionId(n = 1): void {
     this.wrongTransactionIdNext = n;
@@ -68,6 +82,8 @@ export class Faults {
     this.dropNext = 0;
     this.malformedNext = 0;
     this.wrongTransactionIdNext = 0;
+    this.truncatedNext = 0;
+    this.truncateBytes = 2;
   }
 
   /** The exception code for a request, if a rule matches. */

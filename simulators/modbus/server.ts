@@ -176,7 +176,12 @@ function start(options: SimulatorOptions): ModbusSimulator {
       pdu = pdu.slice();
       pdu[1] = (pdu[1]! + 1) & 0xff;
     }
-    return encodeAdu(tid, f.unitId, pdu);
+    const adu = encodeAdu(tid, f.unitId, pdu);
+    if (faults.truncatedNext > 0) {
+      faults.truncatedNext--;
+      return adu.subarray(0, adu.length - Math.min(faults.truncateBytes, adu.length - 8));
+    }
+    return adu;
   };
 
   const serve = async (conn: Deno.TcpConn) => {
@@ -185,6 +190,12 @@ function start(options: SimulatorOptions): ModbusSimulator {
     const buf = new Uint8Array(16384);
     const reassembler = new MbapReassembler();
     const out: Uint8Array[] = [];
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+    let writing = Promise.resolve();
+    const writeAll = async (data: Uint8Array) => {
+      let off = 0;
+      while (off < data.length) off += await conn.write(data.subarray(off));
+    };
     const onFrame = (f: Frame) => {
       const r = respond(f);
       if (r) out.push(r);
@@ -206,13 +217,23 @@ function start(options: SimulatorOptions): ModbusSimulator {
           }
         }
         out.length = 0;
-        if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
-        let off = 0;
-        while (off < data.length) off += await conn.write(data.subarray(off));
+        if (faults.delayMs > 0) {
+          // Latency, not a busy device: later requests are not held up by this one.
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            writing = writing.then(() => writeAll(data)).catch(() => {});
+          }, faults.delayMs);
+          timers.add(timer);
+        } else {
+          await writing;
+          await writeAll(data);
+        }
       }
     } catch {
       // The client went away or we closed the connection: nothing to answer.
     } finally {
+      for (const t of timers) clearTimeout(t);
+      await writing;
       conns.delete(conn);
       try {
         conn.close();

@@ -102,6 +102,32 @@ Deno.test("faults: exception ranges, wrong transaction id and malformed frames",
   assert.equal(hex((await read(3, 0)).subarray(0, 2)), "80 03");
   sim.faults.malformed();
   assert.equal(hex((await read(4, 0)).subarray(7, 9)), "03 05");
+  sim.faults.truncated(1, 2);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: sim.port });
+  try {
+    await conn.write(encodeAdu(5, 1, readRequest(3, 0, 2)));
+    const buf = new Uint8Array(64);
+    const n = await conn.read(buf);
+    // The MBAP length still says 7 bytes follow; only 5 came.
+    assert.equal(hex(buf.subarray(0, n ?? 0)), "00 05 00 00 00 07 01 03 04 00 00");
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("a response delay holds no pipelined request back: each is answered, in order", async () => {
+  await using sim = await startModbusSimulator();
+  sim.faults.delayMs = 50;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: sim.port });
+  try {
+    for (let tid = 1; tid <= 3; tid++) await conn.write(encodeAdu(tid, 1, readRequest(3, 0, 1)));
+    const out = new Uint8Array(33);
+    let got = 0;
+    while (got < 33) got += (await conn.read(out.subarray(got))) ?? 33;
+    assert.deepEqual([out[1], out[12], out[23]], [1, 2, 3]);
+  } finally {
+    conn.close();
+  }
 });
 
 Deno.test("generators update on the timer and a client write stops the point's generator", async () => {

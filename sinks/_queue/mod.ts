@@ -23,4 +23,4 @@ export {
   type QueueStats,
   ROW_RECORDS,
 } from "./queue.ts";
-export { openSinkQueue, QUEUE_DEFAULTS, type QueueConfig, QueueSpec, queuePath } from "./spec.ts";
+export { openSinkQueue, QUEUE_DEFAULTS, type QueueConfig, queuePath, QueueSpec } from "./spec.ts";

@@ -303,7 +303,9 @@ export class DurableQueue {
       // Whole rows: bytes are only freed when a row goes.
       let to = this.#head;
       let bytes = this.#bytes;
-      for (const r of this.#rowSizes.all(this.#head) as unknown as { last_id: number; size: number }[]) {
+      for (
+        const r of this.#rowSizes.all(this.#head) as unknown as { last_id: number; size: number }[]
+      ) {
         if (bytes <= maxBytes) break;
         to = r.last_id;
         bytes -= r.size;

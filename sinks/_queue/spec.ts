@@ -30,7 +30,8 @@ export const QueueSpec = Type.Object({
   maxRecords: Type.Optional(Type.Integer({
     minimum: 1,
     default: QUEUE_DEFAULTS.maxRecords,
-    description: "Records held at most while the destination is unreachable; the oldest are dropped beyond (counted and logged).",
+    description:
+      "Records held at most while the destination is unreachable; the oldest are dropped beyond (counted and logged).",
     examples: [1_000_000, 10_000_000],
   })),
   maxAge: Type.Optional(Type.String({
@@ -42,7 +43,8 @@ export const QueueSpec = Type.Object({
   maxSize: Type.Optional(Type.String({
     pattern: SIZE_PATTERN,
     default: QUEUE_DEFAULTS.maxSize,
-    description: "Bytes of queued records held at most (KB/MB/GB are powers of 1024); the oldest are dropped beyond.",
+    description:
+      "Bytes of queued records held at most (KB/MB/GB are powers of 1024); the oldest are dropped beyond.",
     examples: ["256MB", "1GB"],
   })),
 }, {

@@ -47,7 +47,14 @@ Deno.test("payload carries value, quality, reason, timestamps, seq and historica
     { value: "auto", quality: "good", ...ts, seq: 4 },
     { value: String(2n ** 70n), quality: "good", ...ts, seq: 5 },
     { value: { a: [1, null] }, quality: "good", ...ts, seq: 6 },
-    { value: null, quality: "bad", reason: "Cannot read HR0: timeout", ...ts, seq: 7, historical: true },
+    {
+      value: null,
+      quality: "bad",
+      reason: "Cannot read HR0: timeout",
+      ...ts,
+      seq: 7,
+      historical: true,
+    },
   ]);
   // Field order as documented.
   assert.equal(

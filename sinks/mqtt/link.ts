@@ -50,6 +50,8 @@ function readTlsFile(path: string, field: string, sink: string): Buffer {
   }
 }
 
+const noLog = () => {};
+
 /** mqtt.js options from a sink's config (TLS files are read here). */
 export function clientOptions(config: MqttConfig, clientId: string, sink: string): IClientOptions {
   const o: IClientOptions = {
@@ -61,6 +63,11 @@ export function clientOptions(config: MqttConfig, clientId: string, sink: string
     queueQoSZero: false,
     keepalive: Math.round(parseDuration(config.keepalive ?? MQTT_DEFAULTS.keepalive) / 1000),
     connectTimeout: parseDuration(config.connectTimeout ?? MQTT_DEFAULTS.connectTimeout),
+    // Measured hot spots at 50k publishes/s: mqtt.js re-arms its ping timer on every packet
+    // and asks `debug` whether logging is on for every call (about 20% of the CPU together).
+    // Pings still go out every keep-alive interval; a busy link never needs them anyway.
+    reschedulePings: false,
+    log: noLog,
   };
   if (config.username !== undefined) o.username = config.username;
   if (config.password !== undefined) o.password = config.password;
@@ -119,11 +126,11 @@ function linkOf(
     publish: (topic, payload, cb) => void client.publish(topic, payload, opts, cb),
     burst(fn) {
       const s = client.stream as { cork?: () => void; uncork?: () => void } | undefined;
-      //s?.cork?.();
+      s?.cork?.();
       try {
         fn();
       } finally {
-        //s?.uncork?.();
+        s?.uncork?.();
       }
     },
     closed,

@@ -13,28 +13,40 @@ import type { Sink, SinkContext, SinkModule } from "../../engine/sink.ts";
 import { BifrostError } from "../../engine/errors.ts";
 import { parseDuration } from "../../engine/flow/duration.ts";
 import { nullLogger } from "../../engine/log.ts";
-import { type DurableQueue, openSinkQueue } from "../_queue/mod.ts";
+import { type DurableQueue, openSinkQueue, type QueueStats } from "../_queue/mod.ts";
 import { compileTopic } from "./format.ts";
 import { clientOptions, type Connector, mqttConnector } from "./link.ts";
-import { Sender } from "./sender.ts";
-import { MQTT_DEFAULTS, type MqttConfig, MqttSpec } from "./spec.ts";
+import { Sender, type SenderStats } from "./sender.ts";
+import { MQTT_DEFAULTS, MQTT_QOS2_V4_IN_FLIGHT, type MqttConfig, MqttSpec } from "./spec.ts";
 
 export { compileTopic, payload, type TopicFn } from "./format.ts";
 export {
   clientOptions,
   type Connector,
-  type MqttLink,
   mqttConnector,
+  type MqttLink,
   type PublishCallback,
 } from "./link.ts";
 export { ACK_INTERVAL_MS, Sender, type SenderOptions, type SenderStats } from "./sender.ts";
-export { MQTT_DEFAULTS, type MqttConfig, MqttSpec, MqttTlsSpec } from "./spec.ts";
+export {
+  MQTT_DEFAULTS,
+  MQTT_QOS2_V4_IN_FLIGHT,
+  type MqttConfig,
+  MqttSpec,
+  MqttTlsSpec,
+} from "./spec.ts";
+
+/**
+ * Figures of an mqtt sink: the queue's (enqueued, dropped, depth, oldestAgeMs, bytes) and
+ * the sender's (sent: confirmed by the broker, historical, failed, rejected, reconnects,
+ * connected, inFlight).
+ */
+export type MqttSinkStats = QueueStats & SenderStats;
 
 /** The running mqtt sink; `queue` is set between `open()` and `close()`. */
 export interface MqttSink extends Sink {
   readonly queue: DurableQueue | undefined;
-  /** enqueued, sent, historical, failed, rejected, dropped, depth, oldestAgeMs, connected … */
-  stats(): Record<string, number>;
+  stats(): MqttSinkStats;
 }
 
 /** The URL without user info, for log lines. */
@@ -47,6 +59,18 @@ function displayUrl(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * mosquitto (and other brokers) cap unacknowledged incoming QoS 2 messages (mosquitto: 20,
+ * `max_inflight_messages`) and disconnect a client that sends more. MQTT 5 announces the
+ * cap (Receive Maximum, applied by the sender); MQTT 3.1.1 cannot, so QoS 2 over 3.1.1
+ * defaults to 20 in flight.
+ */
+export function defaultMaxInFlight(config: Pick<MqttConfig, "qos" | "protocolVersion">): number {
+  const qos = config.qos ?? MQTT_DEFAULTS.qos;
+  const v = config.protocolVersion ?? MQTT_DEFAULTS.protocolVersion;
+  return qos === 2 && v === 4 ? MQTT_QOS2_V4_IN_FLIGHT : MQTT_DEFAULTS.maxInFlight;
 }
 
 function defaultClientId(sink: string): string {
@@ -79,8 +103,16 @@ export function createMqttSink(
   const closeTimeoutMs = parseDuration(config.closeTimeout ?? MQTT_DEFAULTS.closeTimeout);
   let queue: DurableQueue | undefined;
   let sender: Sender | undefined;
-  let closed = { enqueued: 0, sent: 0, dropped: 0, depth: 0, oldestAgeMs: 0, bytes: 0 };
-  let senderStats: Record<string, number> = {};
+  let closed: QueueStats = { enqueued: 0, sent: 0, dropped: 0, depth: 0, oldestAgeMs: 0, bytes: 0 };
+  let senderStats: SenderStats = {
+    sent: 0,
+    historical: 0,
+    failed: 0,
+    rejected: 0,
+    reconnects: 0,
+    connected: 0,
+    inFlight: 0,
+  };
   return {
     get queue() {
       return queue;
@@ -100,7 +132,7 @@ export function createMqttSink(
           queue,
           connect,
           topic,
-          maxInFlight: config.maxInFlight ?? MQTT_DEFAULTS.maxInFlight,
+          maxInFlight: config.maxInFlight ?? defaultMaxInFlight(config),
           replayRate: config.replayRate ?? MQTT_DEFAULTS.replayRate,
           reconnectMinMs: parseDuration(config.reconnectMin ?? MQTT_DEFAULTS.reconnectMin),
           reconnectMaxMs: parseDuration(config.reconnectMax ?? MQTT_DEFAULTS.reconnectMax),
@@ -118,7 +150,10 @@ export function createMqttSink(
     write(b: Batch) {
       if (!queue || !sender) {
         return Promise.reject(
-          new BifrostError("SINK_FAILED", `Cannot write to mqtt sink "${ctx.name}": it is not open`),
+          new BifrostError(
+            "SINK_FAILED",
+            `Cannot write to mqtt sink "${ctx.name}": it is not open`,
+          ),
         );
       }
       try {

@@ -42,12 +42,16 @@ Deno.test({
       const config: MqttConfig = {
         url: broker.url,
         clientId: "bifrost-test-uns",
+        protocolVersion: 5,
         topic: "acme/{site}/{area}/{device}/{tag}",
         vars: { site: "plant1", area: "boiler" },
         queue: { dir },
         ...fast,
       };
-      const sink = mqttSink.create(config, { name: "uns", clock: systemClock, dataDir: dir } as never);
+      const sink = mqttSink.create(
+        config,
+        { name: "uns", clock: systemClock, dataDir: dir } as never,
+      );
       await sink.open();
       try {
         await waitFor(() => sink.stats!().connected === 1, 5_000, () => "sink never connected");
@@ -124,7 +128,11 @@ Deno.test({
         await waitFor(() => second.stats().connected === 1, 2_000, () => "not connected");
         await second.write(Batch.from([rec(300)]));
         await waitFor(() => sub.messages.length >= 301, 5_000, () => `got ${sub.messages.length}`);
-        assert.equal(sub.messages[300]!.body.historical, undefined, "a live record is not historical");
+        assert.equal(
+          sub.messages[300]!.body.historical,
+          undefined,
+          "a live record is not historical",
+        );
         await waitFor(() => second.stats().depth === 0, 2_000, () => "queue not emptied");
         assert.equal(second.stats().historical, 300);
       } finally {

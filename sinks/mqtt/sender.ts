@@ -207,20 +207,33 @@ export class Sender {
         await link.end();
         break;
       }
-      failures = 0;
       this.#stats.connected = 1;
       const backlog = this.#o.queue.depth();
-      log.info(`Connected to MQTT broker ${target}`, { backlog });
+      if (failures <= 1) log.info(`Connected to MQTT broker ${target}`, { backlog });
+      const sentBefore = this.#stats.sent + this.#stats.rejected;
       const error = await this.#publishWhileConnected(link);
       this.#stats.connected = 0;
       await link.end();
       this.#flushAcks();
-      if (!this.#stopped) {
-        this.#stats.reconnects++;
-        log.warn(`Lost connection to MQTT broker ${target}`, {
-          error: error ? errorMessage(error) : undefined,
-          depth: this.#o.queue.depth(),
+      if (this.#stopped) break;
+      this.#stats.reconnects++;
+      // A connection that confirmed nothing while records waited counts as a failure, so a
+      // broker that drops us right after CONNACK is not hammered in a tight loop.
+      const useless = this.#stats.sent + this.#stats.rejected === sentBefore &&
+        this.#o.queue.depth() > 0;
+      failures = useless ? failures + 1 : 0;
+      const fields = {
+        error: error ? errorMessage(error) : undefined,
+        depth: this.#o.queue.depth(),
+      };
+      if (failures <= 1) log.warn(`Lost connection to MQTT broker ${target}`, fields);
+      else log.debug(`Lost connection to MQTT broker ${target}`, { ...fields, failures });
+      if (failures > 0) {
+        const delay = backoffDelay(failures, {
+          baseMs: this.#o.reconnectMinMs,
+          maxMs: this.#o.reconnectMaxMs,
         });
+        await this.#o.clock.sleep(delay, this.#stop.signal).catch(() => {});
       }
     }
   }

@@ -23,6 +23,9 @@ export const MQTT_DEFAULTS = {
   closeTimeout: "2s",
 } as const;
 
+/** Default in-flight limit for QoS 2 over MQTT 3.1.1 (mosquitto's default incoming cap). */
+export const MQTT_QOS2_V4_IN_FLIGHT = 20;
+
 const Duration = (def: string, description: string, examples: string[]) =>
   Type.Optional(Type.String({ pattern: DURATION_PATTERN, default: def, description, examples }));
 
@@ -35,7 +38,8 @@ export const MqttTlsSpec = Type.Object({
   })),
   cert: Type.Optional(Type.String({
     minLength: 1,
-    description: "Client certificate file (PEM), for brokers that authenticate clients by certificate.",
+    description:
+      "Client certificate file (PEM), for brokers that authenticate clients by certificate.",
     examples: ["certs/gateway.crt"],
   })),
   key: Type.Optional(Type.String({
@@ -51,7 +55,11 @@ export const MqttTlsSpec = Type.Object({
 }, {
   additionalProperties: false,
   description: "TLS settings (file paths, relative to the working directory).",
-  examples: [{ ca: "certs/ca.pem" }, { ca: "certs/ca.pem", cert: "certs/gw.crt", key: "certs/gw.key" }],
+  examples: [{ ca: "certs/ca.pem" }, {
+    ca: "certs/ca.pem",
+    cert: "certs/gw.crt",
+    key: "certs/gw.key",
+  }],
 });
 
 /** The `mqtt` sink's fields. */
@@ -96,17 +104,19 @@ export const MqttSpec = Type.Object({
       "Topic template: `{device}`, `{tag}` and every key of `vars` are replaced (e.g. a UNS path `acme/{site}/{area}/{device}/{tag}`).",
     examples: ["bifrost/{device}/{tag}", "acme/{site}/{area}/{device}/{tag}"],
   })),
-  vars: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }), Type.String(), {
-    description: "Static values for placeholders of `topic`.",
-    examples: [{ site: "plant1", area: "boiler" }],
-  })),
+  vars: Type.Optional(
+    Type.Record(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }), Type.String(), {
+      description: "Static values for placeholders of `topic`.",
+      examples: [{ site: "plant1", area: "boiler" }],
+    }),
+  ),
   tls: Type.Optional(MqttTlsSpec),
   maxInFlight: Type.Optional(Type.Integer({
     minimum: 1,
     maximum: 65535,
     default: MQTT_DEFAULTS.maxInFlight,
     description:
-      "Publishes awaiting PUBACK/PUBCOMP at most (an MQTT 5 broker's Receive Maximum lowers it).",
+      "Publishes awaiting PUBACK/PUBCOMP at most. An MQTT 5 broker's Receive Maximum lowers it (mosquitto announces 20 unless `max_inflight_messages` is raised); QoS 2 over MQTT 3.1.1 defaults to 20, since the broker cannot announce its limit.",
     examples: [1000],
   })),
   replayRate: Type.Optional(Type.Integer({

@@ -1,0 +1,100 @@
+import { startModbusSimulator } from "../../simulators/modbus/server.ts";
+import { assertEquals, assertRejects } from "./_test_assert.ts";
+import { ModbusTcpClient } from "./client.ts";
+import { BifrostError } from "../../engine/errors.ts";
+import { encodeAdu, readRequest } from "./pdu.ts";
+import { ResponseStream } from "./response_stream.ts";
+
+const word = (pdu: Uint8Array) => (pdu[2]! << 8) | pdu[3]!;
+
+async function setup(maxInFlight: number) {
+  const sim = await startModbusSimulator();
+  sim.setRegisters("HR0", [100, 101, 102]);
+  const client = await ModbusTcpClient.connect({
+    host: "127.0.0.1",
+    port: sim.port,
+    timeoutMs: 150,
+    maxInFlight,
+  });
+  return {
+    sim,
+    client,
+    /** Reads HR0, HR1, HR2 concurrently: values, or the error code. */
+    readThree: () =>
+      Promise.all(
+        [0, 1, 2].map((i) =>
+          client.request(1, readRequest(3, i, 1)).then(word, (e: BifrostError) => e.code)
+        ),
+      ),
+    async [Symbol.asyncDispose]() {
+      await client.close();
+      await sim.close();
+    },
+  };
+}
+
+for (const fault of ["malformed", "truncated", "wrongTransactionId"] as const) {
+  for (const maxInFlight of [1, 3]) {
+    Deno.test(`a ${fault} response is dropped and counted, its request times out, the next ones match (maxInFlight ${maxInFlight})`, async () => {
+      await using t = await setup(maxInFlight);
+      t.sim.faults[fault](1);
+      assertEquals(await t.readThree(), ["TIMEOUT", 101, 102]);
+      assertEquals(await t.readThree(), [100, 101, 102]);
+      const s = t.client.stats;
+      assertEquals(s.timeouts, 1);
+      if (fault === "wrongTransactionId") assertEquals([s.dropped, s.malformed], [1, 0]);
+      else assertEquals([s.dropped, s.malformed >= 1], [0, true]);
+      if (fault === "truncated") assertEquals(s.resyncs >= 1, true);
+      assertEquals(s.received, 5);
+    });
+  }
+}
+
+Deno.test("a timed-out request rejects with TIMEOUT naming the endpoint", async () => {
+  await using t = await setup(1);
+  t.sim.faults.drop(1);
+  await assertRejects(
+    () => t.client.request(1, readRequest(3, 0, 1)),
+    BifrostError,
+    `No answer from 127.0.0.1:${t.sim.port} within 150 ms`,
+  );
+});
+
+Deno.test("ResponseStream skips garbage before a header and keeps partial frames", () => {
+  const pending = new Map([[7, readRequest(3, 0, 1)], [8, readRequest(3, 1, 1)]]);
+  const s = new ResponseStream((tid) => pending.get(tid));
+  const got: [number, number][] = [];
+  const on = (tid: number, pdu: Uint8Array) => got.push([tid, word(pdu)]);
+  const r7 = encodeAdu(7, 1, new Uint8Array([3, 2, 0x12, 0x34]));
+  const r8 = encodeAdu(8, 1, new Uint8Array([3, 2, 0x56, 0x78]));
+  s.push(
+    new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04, ...r7.subarray(0, 9)]),
+    on,
+  );
+  assertEquals(got, []);
+  s.push(new Uint8Array([...r7.subarray(9), ...r8]), on);
+  assertEquals(got, [[7, 0x1234], [8, 0x5678]]);
+  assertEquals([s.stats.malformed, s.stats.resyncs, s.pending], [1, 1, 0]);
+});
+
+Deno.test("ResponseStream rejects a truncated frame that swallowed the next one and finds that one", () => {
+  const pending = new Map([[1, readRequest(3, 0, 2)], [2, readRequest(3, 0, 1)]]);
+  const s = new ResponseStream((tid) => pending.get(tid));
+  const got: number[] = [];
+  const r1 = encodeAdu(1, 1, new Uint8Array([3, 4, 1, 2, 3, 4]));
+  const r2 = encodeAdu(2, 1, new Uint8Array([3, 2, 0xab, 0xcd]));
+  s.push(new Uint8Array([...r1.subarray(0, r1.length - 2), ...r2]), (tid) => got.push(tid));
+  assertEquals(got, [2]);
+  assertEquals(s.stats.malformed, 1);
+});
+
+Deno.test("ResponseStream discards a stale partial frame once its request is gone", () => {
+  const pending = new Map([[1, readRequest(3, 0, 2)]]);
+  const s = new ResponseStream((tid) => pending.get(tid));
+  s.push(encodeAdu(1, 1, new Uint8Array([3, 4, 1, 2, 3, 4])).subarray(0, 11), () => {});
+  s.discardStale();
+  assertEquals(s.pending, 11);
+  pending.delete(1);
+  s.discardStale();
+  assertEquals([s.pending, s.stats.malformed], [0, 1]);
+});

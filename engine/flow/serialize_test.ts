@@ -1,0 +1,14 @@
+import { assertEquals } from "../../tests/_assert.ts";
+import { loadFlows } from "./mod.ts";
+import { flowSetFromJson, flowSetToJson } from "./serialize.ts";
+
+Deno.test("a loaded flow set survives the trip through JSON unchanged", async () => {
+  const r = await loadFlows(new URL("../../flows", import.meta.url).pathname, {
+    env: {},
+    checkFunctions: false,
+  });
+  const flows = r.flows!;
+  const back = flowSetFromJson(JSON.parse(JSON.stringify(flowSetToJson(flows))));
+  assertEquals(back, flows);
+  assertEquals(back.devices.get("boiler-plc")!.tags.get("temp1")!.type, "float32");
+});
