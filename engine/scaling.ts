@@ -8,6 +8,7 @@
  */
 
 import type { TagScaling } from "./driver.ts";
+import type { Value } from "./record.ts";
 
 /** A scaling folded for hot loops: `eng = clamp((raw - r0) * g + e0, lo, hi)`. */
 export interface CompiledScaling {
@@ -145,4 +146,25 @@ export function invertScaling(eng: number, s: TagScaling): number {
     );
   }
   return (eng - c.e0) / c.g + c.r0;
+}
+
+/** Scales a tag's value: a number, or each number of an array (`count:` tags). */
+export function scaleValue(v: Value, s: TagScaling): Value {
+  if (typeof v === "number") return applyScaling(v, s);
+  if (Array.isArray(v)) return v.map((x) => typeof x === "number" ? applyScaling(x, s) : x);
+  return v;
+}
+
+/**
+ * The raw value to write for an engineering value (or array of them); `integer` rounds the
+ * result for integer registers.
+ */
+export function unscaleValue(v: Value, s: TagScaling, integer: boolean): Value {
+  const one = (x: number) => {
+    const raw = invertScaling(x, s);
+    return integer ? Math.round(raw) : raw;
+  };
+  if (typeof v === "number") return one(v);
+  if (Array.isArray(v)) return v.map((x) => typeof x === "number" ? one(x) : x);
+  return v;
 }

@@ -6,7 +6,9 @@ import {
   applyScaling,
   compileScaling,
   invertScaling,
+  scaleValue,
   scalingIssues,
+  unscaleValue,
 } from "./scaling.ts";
 
 Deno.test("applyScaling uses gain and offset", () => {
@@ -73,4 +75,11 @@ Deno.test("invertScaling() turns an engineering value back into the raw value", 
   assert.equal(invertScaling(50, { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 }), 13824);
   assert.equal(invertScaling(212, { gain: 1.8, offset: 32 }), 100);
   assert.throws(() => invertScaling(1, { gain: 0 }), /gain 0/);
+});
+
+Deno.test("scaleValue() and unscaleValue() work element by element on arrays", () => {
+  assert.deepEqual(scaleValue([100, 200], { gain: 0.5 }), [50, 100]);
+  assert.deepEqual(scaleValue(true, { gain: 0.5 }), true);
+  assert.deepEqual(unscaleValue([1.5, 2.5], { gain: 0.01 }, true), [150, 250]);
+  assert.equal(unscaleValue(2.5, { gain: 2 }, false), 1.25);
 });

@@ -18,6 +18,8 @@ Commands:
   read modbus://host:502/1/HR100:float32:CDAB    read one value straight from a device
   write <flow-dir> <device> <tag> <value>        write one tag
   write modbus://host:502/1/HR100:float32 <value>
+  discover modbus --host H [--port 502] [--units 1-247] [--timeout 200ms] [--register HR0]
+                                                 list the Modbus unit ids that answer
   sim modbus [--port 5020] [--map sim.yaml]      run a virtual Modbus TCP device
   sim netem --listen 5021 --target HOST:PORT [--latency 50ms --jitter 10ms --loss 1%
             --bandwidth 9600bps --blackhole]     a network condition proxy for any TCP protocol
@@ -42,6 +44,8 @@ export async function runCommand(args: string[]): Promise<number> {
       return await (await import("./read_write.ts")).writeCommand(rest);
     case "sim":
       return await (await import("./sim.ts")).simCommand(rest);
+    case "discover":
+      return await (await import("./discover.ts")).discoverCommand(rest);
     case "schema":
       return (await import("./schema.ts")).schemaCommand();
     case "version":

@@ -14,7 +14,7 @@ import { createLogger } from "../log.ts";
 import type { Value } from "../record.ts";
 import { registries } from "../registries.ts";
 import { DeviceRuntime } from "../runtime/device.ts";
-import { applyScaling } from "../scaling.ts";
+import { scaleValue } from "../scaling.ts";
 import { loadOrReport } from "./_load.ts";
 
 interface Target {
@@ -133,7 +133,7 @@ export async function readCommand(args: string[]): Promise<number> {
     const [r] = await rt.read(rt.plan([t.tag]));
     if (!r || !r.ok) throw r?.error ?? new Error("no result");
     let v = r.value;
-    if (t.tag.scale && typeof v === "number") v = applyScaling(v, t.tag.scale);
+    if (t.tag.scale) v = scaleValue(v, t.tag.scale);
     console.log(`${show(v)}${t.tag.unit ? " " + t.tag.unit : ""}`);
     return 0;
   } catch (e) {

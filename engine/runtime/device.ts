@@ -19,7 +19,7 @@ import type {
 import { BifrostError, errorMessage, isBifrostError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Value } from "../record.ts";
-import { invertScaling } from "../scaling.ts";
+import { unscaleValue } from "../scaling.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { Semaphore } from "./semaphore.ts";
 
@@ -255,11 +255,7 @@ export class DeviceRuntime {
         })`,
       );
     }
-    let raw = value;
-    if (tag.scale && typeof value === "number") {
-      raw = invertScaling(value, tag.scale);
-      if (/int/.test(tag.type)) raw = Math.round(raw);
-    }
+    const raw = tag.scale ? unscaleValue(value, tag.scale, /int/.test(tag.type)) : value;
     await this.#sem.run(async () => {
       try {
         await this.driver.write(tag, raw, this.#abort.signal);

@@ -18,7 +18,7 @@ import { Batch, Quality, SequenceCounter, type Value } from "../record.ts";
 import type { SchemaSources } from "../flow/schema.ts";
 import type { Catalog, Sink } from "../sink.ts";
 import type { Step } from "../step.ts";
-import { applyScaling } from "../scaling.ts";
+import { scaleValue } from "../scaling.ts";
 import { type DeviceHealth, DeviceRuntime } from "./device.ts";
 import { compileGraph, type FlowGraph } from "./graph.ts";
 import { phaseFor, runSchedule, ScheduleStats } from "./scheduler.ts";
@@ -276,7 +276,7 @@ export class Gateway {
       const seq = this.#seq.next(dev);
       if (r?.ok) {
         let v: Value = r.value;
-        if (tag.scale && typeof v === "number") v = applyScaling(v, tag.scale);
+        if (tag.scale) v = scaleValue(v, tag.scale);
         batch.add(dev, tag.name, v, Quality.good, undefined, r.sourceTs ?? now, now, seq);
       } else {
         const reason = r ? r.error.message : `Driver returned no result for "${tag.name}"`;

@@ -4,7 +4,8 @@
  * simulator until SIGINT or SIGTERM and prints the address it listens on.
  */
 
-import { parseMapYaml, type SimulatorMap } from "./map.ts";
+import type { SimulatorMap } from "./map.ts";
+import { parseMapYaml } from "./map_yaml.ts";
 import { startModbusSimulator } from "./server.ts";
 
 const USAGE = "Usage: bifrost sim modbus [--host 127.0.0.1] [--port 5020] [--map sim.yaml]";

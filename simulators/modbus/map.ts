@@ -23,7 +23,6 @@
  * `generator` holds `value` (default 0). Generator fields: see `simulators/generators.ts`.
  */
 
-import { parse } from "yaml";
 import { isRegisterTable, type ModbusAddress, parseAddress } from "../../drivers/modbus/address.ts";
 import {
   BYTE_ORDERS,
@@ -31,7 +30,6 @@ import {
   DATA_TYPES,
   type DataType,
 } from "../../drivers/modbus/spec.ts";
-import { parseDuration } from "../../engine/flow/duration.ts";
 import { checkGeneratorSpec, type GeneratorName, type GeneratorSpec } from "../generators.ts";
 
 /** One point of the map as written. */
@@ -116,14 +114,4 @@ function resolvePoint(unitId: number, key: string, spec: PointSpec): Point {
     generator,
     value: spec.value ?? (type === "string" ? "" : type === "bool" ? false : 0),
   };
-}
-
-/** Parses a YAML map. */
-export function parseMapYaml(text: string): SimulatorMap {
-  const doc = parse(text) as SimulatorMap | null;
-  if (!doc || typeof doc !== "object" || typeof doc.units !== "object" || doc.units === null) {
-    throw new RangeError(`Cannot load simulator map: expected a "units:" mapping at the top`);
-  }
-  if (doc.update !== undefined) parseDuration(doc.update);
-  return doc;
 }

@@ -6,7 +6,8 @@
 
 export { parseSimArgs, runSimCli, type SimCliArgs } from "./cli.ts";
 export { type ExceptionRule, Faults } from "./faults.ts";
-export { parseMapYaml, type PointSpec, resolveMap, type SimulatorMap } from "./map.ts";
+export { type PointSpec, resolveMap, type SimulatorMap } from "./map.ts";
+export { parseMapYaml } from "./map_yaml.ts";
 export { UnitMemory } from "./memory.ts";
 export {
   type ModbusSimulator,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { encodeAdu, readRequest } from "../../drivers/modbus/pdu.ts";
 import { parseSimArgs } from "./cli.ts";
 import { handleRequest } from "./handler.ts";
-import { parseMapYaml } from "./map.ts";
+import { parseMapYaml } from "./map_yaml.ts";
 import { UnitMemory } from "./memory.ts";
 import { startModbusSimulator } from "./server.ts";
 

@@ -22,7 +22,7 @@ export const QUEUE_DEFAULTS = {
 export const QueueSpec = Type.Object({
   dir: Type.Optional(Type.String({
     minLength: 1,
-    default: "data/queue",
+    // No schema `default`: the runtime default follows the gateway's data directory.
     description:
       "Directory of the queue files (one per sink, `<dir>/<sink>.db`), relative to the working directory. Default: `queue/` under the gateway's data directory (`data/queue`).",
     examples: ["data/queue", "/var/lib/bifrost/queue"],

@@ -7,7 +7,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
+import type { IClientOptions, IConnackPacket, MqttClient } from "mqtt";
 import { BifrostError, errorMessage } from "../../engine/errors.ts";
 import { parseDuration } from "../../engine/flow/duration.ts";
 import { MQTT_DEFAULTS, type MqttConfig } from "./spec.ts";
@@ -88,6 +88,8 @@ export function mqttConnector(
   publish: { qos: 0 | 1 | 2; retain: boolean },
 ): Connector {
   return async () => {
+    // Loaded on first connect: a gateway without MQTT sinks never pays for mqtt.js.
+    const { default: mqtt } = await import("mqtt");
     const client = mqtt.connect(url, { ...options, reconnectPeriod: 0 });
     let connack: IConnackPacket;
     try {

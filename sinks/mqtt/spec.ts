@@ -114,9 +114,10 @@ export const MqttSpec = Type.Object({
   maxInFlight: Type.Optional(Type.Integer({
     minimum: 1,
     maximum: 65535,
-    default: MQTT_DEFAULTS.maxInFlight,
+    // No schema `default`: the runtime default depends on qos and protocolVersion, and ajv
+    // would fill in a fixed one.
     description:
-      "Publishes awaiting PUBACK/PUBCOMP at most. An MQTT 5 broker's Receive Maximum lowers it (mosquitto announces 20 unless `max_inflight_messages` is raised); QoS 2 over MQTT 3.1.1 defaults to 20, since the broker cannot announce its limit.",
+      "Publishes awaiting PUBACK/PUBCOMP at most. Default: 1000, or 20 for QoS 2 over MQTT 3.1.1 (a 3.1.1 broker cannot announce its limit; mosquitto's is 20). An MQTT 5 broker's Receive Maximum lowers it (mosquitto announces 20 unless `max_inflight_messages` is raised).",
     examples: [1000],
   })),
   replayRate: Type.Optional(Type.Integer({

@@ -100,3 +100,15 @@ Deno.test("open() of an mqtt sink with an unreadable TLS file fails with the pat
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("flow defaults leave maxInFlight and queue.dir to the runtime", async () => {
+  const r = await load(`    url: mqtt://127.0.0.1:1883
+    qos: 2
+    queue: {}
+`);
+  assert.deepEqual(r.errors, []);
+  const config = r.flows!.sinks.get("uns")!.config as Record<string, unknown>;
+  assert.equal(config.maxInFlight, undefined);
+  assert.equal((config.queue as Record<string, unknown>).dir, undefined);
+  assert.equal((config.queue as Record<string, unknown>).maxSize, "1GB");
+});

@@ -6,7 +6,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import { errorMessage } from "../../engine/errors.ts";
 import type { Logger } from "../../engine/log.ts";
 import { DataType, encodePayload, type Metric, type Payload } from "./payload.ts";
@@ -43,6 +43,8 @@ export async function openClient(
   track: (c: MqttClient) => void,
 ): Promise<MqttClient> {
   const will = payloadBuffer({ timestamp: now, metrics: [bdSeqMetric(bdSeq, now)] });
+  // Loaded on first connect: a gateway without MQTT sinks never pays for mqtt.js.
+  const { default: mqtt } = await import("mqtt");
   const client = mqtt.connect(o.url, {
     ...o.mqtt,
     clean: true,
