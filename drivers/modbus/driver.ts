@@ -1,7 +1,7 @@
 /**
  * @module
- * The Modbus TCP driver: one {@linkcode ModbusTcpClient} per device, read plans from the
- * planner, values from the codec. A Modbus exception or a timeout fails only the tags of the
+ * The Modbus driver: one {@linkcode ModbusTransport} per device (the Modbus TCP client, or a
+ * slave's share of an RTU line), read plans from the planner, values from the codec. A Modbus exception or a timeout fails only the tags of the
  * request concerned; a lost connection fails the whole read with `NOT_CONNECTED`.
  *
  * Without `pipelining` the client keeps one request on the wire (and the engine one call in
@@ -18,6 +18,7 @@ import { BifrostError, isBifrostError } from "../../engine/errors.ts";
 import type { Value } from "../../engine/record.ts";
 import { formatAddress } from "./address.ts";
 import { ModbusTcpClient } from "./client.ts";
+import type { ModbusTransport } from "./transport.ts";
 import {
   decodeResponse,
   exceptionName,
@@ -41,44 +42,55 @@ function configError(device: string, e: unknown): BifrostError {
   );
 }
 
-/** The driver of one Modbus TCP device. */
-export class ModbusTcpDriver implements Driver {
+/** Resolves a device's fields; a bad value is a `CONFIG_INVALID` naming the device. */
+export function resolveDeviceFields(
+  device: DeviceConfig,
+  kind: "tcp" | "rtu" = "tcp",
+): ResolvedDeviceFields {
+  try {
+    return deviceFields(device.config, kind);
+  } catch (e) {
+    throw configError(device.name, e);
+  }
+}
+
+/** Opens the transport of a device; throws `DEVICE_UNREACHABLE`. */
+export type TransportOpener = (signal: AbortSignal) => Promise<ModbusTransport>;
+
+/** The driver of one Modbus device, whatever carries its PDUs. */
+export class ModbusDriver implements Driver {
   readonly maxInFlight: number;
   readonly #device: DeviceConfig;
   readonly #ctx: DriverContext;
   readonly #fields: ResolvedDeviceFields;
-  #client: ModbusTcpClient | undefined;
+  readonly #open: TransportOpener;
+  #client: ModbusTransport | undefined;
   /** Set once the device answered FC22 with "Illegal function" (or noFc22 says so). */
   #noFc22: boolean;
 
-  constructor(device: DeviceConfig, ctx: DriverContext) {
+  constructor(
+    device: DeviceConfig,
+    ctx: DriverContext,
+    fields: ResolvedDeviceFields,
+    open: TransportOpener,
+  ) {
     this.#device = device;
     this.#ctx = ctx;
-    try {
-      this.#fields = deviceFields(device.config);
-    } catch (e) {
-      throw configError(device.name, e);
-    }
+    this.#fields = fields;
+    this.#open = open;
     this.maxInFlight = this.#fields.wireInFlight;
     this.#noFc22 = this.#fields.workarounds.noFc22 === true;
   }
 
-  /** The connected client, for tests and statistics. */
-  get client(): ModbusTcpClient | undefined {
+  /** The open transport, for tests and statistics. */
+  get transport(): ModbusTransport | undefined {
     return this.#client;
   }
 
   async connect(signal: AbortSignal): Promise<void> {
     await this.close();
-    const f = this.#fields;
-    this.#client = await ModbusTcpClient.connect({
-      host: f.host,
-      port: f.port,
-      timeoutMs: f.timeoutMs,
-      maxInFlight: f.wireInFlight,
-      signal,
-    });
-    this.#ctx.log.debug("Connected", { device: this.#device.name, host: f.host, port: f.port });
+    this.#client = await this.#open(signal);
+    this.#ctx.log.debug("Connected", { device: this.#device.name });
   }
 
   async close(): Promise<void> {
@@ -94,10 +106,16 @@ export class ModbusTcpDriver implements Driver {
     } catch (e) {
       throw configError(this.#device.name, e);
     }
+    if (this.#fields.unitId === 0 && tags.length > 0) {
+      throw new BifrostError(
+        "CONFIG_INVALID",
+        `Cannot plan a read of "${this.#device.name}": unitId 0 is the broadcast address, which nobody answers; its tags can only be written`,
+      );
+    }
     return planRead(tags, resolved, this.#fields);
   }
 
-  #connected(action: string): ModbusTcpClient {
+  #connected(action: string): ModbusTransport {
     const c = this.#client;
     if (!c || !c.connected) {
       throw new BifrostError(
@@ -110,7 +128,7 @@ export class ModbusTcpDriver implements Driver {
 
   /** Sends one PDU; returns the data of the response or throws a contextual BifrostError. */
   async #exchange(
-    client: ModbusTcpClient,
+    client: ModbusTransport,
     pdu: Uint8Array,
     what: string,
     signal: AbortSignal,
@@ -122,10 +140,13 @@ export class ModbusTcpDriver implements Driver {
       if (isBifrostError(e)) {
         throw new BifrostError(e.code, `Cannot ${what} on "${this.#device.name}": ${e.message}`, {
           cause: e,
+          details: e.details,
         });
       }
       throw e;
     }
+    // A broadcast gets no response: the transport waited the turnaround delay.
+    if (this.#fields.unitId === 0) return response;
     const r = decodeResponse(pdu, response);
     if (r.ok) return r.data;
     if ("exception" in r) {
@@ -167,7 +188,7 @@ export class ModbusTcpDriver implements Driver {
   }
 
   async #readRequest(
-    client: ModbusTcpClient,
+    client: ModbusTransport,
     r: PlannedRequest,
     results: TagResult[],
     signal: AbortSignal,
@@ -224,13 +245,19 @@ export class ModbusTcpDriver implements Driver {
   }
 
   async #writeBit(
-    client: ModbusTcpClient,
+    client: ModbusTransport,
     t: ResolvedTag,
     on: boolean,
     what: string,
     signal: AbortSignal,
   ): Promise<void> {
     const mask = 1 << t.bit!;
+    if (this.#fields.unitId === 0 && this.#noFc22) {
+      throw new BifrostError(
+        "WRITE_REJECTED",
+        `Cannot ${what} on "${this.#device.name}": a register bit can be broadcast only with FC22 (mask write), and workarounds.noFc22 is set`,
+      );
+    }
     if (!this.#noFc22) {
       try {
         const pdu = maskWriteRegisterRequest(t.start, ~mask & 0xffff, on ? mask : 0);
@@ -267,6 +294,26 @@ export class ModbusTcpDriver implements Driver {
         } after FC23 wrote it ${on ? "set" : "clear"}`,
       );
     }
+  }
+}
+
+/** The driver of one Modbus TCP device. */
+export class ModbusTcpDriver extends ModbusDriver {
+  constructor(device: DeviceConfig, ctx: DriverContext) {
+    const f = resolveDeviceFields(device, "tcp");
+    super(device, ctx, f, (signal) =>
+      ModbusTcpClient.connect({
+        host: f.host,
+        port: f.port,
+        timeoutMs: f.timeoutMs,
+        maxInFlight: f.wireInFlight,
+        signal,
+      }));
+  }
+
+  /** The connected client, for tests and statistics. */
+  get client(): ModbusTcpClient | undefined {
+    return this.transport as ModbusTcpClient | undefined;
   }
 }
 

@@ -99,10 +99,16 @@ function swapRanges(w: ModbusWorkarounds, offset: number): SwapRange[] {
   });
 }
 
-/** Device fields with every default applied; throws a `RangeError` on a bad value. */
-export function deviceFields(config: Record<string, unknown>): ResolvedDeviceFields {
+/**
+ * Device fields with every default applied; throws a `RangeError` on a bad value. `kind`
+ * "rtu" (serial or RTU over TCP) needs no host and never pipelines.
+ */
+export function deviceFields(
+  config: Record<string, unknown>,
+  kind: "tcp" | "rtu" = "tcp",
+): ResolvedDeviceFields {
   const f = { ...DEVICE_DEFAULTS, ...config } as ModbusDeviceFields;
-  if (typeof f.host !== "string" || f.host === "") {
+  if (kind === "tcp" && (typeof f.host !== "string" || f.host === "")) {
     throw new RangeError(
       `Cannot use host ${JSON.stringify(f.host)}: it must be a non-empty string`,
     );
@@ -119,7 +125,7 @@ export function deviceFields(config: Record<string, unknown>): ResolvedDeviceFie
     ...f,
     workarounds: w,
     timeoutMs: parseDuration(f.timeout),
-    wireInFlight: f.pipelining === true ? Math.max(1, f.maxInFlight) : 1,
+    wireInFlight: kind === "tcp" && f.pipelining === true ? Math.max(1, f.maxInFlight) : 1,
     tagContext: { order: f.order, addressOffset, swapWords: swapRanges(w, addressOffset) },
   };
 }

@@ -169,6 +169,10 @@ export function messageOf(i: Item, substituted: ReadonlyMap<string, string>): Lo
           .map((s) => String(s.properties?.[tag]?.const));
       const kind = tag === "driver" ? "driver" : KINDS[i.path[0] ?? ""] ?? tag;
       const value = substituted.get(toPointer([...i.path, tag])) ?? JSON.stringify(p.tagValue);
+      const hint = typeof p.tagValue === "string" && !substituted.has(toPointer([...i.path, tag]))
+        ? suggestion(p.tagValue, choices)
+        : "";
+      if (hint) return at(`unknown ${kind} ${value}${hint}`, [...i.path, tag]);
       return at(`unknown ${kind} ${value} (expected one of: ${choices.join(", ")})`, [
         ...i.path,
         tag,

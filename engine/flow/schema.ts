@@ -71,6 +71,7 @@ function deviceSchema(d: DriverModule): TSchema {
     description: Type.Optional(Type.String()),
     ...propsOf(d.deviceSpec),
     tags: Type.Record(Type.String({ pattern: NAME_PATTERN }), tag, {
+      additionalProperties: false,
       description: "The device's tags, by name.",
     }),
     simulator: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
@@ -149,20 +150,29 @@ export function buildFlowSchema(src: SchemaSources): Record<string, unknown> {
     devices: Type.Optional(Type.Record(
       nameKey,
       byKind(src.drivers.map(deviceSchema), "driver", "Device"),
-      { description: "Devices (PLCs, meters, controllers) by name." },
+      { additionalProperties: false, description: "Devices (PLCs, meters, controllers) by name." },
     )),
-    polls: Type.Optional(Type.Record(nameKey, PollSpec, { description: "Poll groups by name." })),
+    polls: Type.Optional(
+      Type.Record(nameKey, PollSpec, {
+        additionalProperties: false,
+        description: "Poll groups by name.",
+      }),
+    ),
     steps: Type.Optional(Type.Record(
       nameKey,
       byKind(src.steps.map((s) => useSchema(s, "step")), "use", "Step"),
-      { description: "Processing steps by name, wired by `from:` into a graph." },
+      {
+        additionalProperties: false,
+        description: "Processing steps by name, wired by `from:` into a graph.",
+      },
     )),
     sinks: Type.Optional(Type.Record(
       nameKey,
       byKind(src.sinks.map((s) => useSchema(s, "sink")), "use", "Sink"),
-      { description: "Destinations by name." },
+      { additionalProperties: false, description: "Destinations by name." },
     )),
     triggers: Type.Optional(Type.Record(nameKey, Type.Object({}), {
+      additionalProperties: false,
       description: "Reserved for HTTP triggers (a later version); must be empty in version 1.",
     })),
   }, { additionalProperties: false });

@@ -26,7 +26,8 @@ function recordsToPropertyNames(node: unknown): unknown {
   for (const [k, v] of Object.entries(node)) out[k] = recordsToPropertyNames(v);
   const pp = out.patternProperties as Record<string, unknown> | undefined;
   if (
-    pp && Object.keys(pp).length === 1 && !out.properties && out.additionalProperties === undefined
+    pp && Object.keys(pp).length === 1 && !out.properties &&
+    (out.additionalProperties === undefined || out.additionalProperties === false)
   ) {
     const [pattern, schema] = Object.entries(pp)[0]!;
     delete out.patternProperties;

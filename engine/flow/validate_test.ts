@@ -42,10 +42,10 @@ Deno.test("validateFlowSchema() shows an environment reference, not its value", 
   ]);
 });
 
-Deno.test("validateFlowSchema() lists the drivers when the driver is unknown", () => {
+Deno.test("validateFlowSchema() suggests the closest driver when the driver is unknown", () => {
   const { lines } = check("devices:\n  plc:\n    driver: fake-tpc\n    tags: {}\n");
   assert.deepEqual(lines, [
-    'f.yaml:3:13 error: unknown driver "fake-tpc" (expected one of: fake-tcp)',
+    'f.yaml:3:13 error: unknown driver "fake-tpc" (did you mean "fake-tcp"?)',
   ]);
 });
 
@@ -113,5 +113,12 @@ Deno.test("validateFlowSchema() explains an empty registry", () => {
   const issues = validateFlowSchema(src, src.doc.toJS(), { ...testSources, sinks: [] });
   assert.deepEqual(issues.map(formatIssue), [
     'f.yaml:2:3 error: sink "out" cannot be used: no sink types are registered',
+  ]);
+});
+
+Deno.test("validateFlowSchema() lists the drivers when nothing is close", () => {
+  const { lines } = check("devices:\n  plc:\n    driver: opcua\n    tags: {}\n");
+  assert.deepEqual(lines, [
+    'f.yaml:3:13 error: unknown driver "opcua" (expected one of: fake-tcp)',
   ]);
 });

@@ -25,12 +25,32 @@ export function freePort(): number {
   return port;
 }
 
+/** A TLS listener (PEM file paths, readable by the `mosquitto` user). */
+export interface MosquittoTls {
+  cafile: string;
+  certfile: string;
+  keyfile: string;
+  /** Clients must present a certificate signed by `cafile`. */
+  requireCertificate?: boolean;
+  /** The client certificate's CN becomes the user name. */
+  useIdentityAsUsername?: boolean;
+}
+
 /** Options of {@linkcode Mosquitto.start}. */
 export interface MosquittoOptions {
   /** Keep sessions and queued messages across restarts. */
   persistence?: boolean;
   port?: number;
+  /** Listen with TLS (the URL becomes `mqtts://`). */
+  tls?: MosquittoTls;
+  /** Users as `[name, password]`: written with `mosquitto_passwd`; anonymous is refused. */
+  users?: [string, string][];
+  /** ACL file lines (`user x`, `topic write a/#`…). */
+  acl?: string[];
 }
+
+/** Where Debian installs mosquitto_passwd. */
+export const MOSQUITTO_PASSWD_BIN = "/usr/bin/mosquitto_passwd";
 
 /** A running (or stopped) mosquitto. */
 export class Mosquitto {
@@ -39,10 +59,10 @@ export class Mosquitto {
   readonly url: string;
   #child: Deno.ChildProcess | undefined;
 
-  private constructor(port: number, dir: string) {
+  private constructor(port: number, dir: string, tls: boolean) {
     this.port = port;
     this.dir = dir;
-    this.url = `mqtt://127.0.0.1:${port}`;
+    this.url = `${tls ? "mqtts" : "mqtt"}://127.0.0.1:${port}`;
   }
 
   /** Writes a config and starts the broker; resolves once it accepts connections. */
@@ -51,15 +71,49 @@ export class Mosquitto {
     // Started as root, mosquitto drops to its own user: it must still write its log and
     // persistence file here.
     await Deno.chmod(dir, 0o777);
-    const m = new Mosquitto(o.port ?? freePort(), dir);
+    const m = new Mosquitto(o.port ?? freePort(), dir, o.tls !== undefined);
+    const auth = o.users !== undefined || o.tls?.useIdentityAsUsername === true;
     const lines = [
       `listener ${m.port} 127.0.0.1`,
-      "allow_anonymous true",
+      `allow_anonymous ${auth ? "false" : "true"}`,
       `log_dest file ${join(dir, "mosquitto.log")}`,
+      // Connection lines carry the client id and user name: tests read them.
+      "connection_messages true",
       // A persistent subscriber may be offline for a while in the outage test: no cap.
       "max_queued_messages 0",
     ];
     if (o.persistence) lines.push("persistence true", `persistence_location ${dir}/`);
+    if (o.tls) {
+      lines.push(
+        `cafile ${o.tls.cafile}`,
+        `certfile ${o.tls.certfile}`,
+        `keyfile ${o.tls.keyfile}`,
+        `require_certificate ${o.tls.requireCertificate ? "true" : "false"}`,
+        `use_identity_as_username ${o.tls.useIdentityAsUsername ? "true" : "false"}`,
+      );
+    }
+    if (o.users) {
+      const file = join(dir, "passwd");
+      for (const [i, [user, password]] of o.users.entries()) {
+        const out = await new Deno.Command(MOSQUITTO_PASSWD_BIN, {
+          args: [...(i === 0 ? ["-c"] : []), "-b", file, user, password],
+          stdin: "null",
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        if (!out.success) {
+          throw new Error(`mosquitto_passwd failed: ${new TextDecoder().decode(out.stderr)}`);
+        }
+      }
+      await Deno.chmod(file, 0o644);
+      lines.push(`password_file ${file}`);
+    }
+    if (o.acl) {
+      const file = join(dir, "acl");
+      await Deno.writeTextFile(file, o.acl.join("\n") + "\n");
+      await Deno.chmod(file, 0o644);
+      lines.push(`acl_file ${file}`);
+    }
     await Deno.writeTextFile(join(dir, "mosquitto.conf"), lines.join("\n") + "\n");
     await m.resume();
     return m;

@@ -1,0 +1,284 @@
+/**
+ * @module
+ * The gateway side of the Modbus benchmark's tag-level runs, in a child process so that it
+ * can be pinned and measured alone: it writes a flow directory (one `modbus-tcp` device and
+ * one 1 s poll per simulator port, every poll into one `sqlite` history sink), loads it
+ * with `loadFlows`, starts a {@linkcode Gateway}, warms up, then measures a window and
+ * prints one JSON line ({@linkcode GatewayRun}).
+ *
+ * ```sh
+ * taskset -c 0 deno run -A scripts/bench/_modbus_gateway.ts --ports ports.json --dead 0
+ * ```
+ *
+ * `--sink none` swaps the history for a sink that drops every batch (to see the sink's
+ * share); `--dead K` marks the first K ports as dead (their figures are kept apart).
+ */
+
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { Type } from "@sinclair/typebox";
+import { registries } from "../../engine/registries.ts";
+import { loadFlows } from "../../engine/flow/mod.ts";
+import { Gateway } from "../../engine/runtime/gateway.ts";
+import { percentile } from "../../engine/runtime/scheduler.ts";
+import { Quality } from "../../engine/record.ts";
+import type { SinkModule } from "../../engine/sink.ts";
+import type { SqliteSink } from "../../sinks/sqlite/mod.ts";
+import { benchTags } from "./_modbus_farm.ts";
+
+/** Lateness figures of a set of polls, ms. */
+export interface Lateness {
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
+/** What a run measured. */
+export interface GatewayRun {
+  devices: number;
+  dead: number;
+  tagsPerDevice: number;
+  sink: string;
+  loadMs: number;
+  connectMs: number;
+  windowS: number;
+  /** Gateway CPU over the window, fraction of one core. */
+  cpuCore: number;
+  /** Device-side process CPU over the window, fraction of one core (when its pid was given). */
+  peerCpuCore: number | null;
+  /** RSS after imports, before the flows were loaded. */
+  baseRssMb: number;
+  rssMb: number;
+  rssMaxMb: number;
+  heapUsedMb: number;
+  live: Lateness & { runsPerDevicePerS: number; goodPerS: number; skipped: number };
+  deadPolls: (Lateness & { runsPerDevicePerS: number }) | null;
+  /** Largest p99LateMs of any single poll, as `gateway.stats()` reports it. */
+  worstPollP99Ms: number;
+  badPerS: number;
+  sinkProcessed: number;
+  sinkDropped: number;
+  sinkDepthMax: number;
+  sinkErrors: number;
+  historyRowsWritten: number | null;
+}
+
+const nullSink: SinkModule = {
+  name: "null",
+  description: "Drops every batch (benchmark only).",
+  status: "experimental",
+  spec: Type.Object({}, { additionalProperties: false }),
+  create: () => ({
+    open: () => Promise.resolve(),
+    write: () => Promise.resolve(),
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  }),
+};
+
+function cpuTicks(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15), USER_HZ = 100
+}
+
+function name(prefix: string, i: number): string {
+  return `${prefix}${String(i).padStart(4, "0")}`;
+}
+
+/** The flow file of the run. */
+function flowYaml(ports: number[], tags: number, sink: string, db: string): string {
+  const tagLines = benchTags(tags).map((t) =>
+    `      ${t.name}: { address: ${t.address}, type: ${t.type} }`
+  ).join("\n");
+  const out = ["version: 1", "devices:"];
+  ports.forEach((port, i) => {
+    out.push(
+      `  ${name("d", i)}:`,
+      "    driver: modbus-tcp",
+      "    host: 127.0.0.1",
+      `    port: ${port}`,
+      "    timeout: 1s",
+      "    tags:",
+      tagLines,
+    );
+  });
+  out.push("polls:");
+  ports.forEach((_, i) =>
+    out.push(`  ${name("p", i)}: { device: ${name("d", i)}, tags: "*", every: 1s }`)
+  );
+  out.push("sinks:", "  history:", `    use: ${sink}`, "    from:");
+  ports.forEach((_, i) => out.push(`      - ${name("p", i)}`));
+  if (sink === "sqlite") out.push(`    path: ${db}`, "    maxAge: 1h", "    maxSize: 4GB");
+  return out.join("\n") + "\n";
+}
+
+function lateness(xs: number[]): Lateness {
+  const a = Float64Array.from(xs);
+  return {
+    p50: percentile(a, 50),
+    p99: percentile(a, 99),
+    max: a.reduce((m, x) => Math.max(m, x), 0),
+    samples: a.length,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mb = (bytes: number) => bytes / 1024 / 1024;
+
+/** Runs the gateway against `ports`; see the module comment. */
+export async function runGateway(o: {
+  ports: number[];
+  dead: number;
+  tags: number;
+  sink: "sqlite" | "none";
+  warmupS: number;
+  windowS: number;
+  peerPid?: number;
+}): Promise<GatewayRun> {
+  const baseRss = Deno.memoryUsage().rss;
+  const dir = await Deno.makeTempDir({ prefix: "bifrost-bench-modbus-" });
+  try {
+    const sinkName = o.sink === "sqlite" ? "sqlite" : "null";
+    await Deno.writeTextFile(
+      `${dir}/flow.yaml`,
+      flowYaml(o.ports, o.tags, sinkName, `${dir}/history.db`),
+    );
+    const sources = { ...registries, sinks: [...registries.sinks, nullSink] };
+    const t0 = performance.now();
+    const loaded = await loadFlows(dir, { sources });
+    if (!loaded.flows) {
+      throw new Error(`Cannot load the bench flow: ${JSON.stringify(loaded.errors.slice(0, 3))}`);
+    }
+    const loadMs = performance.now() - t0;
+    const gw = new Gateway(loaded.flows, { sources, dataDir: dir });
+    const isDead = (poll: string) => Number(poll.slice(1)) < o.dead;
+    let good = 0;
+    let bad = 0;
+    gw.tap((_node, b) => {
+      for (let i = 0; i < b.length; i++) {
+        if (b.quality[i] === Quality.good) good++;
+        else bad++;
+      }
+    });
+    const t1 = performance.now();
+    await gw.start();
+    await Promise.all([...gw.devices.values()].map((d) => d.whenConnected()));
+    const connectMs = performance.now() - t1;
+    await sleep(o.warmupS * 1000);
+
+    const snap = () =>
+      new Map([...gw.polls].map(([n, p]) => [n, {
+        runs: p.stats.runs,
+        skipped: p.stats.skipped,
+        n: p.stats.lateness().length,
+      }]));
+    const before = snap();
+    const sinkBefore = gw.stats().consumers.history!;
+    const good0 = good;
+    const bad0 = bad;
+    const cpu0 = process.cpuUsage();
+    const peer0 = o.peerPid ? cpuTicks(o.peerPid) : 0;
+    const w0 = performance.now();
+    let rssMax = 0;
+    let depthMax = 0;
+    while (performance.now() - w0 < o.windowS * 1000) {
+      await sleep(250);
+      rssMax = Math.max(rssMax, Deno.memoryUsage().rss);
+      depthMax = Math.max(depthMax, gw.stats().consumers.history!.depth);
+    }
+    const windowS = (performance.now() - w0) / 1000;
+    const cpu1 = process.cpuUsage();
+    const peer1 = o.peerPid ? cpuTicks(o.peerPid) : 0;
+    const mem = Deno.memoryUsage();
+    const after = snap();
+    const stats = gw.stats();
+
+    const liveLate: number[] = [];
+    const deadLate: number[] = [];
+    let liveRuns = 0;
+    let deadRuns = 0;
+    let skipped = 0;
+    let worst = 0;
+    for (const [n, p] of gw.polls) {
+      const b = before.get(n)!;
+      const a = after.get(n)!;
+      // Fewer than 1,024 samples per poll in a run: the ring has not wrapped, order holds.
+      const window = [...p.stats.lateness().slice(b.n, a.n)];
+      if (isDead(n)) {
+        deadLate.push(...window);
+        deadRuns += a.runs - b.runs;
+      } else {
+        liveLate.push(...window);
+        liveRuns += a.runs - b.runs;
+        skipped += a.skipped - b.skipped;
+        worst = Math.max(worst, stats.polls[n]!.p99LateMs);
+      }
+    }
+    const live = o.ports.length - o.dead;
+    const sink = stats.consumers.history!;
+    await gw.stop();
+    const history = gw.consumers.get("history")?.sink as SqliteSink | undefined;
+    return {
+      devices: o.ports.length,
+      dead: o.dead,
+      tagsPerDevice: o.tags,
+      sink: sinkName,
+      loadMs,
+      connectMs,
+      windowS,
+      cpuCore: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1e6 / windowS,
+      peerCpuCore: o.peerPid ? (peer1 - peer0) / 100 / windowS : null,
+      baseRssMb: mb(baseRss),
+      rssMb: mb(mem.rss),
+      rssMaxMb: mb(rssMax),
+      heapUsedMb: mb(mem.heapUsed),
+      live: {
+        ...lateness(liveLate),
+        runsPerDevicePerS: liveRuns / live / windowS,
+        goodPerS: (good - good0) / windowS,
+        skipped,
+      },
+      deadPolls: o.dead > 0
+        ? { ...lateness(deadLate), runsPerDevicePerS: deadRuns / o.dead / windowS }
+        : null,
+      worstPollP99Ms: worst,
+      badPerS: (bad - bad0) / windowS,
+      sinkProcessed: sink.processed - sinkBefore.processed,
+      sinkDropped: sink.dropped,
+      sinkDepthMax: depthMax,
+      sinkErrors: sink.errors,
+      historyRowsWritten: history?.stats ? (history.stats().written ?? null) : null,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      ports: { type: "string" },
+      dead: { type: "string", default: "0" },
+      tags: { type: "string", default: "100" },
+      sink: { type: "string", default: "sqlite" },
+      warmup: { type: "string", default: "10" },
+      window: { type: "string", default: "30" },
+      "peer-pid": { type: "string" },
+    },
+  });
+  const ports = JSON.parse(await Deno.readTextFile(values.ports!)).ports as number[];
+  const run = await runGateway({
+    ports,
+    dead: Number(values.dead),
+    tags: Number(values.tags),
+    sink: values.sink === "none" ? "none" : "sqlite",
+    warmupS: Number(values.warmup),
+    windowS: Number(values.window),
+    ...(values["peer-pid"] ? { peerPid: Number(values["peer-pid"]) } : {}),
+  });
+  console.log(JSON.stringify(run));
+  Deno.exit(0);
+}
