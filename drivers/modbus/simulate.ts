@@ -17,8 +17,11 @@ import { deviceFields, resolveTag } from "./tags.ts";
  * (`addressOffset` applied), one point per element of an array tag, in the byte order the
  * driver decodes (`swapWords` applied). Tags that do not resolve are left out.
  */
-export function simulatorPoints(device: DeviceConfig): Record<string, PointSpec> {
-  const f = deviceFields(device.config);
+export function simulatorPoints(
+  device: DeviceConfig,
+  kind: "tcp" | "rtu" = "tcp",
+): Record<string, PointSpec> {
+  const f = deviceFields(device.config, kind);
   const points: Record<string, PointSpec> = {};
   for (const tag of device.tags.values()) {
     let t;

@@ -24,13 +24,16 @@ function shares(a: ResolvedTag, b: ResolvedTag): boolean {
   return true;
 }
 
-/** Reports problems of a device's config; path `["tags", name, "address"]` for tags. */
-export function validateDevice(device: DeviceConfig): DriverIssue[] {
+/**
+ * Reports problems of a device's config; path `["tags", name, "address"]` for tags. `kind`
+ * "rtu" for the RTU drivers (no host).
+ */
+export function validateDevice(device: DeviceConfig, kind: "tcp" | "rtu" = "tcp"): DriverIssue[] {
   const issues: DriverIssue[] = [];
   const optedIn = (t: ResolvedTag) => device.tags.get(t.name)?.config.overlap === true;
   let fields: ResolvedDeviceFields;
   try {
-    fields = deviceFields(device.config);
+    fields = deviceFields(device.config, kind);
   } catch (e) {
     const message = (e as Error).message;
     return [{ message, path: /swapWords|addressOffset/.test(message) ? ["workarounds"] : [] }];
