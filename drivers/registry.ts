@@ -5,7 +5,7 @@
  */
 
 import type { DriverModule } from "../engine/driver.ts";
-import { modbusTcp } from "./modbus/mod.ts";
+import { modbusRtu, modbusRtuTcp, modbusTcp } from "./modbus/mod.ts";
 
 /** The registered drivers. */
-export const drivers: readonly DriverModule[] = [modbusTcp];
+export const drivers: readonly DriverModule[] = [modbusTcp, modbusRtu, modbusRtuTcp];

@@ -48,5 +48,8 @@ export interface StepModule<C = Record<string, unknown>> {
   spec: TSchema;
   create(config: C, ctx: StepContext): Step | Promise<Step>;
   /** Semantic checks beyond the schema (e.g. a function file that does not exist). */
-  validate?(config: C, ctx: { flowDir: string; file: string }): Promise<StepIssue[]> | StepIssue[];
+  validate?(
+    config: C,
+    ctx: { flowDir: string; file: string; typeCheck?: boolean },
+  ): Promise<StepIssue[]> | StepIssue[];
 }

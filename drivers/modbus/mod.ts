@@ -1,8 +1,9 @@
 /**
  * @module
- * The Modbus TCP driver (`driver: modbus-tcp`): holding and input registers, coils and
- * discrete inputs over Modbus TCP, with coalesced reads, arrays (`count`), opt-in pipelining,
- * per-device workarounds, unit discovery and a simulator.
+ * The Modbus drivers: `modbus-tcp` (holding and input registers, coils and discrete inputs
+ * over Modbus TCP, with coalesced reads, arrays (`count`), opt-in pipelining, per-device
+ * workarounds, unit discovery and a simulator), and `modbus-rtu` / `modbus-rtu-tcp` (the
+ * same tags over an RTU line shared by several slaves; see `rtu_mod.ts`).
  *
  * @example
  * ```yaml
@@ -49,7 +50,27 @@ export {
   parseUnitList,
   type ProbeAnswer,
 } from "./discover.ts";
-export { ModbusTcpDriver } from "./driver.ts";
+export { ModbusDriver, ModbusTcpDriver, type TransportOpener } from "./driver.ts";
+export {
+  type BreakerOptions,
+  type BreakerState,
+  type BusLine,
+  type BusOptions,
+  BusScheduler,
+  type BusStats,
+  type SlaveStats,
+} from "./bus.ts";
+export {
+  busStats,
+  joinLine,
+  type JoinOptions,
+  openLines,
+  type SlaveTransport,
+} from "./bus_registry.ts";
+export { ModbusRtuDriver, ModbusRtuTcpDriver } from "./rtu_driver.ts";
+export { modbusRtu, modbusRtuTcp, rtuMinIntervalMs } from "./rtu_mod.ts";
+export { ModbusRtuDeviceSpec, ModbusRtuTcpDeviceSpec } from "./rtu_spec.ts";
+export type { ModbusTransport } from "./transport.ts";
 export { exceptionName, FunctionCodes, ModbusExceptions } from "./pdu.ts";
 export { ModbusReadPlan, planRead } from "./planner.ts";
 export {

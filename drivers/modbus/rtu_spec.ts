@@ -101,13 +101,17 @@ export const ModbusRtuDeviceSpec = Type.Object({
     description: "Baud rate of the line.",
     examples: [9600, 19200],
   })),
-  parity: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("even"), Type.Literal("odd")], {
-    default: "even",
-    description: "Parity: even (the Modbus RTU default, 8E1), odd, or none (then 2 stop bits by default, 8N2).",
-    examples: ["even", "none"],
-  })),
+  parity: Type.Optional(
+    Type.Union([Type.Literal("none"), Type.Literal("even"), Type.Literal("odd")], {
+      default: "even",
+      description:
+        "Parity: even (the Modbus RTU default, 8E1), odd, or none (then 2 stop bits by default, 8N2).",
+      examples: ["even", "none"],
+    }),
+  ),
   stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], {
-    description: "Stop bits; default 1, or 2 with parity none (the spec keeps 11 bits per character).",
+    description:
+      "Stop bits; default 1, or 2 with parity none (the spec keeps 11 bits per character).",
     examples: [1, 2],
   })),
   dataBits: Type.Optional(Type.Literal(8, {

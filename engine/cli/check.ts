@@ -30,7 +30,12 @@ export async function checkCommand(args: string[]): Promise<number> {
     console.error("Missing flow directory: usage: bifrost check <flow-dir> [--json]");
     return 2;
   }
-  const r = await loadFlows(dir, { env: Deno.env.toObject(), sources: registries });
+  const r = await loadFlows(dir, {
+    env: Deno.env.toObject(),
+    sources: registries,
+    // For `run`: a function must exist and load; type errors are `check`'s business.
+    typeCheck: !values["emit-flowset"],
+  });
   if (values["emit-flowset"]) {
     for (const w of r.warnings) console.error(formatIssue(w));
     for (const e of r.errors) console.error(formatIssue(e));

@@ -16,11 +16,13 @@ Commands:
   plan <flow-dir>                                print the requests each poll makes
   read <flow-dir> <device> <tag>                 read one tag through a flow's device
   read modbus://host:502/1/HR100:float32:CDAB    read one value straight from a device
+  read modbus-rtu:///dev/ttyUSB0/1/HR0?baud=19200  (also modbus-rtu-tcp://host:4001/1/HR0)
   write <flow-dir> <device> <tag> <value>        write one tag
   write modbus://host:502/1/HR100:float32 <value>
   discover modbus --host H [--port 502] [--units 1-247] [--timeout 200ms] [--register HR0]
                                                  list the Modbus unit ids that answer
-  sim modbus [--port 5020] [--map sim.yaml]      run a virtual Modbus TCP device
+  sim modbus [--port 5020] [--map sim.yaml] [--rtu-tcp PORT] [--serial DEV [--baud 9600]
+             [--parity even|odd|none]]           run a virtual Modbus device (TCP, RTU)
   sim netem --listen 5021 --target HOST:PORT [--latency 50ms --jitter 10ms --loss 1%
             --bandwidth 9600bps --blackhole]     a network condition proxy for any TCP protocol
   schema                                         print the flow JSON Schema

@@ -26,10 +26,10 @@ interface Target {
 async function resolveTarget(pos: string[], command: string): Promise<[Target, string[]]> {
   const first = pos[0] ?? "";
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(first)) {
-    if (!first.startsWith("modbus://")) {
+    if (!/^modbus(-tcp|-rtu|-rtu-tcp)?:\/\//i.test(first)) {
       throw new BifrostError(
         "CONFIG_INVALID",
-        `Cannot ${command} "${first}": supported URLs are modbus://`,
+        `Cannot ${command} "${first}": supported URLs are modbus://, modbus-tcp://, modbus-rtu://, modbus-rtu-tcp://`,
       );
     }
     const { device, tag } = parseModbusUrl(first);

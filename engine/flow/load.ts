@@ -32,6 +32,12 @@ export interface LoadOptions {
   env?: FlowEnv;
   /** Run the steps' `validate()` hooks (function files exist and type-check). Default true. */
   checkFunctions?: boolean;
+  /**
+   * Type-check function files (needs a `deno` executable). Default true. `bifrost run`
+   * turns it off: type errors are for `bifrost check` (in the flow repository's CI); at
+   * start-up a function must exist, load and export a default function.
+   */
+  typeCheck?: boolean;
 }
 
 /** What loading a flow directory gives. */
@@ -252,6 +258,7 @@ export async function loadFlowsWith(
       sources,
       flowDir: dir,
       checkFunctions: options.checkFunctions ?? true,
+      typeCheck: options.typeCheck ?? true,
     })
   ) (i.severity === "error" ? errors : warnings).push(i);
 

@@ -84,6 +84,8 @@ export interface SemanticInput {
   flowDir: string;
   /** Runs the steps' `validate()` (function files: exist, type-check). */
   checkFunctions: boolean;
+  /** Type-check function files too (see LoadOptions.typeCheck). */
+  typeCheck?: boolean;
 }
 
 function namesOf(unique: ReadonlyMap<string, Entity>, kinds: readonly Kind[]): string[] {
@@ -268,7 +270,11 @@ async function checkSteps(inp: SemanticInput, out: ConfigIssue[]): Promise<void>
     const src = inp.unique.get(s.name)!.src;
     if (!mod?.validate) return [];
     try {
-      const issues = await mod.validate(s.config, { flowDir: inp.flowDir, file: src.file });
+      const issues = await mod.validate(s.config, {
+        flowDir: inp.flowDir,
+        file: src.file,
+        typeCheck: inp.typeCheck ?? true,
+      });
       return issues.map((i) => issueAt(src, ["steps", s.name, ...i.path], i.message));
     } catch (err) {
       return [

@@ -4,27 +4,33 @@
  *
  * A batch never crosses as an array of objects (structured clone of 1,000 objects costs
  * milliseconds; a typed array about 0.1 ms). The fixed-width columns of a batch (numbers,
- * timestamps, sequence numbers, kinds, qualities, string ids: 42 bytes a record) are packed
- * into one `ArrayBuffer` that is transferred, not copied, and ping-pongs between the ends:
- * the worker writes its reply into the buffer it received, the host keeps the buffer for
- * the next request, so a steady stream allocates no wire buffers. A message carries
- * beside it only what does not fit there: strings first seen in this batch, and the sparse
- * `obj` (string, bigint, json values) and `reason` columns.
+ * timestamps, sequence numbers, kinds, qualities, string ids: 42 bytes a record) are
+ * written into one `SharedArrayBuffer` that both ends hold: the worker writes its reply
+ * where it read the request, so a steady stream allocates no wire buffers and a message
+ * is a bare batch id. A message carries beside it only what does not fit there: strings
+ * first seen, the sparse `obj` (string, bigint, json values) and `reason` columns, and a
+ * new buffer when one end had to grow it.
  *
  * Device and tag names are interned in a {@linkcode StringTable} that both ends mirror
- * and that persists across batches. Each end also remembers the id it saw at each
- * position, so a stream whose records come in the same order (as polls do) resolves names
- * with one string comparison each. When the worker returns the names of the request in
- * the same order, it says so (`names`) and the host reuses the request's name columns.
- * The protocol is strictly request/response, so either end may add strings: they ride
- * along with the message that needs them.
+ * and that persists across batches. Each end also remembers the names of the last request
+ * position by position ({@linkcode Names}). When every name of a request is the one at
+ * the same position in the previous request (one pointer comparison each: a driver's
+ * polls hand the same string objects), the request says so (`F_NAMES`) and carries no
+ * ids; the worker reuses the strings it resolved before. When the records a function
+ * returns keep the names of the request, the reply says so and the host copies the
+ * request's names. The protocol is strictly request/response, so either end may add
+ * strings: they ride along with the message that needs them.
+ *
+ * Hot loops avoid allocation and keep object shapes stable: views of the buffer are kept
+ * while the record count stays the same, and the worker builds every record from one of
+ * two object literals (without and with `reason`), so that records stay monomorphic and a
+ * good record has no `reason` key at all (as {@linkcode DataRecord} says).
  */
 
 import { Batch, type DataRecord, QUALITY_NAMES, type Value, ValueKind } from "../record.ts";
 import {
   Columns,
-  HEADER_BYTES,
-  PositionCache,
+  Names,
   STRING_TABLE_LIMIT,
   StringTable,
   wireBytes,
@@ -41,7 +47,9 @@ export {
   type WireExtras,
 } from "./wire_layout.ts";
 
+/** The names are those of the last request, position by position: no ids were written. */
 const F_NAMES = 1;
+/** The sender cleared its string table: the receiver must clear its own. */
 const F_RESET = 2;
 
 const K_NUMBER = ValueKind.number;
@@ -50,11 +58,13 @@ const K_NULL = ValueKind.null;
 const K_STRING = ValueKind.string;
 const K_BIGINT = ValueKind.bigint;
 const K_JSON = ValueKind.json;
+const Q_NAMES: readonly string[] = QUALITY_NAMES;
 
 /**
- * One end of the wire: the shared buffer, the string table and the position cache. The
- * host encodes {@linkcode Batch}es and decodes replies into batches; the worker decodes
- * requests into {@linkcode DataRecord}s and encodes what the user function returns.
+ * One end of the wire: the shared buffer, the string table and the names of the last
+ * request. The host encodes {@linkcode Batch}es and decodes replies into batches; the
+ * worker decodes requests into {@linkcode DataRecord}s and encodes what the user function
+ * returns.
  *
  * Encoding writes the records into the shared buffer and returns the extras to send with
  * the message (undefined when there are none); decoding reads the shared buffer and the
@@ -62,11 +72,10 @@ const K_JSON = ValueKind.json;
  */
 export class WireEnd {
   #sab: SharedArrayBuffer | undefined;
-  #hdr: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  #hdr: Float64Array<SharedArrayBuffer> | undefined;
+  #cols: Columns | undefined;
   #newBuffer = false;
-  #reset = false;
-  #seen = new PositionCache();
-  #seenN = 0;
+  #names = new Names();
   readonly strings = new StringTable();
 
   /** An end that owns a new buffer for `capacity` records (the host). */
@@ -79,35 +88,44 @@ export class WireEnd {
 
   /** The `now` written by the last encode (the host's clock). */
   get now(): number {
-    return this.#hdr[2] ?? 0;
+    return this.#hdr?.[2] ?? 0;
   }
 
   #use(sab: SharedArrayBuffer): void {
     this.#sab = sab;
     this.#hdr = new Float64Array(sab, 0, 4);
+    this.#cols = undefined;
+  }
+
+  /** Views of `n` records in the current buffer. */
+  #columns(n: number): Columns {
+    const c = this.#cols;
+    if (c !== undefined && c.n === n) return c;
+    return (this.#cols = new Columns(this.#sab!, n));
   }
 
   /** Columns for `n` outgoing records, growing the buffer when needed. */
   #out(n: number): Columns {
-    const need = wireBytes(n);
     const cur = this.#sab;
+    const need = wireBytes(n);
     if (!cur || cur.byteLength < need) {
       this.#use(new SharedArrayBuffer(Math.max(need, 2 * (cur?.byteLength ?? 0))));
       this.#newBuffer = true;
     }
-    return new Columns(this.#sab!, n);
+    return this.#columns(n);
   }
 
   /** Applies the extras of a received message; returns the columns of its records. */
   #in(x: WireExtras | undefined): Columns {
     if (x?.buf) this.#use(x.buf);
-    if (!this.#sab) throw new RangeError("Cannot decode records: no shared buffer received yet");
-    if (this.#hdr[1]! & F_RESET) {
+    const h = this.#hdr;
+    if (!h) throw new RangeError("Cannot decode records: no shared buffer received yet");
+    if (h[1]! & F_RESET) {
       this.strings.clear();
-      this.#seenN = 0;
+      this.#names.clear();
     }
     if (x?.strs) this.strings.receive(x.strs);
-    return new Columns(this.#sab, this.#hdr[0]!);
+    return this.#columns(h[0]!);
   }
 
   /** Writes the header and collects the extras of an outgoing message. */
@@ -119,7 +137,7 @@ export class WireEnd {
     reasonI: number[] | undefined,
     reasonV: string[] | undefined,
   ): WireExtras | undefined {
-    const h = this.#hdr;
+    const h = this.#hdr!;
     h[0] = n;
     h[1] = flags;
     let x: WireExtras | undefined;
@@ -137,86 +155,123 @@ export class WireEnd {
   /** Encodes the records of a batch (host side); `now` is what `ctx.now()` returns. */
   encodeBatch(batch: Batch, now: number): WireExtras | undefined {
     const n = batch.length;
-    const st = this.strings;
+    const st = this.strings, p = this.#names;
     let flags = 0;
     if (st.size > STRING_TABLE_LIMIT) {
       st.clear();
+      p.clear();
       flags |= F_RESET;
     }
     const c = this.#out(n);
-    this.#hdr[2] = now;
-    c.num.set(batch.num.subarray(0, n));
-    c.sourceTs.set(batch.sourceTs.subarray(0, n));
-    c.gatewayTs.set(batch.gatewayTs.subarray(0, n));
-    c.seq.set(batch.seq.subarray(0, n));
-    c.kind.set(batch.kind.subarray(0, n));
-    c.quality.set(batch.quality.subarray(0, n));
-    const seen = this.#seen;
-    seen.ensure(n);
-    const list = st.list, dev = c.dev, tag = c.tag, kind = c.kind;
-    const seenDev = seen.dev, seenTag = seen.tag;
-    const devices = batch.device, tags = batch.tag, reasons = batch.reason, obj = batch.obj;
+    this.#hdr![2] = now;
+    p.ensure(n);
+    let changed = n !== p.n;
+    p.n = n;
+    // Typed columns: one block copy each (a loop over twelve arrays spills registers).
+    copy(c.num, batch.num, n);
+    copy(c.sourceTs, batch.sourceTs, n);
+    copy(c.gatewayTs, batch.gatewayTs, n);
+    copy(c.seq, batch.seq, n);
+    copy(c.kind, batch.kind, n);
+    copy(c.quality, batch.quality, n);
+    const kind = batch.kind, obj = batch.obj;
     let objI: number[] | undefined, objV: Value[] | undefined;
-    let reasonI: number[] | undefined, reasonV: string[] | undefined;
     for (let i = 0; i < n; i++) {
-      const d = devices[i]!, t = tags[i]!;
-      let id = seenDev[i]!;
-      if (list[id] !== d) seenDev[i] = id = st.intern(d);
-      dev[i] = id;
-      id = seenTag[i]!;
-      if (list[id] !== t) seenTag[i] = id = st.intern(t);
-      tag[i] = id;
       const k = kind[i]!;
       if (k !== K_NUMBER && k !== K_BOOLEAN && k !== K_NULL) {
         (objI ??= []).push(i);
         (objV ??= []).push(obj[i] as Value);
       }
     }
-    if (reasons.length > 0) {
+    // The same object at the same position: a pointer comparison. An equal string of
+    // another identity compares by content and still counts as unchanged.
+    const devices = batch.device, tags = batch.tag;
+    const pDev = p.dev, pTag = p.tag, devId = p.devId, tagId = p.tagId;
+    for (let i = 0; i < n; i++) {
+      const d = devices[i]!, t = tags[i]!;
+      if (d !== pDev[i]) {
+        pDev[i] = d;
+        devId[i] = st.intern(d);
+        changed = true;
+      }
+      if (t !== pTag[i]) {
+        pTag[i] = t;
+        tagId[i] = st.intern(t);
+        changed = true;
+      }
+    }
+    if (changed) {
+      const dev = c.dev, tag = c.tag;
       for (let i = 0; i < n; i++) {
-        const r = reasons[i];
-        if (r !== undefined) {
-          (reasonI ??= []).push(i);
-          (reasonV ??= []).push(r);
-        }
+        dev[i] = devId[i]!;
+        tag[i] = tagId[i]!;
+      }
+    } else flags |= F_NAMES;
+    let reasonI: number[] | undefined, reasonV: string[] | undefined;
+    const reasons = batch.reason, nr = Math.min(n, reasons.length);
+    for (let i = 0; i < nr; i++) {
+      const r = reasons[i];
+      if (r !== undefined) {
+        (reasonI ??= []).push(i);
+        (reasonV ??= []).push(r);
       }
     }
     return this.#finish(n, flags, objI, objV, reasonI, reasonV);
   }
 
   /**
-   * Decodes a reply into a new batch (host side). `request` is the batch the reply
-   * answers: its name columns are reused when the reply says they did not change.
+   * Decodes a reply (host side) into `into`, the batch the reply answers, and returns it:
+   * a step owns its input batch and may return it mutated (see `engine/step.ts`; the
+   * gateway hands a step its own copy when a batch is shared), so a steady stream
+   * allocates no batch, no columns and no name arrays. The typed columns are copied out of
+   * the shared buffer; names the reply kept are already in place. Without `into`, the
+   * reply is decoded into a new batch.
    */
-  decodeBatch(x: WireExtras | undefined, request?: Batch): Batch {
+  decodeBatch(x: WireExtras | undefined, into?: Batch): Batch {
     const c = this.#in(x);
     const n = c.n;
-    const b = new Batch(1);
-    const own = new ArrayBuffer(34 * n);
-    new Uint8Array(own).set(new Uint8Array(this.#sab!, HEADER_BYTES, 34 * n));
-    b.num = new Float64Array(own, 0, n);
-    b.sourceTs = new Float64Array(own, 8 * n, n);
-    b.gatewayTs = new Float64Array(own, 16 * n, n);
-    b.seq = new Float64Array(own, 24 * n, n);
-    b.kind = new Uint8Array(own, 32 * n, n);
-    b.quality = new Uint8Array(own, 33 * n, n);
-    if (this.#hdr[1]! & F_NAMES && request && request.length === n) {
-      b.device = request.device.slice(0, n);
-      b.tag = request.tag.slice(0, n);
+    const same = (this.#hdr![1]! & F_NAMES) !== 0;
+    const b = into ?? new Batch(n);
+    if (
+      b.num.length < n || b.sourceTs.length < n || b.gatewayTs.length < n ||
+      b.seq.length < n || b.kind.length < n || b.quality.length < n
+    ) {
+      const cap = Math.max(n, 2 * b.num.length);
+      b.num = new Float64Array(cap);
+      b.sourceTs = new Float64Array(cap);
+      b.gatewayTs = new Float64Array(cap);
+      b.seq = new Float64Array(cap);
+      b.kind = new Uint8Array(cap);
+      b.quality = new Uint8Array(cap);
+    }
+    b.num.set(c.num);
+    b.sourceTs.set(c.sourceTs);
+    b.gatewayTs.set(c.gatewayTs);
+    b.seq.set(c.seq);
+    b.kind.set(c.kind);
+    b.quality.set(c.quality);
+    const p = this.#names;
+    if (same && b === into && b.length === n) {
+      // The names of the request, which is `into`: nothing to do.
+    } else if (same) {
+      b.device = p.dev.slice(0, n);
+      b.tag = p.tag.slice(0, n);
     } else {
       const list = this.strings.list, dev = c.dev, tag = c.tag;
-      const devices = new Array<string>(n), tags = new Array<string>(n);
+      const devices = b.device, tags = b.tag;
       for (let i = 0; i < n; i++) {
         devices[i] = list[dev[i]!]!;
         tags[i] = list[tag[i]!]!;
       }
-      b.device = devices;
-      b.tag = tags;
+      if (devices.length > n) devices.length = n;
+      if (tags.length > n) tags.length = n;
     }
-    if (x?.objI) { for (let j = 0; j < x.objI.length; j++) b.obj[x.objI[j]!] = x.objV![j]; }
-    if (x?.reasonI) {
-      for (let j = 0; j < x.reasonI.length; j++) b.reason[x.reasonI[j]!] = x.reasonV![j];
-    }
+    const obj: (Value | undefined)[] = [], reason: (string | undefined)[] = [];
+    const objI = x?.objI, reasonI = x?.reasonI;
+    if (objI) { for (let j = 0; j < objI.length; j++) obj[objI[j]!] = x!.objV![j]; }
+    if (reasonI) { for (let j = 0; j < reasonI.length; j++) reason[reasonI[j]!] = x!.reasonV![j]; }
+    b.obj = obj;
+    b.reason = reason;
     b.length = n;
     return b;
   }
@@ -225,12 +280,28 @@ export class WireEnd {
   decodeRecords(x: WireExtras | undefined): DataRecord[] {
     const c = this.#in(x);
     const n = c.n;
-    const list = this.strings.list;
-    const { num, sourceTs, gatewayTs, seq, dev, tag, kind, quality } = c;
-    this.#seen.ensure(n);
-    this.#seen.dev.set(dev);
-    this.#seen.tag.set(tag);
-    this.#seenN = n;
+    const p = this.#names;
+    if (this.#hdr![1]! & F_NAMES) {
+      if (p.n !== n) {
+        throw new RangeError(
+          `Cannot decode records: the request reuses the names of ${p.n} records for ${n}`,
+        );
+      }
+    } else {
+      p.ensure(n);
+      const list = this.strings.list, dev = c.dev, tag = c.tag;
+      const pDev = p.dev, pTag = p.tag, devId = p.devId, tagId = p.tagId;
+      for (let i = 0; i < n; i++) {
+        const d = dev[i]!, t = tag[i]!;
+        devId[i] = d;
+        tagId[i] = t;
+        pDev[i] = list[d]!;
+        pTag[i] = list[t]!;
+      }
+    }
+    p.n = n;
+    const pDev = p.dev, pTag = p.tag;
+    const { num, sourceTs, gatewayTs, seq, kind, quality } = c;
     const objI = x?.objI, objV = x?.objV, reasonI = x?.reasonI, reasonV = x?.reasonV;
     let oj = 0, rj = 0;
     let nextObj = objI ? objI[0]! : -1, nextReason = reasonI ? reasonI[0]! : -1;
@@ -244,20 +315,29 @@ export class WireEnd {
         value = objV![oj++]!;
         nextObj = oj < objI!.length ? objI![oj]! : -1;
       } else value = null;
-      const r: DataRecord = {
-        device: list[dev[i]!]!,
-        tag: list[tag[i]!]!,
-        value,
-        quality: QUALITY_NAMES[quality[i]!]!,
-        sourceTs: sourceTs[i]!,
-        gatewayTs: gatewayTs[i]!,
-        seq: seq[i]!,
-      };
-      if (i === nextReason) {
-        r.reason = reasonV![rj++]!;
+      if (i !== nextReason) {
+        out[i] = {
+          device: pDev[i]!,
+          tag: pTag[i]!,
+          value,
+          quality: QUALITY_NAMES[quality[i]!]!,
+          sourceTs: sourceTs[i]!,
+          gatewayTs: gatewayTs[i]!,
+          seq: seq[i]!,
+        };
+      } else {
+        out[i] = {
+          device: pDev[i]!,
+          tag: pTag[i]!,
+          value,
+          quality: QUALITY_NAMES[quality[i]!]!,
+          sourceTs: sourceTs[i]!,
+          gatewayTs: gatewayTs[i]!,
+          seq: seq[i]!,
+          reason: reasonV![rj++]!,
+        };
         nextReason = rj < reasonI!.length ? reasonI![rj]! : -1;
       }
-      out[i] = r;
     }
     return out;
   }
@@ -273,12 +353,12 @@ export class WireEnd {
       );
     }
     const n = records.length;
-    const st = this.strings, list = st.list;
-    const seenN = this.#seenN, seenDev = this.#seen.dev, seenTag = this.#seen.tag;
+    const p = this.#names;
     // The request's columns may be overwritten: they have been decoded into objects.
     const c = this.#out(n);
-    const { num, sourceTs, gatewayTs, seq, dev, tag, kind, quality } = c;
-    let same = n === seenN;
+    const { num, sourceTs, gatewayTs, seq, kind, quality } = c;
+    const pDev = p.dev, pTag = p.tag;
+    let same = n === p.n;
     let objI: number[] | undefined, objV: Value[] | undefined;
     let reasonI: number[] | undefined, reasonV: string[] | undefined;
     for (let i = 0; i < n; i++) {
@@ -292,12 +372,8 @@ export class WireEnd {
         typeof d !== "string" || typeof t !== "string" || q < 0 || typeof s !== "number" ||
         typeof g !== "number" || typeof sq !== "number"
       ) badRecord(i, r);
-      let id = i < seenN ? seenDev[i]! : -1;
-      if (list[id] !== d) (id = st.intern(d)), (same = false);
-      dev[i] = id;
-      id = i < seenN ? seenTag[i]! : -1;
-      if (list[id] !== t) (id = st.intern(t)), (same = false);
-      tag[i] = id;
+      // Names the function kept are the table's internalized strings: pointer comparisons.
+      if (d !== pDev[i] || t !== pTag[i]) same = false;
       quality[i] = q;
       sourceTs[i] = s;
       gatewayTs[i] = g;
@@ -327,7 +403,29 @@ export class WireEnd {
         (reasonV ??= []).push(reason);
       }
     }
+    if (!same) this.#writeIds(records, c);
     return this.#finish(n, same ? F_NAMES : 0, objI, objV, reasonI, reasonV);
+  }
+
+  /** Writes the name ids of returned records that do not keep the request's names. */
+  #writeIds(records: readonly DataRecord[], c: Columns): void {
+    const p = this.#names, st = this.strings;
+    const pDev = p.dev, pTag = p.tag, devId = p.devId, tagId = p.tagId, m = p.n;
+    const dev = c.dev, tag = c.tag;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!, d = r.device, t = r.tag;
+      dev[i] = i < m && d === pDev[i] ? devId[i]! : st.intern(d);
+      tag[i] = i < m && t === pTag[i] ? tagId[i]! : st.intern(t);
+    }
+  }
+
+  /**
+   * Forgets the names of the last request (host side), so that the next request carries
+   * every id. The host calls it after a reply that is not a success: whatever state the
+   * worker was left in, the names are resent.
+   */
+  resync(): void {
+    this.#names.clear();
   }
 
   /**
@@ -352,6 +450,13 @@ export class WireEnd {
   }
 }
 
+/** Copies the first `n` entries of `src` into `dst` (whose length is `n`). */
+function copy<T extends Float64Array | Uint8Array>(dst: T, src: T, n: number): void {
+  (dst as Float64Array).set(
+    src.length === n ? src as Float64Array : src.subarray(0, n) as Float64Array,
+  );
+}
+
 function describe(v: unknown): string {
   if (v === null) return "null";
   if (v === undefined) return "undefined";
@@ -367,7 +472,7 @@ function badRecord(i: number, r: DataRecord): never {
   for (const f of ["device", "tag"] as const) {
     if (typeof r[f] !== "string") bad(i, f, r[f], "a string");
   }
-  if (!(QUALITY_NAMES as readonly unknown[]).includes(r.quality)) {
+  if (!Q_NAMES.includes(r.quality)) {
     bad(i, "quality", r.quality, `one of ${QUALITY_NAMES.join(", ")}`);
   }
   for (const f of ["sourceTs", "gatewayTs", "seq"] as const) {

@@ -14,7 +14,9 @@
  *   bad at once.
  *
  * The function never sees the host: records cross through the columnar codec
- * (`codec.ts`) and the worker has only the permissions the step grants.
+ * (`codec.ts`) and the worker has only the permissions the step grants. What the function
+ * returns is decoded into the input batch, which the step owns: a steady stream allocates
+ * no batches on the host.
  */
 
 import { dirname } from "node:path";
@@ -100,7 +102,12 @@ export class FunctionHost {
     }
   }
 
-  /** Runs the function on a batch; batches are processed one at a time, in order. */
+  /**
+   * Runs the function on a batch; batches are processed one at a time, in order. The
+   * records the function returns are decoded into `batch` itself, which is returned: a step
+   * owns its input and may return it mutated (see `engine/step.ts`). A failed batch is
+   * returned as a copy marked bad.
+   */
   process(batch: Batch): Promise<Batch> {
     // Fast path when idle: no promise chaining on the hot path.
     const p = this.#busy === 0 ? this.#run(batch) : this.#queue.then(() => this.#run(batch));
@@ -161,6 +168,7 @@ export class FunctionHost {
       case "fail":
         this.#failures = 0;
         this.#wire.accept(r.x);
+        this.#wire.resync();
         return this.#fail(batch, `function "${step}" failed: ${r.message}`);
       case "timeout":
         this.#stop(r);

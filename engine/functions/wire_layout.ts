@@ -1,12 +1,14 @@
 /**
  * @module
- * The layout of the buffer the `function` step shares with its worker, and the string
- * table both ends mirror. `codec.ts` reads and writes it.
+ * The layout of the buffer the `function` step shares with its worker, the string table
+ * both ends mirror, and the names each end remembers per position. `codec.ts` reads and
+ * writes them.
  *
  * The shared buffer starts with a 32-byte header (record count, flags, the host clock),
  * then the fixed-width columns of the records in flight, packed for exactly that count:
  * `num`, `sourceTs`, `gatewayTs`, `seq` (f64), `kind`, `quality` (u8), then, 4-aligned,
- * the device and tag string ids (i32).
+ * the device and tag string ids (i32). The id columns are written only when the names
+ * differ from those of the last request.
  */
 
 import type { Value } from "../record.ts";
@@ -16,6 +18,9 @@ export const BYTES_PER_RECORD = 4 * 8 + 2 + 2 * 4;
 
 /** Bytes of the header at the start of the shared buffer: n, flags, now. */
 export const HEADER_BYTES = 32;
+
+/** Bytes of the columns a host copies into a batch at once: f64 × 4, u8 × 2. */
+export const FIXED_BYTES_PER_RECORD = 34;
 
 /** The string table is cleared when it grows beyond this many entries. */
 export const STRING_TABLE_LIMIT = 65_536;
@@ -41,26 +46,29 @@ export interface WireExtras {
 
 /** Bytes a shared buffer needs for `n` records. */
 export function wireBytes(n: number): number {
-  return HEADER_BYTES + (((34 * n + 3) >>> 2) << 2) + 8 * n;
+  return HEADER_BYTES + (((FIXED_BYTES_PER_RECORD * n + 3) >>> 2) << 2) + 8 * n;
 }
 
 /**
  * Typed views of the columns of `n` records in a shared buffer, after the header. The
  * first `34 * n` bytes (numbers, timestamps, sequence numbers, kinds, qualities) are laid
- * out so that the host can copy them into a batch at once.
+ * out so that the host can copy them into a batch at once. An end keeps its views while
+ * the buffer and the count stay the same.
  */
 export class Columns {
-  readonly num: Float64Array;
-  readonly sourceTs: Float64Array;
-  readonly gatewayTs: Float64Array;
-  readonly seq: Float64Array;
-  readonly kind: Uint8Array;
-  readonly quality: Uint8Array;
-  readonly dev: Int32Array;
-  readonly tag: Int32Array;
+  readonly num: Float64Array<SharedArrayBuffer>;
+  readonly sourceTs: Float64Array<SharedArrayBuffer>;
+  readonly gatewayTs: Float64Array<SharedArrayBuffer>;
+  readonly seq: Float64Array<SharedArrayBuffer>;
+  readonly kind: Uint8Array<SharedArrayBuffer>;
+  readonly quality: Uint8Array<SharedArrayBuffer>;
+  readonly dev: Int32Array<SharedArrayBuffer>;
+  readonly tag: Int32Array<SharedArrayBuffer>;
+  /** The fixed-width columns as bytes. */
+  readonly fixed: Uint8Array<SharedArrayBuffer>;
 
   constructor(readonly buffer: SharedArrayBuffer, readonly n: number) {
-    const h = HEADER_BYTES, names = h + (((34 * n + 3) >>> 2) << 2);
+    const h = HEADER_BYTES, names = h + (((FIXED_BYTES_PER_RECORD * n + 3) >>> 2) << 2);
     this.num = new Float64Array(buffer, h, n);
     this.sourceTs = new Float64Array(buffer, h + 8 * n, n);
     this.gatewayTs = new Float64Array(buffer, h + 16 * n, n);
@@ -69,7 +77,18 @@ export class Columns {
     this.quality = new Uint8Array(buffer, h + 33 * n, n);
     this.dev = new Int32Array(buffer, names, n);
     this.tag = new Int32Array(buffer, names + 4 * n, n);
+    this.fixed = new Uint8Array(buffer, h, FIXED_BYTES_PER_RECORD * n);
   }
+}
+
+/**
+ * The same string, internalized: V8 compares internalized strings by pointer, inline,
+ * where other strings cost a call even when they are the same object. Property keys are
+ * always internalized, so a key read back is.
+ */
+function internalized(s: string): string {
+  for (const k of Object.keys({ [s]: 0 })) return k;
+  return s;
 }
 
 /** Strings by id, mirrored on both ends. */
@@ -104,11 +123,12 @@ export class StringTable {
     return p;
   }
 
-  /** Adds strings the other end added. */
+  /** Adds strings the other end added (internalized, see above). */
   receive(strs: readonly string[]): void {
     for (const s of strs) {
-      this.#ids.set(s, this.list.length);
-      this.list.push(s);
+      const i = internalized(s);
+      this.#ids.set(i, this.list.length);
+      this.list.push(i);
     }
   }
 
@@ -120,17 +140,35 @@ export class StringTable {
   }
 }
 
-/** The string id seen at each position of the last batch, grown on demand. */
-export class PositionCache {
-  dev = new Int32Array(0);
-  tag = new Int32Array(0);
+/**
+ * The names of the last request, position by position, with their ids: the host records
+ * what it sent, the worker what it received. A request whose names are the same objects
+ * at the same positions (as a driver's polls give them) sends no ids, and a reply whose
+ * records keep their names sends none back.
+ */
+export class Names {
+  /** Records in the last request. */
+  n = 0;
+  dev: string[] = [];
+  tag: string[] = [];
+  devId = new Int32Array(64);
+  tagId = new Int32Array(64);
+
+  /** Makes room for `n` ids. */
   ensure(n: number): void {
-    if (this.dev.length >= n) return;
-    const cap = Math.max(n, 2 * this.dev.length, 64);
-    const dev = new Int32Array(cap), tag = new Int32Array(cap);
-    dev.set(this.dev);
-    tag.set(this.tag);
-    this.dev = dev;
-    this.tag = tag;
+    if (this.devId.length >= n) return;
+    const cap = Math.max(n, 2 * this.devId.length);
+    const devId = new Int32Array(cap), tagId = new Int32Array(cap);
+    devId.set(this.devId);
+    tagId.set(this.tagId);
+    this.devId = devId;
+    this.tagId = tagId;
+  }
+
+  /** Forgets every name (the string table was cleared). */
+  clear(): void {
+    this.n = 0;
+    this.dev = [];
+    this.tag = [];
   }
 }

@@ -10,18 +10,18 @@
  */
 
 import { type Clock, systemClock } from "../clock.ts";
-import type { DriverModule, ReadPlan, SimulatedDevice, TagConfig } from "../driver.ts";
+import type { DriverModule, SimulatedDevice } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { FlowSet, PollConfig } from "../flow/types.ts";
 import { type Logger, nullLogger } from "../log.ts";
-import { Batch, Quality, SequenceCounter, type Value } from "../record.ts";
+import { type Batch, Quality, SequenceCounter, type Value } from "../record.ts";
 import type { SchemaSources } from "../flow/schema.ts";
 import type { Catalog, Sink } from "../sink.ts";
 import type { Step } from "../step.ts";
-import { scaleValue } from "../scaling.ts";
 import { type DeviceHealth, DeviceRuntime } from "./device.ts";
 import { compileGraph, type FlowGraph } from "./graph.ts";
-import { phaseFor, runSchedule, ScheduleStats } from "./scheduler.ts";
+import { PollRunner } from "./poll.ts";
+import { phaseFor, runSchedule } from "./scheduler.ts";
 import { type QueueStats, SerialQueue } from "./serial_queue.ts";
 
 /** Options of a {@linkcode Gateway}. */
@@ -40,14 +40,6 @@ export interface GatewayOptions {
 /** A listener of every batch a node emits. */
 export type Tap = (node: string, batch: Batch) => void;
 
-interface PollRuntime {
-  config: PollConfig;
-  device: DeviceRuntime;
-  plan: ReadPlan;
-  stats: ScheduleStats;
-  failing: Set<string>;
-}
-
 interface ConsumerRuntime {
   kind: "step" | "sink";
   queue: SerialQueue<Batch>;
@@ -62,7 +54,7 @@ export class Gateway {
   readonly flows: FlowSet;
   readonly graph: FlowGraph;
   readonly devices = new Map<string, DeviceRuntime>();
-  readonly polls = new Map<string, PollRuntime>();
+  readonly polls = new Map<string, PollRunner>();
   readonly consumers = new Map<string, ConsumerRuntime>();
   #o: GatewayOptions;
   #log: Logger;
@@ -245,59 +237,19 @@ export class Gateway {
 
   #startPoll(p: PollConfig): void {
     const device = this.devices.get(p.device)!;
-    const all = [...device.config.tags.values()];
-    const tags: TagConfig[] = p.tags === "*" ? all : p.tags.map((t) => device.config.tags.get(t)!);
-    const rt: PollRuntime = {
-      config: p,
-      device,
-      plan: device.plan(tags),
-      stats: new ScheduleStats(),
-      failing: new Set(),
-    };
-    this.polls.set(p.name, rt);
+    const runner = new PollRunner(p, device, {
+      log: this.#log,
+      clock: this.#clock,
+      seq: this.#seq,
+    });
+    this.polls.set(p.name, runner);
     const schedule = p.cron !== undefined
       ? { cron: p.cron }
       : { everyMs: p.everyMs!, phaseMs: phaseFor(p.name, Math.min(p.everyMs!, 250)) };
+    const task = async () => this.#emit(p.name, await runner.read());
     this.#schedules.push(
-      runSchedule(schedule, this.#clock, this.#abort.signal, () => this.#poll(rt), rt.stats),
+      runSchedule(schedule, this.#clock, this.#abort.signal, task, runner.stats),
     );
-  }
-
-  async #poll(rt: PollRuntime): Promise<void> {
-    const results = await rt.device.read(rt.plan);
-    const now = this.#clock.now();
-    const tags = rt.plan.tags;
-    const batch = new Batch(tags.length);
-    const dev = rt.device.name;
-    const failing = new Set<string>();
-    for (let i = 0; i < tags.length; i++) {
-      const tag = tags[i]!;
-      const r = results[i];
-      const seq = this.#seq.next(dev);
-      if (r?.ok) {
-        let v: Value = r.value;
-        if (tag.scale) v = scaleValue(v, tag.scale);
-        batch.add(dev, tag.name, v, Quality.good, undefined, r.sourceTs ?? now, now, seq);
-      } else {
-        const reason = r ? r.error.message : `Driver returned no result for "${tag.name}"`;
-        failing.add(reason);
-        batch.add(dev, tag.name, null, Quality.bad, reason, now, now, seq);
-      }
-    }
-    this.#logTransitions(rt, failing);
-    this.#emit(rt.config.name, batch);
-  }
-
-  /** One log line when a read problem appears and one when it clears, not one per poll. */
-  #logTransitions(rt: PollRuntime, failing: Set<string>): void {
-    const log = this.#log.child({ poll: rt.config.name, device: rt.device.name });
-    for (const r of failing) {
-      if (!rt.failing.has(r) && rt.device.health().state === "connected") {
-        log.warn("Read failed", { error: r });
-      }
-    }
-    if (failing.size === 0 && rt.failing.size > 0) log.info("Reads recovered");
-    rt.failing = failing;
   }
 
   /** Writes a value to a device tag. */

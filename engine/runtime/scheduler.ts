@@ -96,9 +96,17 @@ export async function runSchedule(
       if (!(interval > 0)) {
         throw new RangeError(`Cannot schedule a poll every ${interval} ms: it must be positive`);
       }
-      const startMono = clock.monotonic() + (schedule.phaseMs ?? 0);
+      const phase = schedule.phaseMs ?? 0;
+      const startMono = clock.monotonic() + phase;
       const wallOffset = clock.now() - clock.monotonic();
+      // The first poll runs at once (a value right after start); the grid, shifted by the
+      // phase, takes over from the next deadline.
       let k = 0;
+      if (phase > 0) {
+        stats.addLateness(0);
+        fire(clock.now());
+        k = 1;
+      }
       while (!signal.aborted) {
         const deadline = startMono + k * interval;
         const wait = deadline - clock.monotonic();

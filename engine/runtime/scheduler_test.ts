@@ -112,3 +112,18 @@ Deno.test("percentile() and phaseFor() are stable", () => {
   assertEquals(phaseFor("fast", 250), phaseFor("fast", 250));
   assert(phaseFor("fast", 250) < 250);
 });
+
+Deno.test("runSchedule() polls at once, then on the grid shifted by the phase", async () => {
+  const clock = new ManualClock(0);
+  const ac = new AbortController();
+  const at: number[] = [];
+  const done = runSchedule({ everyMs: 100, phaseMs: 30 }, clock, ac.signal, (d) => {
+    at.push(d);
+    return Promise.resolve();
+  });
+  await settle();
+  await clock.advance(350);
+  ac.abort();
+  await done;
+  assertEquals(at, [0, 130, 230, 330]);
+});

@@ -4,8 +4,11 @@
  * can be pinned (`taskset -c 0`) next to the server. It reads one JSON command a line on
  * stdin and answers one JSON line on stdout:
  *
- * `{"mode":"ours"|"raw"|"driver","port":5020,"count":10,"ms":1000}` →
- * `{"requests":28000,"seconds":1.0,"cpuMs":990}`
+ * `{"port":5020,"loops":[{"mode":"ours","count":10},{"mode":"raw","count":10}],"ms":2000}` →
+ * `{"loops":[{"requests":14000,"seconds":0.99},{"requests":15000,"seconds":0.98}],"cpuMs":1300}`
+ *
+ * The loops of a command run interleaved, `chunk` (200) requests each in turn, so that the
+ * machine's noise falls on all of them alike and their ratios hold even when rates swing.
  *
  * - `ours`: `ModbusTcpClient.request()` of an FC3 PDU, one request at a time;
  * - `raw`: a `Deno.connect` loop writing the same 12 request bytes and reading until the
@@ -25,19 +28,33 @@ import { ModbusTcpClient } from "../../drivers/modbus/client.ts";
 import { ModbusTcpDriver } from "../../drivers/modbus/driver.ts";
 import { readRequest } from "../../drivers/modbus/pdu.ts";
 
-/** One command of the parent. */
-export interface ClientCommand {
+/** One loop of a command: how to read and how many registers. */
+export interface LoopSpec {
   mode: "ours" | "raw" | "driver";
-  port: number;
   count: number;
-  ms: number;
 }
 
-/** The answer to a command. */
-export interface ClientResult {
+/**
+ * One command of the parent: the loops run interleaved, `chunk` requests of each in turn,
+ * for `ms` in all, so that every loop sees the same share of the machine's noise.
+ */
+export interface ClientCommand {
+  port: number;
+  loops: LoopSpec[];
+  ms: number;
+  chunk?: number;
+}
+
+/** What one loop of a command did. */
+export interface LoopResult {
   requests: number;
   seconds: number;
-  /** CPU time of this process during the timed loop (user + system), ms. */
+}
+
+/** The answer to a command: one result per loop, in order, and the CPU time of the run. */
+export interface ClientResult {
+  loops: LoopResult[];
+  /** CPU time of this process during the timed loops (user + system), ms. */
   cpuMs: number;
 }
 
@@ -93,32 +110,37 @@ async function driverLoop(port: number, count: number): Promise<Once> {
 
 const loops = new Map<string, Once>();
 
-async function run(c: ClientCommand): Promise<ClientResult> {
-  const key = `${c.mode}:${c.port}:${c.count}`;
+async function loopFor(port: number, l: LoopSpec): Promise<Once> {
+  const key = `${l.mode}:${port}:${l.count}`;
   let once = loops.get(key);
   if (!once) {
-    const make = c.mode === "ours" ? oursLoop : c.mode === "raw" ? rawLoop : driverLoop;
-    once = await make(c.port, c.count);
+    const make = l.mode === "ours" ? oursLoop : l.mode === "raw" ? rawLoop : driverLoop;
+    once = await make(port, l.count);
     loops.set(key, once);
     const end = performance.now() + 300;
     while (performance.now() < end) for (let i = 0; i < 64; i++) await once();
   }
+  return once;
+}
+
+async function run(c: ClientCommand): Promise<ClientResult> {
+  const onces: Once[] = [];
+  for (const l of c.loops) onces.push(await loopFor(c.port, l));
+  const chunk = c.chunk ?? 200;
+  const out = c.loops.map(() => ({ requests: 0, seconds: 0 }));
   const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + c.ms;
-  let n = 0;
-  let t = t0;
-  while (t < end) {
-    for (let i = 0; i < 64; i++) await once();
-    n += 64;
-    t = performance.now();
+  const end = performance.now() + c.ms;
+  while (performance.now() < end) {
+    for (let k = 0; k < onces.length; k++) {
+      const once = onces[k]!;
+      const t0 = performance.now();
+      for (let i = 0; i < chunk; i++) await once();
+      out[k]!.seconds += (performance.now() - t0) / 1000;
+      out[k]!.requests += chunk;
+    }
   }
   const cpu1 = process.cpuUsage();
-  return {
-    requests: n,
-    seconds: (t - t0) / 1000,
-    cpuMs: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000,
-  };
+  return { loops: out, cpuMs: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1000 };
 }
 
 if (import.meta.main) {

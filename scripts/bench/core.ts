@@ -150,32 +150,103 @@ const stepsSection: BenchSection = {
 
 // --- section: sqlite --------------------------------------------------------------------
 
+/** The part of a sink the sqlite workloads use (the old implementation can be passed in too). */
+export interface HistoryBenchSink {
+  open(): Promise<void>;
+  write(b: Batch): Promise<void>;
+  close(): Promise<void>;
+  stats(): { rows: number; bytes: number };
+}
+
+/** Writes `perRun` batches a run from `next(k)` and measures records/s. */
+async function historyRate(
+  runs: number,
+  create: (path: string) => HistoryBenchSink,
+  perRun: number,
+  next: (k: number) => Batch,
+): Promise<{ r: BenchResult; rows: number; mb: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "bifrost_bench_" });
+  const sink = create(`${dir}/history.db`);
+  try {
+    await sink.open();
+    let k = 0;
+    const r = await measureRate(runs, 1, async () => {
+      let n = 0;
+      for (let i = 0; i < perRun; i++) {
+        const b = next(k++);
+        await sink.write(b);
+        n += b.length;
+      }
+      return n;
+    }, "records/s");
+    const st = sink.stats();
+    return { r, rows: st.rows, mb: st.bytes / 1024 / 1024 };
+  } finally {
+    await sink.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** 1,000 devices x 100 tags, one 100-record batch per device per second of source time. */
+function deviceBatches(): (k: number) => Batch {
+  const devices = 1_000, tags = 100;
+  const batches = Array.from({ length: devices }, (_, d) => {
+    const b = new Batch(tags);
+    for (let t = 0; t < tags; t++) {
+      b.add(`plc-${d}`, `tag${t}`, t, Quality.good, undefined, 0, 0, t);
+    }
+    return b;
+  });
+  const t0 = Date.now();
+  return (k) => {
+    const b = batches[k % devices]!;
+    const cycle = Math.floor(k / devices), ts = t0 + cycle * 1000;
+    b.sourceTs.fill(ts, 0, tags);
+    b.gatewayTs.fill(ts + 3, 0, tags);
+    for (let t = 0; t < tags; t++) b.num[t] = cycle + t * 0.5, b.seq[t] = cycle * tags + t;
+    return b;
+  };
+}
+
+/**
+ * The two history workloads: (a) 1,000-record batches of 1,000 distinct tags (10 devices x
+ * 100), (b) 100-record batches of one device each across 1,000 devices x 100 tags (100k
+ * series), as the Modbus target polls them. Exported so a temp copy of an older sink can be
+ * measured side by side.
+ */
+export async function historyWorkloads(
+  runs: number,
+  create: (path: string) => HistoryBenchSink,
+): Promise<{ a: BenchResult; b: BenchResult }> {
+  const tpl = templates();
+  const a = await historyRate(runs, create, 50, (k) => tpl[k % TEMPLATES]!);
+  a.r.note = `(a) 50 batches of 1,000 records a run, 1,000 distinct tags a batch; ` +
+    `${fmt(a.rows)} records, ${fmt(a.mb)} MB at the end`;
+  const b = await historyRate(runs, create, 2_000, deviceBatches());
+  b.r.note = `(b) 2,000 batches of 100 records (one device each) a run, 100k series; ` +
+    `${fmt(b.rows)} records, ${fmt(b.mb)} MB at the end`;
+  return { a: a.r, b: b.r };
+}
+
+const sqliteSink = (flushInterval: string) => (path: string) =>
+  createSqliteSink({ path, maxSize: "1GB", flushInterval }, { name: "bench", clock: systemClock });
+
 const sqliteSection: BenchSection = {
   name: "sqlite",
-  description: "history sink writes, 1,000-record batches, one transaction each, WAL",
+  description: "history sink writes, flushInterval 1s (the default: one commit a second)",
   async run({ runs }) {
-    const dir = await Deno.makeTempDir({ prefix: "bifrost_bench_" });
-    const sink = createSqliteSink({ path: `${dir}/history.db`, maxSize: "1GB" }, {
-      name: "bench",
-      clock: systemClock,
-    });
-    try {
-      await sink.open();
-      const tpl = templates();
-      const batches = 50;
-      const r = await measureRate(Math.min(runs, 7), 1, async () => {
-        for (let k = 0; k < batches; k++) await sink.write(tpl[k % TEMPLATES]!);
-        return batches * BATCH;
-      }, "records/s");
-      // 1,000 distinct series a batch is the worst case for the (device, tag, source_ts)
-      // index: every commit dirties about one index page per series.
-      r.note = `${batches} batches a run, 1,000 distinct tags a batch; ` +
-        `${fmt(sink.stats().rows)} rows, ${fmt(sink.stats().bytes / 1024 / 1024)} MB at the end`;
-      return r;
-    } finally {
-      await sink.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    const n = Math.min(runs, 7);
+    const { a, b } = await historyWorkloads(n, sqliteSink("1s"));
+    const z = await historyWorkloads(n, sqliteSink("0s"));
+    const rss = Deno.memoryUsage().rss / 1024 / 1024;
+    const line = (r: BenchResult) =>
+      `${fmt(r.value)} records/s (min ${fmt(r.min)}, max ${fmt(r.max)})`;
+    return {
+      ...b,
+      note: `${b.note}\n  (a) ${line(a)}: ${a.note}` +
+        `\n  flushInterval 0s (a commit every write): (a) ${line(z.a)}, (b) ${line(z.b)}` +
+        `\n  benchmark process RSS ${fmt(rss)} MB after both`,
+    };
   },
 };
 

@@ -2,7 +2,8 @@
  * @module
  * Fault injection of the Modbus simulator, switched on and off from code: exception codes
  * for address ranges, response delay, dropped requests, malformed frames, truncated frames,
- * wrong transaction ids and disconnects.
+ * wrong transaction ids and disconnects (Modbus TCP), bad CRCs (RTU), and silent units
+ * (a slave that is off: no answer at all, over any listener).
  */
 
 import type { Table } from "../../drivers/modbus/address.ts";
@@ -43,6 +44,10 @@ export class Faults {
   truncatedNext = 0;
   /** How many bytes a truncated response loses (at most all of its PDU but one byte). */
   truncateBytes = 2;
+  /** RTU responses still to send with a corrupted CRC. */
+  badCrcNext = 0;
+  /** Units that answer nothing (not even broadcasts apply to them). */
+  readonly silentUnits = new Set<number>();
   /** Set by the server: closes every client connection. */
   disconnectClients: () => void = () => {};
 
@@ -70,6 +75,17 @@ export class Faults {
     this.truncateBytes = bytes;
   }
 
+  /** Sends the next `n` RTU responses with a corrupted CRC (default 1). */
+  badCrc(n = 1): void {
+    this.badCrcNext = n;
+  }
+
+  /** Makes a unit silent (`on` true, the default) or alive again. */
+  silence(unitId: number, on = true): void {
+    if (on) this.silentUnits.add(unitId);
+    else this.silentUnits.delete(unitId);
+  }
+
   /** Sends the next `n` responses with a wrong transaction id (default 1). */
   wrongTransactionId(n = 1): void {
     this.wrongTransactionIdNext = n;
@@ -84,6 +100,8 @@ export class Faults {
     this.wrongTransactionIdNext = 0;
     this.truncatedNext = 0;
     this.truncateBytes = 2;
+    this.badCrcNext = 0;
+    this.silentUnits.clear();
   }
 
   /** The exception code for a request, if a rule matches. */

@@ -2,85 +2,42 @@
  * @module
  * The Modbus TCP simulator: a server on `Deno.listen` that answers straight from the
  * socket read (no timer per request), serves many unit ids, runs value generators on one
- * timer and injects faults on demand. Close it with `await using`.
+ * timer and injects faults on demand. Close it with `await using`. The units, generators,
+ * faults and the per-request dispatch live in {@linkcode createSimulatorCore}; this file
+ * frames MBAP (and adds RTU listeners on the same core with `rtu:`).
  */
 
-import { type ModbusAddress, parseAddress } from "../../drivers/modbus/address.ts";
 import { encodeAdu, type Frame, MbapReassembler } from "../../drivers/modbus/pdu.ts";
-import type { ByteOrder, DataType } from "../../drivers/modbus/spec.ts";
-import { parseDuration } from "../../engine/flow/duration.ts";
-import type { Value } from "../../engine/record.ts";
-import { type GeneratorState, initGenerator, stepGenerator } from "../generators.ts";
-import { Faults } from "./faults.ts";
-import { exceptionResponse, handleRequest, requestSpan, type Span } from "./handler.ts";
-import { type Point, resolveMap, type SimulatorMap } from "./map.ts";
-import { fitValue, UnitMemory } from "./memory.ts";
-import { registerCount } from "../../drivers/modbus/values.ts";
+import {
+  type CoreOptions,
+  createSimulatorCore,
+  type SimulatorControl,
+  type SimulatorCore,
+} from "./core.ts";
+import { listenRtu, type RtuListeners, type RtuListenOptions } from "./rtu_server.ts";
 
 /** Options of {@linkcode startModbusSimulator}. */
-export interface SimulatorOptions {
+export interface SimulatorOptions extends CoreOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0 (any free port). */
   port?: number;
-  /** Points per unit id; unit 1 (empty) when absent and `map` is absent. */
-  units?: SimulatorMap["units"];
-  /** A whole map (as loaded from YAML); its `units` merge with `units`. */
-  map?: SimulatorMap;
-  /** Generator update interval (ms or duration); 0 disables the timer. Default 100 ms. */
-  updateMs?: number | string;
-  /** Time source of the generators, ms. Default `Date.now`. */
-  now?: () => number;
-}
-
-/** Counters of a simulator. */
-export interface SimulatorStats {
-  requests: number;
-  connections: number;
-}
-
-interface LivePoint extends Point {
-  state: GeneratorState | undefined;
-  frozen: boolean;
-  span: Span;
+  /** Also serve the same units over RTU (RTU over TCP and/or a serial device). */
+  rtu?: RtuListenOptions;
 }
 
 /** A running simulator. */
-export interface ModbusSimulator extends AsyncDisposable {
+export interface ModbusSimulator extends SimulatorControl, AsyncDisposable {
   readonly host: string;
   readonly port: number;
-  readonly faults: Faults;
-  readonly stats: SimulatorStats;
-  /** The memory of a unit (created on first use). */
-  unit(unitId: number): UnitMemory;
-  /** Sets a register of HR (or IR with an `IR` address) to a raw word. */
-  setRegister(address: string, word: number, unitId?: number): void;
-  /** Sets consecutive registers to raw words. */
-  setRegisters(address: string, words: readonly number[], unitId?: number): void;
-  /** Raw words of consecutive registers. */
-  getRegisters(address: string, count: number, unitId?: number): number[];
-  /** Sets a coil or discrete input. */
-  setBit(address: string, on: boolean, unitId?: number): void;
-  /** Writes a typed value; stops the generator of the point there. */
-  setValue(address: string, value: Value, o?: ValueOptions): void;
-  /** Reads a typed value. */
-  getValue(address: string, o?: ValueOptions): Value;
-  /** Runs the generators for time `tMs` (the timer calls this). */
-  update(tMs?: number): void;
+  /** Port of the RTU-over-TCP listener (`rtu.tcpPort`), 0 when there is none. */
+  readonly rtuPort: number;
+  /** The serial device served (`rtu.serialPath`), if any. */
+  readonly serialPath: string | undefined;
   close(): Promise<void>;
 }
 
-/** Type, order and unit of a typed access. */
-export interface ValueOptions {
-  type?: DataType;
-  order?: ByteOrder;
-  length?: number;
-  unitId?: number;
-}
-
-function overlaps(a: Span, b: Span): boolean {
-  return a.table === b.table && a.start < b.start + b.count && b.start < a.start + a.count;
-}
+export type { SimulatorStats, ValueOptions } from "./core.ts";
 
 /**
  * Starts a simulator.
@@ -93,53 +50,56 @@ function overlaps(a: Span, b: Span): boolean {
  * console.log(sim.port);
  * ```
  */
-export function startModbusSimulator(
+export async function startModbusSimulator(
   options: SimulatorOptions = {},
 ): Promise<ModbusSimulator> {
+  const core = createSimulatorCore(options);
+  let mbap: MbapListener | undefined;
+  let rtu: RtuListeners | undefined;
   try {
-    return Promise.resolve(start(options));
+    mbap = listenMbap(core, options.host ?? "127.0.0.1", options.port ?? 0);
+    if (options.rtu) rtu = await listenRtu(core, { host: mbap.host, ...options.rtu });
   } catch (e) {
-    return Promise.reject(e);
+    core.stop();
+    await mbap?.close();
+    throw e;
   }
+  core.faults.disconnectClients = () => {
+    mbap!.disconnect();
+    rtu?.disconnect();
+  };
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      core.stop();
+      await Promise.all([mbap!.close(), rtu?.close()]);
+    })();
+    return closed;
+  };
+  const { answer: _a, broadcast: _b, stop: _s, ...control } = core;
+  return {
+    ...control,
+    host: mbap.host,
+    port: mbap.port,
+    rtuPort: rtu?.port ?? 0,
+    serialPath: rtu?.serialPath,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }
 
-function start(options: SimulatorOptions): ModbusSimulator {
-  const host = options.host ?? "127.0.0.1";
-  const now = options.now ?? Date.now;
-  const units = new Map<number, UnitMemory>();
-  const unit = (id: number) => {
-    let u = units.get(id);
-    if (!u) {
-      u = new UnitMemory();
-      units.set(id, u);
-    }
-    return u;
-  };
-  const allUnits = { ...options.map?.units, ...options.units };
-  if (Object.keys(allUnits).length === 0) allUnits[1] = {};
-  const points: LivePoint[] = resolveMap({ units: allUnits }).map((p) => ({
-    ...p,
-    state: p.generator ? initGenerator(p.generator) : undefined,
-    frozen: false,
-    span: {
-      table: p.address.table,
-      start: p.address.offset,
-      count: p.type === "bool" ? 1 : registerCount(p.type, p.length),
-    },
-  }));
-  for (const id of Object.keys(allUnits)) unit(Number(id));
-  for (const p of points) {
-    const v = p.state ? fitValue(p.state.value, p.type) : p.value;
-    unit(p.unitId).setValue(p.address, v, p.type, p.order, p.length);
-  }
-  const freeze = (unitId: number, span: Span) => {
-    for (const p of points) if (p.unitId === unitId && overlaps(p.span, span)) p.frozen = true;
-  };
+interface MbapListener {
+  host: string;
+  port: number;
+  disconnect(): void;
+  close(): Promise<void>;
+}
 
-  const faults = new Faults();
-  const stats: SimulatorStats = { requests: 0, connections: 0 };
+/** The Modbus TCP (MBAP) listener of a core. */
+function listenMbap(core: SimulatorCore, host: string, port: number): MbapListener {
+  const faults = core.faults;
   const conns = new Set<Deno.TcpConn>();
-  faults.disconnectClients = () => {
+  const disconnect = () => {
     for (const c of conns) {
       try {
         c.close();
@@ -149,32 +109,12 @@ function start(options: SimulatorOptions): ModbusSimulator {
   };
 
   const respond = (f: Frame): Uint8Array | undefined => {
-    stats.requests++;
-    if (faults.dropNext > 0) {
-      faults.dropNext--;
-      return undefined;
-    }
-    const mem = units.get(f.unitId);
-    let pdu: Uint8Array;
-    if (!mem) pdu = exceptionResponse(f.pdu[0] ?? 0, 11);
-    else {
-      const code = faults.exceptionFor(f.unitId, f.pdu[0] ?? 0, requestSpan(f.pdu));
-      if (code !== undefined) pdu = exceptionResponse(f.pdu[0] ?? 0, code);
-      else {
-        const h = handleRequest(mem, f.pdu);
-        if (h.written) freeze(f.unitId, h.written);
-        pdu = h.response;
-      }
-    }
+    const pdu = core.answer(f.unitId, f.pdu, "exception");
+    if (!pdu) return undefined;
     let tid = f.transactionId;
     if (faults.wrongTransactionIdNext > 0) {
       faults.wrongTransactionIdNext--;
       tid = (tid + 0x8000) & 0xffff;
-    }
-    if (faults.malformedNext > 0 && pdu.length >= 2) {
-      faults.malformedNext--;
-      pdu = pdu.slice();
-      pdu[1] = (pdu[1]! + 1) & 0xff;
     }
     const adu = encodeAdu(tid, f.unitId, pdu);
     if (faults.truncatedNext > 0) {
@@ -183,10 +123,9 @@ function start(options: SimulatorOptions): ModbusSimulator {
     }
     return adu;
   };
-
   const serve = async (conn: Deno.TcpConn) => {
     conns.add(conn);
-    stats.connections++;
+    core.stats.connections++;
     const buf = new Uint8Array(16384);
     const reassembler = new MbapReassembler();
     const out: Uint8Array[] = [];
@@ -241,7 +180,7 @@ function start(options: SimulatorOptions): ModbusSimulator {
     }
   };
 
-  const listener = Deno.listen({ hostname: host, port: options.port ?? 0, transport: "tcp" });
+  const listener = Deno.listen({ hostname: host, port, transport: "tcp" });
   const serving = new Set<Promise<void>>();
   const accepting = (async () => {
     try {
@@ -255,89 +194,21 @@ function start(options: SimulatorOptions): ModbusSimulator {
     }
   })();
 
-  const update = (tMs = now()) => {
-    for (const p of points) {
-      if (!p.state || p.frozen || !p.generator) continue;
-      p.state = stepGenerator(p.generator, p.state, tMs);
-      unit(p.unitId).setValue(
-        p.address,
-        fitValue(p.state.value, p.type),
-        p.type,
-        p.order,
-        p.length,
-      );
-    }
-  };
-  const updateMs = parseDuration(options.updateMs ?? options.map?.update ?? 100);
-  let timer: ReturnType<typeof setInterval> | undefined;
-  if (updateMs > 0 && points.some((p) => p.generator)) {
-    update();
-    timer = setInterval(() => update(), updateMs);
-  }
-
-  const addr = (text: string): ModbusAddress => parseAddress(text);
   let closed: Promise<void> | undefined;
-  const close = () => {
-    closed ??= (async () => {
-      clearInterval(timer);
-      try {
-        listener.close();
-      } catch { /* already closed */ }
-      faults.disconnectClients();
-      await accepting;
-      await Promise.all([...serving]);
-    })();
-    return closed;
-  };
-
-  const sim: ModbusSimulator = {
+  return {
     host,
     port: (listener.addr as Deno.NetAddr).port,
-    faults,
-    stats,
-    unit,
-    setRegister(address, word, unitId = 1) {
-      sim.setRegisters(address, [word], unitId);
+    disconnect,
+    close() {
+      closed ??= (async () => {
+        try {
+          listener.close();
+        } catch { /* already closed */ }
+        disconnect();
+        await accepting;
+        await Promise.all([...serving]);
+      })();
+      return closed;
     },
-    setRegisters(address, words, unitId = 1) {
-      const a = addr(address);
-      if (a.table !== "HR" && a.table !== "IR") {
-        throw new RangeError(`Cannot set registers at "${address}": not a register table`);
-      }
-      words.forEach((w, i) => unit(unitId).setRegister(a.table as "HR", a.offset + i, w));
-      freeze(unitId, { table: a.table, start: a.offset, count: words.length });
-    },
-    getRegisters(address, count, unitId = 1) {
-      const a = addr(address);
-      if (a.table !== "HR" && a.table !== "IR") {
-        throw new RangeError(`Cannot get registers at "${address}": not a register table`);
-      }
-      return Array.from(
-        { length: count },
-        (_, i) => unit(unitId).getRegister(a.table as "HR", a.offset + i),
-      );
-    },
-    setBit(address, on, unitId = 1) {
-      const a = addr(address);
-      unit(unitId).setValue(a, on, "bool", "ABCD");
-      freeze(unitId, { table: a.table, start: a.offset, count: 1 });
-    },
-    setValue(address, value, o = {}) {
-      const a = addr(address);
-      const type = o.type ?? (typeof value === "boolean" ? "bool" : "uint16");
-      const unitId = o.unitId ?? 1;
-      const length = o.length ?? 1;
-      unit(unitId).setValue(a, value, type, o.order ?? "ABCD", length);
-      const count = type === "bool" ? 1 : registerCount(type, length);
-      freeze(unitId, { table: a.table, start: a.offset, count });
-    },
-    getValue(address, o = {}) {
-      const a = addr(address);
-      return unit(o.unitId ?? 1).getValue(a, o.type ?? "uint16", o.order ?? "ABCD", o.length ?? 1);
-    },
-    update,
-    close,
-    [Symbol.asyncDispose]: close,
   };
-  return sim;
 }

@@ -80,7 +80,10 @@ export class CircuitBreaker {
   failure(): BreakerTransition {
     this.#failures++;
     const s = this.state;
-    if (s === BreakerState.halfOpen || (s === BreakerState.closed && this.#failures >= this.#o.threshold)) {
+    if (
+      s === BreakerState.halfOpen ||
+      (s === BreakerState.closed && this.#failures >= this.#o.threshold)
+    ) {
       this.#state = BreakerState.open;
       this.#openedAt = this.#o.clock.monotonic();
       this.#opens++;

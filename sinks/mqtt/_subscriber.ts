@@ -4,13 +4,15 @@
  * and a polling wait with a deadline.
  */
 
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 
 /** One delivered message. */
 export interface Received {
   topic: string;
   body: Record<string, unknown>;
   retain: boolean;
+  /** MQTT 5 properties as delivered (a v5 subscriber only). */
+  properties: IPublishPacket["properties"];
 }
 
 /** A connected subscriber and what it received so far. */
@@ -29,7 +31,12 @@ export async function subscribe(
   const client = await mqtt.connectAsync(url, { reconnectPeriod: 200, ...options });
   const messages: Received[] = [];
   client.on("message", (topic, buf, packet) => {
-    messages.push({ topic, body: JSON.parse(buf.toString()), retain: packet.retain });
+    messages.push({
+      topic,
+      body: JSON.parse(buf.toString()),
+      retain: packet.retain,
+      properties: packet.properties,
+    });
   });
   client.on("error", () => {/* reconnects by itself */});
   await client.subscribeAsync(filter, { qos: 1 });

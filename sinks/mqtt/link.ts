@@ -7,9 +7,10 @@
  */
 
 import { readFileSync } from "node:fs";
-import type { IClientOptions, IConnackPacket, MqttClient } from "mqtt";
+import type { IClientOptions, IClientPublishOptions, IConnackPacket, MqttClient } from "mqtt";
 import { BifrostError, errorMessage } from "../../engine/errors.ts";
 import { parseDuration } from "../../engine/flow/duration.ts";
+import type { Credentials } from "./presets.ts";
 import { MQTT_DEFAULTS, type MqttConfig } from "./spec.ts";
 
 /** Called once per publish: without error when the broker confirmed it (QoS 0: written). */
@@ -27,6 +28,22 @@ export interface MqttLink {
   readonly receiveMaximum: number;
   /** Closes the connection now; pending callbacks are called with an error. */
   end(): Promise<void>;
+  /** Replace this link after so long (ms): its credentials expire (Azure SAS tokens). */
+  readonly renewAfterMs?: number;
+}
+
+/** How a connector publishes, and what it does around each connection. */
+export interface PublishSettings {
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  /** MQTT 5 properties of every publish. */
+  properties?: IClientPublishOptions["properties"];
+  /** Fresh user name and password before each connection. */
+  credentials?: () => Promise<Credentials>;
+  /** Passed on as {@linkcode MqttLink.renewAfterMs}. */
+  renewAfterMs?: number;
+  /** Rewrites a connection failure into an actionable error. */
+  explain?: (e: unknown, username: string | undefined) => Error;
 }
 
 /** Opens a link; rejects when the broker cannot be reached or refuses the connection. */
@@ -81,16 +98,22 @@ export function clientOptions(config: MqttConfig, clientId: string, sink: string
   return o;
 }
 
-/** A connector that opens mqtt.js connections publishing with `qos` and `retain`. */
+/** A connector that opens mqtt.js connections publishing as `publish` says. */
 export function mqttConnector(
   url: string,
   options: IClientOptions,
-  publish: { qos: 0 | 1 | 2; retain: boolean },
+  publish: PublishSettings,
 ): Connector {
   return async () => {
     // Loaded on first connect: a gateway without MQTT sinks never pays for mqtt.js.
     const { default: mqtt } = await import("mqtt");
-    const client = mqtt.connect(url, { ...options, reconnectPeriod: 0 });
+    const o: IClientOptions = { ...options, reconnectPeriod: 0 };
+    if (publish.credentials) {
+      const c = await publish.credentials();
+      o.username = c.username;
+      if (c.password !== undefined) o.password = c.password;
+    }
+    const client = mqtt.connect(url, o);
     let connack: IConnackPacket;
     try {
       connack = await new Promise<IConnackPacket>((resolve, reject) => {
@@ -106,7 +129,7 @@ export function mqttConnector(
       });
     } catch (e) {
       client.end(true);
-      throw e;
+      throw publish.explain ? publish.explain(e, o.username) : e;
     }
     return linkOf(client, connack, publish);
   };
@@ -115,7 +138,7 @@ export function mqttConnector(
 function linkOf(
   client: MqttClient,
   connack: IConnackPacket,
-  { qos, retain }: { qos: 0 | 1 | 2; retain: boolean },
+  { qos, retain, properties, renewAfterMs }: PublishSettings,
 ): MqttLink {
   let lastError: Error | undefined;
   client.on("error", (e) => lastError = e);
@@ -123,7 +146,8 @@ function linkOf(
     if (!client.connected) return resolve(new Error("connection closed"));
     client.once("close", () => resolve(lastError ?? new Error("connection closed")));
   });
-  const opts = { qos, retain };
+  const opts: IClientPublishOptions = { qos, retain };
+  if (properties && Object.keys(properties).length > 0) opts.properties = properties;
   return {
     publish: (topic, payload, cb) => void client.publish(topic, payload, opts, cb),
     burst(fn) {
@@ -138,5 +162,6 @@ function linkOf(
     closed,
     receiveMaximum: connack.properties?.receiveMaximum ?? 65535,
     end: () => new Promise<void>((resolve) => client.end(true, {}, () => resolve())),
+    ...(renewAfterMs === undefined ? {} : { renewAfterMs }),
   };
 }

@@ -14,9 +14,10 @@ import { BifrostError } from "../../engine/errors.ts";
 import { parseDuration } from "../../engine/flow/duration.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { type DurableQueue, openSinkQueue, type QueueStats } from "../_queue/mod.ts";
-import { compileTopic } from "./format.ts";
-import { clientOptions, type Connector, mqttConnector } from "./link.ts";
-import { Sender, type SenderStats } from "./sender.ts";
+import { connectError } from "./connect_error.ts";
+import { clientOptions, type Connector, mqttConnector, type PublishSettings } from "./link.ts";
+import { publishProperties, resolveMqttConfig } from "./presets.ts";
+import { emptySenderStats, Sender, type SenderStats } from "./sender.ts";
 import { MQTT_DEFAULTS, MQTT_QOS2_V4_IN_FLIGHT, type MqttConfig, MqttSpec } from "./spec.ts";
 
 export { compileTopic, payload, type TopicFn } from "./format.ts";
@@ -26,20 +27,49 @@ export {
   mqttConnector,
   type MqttLink,
   type PublishCallback,
+  type PublishSettings,
 } from "./link.ts";
-export { ACK_INTERVAL_MS, Sender, type SenderOptions, type SenderStats } from "./sender.ts";
+export {
+  ACK_INTERVAL_MS,
+  emptySenderStats,
+  RENEW_DRAIN_MS,
+  Sender,
+  type SenderOptions,
+  type SenderStats,
+} from "./sender.ts";
 export {
   MQTT_DEFAULTS,
+  MQTT_PRESETS,
   MQTT_QOS2_V4_IN_FLIGHT,
+  MqttAzureSpec,
   type MqttConfig,
+  type MqttPreset,
+  MqttPropertiesSpec,
   MqttSpec,
   MqttTlsSpec,
 } from "./spec.ts";
+export {
+  AWS_PUBLISH_RATE,
+  AZURE_REPLAY_RATE,
+  AZURE_TOKEN_TTL,
+  type Credentials,
+  publishProperties,
+  type ResolvedMqtt,
+  resolveMqttConfig,
+} from "./presets.ts";
+export {
+  AZURE_API_VERSION,
+  azureResourceUri,
+  azureSasToken,
+  azureTopic,
+  azureUsername,
+} from "./azure.ts";
+export { connectError, explainConnectFailure } from "./connect_error.ts";
 
 /**
  * Figures of an mqtt sink: the queue's (enqueued, dropped, depth, oldestAgeMs, bytes) and
  * the sender's (sent: confirmed by the broker, historical, failed, rejected, reconnects,
- * connected, inFlight).
+ * renewals, connected, inFlight).
  */
 export type MqttSinkStats = QueueStats & SenderStats;
 
@@ -93,26 +123,22 @@ function defaultClientId(sink: string): string {
  * ```
  */
 export function createMqttSink(
-  config: MqttConfig,
+  userConfig: MqttConfig,
   ctx: Pick<SinkContext, "name" | "clock"> & Partial<Pick<SinkContext, "log" | "dataDir">>,
   connector?: Connector,
 ): MqttSink {
   const log = ctx.log ?? nullLogger;
-  // Checked at creation, so a bad template fails `bifrost check`-time wiring, not publishing.
-  const topic = compileTopic(config.topic ?? MQTT_DEFAULTS.topic, config.vars ?? {}, ctx.name);
+  // Checked at creation, so a bad template or a preset's broken rule fails at start-up,
+  // not while publishing.
+  const resolved = resolveMqttConfig(userConfig, ctx.name);
+  const config = resolved.config;
+  const topic = resolved.topic;
+  const properties = publishProperties(config, ctx.name);
   const closeTimeoutMs = parseDuration(config.closeTimeout ?? MQTT_DEFAULTS.closeTimeout);
   let queue: DurableQueue | undefined;
   let sender: Sender | undefined;
   let closed: QueueStats = { enqueued: 0, sent: 0, dropped: 0, depth: 0, oldestAgeMs: 0, bytes: 0 };
-  let senderStats: SenderStats = {
-    sent: 0,
-    historical: 0,
-    failed: 0,
-    rejected: 0,
-    reconnects: 0,
-    connected: 0,
-    inFlight: 0,
-  };
+  let senderStats: SenderStats = emptySenderStats();
   return {
     get queue() {
       return queue;
@@ -120,10 +146,19 @@ export function createMqttSink(
     open() {
       if (queue) return Promise.resolve();
       try {
+        const publish: PublishSettings = {
+          qos: config.qos ?? MQTT_DEFAULTS.qos,
+          retain: config.retain ?? MQTT_DEFAULTS.retain,
+          explain: (e, username) => connectError(e, config, username),
+        };
+        if (properties) publish.properties = properties;
+        const credentials = resolved.credentials;
+        if (credentials) publish.credentials = () => credentials(ctx.clock.now());
+        if (resolved.renewAfterMs !== undefined) publish.renewAfterMs = resolved.renewAfterMs;
         const connect = connector ?? mqttConnector(
           config.url,
           clientOptions(config, config.clientId ?? defaultClientId(ctx.name), ctx.name),
-          { qos: config.qos ?? MQTT_DEFAULTS.qos, retain: config.retain ?? MQTT_DEFAULTS.retain },
+          publish,
         );
         queue = openSinkQueue(config.queue, { ...ctx, log });
         sender = new Sender({

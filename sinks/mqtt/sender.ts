@@ -14,15 +14,26 @@
  *
  * Queue acks are written at most every {@linkcode ACK_INTERVAL_MS} (one small transaction
  * each), not per PUBACK.
+ *
+ * A link whose credentials expire (Azure SAS tokens) says when to replace it
+ * (`renewAfterMs`): the sender stops publishing on it, waits up to
+ * {@linkcode RENEW_DRAIN_MS} for what is in flight to be confirmed (so nothing is sent
+ * twice), and connects again at once with fresh credentials. That is a renewal, not a
+ * lost connection: counted in `renewals`, logged at debug level.
  */
 
-import type { Clock } from "../../engine/clock.ts";
 import { errorMessage } from "../../engine/errors.ts";
-import type { Logger } from "../../engine/log.ts";
 import { backoffDelay } from "../../engine/runtime/backoff.ts";
-import type { DurableQueue } from "../_queue/mod.ts";
-import { payload, type TopicFn } from "./format.ts";
-import { type Connector, type MqttLink, reasonCode } from "./link.ts";
+import { payload } from "./format.ts";
+import { type MqttLink, reasonCode } from "./link.ts";
+import {
+  emptySenderStats,
+  type SenderOptions,
+  type SenderStats,
+  type Session,
+} from "./sender_types.ts";
+
+export { emptySenderStats, type SenderOptions, type SenderStats } from "./sender_types.ts";
 
 /** How often confirmed records are removed from the queue at most (ms). */
 export const ACK_INTERVAL_MS = 20;
@@ -30,62 +41,8 @@ export const ACK_INTERVAL_MS = 20;
 const CHUNK = 500;
 /** Rejections are logged at most this often. */
 const REJECT_LOG_INTERVAL_MS = 10_000;
-
-/** Settings of a {@linkcode Sender}. */
-export interface SenderOptions {
-  name: string;
-  /** Shown in log lines (the URL without credentials). */
-  target: string;
-  queue: DurableQueue;
-  connect: Connector;
-  topic: TopicFn;
-  maxInFlight: number;
-  /** Records/s when replaying the backlog; 0: no limit. */
-  replayRate: number;
-  reconnectMinMs: number;
-  reconnectMaxMs: number;
-  clock: Clock;
-  log: Logger;
-}
-
-/** Figures of a sender. */
-export interface SenderStats {
-  [key: string]: number;
-  /** Records the broker confirmed. */
-  sent: number;
-  /** Of those, sent as historical (backlog replay). */
-  historical: number;
-  /** Publishes left unconfirmed by a lost connection (they are sent again). */
-  failed: number;
-  /** Records the broker refused (MQTT 5 reason code); they leave the queue. */
-  rejected: number;
-  /** Connections lost. */
-  reconnects: number;
-  connected: number;
-  inFlight: number;
-}
-
-interface Session {
-  alive: boolean;
-  /** Set when a publish failed without the connection closing: reconnect to resend. */
-  broken: boolean;
-  link: MqttLink;
-  /** Ids published, in order, from index `base`; `done` flags in step. */
-  ids: number[];
-  done: boolean[];
-  base: number;
-  /** Index (into ids) of the first unconfirmed publish. */
-  head: number;
-  inFlight: number;
-  /** Unconfirmed publishes allowed at once. */
-  limit: number;
-  /** The loop waits for a confirmation to free a slot. */
-  waitingSlot: boolean;
-  /** Records with ids up to this were queued before the connection was made. */
-  historicalUpTo: number;
-  replayStart: number;
-  replayed: number;
-}
+/** When renewing a link, how long to wait for in-flight publishes to be confirmed. */
+export const RENEW_DRAIN_MS = 5_000;
 
 /** Publishes a durable queue to a broker until stopped. */
 export class Sender {
@@ -98,15 +55,9 @@ export class Sender {
   #confirmed = 0;
   #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #lastRejectLog = -Infinity;
-  #stats: SenderStats = {
-    sent: 0,
-    historical: 0,
-    failed: 0,
-    rejected: 0,
-    reconnects: 0,
-    connected: 0,
-    inFlight: 0,
-  };
+  /** Set by a renewal: the next session keeps this `historicalUpTo` (no outage happened). */
+  #renewedUpTo: number | undefined;
+  #stats: SenderStats = emptySenderStats();
 
   constructor(o: SenderOptions) {
     this.#o = o;
@@ -211,11 +162,19 @@ export class Sender {
       const backlog = this.#o.queue.depth();
       if (failures <= 1) log.info(`Connected to MQTT broker ${target}`, { backlog });
       const sentBefore = this.#stats.sent + this.#stats.rejected;
-      const error = await this.#publishWhileConnected(link);
+      const { error, renewed } = await this.#publishWhileConnected(link);
       this.#stats.connected = 0;
       await link.end();
       this.#flushAcks();
       if (this.#stopped) break;
+      if (renewed) {
+        this.#stats.renewals++;
+        failures = 0;
+        log.debug(`Renewing the connection to MQTT broker ${target} (credentials expire)`, {
+          depth: this.#o.queue.depth(),
+        });
+        continue;
+      }
       this.#stats.reconnects++;
       // A connection that confirmed nothing while records waited counts as a failure, so a
       // broker that drops us right after CONNACK is not hammered in a tight loop.
@@ -238,8 +197,13 @@ export class Sender {
     }
   }
 
-  /** Publishes until the link closes or the sender stops; returns why the link closed. */
-  async #publishWhileConnected(link: MqttLink): Promise<Error | undefined> {
+  /**
+   * Publishes until the link closes, is due for renewal, or the sender stops; returns why
+   * the link closed, and whether it was a renewal with nothing left unconfirmed.
+   */
+  async #publishWhileConnected(
+    link: MqttLink,
+  ): Promise<{ error: Error | undefined; renewed: boolean }> {
     const q = this.#o.queue;
     const s: Session = {
       alive: true,
@@ -252,11 +216,19 @@ export class Sender {
       inFlight: 0,
       limit: Math.max(1, Math.min(this.#o.maxInFlight, link.receiveMaximum)),
       waitingSlot: false,
-      historicalUpTo: q.lastId,
+      historicalUpTo: this.#renewedUpTo ?? q.lastId,
       replayStart: this.#o.clock.monotonic(),
       replayed: 0,
+      renewing: false,
     };
     this.#session = s;
+    const renewTimer = new AbortController();
+    if (link.renewAfterMs !== undefined) {
+      this.#o.clock.sleep(link.renewAfterMs, renewTimer.signal).then(() => {
+        s.renewing = true;
+        this.wake();
+      }, () => {});
+    }
     let lostWith: Error | undefined;
     link.closed.then((e) => {
       lostWith = e;
@@ -267,7 +239,7 @@ export class Sender {
     const rate = this.#o.replayRate;
     this.#confirmed = q.headId;
     let cursor = q.headId;
-    while (s.alive && !s.broken && !this.#stopped) {
+    while (s.alive && !s.broken && !s.renewing && !this.#stopped) {
       if (s.inFlight >= limit) {
         s.waitingSlot = true;
         await this.#waitKick();
@@ -311,10 +283,31 @@ export class Sender {
       });
       s.replayed += historical;
     }
+    renewTimer.abort();
+    if (s.renewing) await this.#drain(s);
+    const renewed = s.renewing && s.alive && !s.broken && s.inFlight === 0;
+    // Records that arrive while a link is renewed did not wait through an outage.
+    this.#renewedUpTo = renewed ? s.historicalUpTo : undefined;
     s.alive = false;
     this.#session = undefined;
     this.#stats.failed += s.inFlight;
-    return lostWith ?? (s.broken ? new Error("a publish failed") : undefined);
+    return {
+      error: lostWith ?? (s.broken ? new Error("a publish failed") : undefined),
+      renewed,
+    };
+  }
+
+  /** Waits (bounded) until every publish of the session is confirmed. */
+  async #drain(s: Session): Promise<void> {
+    const clock = this.#o.clock;
+    const deadline = clock.monotonic() + RENEW_DRAIN_MS;
+    while (s.alive && !s.broken && s.inFlight > 0 && !this.#stopped) {
+      const left = deadline - clock.monotonic();
+      if (left <= 0) break;
+      s.waitingSlot = true;
+      await this.#waitKick(left);
+      s.waitingSlot = false;
+    }
   }
 
   #onDone(s: Session, k: number, historical: boolean, err: Error | undefined): void {

@@ -62,8 +62,67 @@ export const MqttTlsSpec = Type.Object({
   }],
 });
 
+/** Names of the cloud presets. */
+export const MQTT_PRESETS = ["aws-iot-core", "azure-iot-hub"] as const;
+
+/** A cloud preset's name. */
+export type MqttPreset = (typeof MQTT_PRESETS)[number];
+
+/** Settings of the `azure-iot-hub` preset. */
+export const MqttAzureSpec = Type.Object({
+  deviceKey: Type.Optional(Type.String({
+    minLength: 1,
+    description:
+      "The device's symmetric key (base64; primary or secondary) that signs the SAS tokens; write `${AZURE_DEVICE_KEY}` to take it from the environment. Omit it when the device authenticates with an X.509 certificate (`tls.cert`, `tls.key`).",
+    examples: ["${AZURE_DEVICE_KEY}"],
+  })),
+  tokenTtl: Duration(
+    "1h",
+    "Lifetime of each SAS token. IoT Hub closes a connection when its token expires, so the sink reconnects with a fresh token after three quarters of it (in-flight messages are confirmed first).",
+    ["1h", "24h"],
+  ),
+  hostName: Type.Optional(Type.String({
+    minLength: 1,
+    description:
+      "The hub's host name, used in the user name and the token. Default: the host of `url`. Set it when `url` points elsewhere (a protocol gateway, a test broker).",
+    examples: ["plant1-hub.azure-devices.net"],
+  })),
+}, {
+  additionalProperties: false,
+  description: "Device credentials of the `azure-iot-hub` preset.",
+  examples: [{ deviceKey: "${AZURE_DEVICE_KEY}" }],
+});
+
+/** MQTT 5 properties sent with every publish. */
+export const MqttPropertiesSpec = Type.Object({
+  userProperties: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String(), {
+    description: "User properties (name/value pairs) of every message.",
+    examples: [{ site: "plant1", source: "bifrost" }],
+  })),
+  messageExpiryInterval: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN,
+    description:
+      "The broker discards a message not yet delivered after this long (whole seconds, rounded up). It counts from when the broker receives the message, also for a replayed backlog.",
+    examples: ["1h", "30s"],
+  })),
+  contentType: Type.Optional(Type.String({
+    minLength: 1,
+    description: "Content type of every message.",
+    examples: ["application/json"],
+  })),
+}, {
+  additionalProperties: false,
+  description: "MQTT 5 publish properties (needs `protocolVersion: 5`).",
+  examples: [{ userProperties: { site: "plant1" }, messageExpiryInterval: "1h" }],
+});
+
 /** The `mqtt` sink's fields. */
 export const MqttSpec = Type.Object({
+  preset: Type.Optional(Type.Union([Type.Literal("aws-iot-core"), Type.Literal("azure-iot-hub")], {
+    description:
+      "A cloud broker's rules, checked and applied: `aws-iot-core` (mutual TLS with `tls.ca`, `tls.cert`, `tls.key`; `clientId` is the thing name; QoS 0 or 1; `maxInFlight` and `replayRate` default to 100, the per-connection publish quota) or `azure-iot-hub` (`clientId` is the device id; user name, SAS token password and the `devices/<id>/messages/events/` topic are made by the sink from `azure`; MQTT 3.1.1, QoS 0 or 1, no retain; `replayRate` defaults to 100). Both need an `mqtts://` URL.",
+    examples: ["aws-iot-core", "azure-iot-hub"],
+  })),
   url: Type.String({
     pattern: "^(mqtt|mqtts|tcp|tls|ssl)://",
     description: "Broker URL: `mqtt://host:1883`, or `mqtts://host:8883` for TLS.",
@@ -99,9 +158,10 @@ export const MqttSpec = Type.Object({
   })),
   topic: Type.Optional(Type.String({
     minLength: 1,
-    default: MQTT_DEFAULTS.topic,
+    // No schema `default`: the `azure-iot-hub` preset makes its own topic and must see
+    // whether one was set.
     description:
-      "Topic template: `{device}`, `{tag}` and every key of `vars` are replaced (e.g. a UNS path `acme/{site}/{area}/{device}/{tag}`).",
+      "Topic template: `{device}`, `{tag}` and every key of `vars` are replaced (e.g. a UNS path `acme/{site}/{area}/{device}/{tag}`). Default: `bifrost/{device}/{tag}` (not settable with `azure-iot-hub`).",
     examples: ["bifrost/{device}/{tag}", "acme/{site}/{area}/{device}/{tag}"],
   })),
   vars: Type.Optional(
@@ -111,6 +171,8 @@ export const MqttSpec = Type.Object({
     }),
   ),
   tls: Type.Optional(MqttTlsSpec),
+  azure: Type.Optional(MqttAzureSpec),
+  properties: Type.Optional(MqttPropertiesSpec),
   maxInFlight: Type.Optional(Type.Integer({
     minimum: 1,
     maximum: 65535,
@@ -122,9 +184,9 @@ export const MqttSpec = Type.Object({
   })),
   replayRate: Type.Optional(Type.Integer({
     minimum: 0,
-    default: MQTT_DEFAULTS.replayRate,
+    // No schema `default`: a preset lowers it to the cloud's quota unless set.
     description:
-      "Records per second at most when replaying the backlog after an outage or a restart (0: no limit). Live records follow the backlog in order.",
+      "Records per second at most when replaying the backlog after an outage or a restart (0: no limit). Live records follow the backlog in order. Default: 5000 (100 with a preset).",
     examples: [5000, 0],
   })),
   keepalive: Duration(MQTT_DEFAULTS.keepalive, "MQTT keep-alive interval.", ["30s", "60s"]),
@@ -159,6 +221,22 @@ export const MqttSpec = Type.Object({
       vars: { site: "plant1", area: "boiler" },
       tls: { ca: "certs/ca.pem" },
       queue: { maxAge: "7d", maxSize: "1GB" },
+    },
+    {
+      preset: "aws-iot-core",
+      url: "mqtts://a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com:8883",
+      clientId: "line3-gateway",
+      tls: {
+        ca: "certs/AmazonRootCA1.pem",
+        cert: "certs/line3-gateway.pem.crt",
+        key: "certs/line3-gateway.private.key",
+      },
+    },
+    {
+      preset: "azure-iot-hub",
+      url: "mqtts://plant1-hub.azure-devices.net:8883",
+      clientId: "line3-gateway",
+      azure: { deviceKey: "${AZURE_DEVICE_KEY}" },
     },
   ],
 });

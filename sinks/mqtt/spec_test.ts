@@ -112,3 +112,36 @@ Deno.test("flow defaults leave maxInFlight and queue.dir to the runtime", async 
   assert.equal((config.queue as Record<string, unknown>).dir, undefined);
   assert.equal((config.queue as Record<string, unknown>).maxSize, "1GB");
 });
+
+Deno.test("a preset in a flow: its secrets come from the environment, a typo is placed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bifrost_mqtt_spec_" });
+  try {
+    const sink = `    preset: azure-iot-hub
+    url: mqtts://plant1-hub.azure-devices.net:8883
+    clientId: press-3
+    azure:
+      deviceKey: \${AZURE_DEVICE_KEY}
+`;
+    await Deno.writeTextFile(join(dir, "flow.yaml"), FLOW(sink));
+    const key = "dGhpcyBpcyBhIDMyIGJ5dGUgZGV2aWNlIGtleSEhISE=";
+    const r = await loadFlowsWith(dir, sources, { env: { AZURE_DEVICE_KEY: key } });
+    assert.deepEqual(r.errors, []);
+    const config = r.flows!.sinks.get("uns")!.config as Record<string, unknown>;
+    assert.deepEqual(config.azure, { deviceKey: key, tokenTtl: "1h" });
+    assert.equal(config.topic, undefined, "no schema default: the preset makes the topic");
+    assert.equal(config.replayRate, undefined, "no schema default: the preset lowers it");
+    assert.deepEqual(r.secrets, [key]);
+    // The sink builds from the loaded config (the preset's checks pass).
+    const created = createMqttSink(config as never, { name: "uns", clock: systemClock });
+    assert.equal(created.queue, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const typo = await load(`    url: mqtts://x.azure-devices.net
+    preset: azure-iothub
+`);
+  assert.ok(
+    typo.errors.some((e) => e.path.includes("preset") && /azure-iot-hub/.test(e.message)),
+    JSON.stringify(typo.errors),
+  );
+});

@@ -9,26 +9,30 @@
  * | bytes | content |
  * |---|---|
  * | 0 | format version (1) |
- * | 1..3 | modes of sourceTs, gatewayTs, seq: 0 = Float64, 1 = Int32 delta |
- * | 4..7 | n (u32) |
- * | 8..15 | base of sourceTs (f64) |
- * | 16..23 | base of seq (f64) |
- * | 24..31 | reserved |
- * | 32.. | Float64 columns: num, then sourceTs / gatewayTs / seq when in mode 0 |
- * | | Int32 columns: series id, then sourceTs / gatewayTs / seq when in mode 1 |
- * | | flags, one byte a record: kind (bits 0-2), quality (bits 3-4), has reason (bit 5) |
- * | | variable part: for each record in order, the text of a string, bigint or JSON value, then its reason, each as u32 length + UTF-8 |
+ * | 1..4 | modes of sourceTs, gatewayTs, seq and series id (below) |
+ * | 8..11 | n (u32) |
+ * | 12..15 | base of the series ids (i32) |
+ * | 16..23 | base of sourceTs (f64) |
+ * | 24..31 | base of seq (f64) |
+ * | 32..39 | gatewayTs - sourceTs when constant (f64) |
+ * | 40.. | Float64 columns: num, then sourceTs / gatewayTs / seq in mode 0 |
+ * | | Int32 columns: those in mode 1 (series id first) |
+ * | | flags, one byte a record: kind (bits 0-2), quality (bits 3-4), has reason (bit 5), reason same as the previous one given (bit 6) |
+ * | | variable part: for each record in order, the text of a string, bigint or JSON value, then its reason unless bit 6, each as u32 length + UTF-8 |
  *
- * In mode 1, sourceTs is `base + delta`, gatewayTs is `sourceTs + delta` and seq is
- * `base + delta`; the encoder picks it when every value fits. Numbers keep their bits
- * (NaN, -0 and infinities round-trip), which SQLite's REAL column could not do.
+ * Modes: 0 = a Float64 column; 1 = an Int32 column of deltas (sourceTs and seq from their
+ * base, gatewayTs from sourceTs, series from its base); 2 = no column: every sourceTs is the
+ * base, every gatewayTs is sourceTs + the constant, seq and series are base + index. A poll
+ * of one device (same timestamps, consecutive seq, the device's series in order) takes mode 2
+ * everywhere: 9 bytes a numeric record. Numbers keep their bits (NaN, -0 and infinities
+ * round-trip), which SQLite's REAL column could not do.
  */
 
 import { type Batch, type Value, ValueKind } from "../../engine/record.ts";
 
 /** Format version written in byte 0. */
 export const BLOCK_VERSION = 1;
-const HEADER = 32;
+const HEADER = 40;
 const I32_MIN = -2147483648;
 const I32_MAX = 2147483647;
 
@@ -38,6 +42,7 @@ const decoder = new TextDecoder();
 /** Reusable scratch space of an encoder (one per store). */
 export class BlockEncoder {
   #buf = new ArrayBuffer(64 * 1024);
+  #texts: (string | undefined)[] = [];
 
   #ensure(bytes: number): ArrayBuffer {
     if (bytes > this.#buf.byteLength) {
@@ -53,67 +58,82 @@ export class BlockEncoder {
    * view of scratch space: valid until the next call (SQLite copies it when binding).
    */
   encode(b: Batch, idx: ArrayLike<number>, series: ArrayLike<number>, n: number): Uint8Array {
-    const ts0 = b.sourceTs[idx[0]!]!, seq0 = b.seq[idx[0]!]!;
-    let tsMode = 1, gwMode = 1, seqMode = 1, varEst = 0;
+    const i0 = idx[0]!;
+    const ts0 = b.sourceTs[i0]!, seq0 = b.seq[i0]!, ser0 = series[0]!;
+    const gw0 = b.gatewayTs[i0]! - ts0;
+    let tsMode = 2, gwMode = 2, seqMode = 2, serMode = 2, varEst = 0;
+    const texts = this.#texts;
     for (let j = 0; j < n; j++) {
       const i = idx[j]!;
       const ts = b.sourceTs[i]!, dt = ts - ts0, dg = b.gatewayTs[i]! - ts, ds = b.seq[i]! - seq0;
-      if (!fitsI32(dt)) tsMode = 0;
-      if (!fitsI32(dg)) gwMode = 0;
-      if (!fitsI32(ds)) seqMode = 0;
+      // Each mode must give back the very same number (Object.is: -0 and fractions too).
+      const gw = b.gatewayTs[i]!, sq = b.seq[i]!;
+      if (tsMode === 2 && !Object.is(ts, ts0)) tsMode = 1;
+      if (tsMode === 1 && !(fitsI32(dt) && Object.is(ts0 + dt, ts))) tsMode = 0;
+      if (gwMode === 2 && !Object.is(ts + gw0, gw)) gwMode = 1;
+      if (gwMode === 1 && !(fitsI32(dg) && Object.is(ts + dg, gw))) gwMode = 0;
+      if (seqMode === 2 && !Object.is(seq0 + j, sq)) seqMode = 1;
+      if (seqMode === 1 && !(fitsI32(ds) && Object.is(seq0 + ds, sq))) seqMode = 0;
+      if (serMode === 2 && series[j]! - ser0 !== j) serMode = 1;
       const k = b.kind[i]!;
-      if (k >= ValueKind.string && k <= ValueKind.json) varEst += 4 + 3 * textOf(b, i).length;
+      if (k >= ValueKind.string && k <= ValueKind.json) {
+        const t = textOf(b, i);
+        texts[j] = t;
+        varEst += 4 + 3 * t.length;
+      }
       const r = b.reason[i];
       if (r !== undefined) varEst += 4 + 3 * r.length;
     }
-    const f64 = 1 + (1 - tsMode) + (1 - gwMode) + (1 - seqMode);
-    const i32 = 1 + tsMode + gwMode + seqMode;
+    const modes = [tsMode, gwMode, seqMode];
+    const f64 = 1 + modes.filter((m) => m === 0).length;
+    const i32 = (serMode === 1 ? 1 : 0) + modes.filter((m) => m === 1).length;
     const flagsAt = HEADER + 8 * n * f64 + 4 * n * i32;
     const buf = this.#ensure(flagsAt + n + varEst);
     const u8 = new Uint8Array(buf);
     const dv = new DataView(buf);
-    u8[0] = BLOCK_VERSION, u8[1] = tsMode, u8[2] = gwMode, u8[3] = seqMode;
-    dv.setUint32(4, n, true);
-    dv.setFloat64(8, ts0, true);
-    dv.setFloat64(16, seq0, true);
-    dv.setFloat64(24, 0, true);
+    u8[0] = BLOCK_VERSION, u8[1] = tsMode, u8[2] = gwMode, u8[3] = seqMode, u8[4] = serMode;
+    dv.setUint32(8, n, true);
+    dv.setInt32(12, ser0, true);
+    dv.setFloat64(16, ts0, true);
+    dv.setFloat64(24, seq0, true);
+    dv.setFloat64(32, gw0, true);
     let off = HEADER;
-    const f64col = () => {
+    const f64col = (m: number) => {
+      if (m !== 0) return undefined;
       const a = new Float64Array(buf, off, n);
       off += 8 * n;
       return a;
     };
-    const num = f64col();
-    const tsF = tsMode ? undefined : f64col();
-    const gwF = gwMode ? undefined : f64col();
-    const seqF = seqMode ? undefined : f64col();
-    const i32col = () => {
+    const num = f64col(0)!, tsF = f64col(tsMode), gwF = f64col(gwMode), seqF = f64col(seqMode);
+    const i32col = (m: number) => {
+      if (m !== 1) return undefined;
       const a = new Int32Array(buf, off, n);
       off += 4 * n;
       return a;
     };
-    const ser = i32col();
-    const tsI = tsMode ? i32col() : undefined;
-    const gwI = gwMode ? i32col() : undefined;
-    const seqI = seqMode ? i32col() : undefined;
+    const ser = i32col(serMode), tsI = i32col(tsMode), gwI = i32col(gwMode);
+    const seqI = i32col(seqMode);
     let v = flagsAt + n;
+    let lastReason: string | undefined;
     for (let j = 0; j < n; j++) {
       const i = idx[j]!;
       const ts = b.sourceTs[i]!;
       num[j] = b.num[i]!;
-      ser[j] = series[j]!;
+      if (ser) ser[j] = series[j]! - ser0;
       if (tsI) tsI[j] = ts - ts0;
-      else tsF![j] = ts;
+      else if (tsF) tsF[j] = ts;
       if (gwI) gwI[j] = b.gatewayTs[i]! - ts;
-      else gwF![j] = b.gatewayTs[i]!;
+      else if (gwF) gwF[j] = b.gatewayTs[i]!;
       if (seqI) seqI[j] = b.seq[i]! - seq0;
-      else seqF![j] = b.seq[i]!;
+      else if (seqF) seqF[j] = b.seq[i]!;
       const k = b.kind[i]!;
       const r = b.reason[i];
-      u8[flagsAt + j] = k | (b.quality[i]! << 3) | (r !== undefined ? 32 : 0);
-      if (k >= ValueKind.string && k <= ValueKind.json) v = putText(u8, dv, v, textOf(b, i));
-      if (r !== undefined) v = putText(u8, dv, v, r);
+      const same = r !== undefined && r === lastReason;
+      u8[flagsAt + j] = k | (b.quality[i]! << 3) | (r !== undefined ? 32 : 0) | (same ? 64 : 0);
+      if (k >= ValueKind.string && k <= ValueKind.json) v = putText(u8, dv, v, texts[j]!);
+      if (r !== undefined && !same) v = putText(u8, dv, v, r), lastReason = r;
     }
+    texts.length = 0;
     return u8.subarray(0, v);
   }
 }
@@ -152,9 +172,10 @@ export interface Block {
   sourceTs(j: number): number;
   gatewayTs(j: number): number;
   seq(j: number): number;
-  /** Texts of the variable part, `undefined` where a record has none. */
-  text: (string | undefined)[];
-  reason: (string | undefined)[];
+  /** The text of a string, bigint or JSON value of record `j`. */
+  text(j: number): string | undefined;
+  /** The reason of record `j`, if it has one. */
+  reason(j: number): string | undefined;
 }
 
 /** Opens a block for reading. Throws a RangeError for a block of another format. */
@@ -166,43 +187,53 @@ export function decodeBlock(data: Uint8Array): Block {
     throw new RangeError(`Cannot decode history block: format ${u8[0]} is not ${BLOCK_VERSION}`);
   }
   const dv = new DataView(buf, base, u8.byteLength);
-  const [tsMode, gwMode, seqMode] = [u8[1]!, u8[2]!, u8[3]!];
-  const n = dv.getUint32(4, true), ts0 = dv.getFloat64(8, true), seq0 = dv.getFloat64(16, true);
+  const [tsMode, gwMode, seqMode, serMode] = [u8[1]!, u8[2]!, u8[3]!, u8[4]!];
+  const n = dv.getUint32(8, true), ser0 = dv.getInt32(12, true);
+  const ts0 = dv.getFloat64(16, true), seq0 = dv.getFloat64(24, true);
+  const gw0 = dv.getFloat64(32, true);
   let off = base + HEADER;
-  const f64 = () => (off += 8 * n, new Float64Array(buf, off - 8 * n, n));
-  const i32 = () => (off += 4 * n, new Int32Array(buf, off - 4 * n, n));
-  const num = f64();
-  const tsF = tsMode ? undefined : f64(), gwF = gwMode ? undefined : f64();
-  const seqF = seqMode ? undefined : f64();
-  const series = i32();
-  const tsI = tsMode ? i32() : undefined, gwI = gwMode ? i32() : undefined;
-  const seqI = seqMode ? i32() : undefined;
+  const f64 = (m: number) =>
+    m === 0 ? (off += 8 * n, new Float64Array(buf, off - 8 * n, n)) : undefined;
+  const i32 = (m: number) =>
+    m === 1 ? (off += 4 * n, new Int32Array(buf, off - 4 * n, n)) : undefined;
+  const num = f64(0)!, tsF = f64(tsMode), gwF = f64(gwMode), seqF = f64(seqMode);
+  const serI = i32(serMode), tsI = i32(tsMode), gwI = i32(gwMode), seqI = i32(seqMode);
+  const series = new Int32Array(n);
+  for (let j = 0; j < n; j++) series[j] = ser0 + (serI ? serI[j]! : j);
   const flags = new Uint8Array(buf, off, n);
   off += n;
-  const text: (string | undefined)[] = [], reason: (string | undefined)[] = [];
-  let v = off - base;
-  const take = (): string => {
-    const len = dv.getUint32(v, true);
-    const s = decoder.decode(u8.subarray(v + 4, v + 4 + len));
-    v += 4 + len;
-    return s;
-  };
+  // Offsets into the variable part (0 = none), found by walking the lengths; the texts
+  // themselves are decoded only for the records a query returns.
+  let textAt: Int32Array | undefined, reasonAt: Int32Array | undefined;
+  let v = off - base, lastReason = 0;
   for (let j = 0; j < n && v < u8.byteLength; j++) {
-    const k = flags[j]! & 7;
-    if (k >= ValueKind.string && k <= ValueKind.json) text[j] = take();
-    if (flags[j]! & 32) reason[j] = take();
+    const f = flags[j]!, k = f & 7;
+    if (k >= ValueKind.string && k <= ValueKind.json) {
+      (textAt ??= new Int32Array(n))[j] = v;
+      v += 4 + dv.getUint32(v, true);
+    }
+    if (f & 64) (reasonAt ??= new Int32Array(n))[j] = lastReason;
+    else if (f & 32) {
+      (reasonAt ??= new Int32Array(n))[j] = lastReason = v;
+      v += 4 + dv.getUint32(v, true);
+    }
   }
-  const sourceTs = tsI ? (j: number) => ts0 + tsI[j]! : (j: number) => tsF![j]!;
+  const at = (offsets: Int32Array | undefined, j: number): string | undefined => {
+    const o = offsets?.[j];
+    if (!o) return undefined;
+    return decoder.decode(u8.subarray(o + 4, o + 4 + dv.getUint32(o, true)));
+  };
+  const sourceTs = tsI ? (j: number) => ts0 + tsI[j]! : tsF ? (j: number) => tsF[j]! : () => ts0;
   return {
     n,
     series,
     num,
     flags,
     sourceTs,
-    gatewayTs: gwI ? (j) => sourceTs(j) + gwI[j]! : (j) => gwF![j]!,
-    seq: seqI ? (j) => seq0 + seqI[j]! : (j) => seqF![j]!,
-    text,
-    reason,
+    gatewayTs: gwI ? (j) => sourceTs(j) + gwI[j]! : gwF ? (j) => gwF[j]! : (j) => sourceTs(j) + gw0,
+    seq: seqI ? (j) => seq0 + seqI[j]! : seqF ? (j) => seqF[j]! : (j) => seq0 + j,
+    text: (j) => at(textAt, j),
+    reason: (j) => at(reasonAt, j),
   };
 }
 
@@ -214,12 +245,12 @@ export function blockValue(bl: Block, j: number): Value {
     case ValueKind.boolean:
       return bl.num[j] !== 0;
     case ValueKind.string:
-      return bl.text[j] ?? "";
+      return bl.text(j) ?? "";
     case ValueKind.bigint:
-      return BigInt(bl.text[j] ?? "0");
+      return BigInt(bl.text(j) ?? "0");
     case ValueKind.json:
       return JSON.parse(
-        bl.text[j] ?? "null",
+        bl.text(j) ?? "null",
         (_k, v) =>
           v !== null && typeof v === "object" && !Array.isArray(v) &&
             Object.keys(v).length === 1 && typeof v.$bigint === "string"

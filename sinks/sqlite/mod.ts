@@ -1,8 +1,10 @@
 /**
  * @module
- * The `sqlite` sink: the embedded history. Every record goes into one table of a
- * `node:sqlite` database (WAL mode), with retention by age (`maxAge`) and by size
- * (`maxSize`). {@linkcode queryHistory} reads it back for the API and tests.
+ * The `sqlite` sink: the embedded history in a `node:sqlite` database (WAL mode), each batch
+ * packed as one block of columns per device (store.ts, codec.ts), writes grouped into one
+ * transaction per `flushInterval` (a timer commits an idle group), with retention by age
+ * (`maxAge`) and by size (`maxSize`).
+ * {@linkcode queryHistory} reads it back for the API and tests.
  */
 
 import { type Static, Type } from "@sinclair/typebox";
@@ -46,6 +48,13 @@ export const SqliteSpec = Type.Object({
     description: "How often retention runs at most (checked when a batch is written).",
     examples: ["1m", "10s"],
   })),
+  flushInterval: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN,
+    default: "1s",
+    description:
+      'Writes are grouped into one transaction committed at least this often; a crash loses at most this window, a stop loses nothing. "0s" commits every write before it is acknowledged.',
+    examples: ["1s", "0s", "200ms"],
+  })),
 }, {
   additionalProperties: false,
   description: "Stores every record in an embedded SQLite history with retention by age and size.",
@@ -77,14 +86,32 @@ export function createSqliteSink(
     maxAgeMs: parseDuration(config.maxAge ?? "30d"),
     maxBytes: parseSize(config.maxSize ?? "1GB"),
     retentionIntervalMs: parseDuration(config.retentionInterval ?? "1m"),
+    flushIntervalMs: parseDuration(config.flushInterval ?? "1s"),
     clock: ctx.clock,
     onRetentionError: (e: Error) =>
       ctx.log?.warn(`History retention failed on sink "${ctx.name}"`, { error: e.message }),
   };
   let store: HistoryStore | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
   const written = { rows: 0, bytes: 0, written: 0, deleted: 0 };
   const opened = (): HistoryStore => {
-    if (!store) store = new HistoryStore(options);
+    if (store) return store;
+    store = new HistoryStore(options);
+    if (options.flushIntervalMs > 0) {
+      // Commits a group that no later write() would commit (the flow went quiet).
+      const t = setInterval(() => {
+        if (!store?.pending) return;
+        try {
+          store.commit();
+        } catch (e) {
+          ctx.log?.error(`History commit failed on sink "${ctx.name}"`, {
+            error: (e as Error).message,
+          });
+        }
+      }, options.flushIntervalMs);
+      Deno.unrefTimer(t);
+      timer = t;
+    }
     return store;
   };
   return {
@@ -93,8 +120,12 @@ export function createSqliteSink(
       return store;
     },
     open() {
-      opened();
-      return Promise.resolve();
+      try {
+        opened();
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e);
+      }
     },
     write(b: Batch) {
       try {
@@ -113,10 +144,20 @@ export function createSqliteSink(
       }
     },
     close() {
-      if (store) Object.assign(written, store.stats());
-      store?.close();
+      clearInterval(timer);
+      timer = undefined;
+      const s = store;
       store = undefined;
-      return Promise.resolve();
+      if (!s) return Promise.resolve();
+      try {
+        s.commit();
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e);
+      } finally {
+        Object.assign(written, s.stats());
+        s.close();
+      }
     },
     query: (q) => queryHistory(opened().db, q),
     retain: () => opened().retain(),

@@ -1,116 +1,73 @@
 /**
  * @module
- * The history table and how values are stored in it. Numbers and booleans go into the REAL
- * column `value`; strings, bigints, JSON values and null go into `value_text`, and the `kind`
- * column (a {@linkcode ValueKind} code) says how to read them back, so every value kind
- * round-trips. NaN is stored as NULL in `value` (SQLite has no NaN) and read back as NaN.
- * Quality is the numeric {@linkcode Quality} code; timestamps are ms since the epoch.
+ * The history tables (schema version 2).
+ *
+ * - `devices` and `series` name every device and every (device, tag) pair once; records
+ *   refer to series by integer id.
+ * - `blocks` holds the records: one row per device per written batch, its records packed
+ *   column by column into `data` (see codec.ts), with the row's source-time range
+ *   (`ts_min`..`ts_max`), gateway-time range and count beside it. A batch of 100 values of
+ *   one device is one row and one index entry per index, so a commit touches a handful of
+ *   pages however many series there are (version 1 kept one row per record and an index on
+ *   (device, tag, source_ts), which dirtied about one index page per series per commit).
+ * - `meta` holds `max_span`, the widest `ts_max - ts_min` of any block, which bounds the
+ *   index range a time query must scan.
+ *
+ * `PRAGMA user_version` is the schema version. A version-1 database (table `history`, user
+ * version 0) is migrated in place on open (see migrate.ts).
  */
 
 import type { DatabaseSync } from "node:sqlite";
-import {
-  type Batch,
-  type DataRecord,
-  QUALITY_NAMES,
-  type Value,
-  ValueKind,
-} from "../../engine/record.ts";
 
-/** DDL of the history table and its index. */
-export const HISTORY_DDL = `
-CREATE TABLE IF NOT EXISTS history (
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = 2;
+
+/** DDL of schema version 2. */
+export const SCHEMA_DDL = `
+CREATE TABLE IF NOT EXISTS devices (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY,
-  device TEXT NOT NULL,
+  device_id INTEGER NOT NULL,
   tag TEXT NOT NULL,
-  kind INTEGER NOT NULL,
-  value REAL,
-  value_text TEXT,
-  quality INTEGER NOT NULL,
-  reason TEXT,
-  source_ts INTEGER NOT NULL,
-  gateway_ts INTEGER NOT NULL,
-  seq INTEGER NOT NULL
+  UNIQUE (device_id, tag)
 );
-CREATE INDEX IF NOT EXISTS history_device_tag_ts ON history (device, tag, source_ts);
+CREATE INDEX IF NOT EXISTS series_tag ON series (tag);
+CREATE TABLE IF NOT EXISTS blocks (
+  id INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  ts_min NUMERIC NOT NULL,
+  ts_max NUMERIC NOT NULL,
+  gw_min NUMERIC NOT NULL,
+  gw_max NUMERIC NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS blocks_device_ts ON blocks (device_id, ts_max, ts_min);
+CREATE INDEX IF NOT EXISTS blocks_ts ON blocks (ts_max, ts_min, n);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 `;
 
-/** The insert statement's SQL (parameters in column order). */
-export const INSERT_SQL = "INSERT INTO history " +
-  "(device, tag, kind, value, value_text, quality, reason, source_ts, gateway_ts, seq) " +
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/** Inserts a block; parameters in column order. */
+export const INSERT_BLOCK_SQL = "INSERT INTO blocks " +
+  "(device_id, n, ts_min, ts_max, gw_min, gw_max, data) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
-/** The text stored for a non-numeric value of record `i`. */
-export function valueText(b: Batch, i: number): string | null {
-  switch (b.kind[i]) {
-    case ValueKind.string:
-      return b.obj[i] as string;
-    case ValueKind.bigint:
-      return String(b.obj[i]);
-    case ValueKind.json:
-      return JSON.stringify(
-        b.obj[i],
-        (_k, v) => typeof v === "bigint" ? { $bigint: v.toString() } : v,
-      );
-    default:
-      return null;
-  }
+/** The schema version of an open database (`PRAGMA user_version`). */
+export function schemaVersion(db: DatabaseSync): number {
+  return (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
 }
 
-/** A row as `SELECT` returns it. */
-export interface HistoryRow {
-  device: string;
-  tag: string;
-  kind: number;
-  value: number | null;
-  value_text: string | null;
-  quality: number;
-  reason: string | null;
-  source_ts: number;
-  gateway_ts: number;
-  seq: number;
+/** Whether a table exists. */
+export function hasTable(db: DatabaseSync, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
+    undefined;
 }
 
-/** The columns to select for {@linkcode rowToRecord}. */
-export const ROW_COLUMNS =
-  "device, tag, kind, value, value_text, quality, reason, source_ts, gateway_ts, seq";
-
-function decodeValue(row: HistoryRow): Value {
-  switch (row.kind) {
-    case ValueKind.number:
-      return row.value ?? NaN;
-    case ValueKind.boolean:
-      return row.value !== 0;
-    case ValueKind.string:
-      return row.value_text ?? "";
-    case ValueKind.bigint:
-      return BigInt(row.value_text ?? "0");
-    case ValueKind.json:
-      return JSON.parse(
-        row.value_text ?? "null",
-        (_k, v) =>
-          v !== null && typeof v === "object" && !Array.isArray(v) &&
-            Object.keys(v).length === 1 && typeof v.$bigint === "string"
-            ? BigInt(v.$bigint)
-            : v,
-      ) as Value;
-    default:
-      return null;
-  }
-}
-
-/** A stored row as a record. */
-export function rowToRecord(row: HistoryRow): DataRecord {
-  const r: DataRecord = {
-    device: row.device,
-    tag: row.tag,
-    value: decodeValue(row),
-    quality: QUALITY_NAMES[row.quality] ?? "bad",
-    sourceTs: row.source_ts,
-    gatewayTs: row.gateway_ts,
-    seq: row.seq,
-  };
-  if (row.reason !== null) r.reason = row.reason;
-  return r;
+/** The widest source-time span of any block, in ms (0 for an empty history). */
+export function maxSpan(db: DatabaseSync): number {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'max_span'").get() as
+    | { value: number }
+    | undefined;
+  return row?.value ?? 0;
 }
 
 /** Size of the database in bytes: `page_count * page_size` (the WAL file is not counted). */

@@ -73,7 +73,9 @@ Deno.test("sqlite keeps data across reopening and creates parent directories", a
       assert.equal(second.stats().rows, 2);
       await second.write(Batch.from([rec("a", 2, { sourceTs: 2_000 })]));
       assert.deepEqual(second.query({ tag: "a" }).map((r) => r.value), [1, 2]);
-      // Readers with their own connection see the same rows while the sink is open.
+      // Readers with their own connection see the same rows while the sink is open, once
+      // flushed (writes are grouped for up to flushInterval, 1s by default).
+      await second.flush();
       assert.equal(queryHistory(path).length, 3);
     } finally {
       await second.close();

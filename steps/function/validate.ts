@@ -5,7 +5,7 @@
  * default export function.
  */
 
-import { basename, delimiter, isAbsolute, join, resolve } from "node:path";
+import { basename, delimiter, isAbsolute, join, relative, resolve } from "node:path";
 import { errorMessage } from "../../engine/errors.ts";
 import { FunctionHost } from "../../engine/functions/host.ts";
 import { nullLogger } from "../../engine/log.ts";
@@ -24,24 +24,24 @@ const MAX_LINES = 6;
 /** The semantic checks of a function step. */
 export async function validateFunction(
   config: FunctionConfig,
-  ctx: { flowDir: string; file: string },
+  ctx: { flowDir: string; file: string; typeCheck?: boolean },
 ): Promise<StepIssue[]> {
   const path = flowPath(ctx.flowDir, config.file);
   try {
     const st = await Deno.stat(path);
     if (!st.isFile) {
       return [{
-        message: `Function file "${config.file}" is not a file (${path})`,
+        message: `Function file "${config.file}" is not a file (${shown(path)})`,
         path: ["file"],
       }];
     }
   } catch {
     return [{
-      message: `Function file "${config.file}" does not exist (looked for ${path})`,
+      message: `Function file "${config.file}" does not exist (looked for ${shown(path)})`,
       path: ["file"],
     }];
   }
-  const diag = await typeCheck(path, ctx.flowDir);
+  const diag = ctx.typeCheck === false ? undefined : await typeCheck(path, ctx.flowDir);
   if (diag) {
     return [{
       message: `Function file "${config.file}" does not type-check: ${diag}`,
@@ -113,4 +113,10 @@ async function typeCheck(path: string, cwd: string): Promise<string | undefined>
   const lines = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trimEnd())
     .filter((l) => l.trim() !== "" && !/^Warning|^\s*at file:\/\/.*deno\.json/.test(l));
   return lines.slice(0, MAX_LINES).join("\n") || `deno check exited with code ${out.code}`;
+}
+
+/** A path as the user reads it: relative to the working directory when inside it. */
+function shown(path: string): string {
+  const rel = relative(Deno.cwd(), path);
+  return rel.startsWith("..") ? path : rel;
 }
