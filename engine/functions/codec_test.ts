@@ -13,44 +13,69 @@ function roundTrip(host: WireEnd, worker: WireEnd, batch: Batch, now = 0): DataR
   return worker.decodeRecords(host.encodeBatch(batch, now));
 }
 
-Deno.test("every value kind crosses to the worker and back byte for byte", () => {
-  const host = WireEnd.withCapacity(4), worker = new WireEnd();
+function ends(capacity: number): [WireEnd, WireEnd] {
+  const host = WireEnd.withCapacity(capacity), worker = new WireEnd();
   worker.accept(host.pending());
+  return [host, worker];
+}
+
+function numbers(n: number, tag = (i: number) => `t${i % 7}`): Batch {
+  return Batch.from(Array.from({ length: n }, (_, i) => ({
+    device: "d",
+    tag: tag(i),
+    value: i,
+    quality: "good" as const,
+    sourceTs: i,
+    gatewayTs: i,
+    seq: i,
+  })));
+}
+
+Deno.test("every value kind crosses to the worker and back byte for byte", () => {
+  const [host, worker] = ends(4);
   const input = Batch.from(everyKind());
   const records = roundTrip(host, worker, input, 42);
   assert.equal(worker.now, 42);
   assert.deepEqual(records, everyKind());
+  for (const r of records) assert.equal("reason" in r, r.quality !== "good");
   const out = host.decodeBatch(worker.encodeRecords(records), input);
-  assertSameBatch(out, input);
+  assert.equal(out, input, "the reply is decoded into the request");
+  assertSameBatch(out, Batch.from(everyKind()));
+  // Into a new batch when there is no request to decode into.
+  const again = roundTrip(host, worker, Batch.from(everyKind()));
+  assertSameBatch(host.decodeBatch(worker.encodeRecords(again)), Batch.from(everyKind()));
 });
 
 Deno.test("a steady stream of numbers needs no extras after the first batch", () => {
-  const host = WireEnd.withCapacity(1024), worker = new WireEnd();
-  worker.accept(host.pending());
-  const input = Batch.from(
-    Array.from({ length: 100 }, (_, i) => ({
-      device: "d",
-      tag: `t${i % 7}`,
-      value: i,
-      quality: "good" as const,
-      sourceTs: i,
-      gatewayTs: i,
-      seq: i,
-    })),
-  );
+  const [host, worker] = ends(1024);
+  const input = numbers(100);
   const first = host.encodeBatch(input, 0);
   assert.deepEqual(first?.strs, ["d", "t0", "t1", "t2", "t3", "t4", "t5", "t6"]);
   const recs = worker.decodeRecords(first);
   assert.equal(worker.encodeRecords(recs), undefined);
-  assert.equal(host.encodeBatch(input, 0), undefined);
+  assertSameBatch(host.decodeBatch(undefined, input), numbers(100));
+  // Names of the same identity or of equal content at the same positions: no extras.
+  const copy = numbers(100, (i) => `t${i % 7}`);
+  assert.equal(host.encodeBatch(copy, 0), undefined);
   const again = worker.decodeRecords(undefined);
+  assert.deepEqual(again, numbers(100).toArray());
   assert.equal(worker.encodeRecords(again), undefined);
-  assertSameBatch(host.decodeBatch(undefined, input), input);
+  assertSameBatch(host.decodeBatch(undefined, copy), numbers(100));
+});
+
+Deno.test("a name that changes between requests reaches the worker", () => {
+  const [host, worker] = ends(16);
+  worker.decodeRecords(host.encodeBatch(numbers(10), 0));
+  const renamed = numbers(10, (i) => (i === 3 ? "moved" : `t${i % 7}`));
+  const x = host.encodeBatch(renamed, 0);
+  assert.deepEqual(x?.strs, ["moved"]);
+  assert.deepEqual(worker.decodeRecords(x), renamed.toArray());
+  // Fewer records than before.
+  assert.deepEqual(worker.decodeRecords(host.encodeBatch(numbers(4), 0)), numbers(4).toArray());
 });
 
 Deno.test("records the worker adds or renames come back with their new names", () => {
-  const host = WireEnd.withCapacity(2), worker = new WireEnd();
-  worker.accept(host.pending());
+  const [host, worker] = ends(2);
   const input = Batch.from(everyKind().slice(0, 2));
   const recs = worker.decodeRecords(host.encodeBatch(input, 0));
   const extra = Array.from({ length: 50 }, (_, i) => ({ ...recs[0]!, tag: `new-${i}`, seq: i }));
@@ -58,18 +83,37 @@ Deno.test("records the worker adds or renames come back with their new names", (
   assert.deepEqual(out.toArray(), [...everyKind().slice(0, 2), ...extra]);
 });
 
+Deno.test("a reply with fewer records leaves no stale values or reasons", () => {
+  const [host, worker] = ends(16);
+  const input = Batch.from(everyKind());
+  const recs = worker.decodeRecords(host.encodeBatch(input, 0));
+  const kept = [{ ...recs[0]!, tag: "renamed", value: "text" }, recs[1]!];
+  const out = host.decodeBatch(worker.encodeRecords(kept), input);
+  assert.equal(out.length, 2);
+  assert.deepEqual(out.toArray(), kept);
+  assert.deepEqual(out.device, ["plc-1", "plc-1"]);
+  assert.ok(out.reason.every((r) => r === undefined));
+  assert.ok(out.obj.every((v, i) => v === undefined || i === 0));
+});
+
+Deno.test("a worker that lost the names refuses a request reusing them; resync resends", () => {
+  const host = WireEnd.withCapacity(16), worker = new WireEnd(), lost = new WireEnd();
+  const init = host.pending();
+  worker.accept(init);
+  lost.accept(init);
+  const input = numbers(10);
+  const first = host.encodeBatch(input, 0);
+  worker.decodeRecords(first);
+  lost.accept({ strs: first?.strs });
+  assert.equal(host.encodeBatch(input, 0), undefined);
+  assert.throws(() => lost.decodeRecords(undefined), /reuses the names of 0 records for 10/);
+  host.resync();
+  assert.deepEqual(lost.decodeRecords(host.encodeBatch(input, 0)), input.toArray());
+});
+
 Deno.test("the string table starts over when it grows past its limit", () => {
-  const host = WireEnd.withCapacity(16), worker = new WireEnd();
-  worker.accept(host.pending());
-  const many = Batch.from(Array.from({ length: STRING_TABLE_LIMIT + 10 }, (_, i) => ({
-    device: "d",
-    tag: `tag-${i}`,
-    value: i,
-    quality: "good" as const,
-    sourceTs: 0,
-    gatewayTs: 0,
-    seq: i,
-  })));
+  const [host, worker] = ends(16);
+  const many = numbers(STRING_TABLE_LIMIT + 10, (i) => `tag-${i}`);
   worker.decodeRecords(host.encodeBatch(many, 0));
   assert.ok(host.strings.size > STRING_TABLE_LIMIT);
   const small = Batch.from(everyKind());

@@ -279,3 +279,90 @@ if (missing) {
   if (REPLAY > 0) await replay();
   await throughput();
 }
+
+// ---------------------------------------------------------------------------------------
+// Forwarding sinks (sinks/_forward): http, influxdb, postgres.
+//
+// Records/s through each sink from the first `write()` to an empty queue: durable
+// enqueue of 1,000-record batches, the forwarder's peek → deliver → ack, the encoding
+// (JSON, gzipped line protocol, multi-row INSERT) and the destination's work. The http
+// endpoint is a `Deno.serve` in this process (it parses every body), so that figure is a
+// floor of the sink's own cost shared with the server. InfluxDB (Debian influxd 1.x) and
+// PostgreSQL (Debian server, temp cluster, fsync off) run as real servers when installed.
+// `BENCH_FORWARD_RECORDS` sets the count (default 100,000; 0 skips the section).
+
+const { createHttpSink } = await import("../../sinks/http/mod.ts");
+const { createInfluxSink } = await import("../../sinks/influxdb/mod.ts");
+const { createPostgresSink } = await import("../../sinks/postgres/mod.ts");
+const { Influxd, influxdMissing } = await import("../../sinks/influxdb/_influxd.ts");
+const { PgServer, postgresMissing } = await import("../../sinks/postgres/_postgres.ts");
+type ForwardSinkT = import("../../sinks/_forward/mod.ts").ForwardSink;
+
+const FORWARD_RECORDS = Number(Deno.env.get("BENCH_FORWARD_RECORDS") ?? "100000");
+
+async function forwardRun(make: (dir: string) => ForwardSinkT): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "bifrost_bench_fwd_" });
+  const sink = make(dir);
+  await sink.open();
+  try {
+    const batches = makeBatches(FORWARD_RECORDS);
+    const t0 = performance.now();
+    for (const b of batches) {
+      await sink.write(b);
+      await macrotask();
+    }
+    await waitUntil(() => sink.stats().depth === 0, "the forwarding queue to drain");
+    const s = (performance.now() - t0) / 1000;
+    const st = sink.stats();
+    return `${Math.round(FORWARD_RECORDS / s).toLocaleString("en")} records/s ` +
+      `(${FORWARD_RECORDS.toLocaleString("en")} in ${s.toFixed(2)} s, ${st.requests} requests, ` +
+      `${st.failed} failed, ${st.deadLettered} dead-lettered)`;
+  } finally {
+    await sink.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function forwarding(): Promise<void> {
+  console.log(`forwarding sinks: ${FORWARD_RECORDS.toLocaleString("en")} records`);
+  const ctx = { name: "bench", clock: systemClock };
+  {
+    let n = 0;
+    await using server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      async (r) => {
+        n += (await r.json()).records.length;
+        return new Response(null, { status: 204 });
+      },
+    );
+    const url = `http://127.0.0.1:${server.addr.port}/ingest`;
+    for (const batchSize of [500, 5000]) {
+      const line = await forwardRun((dir) =>
+        createHttpSink({ url, batchSize, queue: { dir } }, ctx)
+      );
+      console.log(`  http (JSON, batchSize ${batchSize}): ${line}`);
+    }
+    if (n !== 2 * FORWARD_RECORDS) console.log(`  http: server saw ${n} records`);
+  }
+  const noInflux = influxdMissing();
+  if (noInflux) console.log(`  SKIPPED influxdb: ${noInflux}`);
+  else {
+    await using influx = await Influxd.start();
+    await influx.query("CREATE DATABASE bench");
+    const line = await forwardRun((dir) =>
+      createInfluxSink({ url: influx.url, database: "bench", queue: { dir } }, ctx)
+    );
+    console.log(`  influxdb 1.x (gzip, batchSize 5000): ${line}`);
+  }
+  const noPg = postgresMissing();
+  if (noPg) console.log(`  SKIPPED postgres: ${noPg}`);
+  else {
+    await using pg = await PgServer.start();
+    const line = await forwardRun((dir) =>
+      createPostgresSink({ url: pg.url, table: "bench", createTable: true, queue: { dir } }, ctx)
+    );
+    console.log(`  postgres (6 columns, batchSize 1000): ${line}`);
+  }
+}
+
+if (FORWARD_RECORDS > 0) await forwarding();

@@ -130,9 +130,16 @@ export class PgServer {
     if (!c) return;
     this.#child = undefined;
     try {
-      // runuser forwards the signal to the server.
-      c.kill(signal);
-    } catch { /* already gone */ }
+      // Signal the postmaster itself: runuser does not pass SIGINT on.
+      const pid = Number(
+        Deno.readTextFileSync(join(this.dir, "data", "postmaster.pid")).split("\n")[0],
+      );
+      Deno.kill(pid, signal);
+    } catch {
+      try {
+        c.kill("SIGTERM");
+      } catch { /* already gone */ }
+    }
     await c.status;
   }
 

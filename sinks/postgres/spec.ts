@@ -11,6 +11,10 @@ import { forwardFields } from "../_forward/mod.ts";
 
 /** Record fields a column can take, with their SQL type when the sink creates the table. */
 export const RECORD_FIELDS = {
+  sourceTs: { sql: "timestamptz NOT NULL", what: "source time (timestamptz)" },
+  sourceTsMs: { sql: "bigint NOT NULL", what: "source time, ms since the epoch" },
+  gatewayTs: { sql: "timestamptz NOT NULL", what: "gateway time (timestamptz)" },
+  gatewayTsMs: { sql: "bigint NOT NULL", what: "gateway time, ms since the epoch" },
   device: { sql: "text NOT NULL", what: "device name" },
   tag: { sql: "text NOT NULL", what: "tag name" },
   value: {
@@ -21,10 +25,6 @@ export const RECORD_FIELDS = {
   valueText: { sql: "text", what: "the value as text (JSON for arrays/objects)" },
   quality: { sql: "text NOT NULL", what: "`good`, `uncertain` or `bad`" },
   reason: { sql: "text", what: "why the quality is not good (null when good)" },
-  sourceTs: { sql: "timestamptz NOT NULL", what: "source time (timestamptz)" },
-  gatewayTs: { sql: "timestamptz NOT NULL", what: "gateway time (timestamptz)" },
-  sourceTsMs: { sql: "bigint NOT NULL", what: "source time, ms since the epoch" },
-  gatewayTsMs: { sql: "bigint NOT NULL", what: "gateway time, ms since the epoch" },
   seq: { sql: "bigint NOT NULL", what: "sequence number (per source)" },
   historical: {
     sql: "boolean NOT NULL",

@@ -65,10 +65,10 @@ function assertAllBad(b: Batch, reason: RegExp): void {
 
 Deno.test("records of every value kind pass through the worker byte for byte", async () => {
   await using h = await start({ file: "testdata/identity.ts" });
-  const input = Batch.from(everyKind());
-  assertSameBatch(await h.step.process(input), input);
+  // The step may write its output into its input batch: compare with fresh copies.
+  assertSameBatch(await h.step.process(Batch.from(everyKind())), Batch.from(everyKind()));
   // A second batch goes through the cached string table and buffer.
-  assertSameBatch(await h.step.process(input), input);
+  assertSameBatch(await h.step.process(Batch.from(everyKind())), Batch.from(everyKind()));
   assert.deepEqual(h.errors, []);
 });
 
