@@ -4,7 +4,8 @@
 # "N passed, M failed, K skipped", read from deno test's own summary.
 #
 # Deno comes from npm (npx -y deno@2.9.6 task test provides it); Debian packages
-# (python3-pymodbus, mosquitto, socat) are installed with apt-get when running as root.
+# (python3-pymodbus, mosquitto, socat, influxdb, postgresql, openssl) are installed with apt-get
+# when running as root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,9 @@ missing=()
 /usr/bin/python3 -c "import pymodbus" >/dev/null 2>&1 || missing+=(python3-pymodbus)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v socat >/dev/null 2>&1 || missing+=(socat)
+command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "test.sh: installing ${missing[*]} with apt-get" >&2

@@ -5,7 +5,10 @@
 
 import type { SinkModule } from "../engine/sink.ts";
 import { consoleSink } from "./console/mod.ts";
+import { httpSink } from "./http/mod.ts";
+import { influxdbSink } from "./influxdb/mod.ts";
 import { mqttSink } from "./mqtt/mod.ts";
+import { postgresSink } from "./postgres/mod.ts";
 import { sparkplugSink } from "./sparkplug/mod.ts";
 import { sqliteSink } from "./sqlite/mod.ts";
 
@@ -15,4 +18,7 @@ export const sinks: readonly SinkModule[] = [
   sqliteSink,
   mqttSink,
   sparkplugSink,
+  influxdbSink,
+  postgresSink,
+  httpSink,
 ] as readonly SinkModule[];

@@ -34,6 +34,14 @@ export interface Lateness {
   samples: number;
 }
 
+/** Memory at one point of a run, MB (after a full GC when `--expose-gc` is on). */
+export interface MemoryPoint {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
 /** What a run measured. */
 export interface GatewayRun {
   devices: number;
@@ -52,7 +60,19 @@ export interface GatewayRun {
   rssMb: number;
   rssMaxMb: number;
   heapUsedMb: number;
-  live: Lateness & { runsPerDevicePerS: number; goodPerS: number; skipped: number };
+  /** Memory after imports, after loading the flows, after connecting, at the end (GC'd). */
+  memory: { base: MemoryPoint; loaded: MemoryPoint; started: MemoryPoint; end: MemoryPoint };
+  /** ms from the window's end to the end of `gateway.stop()` (the profile's last stretch). */
+  stopMs: number;
+  live: Lateness & {
+    runsPerDevicePerS: number;
+    /** Batches at least 500 ms after the previous one of their poll, per device per s. */
+    distinctPerDevicePerS: number;
+    /** Batches less than 500 ms after the previous one of their poll (a deadline run twice). */
+    duplicates: number;
+    goodPerS: number;
+    skipped: number;
+  };
   deadPolls: (Lateness & { runsPerDevicePerS: number }) | null;
   /** Largest p99LateMs of any single poll, as `gateway.stats()` reports it. */
   worstPollP99Ms: number;
@@ -65,7 +85,7 @@ export interface GatewayRun {
 }
 
 const nullSink: SinkModule = {
-  name: "null",
+  name: "discard",
   description: "Drops every batch (benchmark only).",
   status: "experimental",
   spec: Type.Object({}, { additionalProperties: false }),
@@ -124,6 +144,19 @@ function lateness(xs: number[]): Lateness {
   };
 }
 
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function memoryPoint(): MemoryPoint {
+  gc?.();
+  const m = Deno.memoryUsage();
+  return {
+    rss: mb(m.rss),
+    heapUsed: mb(m.heapUsed),
+    heapTotal: mb(m.heapTotal),
+    external: mb(m.external),
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number) => bytes / 1024 / 1024;
 
@@ -137,10 +170,11 @@ export async function runGateway(o: {
   windowS: number;
   peerPid?: number;
 }): Promise<GatewayRun> {
-  const baseRss = Deno.memoryUsage().rss;
+  const base = memoryPoint();
+  const baseRss = base.rss * 1024 * 1024;
   const dir = await Deno.makeTempDir({ prefix: "bifrost-bench-modbus-" });
   try {
-    const sinkName = o.sink === "sqlite" ? "sqlite" : "null";
+    const sinkName = o.sink === "sqlite" ? "sqlite" : "discard";
     await Deno.writeTextFile(
       `${dir}/flow.yaml`,
       flowYaml(o.ports, o.tags, sinkName, `${dir}/history.db`),
@@ -152,20 +186,30 @@ export async function runGateway(o: {
       throw new Error(`Cannot load the bench flow: ${JSON.stringify(loaded.errors.slice(0, 3))}`);
     }
     const loadMs = performance.now() - t0;
+    const loadedMem = memoryPoint();
     const gw = new Gateway(loaded.flows, { sources, dataDir: dir });
     const isDead = (poll: string) => Number(poll.slice(1)) < o.dead;
     let good = 0;
     let bad = 0;
-    gw.tap((_node, b) => {
+    let duplicates = 0;
+    let distinct = 0;
+    const lastBatch = new Map<string, number>();
+    gw.tap((node, b) => {
       for (let i = 0; i < b.length; i++) {
         if (b.quality[i] === Quality.good) good++;
         else bad++;
       }
+      if (isDead(node) || b.length === 0) return;
+      const at = b.gatewayTs[0]!;
+      if (at - (lastBatch.get(node) ?? -Infinity) < 500) duplicates++;
+      else distinct++;
+      lastBatch.set(node, at);
     });
     const t1 = performance.now();
     await gw.start();
     await Promise.all([...gw.devices.values()].map((d) => d.whenConnected()));
     const connectMs = performance.now() - t1;
+    const startedMem = memoryPoint();
     await sleep(o.warmupS * 1000);
 
     const snap = () =>
@@ -178,6 +222,8 @@ export async function runGateway(o: {
     const sinkBefore = gw.stats().consumers.history!;
     const good0 = good;
     const bad0 = bad;
+    const dup0 = duplicates;
+    const distinct0 = distinct;
     const cpu0 = process.cpuUsage();
     const peer0 = o.peerPid ? cpuTicks(o.peerPid) : 0;
     const w0 = performance.now();
@@ -189,11 +235,15 @@ export async function runGateway(o: {
       depthMax = Math.max(depthMax, gw.stats().consumers.history!.depth);
     }
     const windowS = (performance.now() - w0) / 1000;
+    const s0 = performance.now();
     const cpu1 = process.cpuUsage();
     const peer1 = o.peerPid ? cpuTicks(o.peerPid) : 0;
     const mem = Deno.memoryUsage();
     const after = snap();
     const stats = gw.stats();
+    const endMem = memoryPoint();
+    const dups = duplicates - dup0;
+    const distincts = distinct - distinct0;
 
     const liveLate: number[] = [];
     const deadLate: number[] = [];
@@ -219,6 +269,7 @@ export async function runGateway(o: {
     const live = o.ports.length - o.dead;
     const sink = stats.consumers.history!;
     await gw.stop();
+    const stopMs = performance.now() - s0;
     const history = gw.consumers.get("history")?.sink as SqliteSink | undefined;
     return {
       devices: o.ports.length,
@@ -234,9 +285,13 @@ export async function runGateway(o: {
       rssMb: mb(mem.rss),
       rssMaxMb: mb(rssMax),
       heapUsedMb: mb(mem.heapUsed),
+      memory: { base, loaded: loadedMem, started: startedMem, end: endMem },
+      stopMs,
       live: {
         ...lateness(liveLate),
         runsPerDevicePerS: liveRuns / live / windowS,
+        distinctPerDevicePerS: distincts / live / windowS,
+        duplicates: dups,
         goodPerS: (good - good0) / windowS,
         skipped,
       },

@@ -15,6 +15,8 @@ interface ProfileNode {
 }
 
 interface CpuProfile {
+  startTime: number;
+  endTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -27,14 +29,29 @@ export interface ProfileRow {
   share: number;
 }
 
-/** Self time of a profile by function and by file (root-relative paths). */
+/** A stretch of a profile: `lengthMs` ending `tailMs` before the profile's end. */
+export interface ProfileSpan {
+  tailMs: number;
+  lengthMs: number;
+}
+
+/**
+ * Self time of a profile by function and by file (root-relative paths), over the whole
+ * profile or over `span` only.
+ */
 export function summariseProfile(
   profile: CpuProfile,
   root: string,
+  span?: ProfileSpan,
 ): { totalMs: number; byFunction: ProfileRow[]; byFile: ProfileRow[] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
+  const to = span ? profile.endTime - span.tailMs * 1000 : Infinity;
+  const from = span ? to - span.lengthMs * 1000 : -Infinity;
+  let t = profile.startTime;
   profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < from || t > to) return;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   const fn = new Map<string, number>();
@@ -61,14 +78,15 @@ export function summariseProfile(
 }
 
 /** Prints the top rows of a summary. */
-export function printProfile(path: string, root: string, top = 25): void {
-  const s = summariseProfile(JSON.parse(Deno.readTextFileSync(path)) as CpuProfile, root);
+export function printProfile(path: string, root: string, top = 25, span?: ProfileSpan): void {
+  const s = summariseProfile(JSON.parse(Deno.readTextFileSync(path)) as CpuProfile, root, span);
   const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)} %`;
-  console.log(`  profile ${path}: ${s.totalMs.toFixed(0)} ms sampled`);
-  console.log("  self time by file:");
-  for (const r of s.byFile.slice(0, 15)) console.log(`    ${pct(r.share)}  ${r.name}`);
-  console.log("  self time by function:");
-  for (const r of s.byFunction.slice(0, top)) console.log(`    ${pct(r.share)}  ${r.name}`);
+  const where = span ? ` (${(span.lengthMs / 1000).toFixed(0)} s of the measured window)` : "";
+  console.log(`   profile ${path}${where}: ${s.totalMs.toFixed(0)} ms sampled`);
+  console.log("   self time by file:");
+  for (const r of s.byFile.slice(0, 15)) console.log(`     ${pct(r.share)}  ${r.name}`);
+  console.log("   self time by function:");
+  for (const r of s.byFunction.slice(0, top)) console.log(`     ${pct(r.share)}  ${r.name}`);
 }
 
 if (import.meta.main) {

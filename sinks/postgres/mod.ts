@@ -13,7 +13,9 @@
  * missing table, permissions) is retried, so rows wait in the queue until it is fixed.
  */
 
-import postgres from "postgres";
+import type postgres from "postgres";
+
+type PgClient = ReturnType<typeof postgres>;
 import type { SinkModule } from "../../engine/sink.ts";
 import { errorMessage } from "../../engine/errors.ts";
 import { parseDuration } from "../../engine/flow/duration.ts";
@@ -106,20 +108,24 @@ export function createPostgresSink(
     ctx,
     ...(random ? { random } : {}),
     destination: () => {
-      const sql = postgres(config.url, {
-        max: 1,
-        prepare: false,
-        connect_timeout: Math.max(1, Math.ceil(timeoutMs / 1000)),
-        idle_timeout: 60,
-        onnotice: () => {},
-        connection: { application_name: `bifrost-${ctx.name}`, statement_timeout: timeoutMs },
-        ...(config.password !== undefined ? { password: config.password } : {}),
-      });
+      // postgres.js loads on first delivery: a gateway without PostgreSQL sinks never pays for it.
+      let client: PgClient | undefined;
+      const connect = async (): Promise<PgClient> =>
+        client ??= (await import("postgres")).default(config.url, {
+          max: 1,
+          prepare: false,
+          connect_timeout: Math.max(1, Math.ceil(timeoutMs / 1000)),
+          idle_timeout: 60,
+          onnotice: () => {},
+          connection: { application_name: `bifrost-${ctx.name}`, statement_timeout: timeoutMs },
+          ...(config.password !== undefined ? { password: config.password } : {}),
+        });
       let created = !createTable;
       return {
         target: `PostgreSQL ${displayPg(config.url)} table ${config.table}`,
         maxBatch: Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, names.length))),
         async deliver(b, c) {
+          const sql = await connect();
           if (!created) {
             try {
               await sql.unsafe(createTableSql(config.table, pairs));
@@ -146,7 +152,7 @@ export function createPostgresSink(
           }
         },
         async close() {
-          await sql.end({ timeout: 1 });
+          await client?.end({ timeout: 1 });
         },
       };
     },
