@@ -12,6 +12,7 @@
  * loses that change.
  */
 
+import { withRetries } from "./retry.ts";
 import type { Driver, DriverContext, ReadPlan, TagConfig, TagResult } from "../../engine/driver.ts";
 import type { DeviceConfig } from "../../engine/driver.ts";
 import { BifrostError, isBifrostError } from "../../engine/errors.ts";
@@ -194,7 +195,12 @@ export class ModbusDriver implements Driver {
     signal: AbortSignal,
   ): Promise<void> {
     try {
-      const data = await this.#exchange(client, r.pdu, `read ${r.range}`, signal);
+      const data = await withRetries(
+        () => this.#exchange(client, r.pdu, `read ${r.range}`, signal),
+        this.#fields.retry,
+        this.#ctx.clock,
+        signal,
+      );
       const ts = this.#ctx.clock.now();
       for (const it of r.items) {
         results[it.index] = { ok: true, value: decodeItem(data, it.at, it.tag), sourceTs: ts };

@@ -224,7 +224,7 @@ Deno.test("a dropped request times out with TIMEOUT and the next one succeeds", 
   await using sim = await startModbusSimulator();
   sim.setValue("HR0", 9, { type: "int16" });
   const tags = [tag("a", "HR0", "int16")];
-  await using drv = await connected(device(sim.port, tags, { timeout: "100ms" }));
+  await using drv = await connected(device(sim.port, tags, { timeout: "100ms", retries: 0 }));
   const plan = drv.plan(tags);
   sim.faults.drop(1);
   const e = await assertRejects(() => drv.read(plan, signal()), BifrostError, "within 100 ms");
@@ -236,7 +236,7 @@ Deno.test("a dropped request times out with TIMEOUT and the next one succeeds", 
 Deno.test("a timeout of one request marks only its tags bad", async () => {
   await using sim = await startModbusSimulator();
   const tags = [tag("a", "HR0", "int16"), tag("c", "C0", "bool")];
-  await using drv = await connected(device(sim.port, tags, { timeout: "100ms" }));
+  await using drv = await connected(device(sim.port, tags, { timeout: "100ms", retries: 0 }));
   sim.faults.drop(1);
   assertEquals(values(await drv.read(drv.plan(tags), signal())), ["bad: TIMEOUT", false]);
 });
@@ -244,7 +244,7 @@ Deno.test("a timeout of one request marks only its tags bad", async () => {
 Deno.test("a wrong transaction id or a malformed answer is dropped, counted, and times out", async () => {
   await using sim = await startModbusSimulator();
   const tags = [tag("a", "HR0", "int16")];
-  await using drv = await connected(device(sim.port, tags, { timeout: "100ms" }));
+  await using drv = await connected(device(sim.port, tags, { timeout: "100ms", retries: 0 }));
   const plan = drv.plan(tags);
   sim.faults.wrongTransactionId(1);
   await assertRejects(() => drv.read(plan, signal()), BifrostError, "within 100 ms");
@@ -296,4 +296,23 @@ Deno.test("simulate() serves the device's tags from its simulator block", async 
   } finally {
     await virtual.close();
   }
+});
+
+Deno.test("a read that timed out is retried once by default, and a busy answer after a wait", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "uint16", value: 11 } } },
+    updateMs: 0,
+  });
+  const tags = [tag("a", "HR0", "uint16")];
+  await using drv = await connected(device(sim.port, tags, { timeout: "100ms" }));
+  sim.faults.drop(1);
+  assertEquals(values(await drv.read(drv.plan(tags), signal())), [11]);
+  await using busy = await connected(
+    device(sim.port, tags, { busyRetries: 2, busyRetryWait: "20ms" }),
+  );
+  const remove = sim.faults.exception({ code: 6, table: "HR", start: 0, count: 1 });
+  setTimeout(remove, 30);
+  assertEquals(values(await busy.read(busy.plan(tags), signal())), [11]);
+  sim.faults.exception({ code: 6, table: "HR", start: 0, count: 1 });
+  assertEquals(values(await drv.read(drv.plan(tags), signal())), ["bad: MODBUS_EXCEPTION"]);
 });

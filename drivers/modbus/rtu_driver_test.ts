@@ -20,7 +20,15 @@ function device(port: number, unitId: number, tags: TagConfig[], extra = {}): De
   return {
     name: `slave-${unitId}`,
     driver: "modbus-rtu-tcp",
-    config: { host: "127.0.0.1", port, unitId, timeout: "150ms", turnaround: "10ms", ...extra },
+    config: {
+      host: "127.0.0.1",
+      port,
+      unitId,
+      timeout: "150ms",
+      turnaround: "10ms",
+      retries: 0,
+      ...extra,
+    },
     tags: new Map(tags.map((t) => [t.name, t])),
   };
 }

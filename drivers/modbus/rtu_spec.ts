@@ -6,6 +6,7 @@
  * Several devices naming the same `port` (or `host` and `port`) are slaves on one line.
  */
 
+import { RetryFields } from "./retry.ts";
 import { type Static, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../../engine/flow/duration.ts";
 import { ModbusDeviceSpec } from "./spec.ts";
@@ -64,6 +65,7 @@ const ProbeInterval = Type.Optional(Type.String({
 const common = {
   unitId: UnitId,
   timeout: Timeout,
+  ...RetryFields,
   turnaround: Turnaround,
   interFrame: InterFrame,
   breakerTimeouts: BreakerTimeouts,

@@ -4,6 +4,7 @@
  * Schema, the reference docs and runtime parsing all come from these two objects.
  */
 
+import { RetryFields } from "./retry.ts";
 import { type Static, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../../engine/flow/duration.ts";
 
@@ -114,6 +115,7 @@ export const ModbusDeviceSpec = Type.Object({
     description: "How long to wait for each response before the request fails with TIMEOUT.",
     examples: ["1s", "500ms"],
   })),
+  ...RetryFields,
   order: Type.Optional(Order),
   maxRegistersPerRequest: Type.Optional(Type.Integer({
     minimum: 1,
@@ -207,6 +209,9 @@ export const DEVICE_DEFAULTS = {
   port: 502,
   unitId: 1,
   timeout: "1s",
+  retries: 1,
+  busyRetries: 0,
+  busyRetryWait: "100ms",
   order: "ABCD",
   maxRegistersPerRequest: 125,
   maxBitsPerRequest: 2000,

@@ -6,6 +6,7 @@
  * and `plan()` enforces.
  */
 
+import type { RetryOptions } from "./retry.ts";
 import type { TagConfig } from "../../engine/driver.ts";
 import { parseDuration } from "../../engine/flow/duration.ts";
 import { isRegisterTable, type ModbusAddress, parseAddress, type Table } from "./address.ts";
@@ -59,6 +60,7 @@ export interface TagContext {
 /** Device fields with defaults applied and workarounds resolved. */
 export type ResolvedDeviceFields = ModbusDeviceFields & {
   timeoutMs: number;
+  retry: RetryOptions;
   /** Requests on the wire at once: `maxInFlight` with pipelining, else 1. */
   wireInFlight: number;
   tagContext: TagContext;
@@ -125,6 +127,11 @@ export function deviceFields(
     ...f,
     workarounds: w,
     timeoutMs: parseDuration(f.timeout),
+    retry: {
+      retries: f.retries,
+      busyRetries: f.busyRetries,
+      busyRetryWaitMs: parseDuration(f.busyRetryWait),
+    },
     wireInFlight: kind === "tcp" && f.pipelining === true ? Math.max(1, f.maxInFlight) : 1,
     tagContext: { order: f.order, addressOffset, swapWords: swapRanges(w, addressOffset) },
   };

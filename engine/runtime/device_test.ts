@@ -17,7 +17,7 @@ function device(port: number, tags: TagConfig[]): DeviceConfig {
   return {
     name: "plc",
     driver: "modbus-tcp",
-    config: { host: "127.0.0.1", port, unitId: 1, timeout: "100ms" },
+    config: { host: "127.0.0.1", port, unitId: 1, timeout: "100ms", retries: 0 },
     tags: new Map(tags.map((t) => [t.name, t])),
   };
 }

@@ -40,6 +40,10 @@ export interface MemoryPoint {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  /** RssAnon, RssFile and RssShmem of /proc/self/status. */
+  rssAnon: number;
+  rssFile: number;
+  rssShmem: number;
 }
 
 /** What a run measured. */
@@ -149,11 +153,17 @@ const gc = (globalThis as { gc?: () => void }).gc;
 function memoryPoint(): MemoryPoint {
   gc?.();
   const m = Deno.memoryUsage();
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const kb = (key: string) =>
+    Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
   return {
     rss: mb(m.rss),
     heapUsed: mb(m.heapUsed),
     heapTotal: mb(m.heapTotal),
     external: mb(m.external),
+    rssAnon: kb("RssAnon"),
+    rssFile: kb("RssFile"),
+    rssShmem: kb("RssShmem"),
   };
 }
 
@@ -232,7 +242,8 @@ export async function runGateway(o: {
     while (performance.now() - w0 < o.windowS * 1000) {
       await sleep(250);
       rssMax = Math.max(rssMax, Deno.memoryUsage().rss);
-      depthMax = Math.max(depthMax, gw.stats().consumers.history!.depth);
+      // Not gw.stats(): it sorts the lateness ring of every poll, a stall of its own.
+      depthMax = Math.max(depthMax, gw.consumers.get("history")!.queue.stats().depth);
     }
     const windowS = (performance.now() - w0) / 1000;
     const s0 = performance.now();

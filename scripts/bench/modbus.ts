@@ -29,7 +29,7 @@
 import { parseArgs } from "node:util";
 import { printProfile } from "./_modbus_profile.ts";
 import type { ClientResult, LoopSpec } from "./_modbus_client.ts";
-import type { GatewayRun } from "./_modbus_gateway.ts";
+import type { GatewayRun, MemoryPoint } from "./_modbus_gateway.ts";
 import {
   buildCPeers,
   denoArgs,
@@ -243,8 +243,10 @@ function printRun(title: string, r: GatewayRun): void {
     } MB before loading flows)`,
   );
   const m = r.memory;
-  const pt = (x: { rss: number; heapUsed: number; heapTotal: number; external: number }) =>
-    `RSS ${f0(x.rss)} / heap ${f0(x.heapUsed)} of ${f0(x.heapTotal)} / ext ${f0(x.external)}`;
+  const pt = (x: MemoryPoint) =>
+    `RSS ${f0(x.rss)} (anon ${f0(x.rssAnon)}, file ${f0(x.rssFile)}, shm ${
+      f0(x.rssShmem)
+    }) / heap ${f0(x.heapUsed)} of ${f0(x.heapTotal)} / ext ${f0(x.external)}`;
   console.log(`   memory after GC   runtime only: ${pt(m.base)} MB`);
   console.log(`                     flows loaded: ${pt(m.loaded)} MB`);
   console.log(`                     connected:    ${pt(m.started)} MB`);
@@ -259,9 +261,9 @@ function printRun(title: string, r: GatewayRun): void {
       ` worst single-poll p99 ${f2(r.worstPollP99Ms)} ms`,
   );
   console.log(
-    `   poll runs         ${
-      r.live.runsPerDevicePerS.toFixed(3)
-    } per device per s, ${r.live.skipped} skipped deadlines`,
+    `   poll runs         ${r.live.runsPerDevicePerS.toFixed(3)} per device per s (${
+      r.live.distinctPerDevicePerS.toFixed(3)
+    } distinct deadlines; ${r.live.duplicates} deadlines polled twice), ${r.live.skipped} skipped`,
   );
 }
 
@@ -329,6 +331,11 @@ async function deadDevices(): Promise<void> {
       "live runs per device per s",
       without.live.runsPerDevicePerS.toFixed(3),
       withDead.live.runsPerDevicePerS.toFixed(3),
+    );
+    row(
+      "  distinct deadlines per device per s",
+      without.live.distinctPerDevicePerS.toFixed(3),
+      withDead.live.distinctPerDevicePerS.toFixed(3),
     );
     row("live good values per s", f0(without.live.goodPerS), f0(withDead.live.goodPerS));
     row("live lateness p50 ms", f2(without.live.p50), f2(withDead.live.p50));
