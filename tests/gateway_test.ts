@@ -194,3 +194,46 @@ sinks:
   assert(rows.length >= 1);
   assertEquals(rows[0]!.value, 42.5);
 });
+
+Deno.test("a slow device never delays another device's polls; its overruns are skipped and counted", async () => {
+  await using slow = await startModbusSimulator({
+    units: { 1: { HR0: { type: "uint16", value: 1 } } },
+  });
+  await using fast = await startModbusSimulator({
+    units: { 1: { HR0: { type: "uint16", value: 2 } } },
+  });
+  slow.faults.delayMs = 300; // every answer takes 300 ms; it is polled every 50 ms
+  const dir = await flowDir(`
+devices:
+  slow-plc:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: ${slow.port}
+    timeout: 2s
+    tags:
+      a: { address: HR0, type: uint16 }
+  fast-plc:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: ${fast.port}
+    tags:
+      b: { address: HR0, type: uint16 }
+polls:
+  slow-poll: { device: slow-plc, tags: [a], every: 50ms }
+  fast-poll: { device: fast-plc, tags: [b], every: 50ms }
+`);
+  const gw = new Gateway(await load(dir), { sources: registries });
+  const good = { "slow-poll": 0, "fast-poll": 0 };
+  gw.tap((node, b) => {
+    if (node in good && b.quality[0] === 0) good[node as keyof typeof good]++;
+  });
+  await gw.start();
+  await new Promise((r) => setTimeout(r, 1500));
+  const stats = gw.stats().polls;
+  await gw.stop();
+  // 1.5 s at 50 ms is 30 deadlines: the fast device keeps (nearly) all of them.
+  assert(good["fast-poll"] >= 20, `fast device polled ${good["fast-poll"]} times`);
+  assert(good["slow-poll"] <= 7, `slow device polled ${good["slow-poll"]} times`);
+  assert(stats["slow-poll"]!.skipped >= 15, `skipped ${stats["slow-poll"]!.skipped}`);
+  assertEquals(stats["fast-poll"]!.skipped <= 3, true);
+});
