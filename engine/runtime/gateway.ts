@@ -245,7 +245,9 @@ export class Gateway {
     this.polls.set(p.name, runner);
     const schedule = p.cron !== undefined
       ? { cron: p.cron }
-      : { everyMs: p.everyMs!, phaseMs: phaseFor(p.name, Math.min(p.everyMs!, 250)) };
+      // Phases spread over the whole interval: a thousand 1 s polls must not all land in the
+      // same quarter second (the first poll of each runs at start regardless).
+      : { everyMs: p.everyMs!, phaseMs: phaseFor(p.name, p.everyMs!) };
     const task = async () => this.#emit(p.name, await runner.read());
     this.#schedules.push(
       runSchedule(schedule, this.#clock, this.#abort.signal, task, runner.stats),

@@ -22,7 +22,7 @@ export class ScheduleStats {
   skipped = 0;
   /** Largest lateness seen, ms. */
   maxLateMs = 0;
-  #late = new Float64Array(1024);
+  #late = new Float64Array(256);
   #n = 0;
 
   /** Records the lateness of one deadline. */
@@ -31,7 +31,7 @@ export class ScheduleStats {
     if (ms > this.maxLateMs) this.maxLateMs = ms;
   }
 
-  /** The recent lateness samples (up to 1,024). */
+  /** The recent lateness samples (up to 256). */
   lateness(): Float64Array {
     return this.#late.slice(0, Math.min(this.#n, this.#late.length));
   }
@@ -68,6 +68,13 @@ export async function runSchedule(
   task: (deadline: number) => Promise<void>,
   stats: ScheduleStats = new ScheduleStats(),
 ): Promise<void> {
+  // Sleeps wait on a signal of this schedule's own: with a thousand schedules, adding and
+  // removing a listener on the one shared signal per sleep costs O(schedules) each time.
+  const own = new AbortController();
+  const forward = () => own.abort(signal.reason);
+  if (signal.aborted) own.abort(signal.reason);
+  else signal.addEventListener("abort", forward, { once: true });
+  const mine = own.signal;
   let running: Promise<void> | undefined;
   const fire = (deadlineWall: number) => {
     if (running) {
@@ -82,11 +89,16 @@ export async function runSchedule(
   try {
     if ("cron" in schedule) {
       const cron = new Cron(schedule.cron, { paused: true });
-      while (!signal.aborted) {
-        const next = cron.nextRun(new Date(clock.now()));
+      let last = -Infinity;
+      while (!mine.aborted) {
+        // After the last run, even when the timer woke a little early.
+        const next = cron.nextRun(new Date(Math.max(clock.now(), last)));
         if (!next) break;
         const at = next.getTime();
-        await clock.sleep(at - clock.now(), signal);
+        last = at;
+        for (let wait = at - clock.now(); wait > 0; wait = at - clock.now()) {
+          await clock.sleep(wait, mine);
+        }
         const late = clock.now() - at;
         stats.addLateness(Math.max(0, late));
         fire(at);
@@ -107,15 +119,21 @@ export async function runSchedule(
         fire(clock.now());
         k = 1;
       }
-      while (!signal.aborted) {
+      while (!mine.aborted) {
         const deadline = startMono + k * interval;
-        const wait = deadline - clock.monotonic();
-        if (wait > 0) await clock.sleep(wait, signal);
+        // Timers may wake a little early: sleep again rather than fire before the deadline.
+        for (
+          let wait = deadline - clock.monotonic();
+          wait > 0;
+          wait = deadline - clock.monotonic()
+        ) {
+          await clock.sleep(wait, mine);
+        }
         const now = clock.monotonic();
         stats.addLateness(Math.max(0, now - deadline));
         fire(deadline + wallOffset);
         // The next deadline strictly after now; ticks the timer slept through are skipped.
-        const nextK = Math.floor((now - startMono) / interval) + 1;
+        const nextK = Math.max(k + 1, Math.floor((now - startMono) / interval) + 1);
         if (nextK > k + 1) stats.skipped += nextK - k - 1;
         k = nextK;
       }
@@ -123,6 +141,7 @@ export async function runSchedule(
   } catch (e) {
     if (!signal.aborted) throw e;
   } finally {
+    signal.removeEventListener("abort", forward);
     if (running) await running;
   }
 }

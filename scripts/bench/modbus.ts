@@ -187,7 +187,8 @@ async function gateway(
   const file = await Deno.makeTempFile({ prefix: "bifrost-bench-ports-", suffix: ".json" });
   await Deno.writeTextFile(file, JSON.stringify({ ports }));
   try {
-    const flags = ["--v8-flags=--expose-gc"];
+    // The V8 flags `bifrost run` ships with (deno.json tasks, deno compile), plus GC access.
+    const flags = ["--v8-flags=--expose-gc,--max-semi-space-size=1"];
     if (o.prof) flags.push("--cpu-prof", `--cpu-prof-dir=${o.prof}`);
     await using gw = new LineChild(
       Deno.execPath(),
