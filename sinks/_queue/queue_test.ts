@@ -240,3 +240,34 @@ Deno.test("openSinkQueue puts one file per sink under the data directory or queu
     }
   });
 });
+
+Deno.test("a full disk gives a clear SINK_FAILED error, keeps what was stored and recovers", async () => {
+  await withDir((dir) => {
+    const q = open(dir);
+    try {
+      q.enqueue(batchOf(0, 10));
+      // Stand in for a full disk: the database may not grow past its current size.
+      const pages = (q.db.prepare("PRAGMA page_count").get() as { page_count: number })
+        .page_count;
+      q.db.exec(`PRAGMA max_page_count = ${pages}`);
+      let err: unknown;
+      try {
+        for (let i = 0; i < 100; i++) q.enqueue(batchOf(10 + i * 1000, 1000));
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err instanceof Error, "enqueue must fail when the disk is full");
+      assert.equal((err as { code?: string }).code, "SINK_FAILED");
+      assert.match((err as Error).message, /Cannot enqueue 1000 records to queue/);
+      assert.match((err as Error).message, /full/i);
+      // What was stored before is intact and in order; room again means enqueue works again.
+      const before = drainSeqs(q);
+      assert.deepEqual(before.slice(0, 10), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      q.db.exec("PRAGMA max_page_count = 1073741823");
+      q.enqueue(batchOf(500_000, 5));
+      assert.deepEqual(drainSeqs(q).slice(-5), [500_000, 500_001, 500_002, 500_003, 500_004]);
+    } finally {
+      q.close();
+    }
+  });
+});
