@@ -46,14 +46,20 @@ export async function runGatewayCommand(args: string[]): Promise<number> {
     return 1;
   }
   const stopped = Promise.withResolvers<void>();
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = () => {
-    if (++signals > 1) {
-      log.warn("Second signal: exiting without a clean stop");
-      Deno.exit(130);
+    const now = performance.now();
+    if (firstSignalAt === undefined) {
+      firstSignalAt = now;
+      log.info("Stopping");
+      stopped.resolve();
+      return;
     }
-    log.info("Stopping");
-    stopped.resolve();
+    // Ctrl-C reaches every process of the terminal's group, and launchers (npx, deno task)
+    // forward it as well: copies within a second are the same request.
+    if (now - firstSignalAt < 1000) return;
+    log.warn("Second signal: exiting without a clean stop");
+    Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
