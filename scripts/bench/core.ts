@@ -228,14 +228,122 @@ export async function historyWorkloads(
   return { a: a.r, b: b.r };
 }
 
+/** Seconds of the real-time load (1,000 batches of 100 records a second, 100k series). */
+const REALTIME_S = 30;
+
+/** CPU seconds of this process (utime + stime from /proc, USER_HZ 100); NaN off Linux. */
+function cpuSeconds(): number {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Resident MB of glibc's main malloc arena (`[heap]` in /proc/self/smaps), where SQLite's page
+ * cache and statements live (node:sqlite exposes no sqlite3_memory_used); NaN off Linux.
+ */
+function mallocArenaMb(): number {
+  try {
+    const smaps = Deno.readTextFileSync("/proc/self/smaps");
+    const at = smaps.indexOf("[heap]\n");
+    if (at < 0) return 0;
+    return Number(/Rss:\s+(\d+) kB/.exec(smaps.slice(at))?.[1] ?? NaN) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The Modbus benchmark's load in real time: 1,000 devices x 100 tags (f0..f49, i50..i99, two
+ * source times a poll as two requests give), one 100-record batch per device a second, paced
+ * in slices of 100 batches every 100 ms, into a sink configured as that benchmark's flow.
+ * Returns a memory and CPU trace, one line per 5 s.
+ */
+async function realtimeLoad(seconds: number): Promise<string[]> {
+  const devices = 1_000, tags = 100;
+  const names = Array.from({ length: tags }, (_, t) => t < tags / 2 ? `f${t}` : `i${t}`);
+  const batches = Array.from({ length: devices }, (_, d) => {
+    const b = new Batch(tags);
+    for (let t = 0; t < tags; t++) b.add(`d${d}`, names[t]!, 0, Quality.good, undefined, 0, 0, t);
+    return b;
+  });
+  const dir = await Deno.makeTempDir({ prefix: "bifrost_bench_" });
+  const path = `${dir}/history.db`;
+  const mb = (bytes: number) => bytes / 1024 / 1024;
+  const size = (p: string) => Deno.stat(p).then((s) => s.size, () => 0);
+  const m0 = Deno.memoryUsage();
+  const lines = [
+    `real-time load, ${seconds} s: before opening RSS ${fmt(mb(m0.rss))} MB, heap ` +
+    `${fmt(mb(m0.heapUsed))} of ${fmt(mb(m0.heapTotal))} MB, malloc arena ${
+      fmt(mallocArenaMb())
+    } MB`,
+  ];
+  const sink = createSqliteSink(
+    { path, maxAge: "1h", maxSize: "4GB" },
+    { name: "bench", clock: systemClock },
+  );
+  await sink.open();
+  const db = sink.store!.db;
+  const pragma = (name: string) =>
+    (db.prepare(`PRAGMA ${name}`).get() as Record<string, number>)[name]!;
+  const cache = pragma("cache_size");
+  const cacheMb = cache < 0 ? -cache / 1024 : mb(cache * pragma("page_size"));
+  let cpu = cpuSeconds(), wall = performance.now(), busy = 0, worst = 0, sent = 0;
+  const t0 = performance.now(), start = Date.now();
+  try {
+    for (let s = 0; s < seconds; s++) {
+      const ts = start + s * 1000;
+      for (let slice = 0; slice < 10; slice++) {
+        for (let d = slice * 100; d < (slice + 1) * 100; d++) {
+          const b = batches[d]!;
+          b.sourceTs.fill(ts, 0, tags / 2);
+          b.sourceTs.fill(ts + 2, tags / 2, tags);
+          b.gatewayTs.fill(ts + 3, 0, tags);
+          for (let t = 0; t < tags; t++) b.num[t] = d + t + 0.5 * (s & 1), b.seq[t] = s * tags + t;
+          const w = performance.now();
+          await sink.write(b);
+          const dt = performance.now() - w;
+          busy += dt, worst = Math.max(worst, dt), sent += tags;
+        }
+        const wait = t0 + s * 1000 + (slice + 1) * 100 - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      if ((s + 1) % 5 && s + 1 !== seconds) continue;
+      const m = Deno.memoryUsage(), c = cpuSeconds(), now = performance.now();
+      const span = (now - wall) / 1000;
+      lines.push(
+        `t=${s + 1}s RSS ${fmt(mb(m.rss))} MB, heap ${fmt(mb(m.heapUsed))} of ` +
+          `${fmt(mb(m.heapTotal))} MB, malloc arena ${fmt(mallocArenaMb())} MB (page cache <= ` +
+          `${cacheMb.toFixed(1)} MB), WAL ${mb(await size(`${path}-wal`)).toFixed(1)} MB, db ` +
+          `${fmt(mb(await size(path)))} MB; CPU ${((c - cpu) / span).toFixed(3)} core, in ` +
+          `write() ${fmt(busy / span)} ms/s (longest ${worst.toFixed(1)} ms)`,
+      );
+      cpu = c, wall = now, busy = 0, worst = 0;
+    }
+  } finally {
+    await sink.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  const rate = sent / ((performance.now() - t0) / 1000);
+  lines.push(`${fmt(rate)} records/s sustained (target 100,000)`);
+  return lines;
+}
+
 const sqliteSink = (flushInterval: string) => (path: string) =>
   createSqliteSink({ path, maxSize: "1GB", flushInterval }, { name: "bench", clock: systemClock });
 
 const sqliteSection: BenchSection = {
   name: "sqlite",
-  description: "history sink writes, flushInterval 1s (the default: one commit a second)",
+  description: "history sink writes, flushInterval 1s (the default: one commit a second), " +
+    "and memory and CPU under the Modbus benchmark's load in real time",
   async run({ runs }) {
     const n = Math.min(runs, 7);
+    // First, while the process is fresh, so its RSS shows the sink's share.
+    const trace = await realtimeLoad(REALTIME_S);
     const { a, b } = await historyWorkloads(n, sqliteSink("1s"));
     const z = await historyWorkloads(n, sqliteSink("0s"));
     const rss = Deno.memoryUsage().rss / 1024 / 1024;
@@ -245,7 +353,8 @@ const sqliteSection: BenchSection = {
       ...b,
       note: `${b.note}\n  (a) ${line(a)}: ${a.note}` +
         `\n  flushInterval 0s (a commit every write): (a) ${line(z.a)}, (b) ${line(z.b)}` +
-        `\n  benchmark process RSS ${fmt(rss)} MB after both`,
+        `\n  benchmark process RSS ${fmt(rss)} MB after both` +
+        trace.map((l) => `\n  ${l}`).join(""),
     };
   },
 };

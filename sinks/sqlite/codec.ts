@@ -39,18 +39,33 @@ const I32_MAX = 2147483647;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Reusable scratch space of an encoder (one per store). */
+/**
+ * Reusable scratch space of an encoder (one per store). Its typed-array views are made once
+ * per buffer size and columns are addressed by element offset, so encoding a block allocates
+ * only the returned view: the sink encodes about 1,000 blocks a second at 100k series, and a
+ * dozen views and arrays per block were about 1.2 KB of garbage each.
+ */
 export class BlockEncoder {
-  #buf = new ArrayBuffer(64 * 1024);
+  #buf = new ArrayBuffer(0);
+  #u8 = new Uint8Array(0);
+  #dv = new DataView(this.#buf);
+  #f64 = new Float64Array(0);
+  #i32 = new Int32Array(0);
   #texts: (string | undefined)[] = [];
 
-  #ensure(bytes: number): ArrayBuffer {
-    if (bytes > this.#buf.byteLength) {
-      let size = this.#buf.byteLength * 2;
-      while (size < bytes) size *= 2;
-      this.#buf = new ArrayBuffer(size);
-    }
-    return this.#buf;
+  constructor() {
+    this.#ensure(64 * 1024);
+  }
+
+  #ensure(bytes: number): void {
+    if (bytes <= this.#buf.byteLength) return;
+    let size = Math.max(this.#buf.byteLength * 2, 8);
+    while (size < bytes) size *= 2;
+    this.#buf = new ArrayBuffer(size);
+    this.#u8 = new Uint8Array(this.#buf);
+    this.#dv = new DataView(this.#buf);
+    this.#f64 = new Float64Array(this.#buf);
+    this.#i32 = new Int32Array(this.#buf);
   }
 
   /**
@@ -65,15 +80,23 @@ export class BlockEncoder {
     const texts = this.#texts;
     for (let j = 0; j < n; j++) {
       const i = idx[j]!;
-      const ts = b.sourceTs[i]!, dt = ts - ts0, dg = b.gatewayTs[i]! - ts, ds = b.seq[i]! - seq0;
+      const ts = b.sourceTs[i]!, gw = b.gatewayTs[i]!, sq = b.seq[i]!;
       // Each mode must give back the very same number (Object.is: -0 and fractions too).
-      const gw = b.gatewayTs[i]!, sq = b.seq[i]!;
       if (tsMode === 2 && !Object.is(ts, ts0)) tsMode = 1;
-      if (tsMode === 1 && !(fitsI32(dt) && Object.is(ts0 + dt, ts))) tsMode = 0;
+      if (tsMode === 1) {
+        const dt = ts - ts0;
+        if (!(fitsI32(dt) && Object.is(ts0 + dt, ts))) tsMode = 0;
+      }
       if (gwMode === 2 && !Object.is(ts + gw0, gw)) gwMode = 1;
-      if (gwMode === 1 && !(fitsI32(dg) && Object.is(ts + dg, gw))) gwMode = 0;
+      if (gwMode === 1) {
+        const dg = gw - ts;
+        if (!(fitsI32(dg) && Object.is(ts + dg, gw))) gwMode = 0;
+      }
       if (seqMode === 2 && !Object.is(seq0 + j, sq)) seqMode = 1;
-      if (seqMode === 1 && !(fitsI32(ds) && Object.is(seq0 + ds, sq))) seqMode = 0;
+      if (seqMode === 1) {
+        const ds = sq - seq0;
+        if (!(fitsI32(ds) && Object.is(seq0 + ds, sq))) seqMode = 0;
+      }
       if (serMode === 2 && series[j]! - ser0 !== j) serMode = 1;
       const k = b.kind[i]!;
       if (k >= ValueKind.string && k <= ValueKind.json) {
@@ -84,48 +107,43 @@ export class BlockEncoder {
       const r = b.reason[i];
       if (r !== undefined) varEst += 4 + 3 * r.length;
     }
-    const modes = [tsMode, gwMode, seqMode];
-    const f64 = 1 + modes.filter((m) => m === 0).length;
-    const i32 = (serMode === 1 ? 1 : 0) + modes.filter((m) => m === 1).length;
-    const flagsAt = HEADER + 8 * n * f64 + 4 * n * i32;
-    const buf = this.#ensure(flagsAt + n + varEst);
-    const u8 = new Uint8Array(buf);
-    const dv = new DataView(buf);
+    const f64Cols = 1 + (tsMode === 0 ? 1 : 0) + (gwMode === 0 ? 1 : 0) + (seqMode === 0 ? 1 : 0);
+    const i32Cols = (serMode === 1 ? 1 : 0) + (tsMode === 1 ? 1 : 0) + (gwMode === 1 ? 1 : 0) +
+      (seqMode === 1 ? 1 : 0);
+    const flagsAt = HEADER + 8 * n * f64Cols + 4 * n * i32Cols;
+    this.#ensure(flagsAt + n + varEst);
+    const u8 = this.#u8, dv = this.#dv, f64 = this.#f64, i32 = this.#i32;
     u8[0] = BLOCK_VERSION, u8[1] = tsMode, u8[2] = gwMode, u8[3] = seqMode, u8[4] = serMode;
+    u8[5] = u8[6] = u8[7] = 0;
     dv.setUint32(8, n, true);
     dv.setInt32(12, ser0, true);
     dv.setFloat64(16, ts0, true);
     dv.setFloat64(24, seq0, true);
     dv.setFloat64(32, gw0, true);
-    let off = HEADER;
-    const f64col = (m: number) => {
-      if (m !== 0) return undefined;
-      const a = new Float64Array(buf, off, n);
-      off += 8 * n;
-      return a;
-    };
-    const num = f64col(0)!, tsF = f64col(tsMode), gwF = f64col(gwMode), seqF = f64col(seqMode);
-    const i32col = (m: number) => {
-      if (m !== 1) return undefined;
-      const a = new Int32Array(buf, off, n);
-      off += 4 * n;
-      return a;
-    };
-    const ser = i32col(serMode), tsI = i32col(tsMode), gwI = i32col(gwMode);
-    const seqI = i32col(seqMode);
+    // Element offsets of the columns (-1: none). HEADER is a multiple of 8 and Float64 columns
+    // come first, so every column is aligned for its element size.
+    let off = HEADER + 8 * n;
+    const num = HEADER / 8;
+    const tsF = tsMode === 0 ? (off += 8 * n) / 8 - n : -1;
+    const gwF = gwMode === 0 ? (off += 8 * n) / 8 - n : -1;
+    const seqF = seqMode === 0 ? (off += 8 * n) / 8 - n : -1;
+    const ser = serMode === 1 ? (off += 4 * n) / 4 - n : -1;
+    const tsI = tsMode === 1 ? (off += 4 * n) / 4 - n : -1;
+    const gwI = gwMode === 1 ? (off += 4 * n) / 4 - n : -1;
+    const seqI = seqMode === 1 ? (off += 4 * n) / 4 - n : -1;
     let v = flagsAt + n;
     let lastReason: string | undefined;
     for (let j = 0; j < n; j++) {
       const i = idx[j]!;
       const ts = b.sourceTs[i]!;
-      num[j] = b.num[i]!;
-      if (ser) ser[j] = series[j]! - ser0;
-      if (tsI) tsI[j] = ts - ts0;
-      else if (tsF) tsF[j] = ts;
-      if (gwI) gwI[j] = b.gatewayTs[i]! - ts;
-      else if (gwF) gwF[j] = b.gatewayTs[i]!;
-      if (seqI) seqI[j] = b.seq[i]! - seq0;
-      else if (seqF) seqF[j] = b.seq[i]!;
+      f64[num + j] = b.num[i]!;
+      if (ser >= 0) i32[ser + j] = series[j]! - ser0;
+      if (tsI >= 0) i32[tsI + j] = ts - ts0;
+      else if (tsF >= 0) f64[tsF + j] = ts;
+      if (gwI >= 0) i32[gwI + j] = b.gatewayTs[i]! - ts;
+      else if (gwF >= 0) f64[gwF + j] = b.gatewayTs[i]!;
+      if (seqI >= 0) i32[seqI + j] = b.seq[i]! - seq0;
+      else if (seqF >= 0) f64[seqF + j] = b.seq[i]!;
       const k = b.kind[i]!;
       const r = b.reason[i];
       const same = r !== undefined && r === lastReason;

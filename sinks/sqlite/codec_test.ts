@@ -83,3 +83,15 @@ Deno.test("codec refuses a block of another format", () => {
   enc[0] = 9;
   assert.throws(() => decodeBlock(enc), /format 9 is not 1/);
 });
+
+Deno.test("codec grows its scratch space for a large block and keeps encoding small ones", () => {
+  const enc = new BlockEncoder();
+  const small = Batch.from([rec(0), rec(1)]);
+  const big = Batch.from([rec(0, { value: "x".repeat(100_000) }), rec(1, { seq: 7 })]);
+  for (const [b, series] of [[small, [3, 4]], [big, [5, 9]], [small, [3, 4]]] as const) {
+    const bl = decodeBlock(enc.encode(b, [0, 1], series, 2).slice());
+    assert.deepEqual([...bl.series], series);
+    assert.deepEqual([blockValue(bl, 0), blockValue(bl, 1)], [b.value(0), b.value(1)]);
+    assert.deepEqual([bl.seq(0), bl.seq(1)], [b.seq[0], b.seq[1]]);
+  }
+});

@@ -202,3 +202,20 @@ Deno.test("parseSize reads units as powers of 1024 and rejects nonsense", () => 
   assert.equal(parseSize("100B"), 100);
   assert.throws(() => parseSize("lots"), /Cannot parse size "lots"/);
 });
+
+Deno.test("sqlite bounds its connection's memory: 2 MiB page cache, no mmap, WAL cut to 16 MiB", async () => {
+  await withDir(async (dir) => {
+    const sink = sinkAt(join(dir, "h.db"));
+    await sink.open();
+    try {
+      const pragma = (name: string) =>
+        (sink.store!.db.prepare(`PRAGMA ${name}`).get() as Record<string, unknown>)[name];
+      assert.equal(pragma("cache_size"), -2048);
+      assert.equal(pragma("mmap_size"), 0);
+      assert.equal(pragma("journal_size_limit"), 16 * 1024 * 1024);
+      assert.equal(pragma("journal_mode"), "wal");
+    } finally {
+      await sink.close();
+    }
+  });
+});
