@@ -40,6 +40,8 @@ export interface MosquittoTls {
 export interface MosquittoOptions {
   /** Keep sessions and queued messages across restarts. */
   persistence?: boolean;
+  /** Queue QoS 0 messages for offline persistent subscribers too (Sparkplug births). */
+  queueQos0?: boolean;
   port?: number;
   /** Listen with TLS (the URL becomes `mqtts://`). */
   tls?: MosquittoTls;
@@ -83,6 +85,7 @@ export class Mosquitto {
       "max_queued_messages 0",
     ];
     if (o.persistence) lines.push("persistence true", `persistence_location ${dir}/`);
+    if (o.queueQos0) lines.push("queue_qos0_messages true");
     if (o.tls) {
       lines.push(
         `cafile ${o.tls.cafile}`,

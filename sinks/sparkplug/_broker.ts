@@ -7,93 +7,19 @@
  */
 
 import { Buffer } from "node:buffer";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { Mosquitto, mosquittoMissing } from "../mqtt/_mosquitto.ts";
 import mqtt, { type MqttClient } from "mqtt";
 import tahuPkg from "sparkplug-payload";
 
-/** Where Debian installs mosquitto. */
-export const MOSQUITTO_BIN = "/usr/sbin/mosquitto";
+/** The broker of these tests: the shared mosquitto helper, with persistence. */
+export type Broker = Mosquitto;
 
-/** Why the broker tests cannot run here, or undefined when they can. */
-export function mosquittoMissing(): string | undefined {
-  return existsSync(MOSQUITTO_BIN) ? undefined : `mosquitto is not installed (${MOSQUITTO_BIN})`;
-}
+/** Starts a broker that keeps persistent sessions and queued QoS 0 births across restarts. */
+export const Broker = {
+  start: (): Promise<Mosquitto> => Mosquitto.start({ persistence: true, queueQos0: true }),
+};
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** A mosquitto that can be stopped and started again on the same port. */
-export class Broker {
-  readonly port = freePort();
-  readonly url = `mqtt://127.0.0.1:${this.port}`;
-  readonly dir: string;
-  #child: Deno.ChildProcess | undefined;
-
-  private constructor(dir: string) {
-    this.dir = dir;
-  }
-
-  /** Writes a config and starts the broker. */
-  static async start(): Promise<Broker> {
-    const b = new Broker(await Deno.makeTempDir({ prefix: "bifrost_sparkplug_broker_" }));
-    // mosquitto started as root drops to the `mosquitto` user, which must write here.
-    await Deno.chmod(b.dir, 0o777);
-    const conf = [
-      `listener ${b.port} 127.0.0.1`,
-      "allow_anonymous true",
-      `log_dest file ${join(b.dir, "mosquitto.log")}`,
-      "persistence true",
-      `persistence_location ${b.dir}/`,
-      "max_queued_messages 0",
-      "queue_qos0_messages true",
-    ];
-    await Deno.writeTextFile(join(b.dir, "mosquitto.conf"), conf.join("\n") + "\n");
-    await b.resume();
-    return b;
-  }
-
-  /** (Re)starts the broker; resolves once it accepts connections. */
-  async resume(): Promise<void> {
-    if (this.#child) return;
-    this.#child = new Deno.Command(MOSQUITTO_BIN, {
-      args: ["-c", join(this.dir, "mosquitto.conf")],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      try {
-        (await Deno.connect({ hostname: "127.0.0.1", port: this.port })).close();
-        return;
-      } catch (e) {
-        if (Date.now() > deadline) {
-          throw new Error(`mosquitto did not listen on ${this.port}`, { cause: e });
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-  }
-
-  /** Stops the broker (SIGTERM: it saves its persistence file). */
-  async stop(): Promise<void> {
-    const c = this.#child;
-    this.#child = undefined;
-    if (!c) return;
-    c.kill("SIGTERM");
-    await c.status;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
-  }
-}
+export { mosquittoMissing };
 
 /** Eclipse Tahu's Sparkplug B codec. */
 export const tahu = tahuPkg.get("spBv1.0")!;
