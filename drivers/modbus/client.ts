@@ -3,30 +3,43 @@
  * A Modbus TCP client written on `Deno.connect`: MBAP framing with a stream reassembler,
  * transaction ids matched to pending requests (pipelining up to `maxInFlight`), and
  * timeouts checked by one sweeping interval per connection instead of a timer per request
- * (`setTimeout` costs about 2 ms under Deno; a sweep every `timeout / 10` costs nothing on
- * the hot path and keeps timeouts within 10 %). Responses resolve straight from socket reads.
+ * (`setTimeout` costs about 2 ms under Deno). Responses resolve straight from socket reads.
  *
  * The client knows nothing of tags: it sends PDUs and returns response PDUs (exception
  * responses included). Transport failures reject with a `BifrostError`: `NOT_CONNECTED`
  * when the connection is gone, `TIMEOUT` when no answer came in time. A response that is
  * malformed, truncated or carries a transaction id nobody waits for is dropped and counted
  * (see {@linkcode ResponseStream}); its request times out and the stream stays in step.
+ *
+ * The request path is built to cost no more than a bare socket loop (the benchmark in
+ * `scripts/bench/modbus.ts` compares them), so it allocates nothing but the promise:
+ * requests sit in a ring of reusable slots that own their ADU buffers
+ * ({@linkcode SlotRing}), a frame is written at once when the socket is idle
+ * ({@linkcode FrameWriter}), response PDUs are views of a shared arena (see
+ * {@linkcode ResponseStream}), a deadline is a count of sweeper ticks rather than a clock
+ * reading, and an abort signal costs a listener only to the requests that pass one. The
+ * sweeper (tick = timeout / 20, 5..50 ms, so a timeout fires between `timeout` and
+ * `timeout + 10 %`) stops once the connection has been idle for a few ticks and restarts
+ * with the next request, so idle connections wake nobody.
  */
 
 import { BifrostError } from "../../engine/errors.ts";
-import { encodeAdu } from "./pdu.ts";
+import {
+  captured,
+  MAX_PDU,
+  newRequestPromise,
+  type Reject,
+  type Resolve,
+  type Slot,
+  SlotRing,
+  type Ticket,
+} from "./client_slots.ts";
+import { type ClientOptions, openConnection } from "./client_connect.ts";
+import { FrameWriter } from "./client_writer.ts";
 import { ResponseStream } from "./response_stream.ts";
+import type { ModbusTransport } from "./transport.ts";
 
-/** Options of {@linkcode ModbusTcpClient.connect}. */
-export interface ClientOptions {
-  host: string;
-  port: number;
-  /** Per-request (and connect) timeout in ms. */
-  timeoutMs: number;
-  /** Requests on the wire at once; more wait in a queue. Default 1. */
-  maxInFlight?: number;
-  signal?: AbortSignal;
-}
+export type { ClientOptions } from "./client_connect.ts";
 
 /** Counters of a client. */
 export interface ClientStats {
@@ -41,21 +54,11 @@ export interface ClientStats {
   timeouts: number;
 }
 
-interface Pending {
-  tid: number;
-  frame: Uint8Array;
-  pdu: Uint8Array;
-  deadline: number;
-  resolve: (pdu: Uint8Array) => void;
-  reject: (e: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
-const endpoint = (host: string, port: number) => `${host}:${port}`;
+/** Idle sweeps after which the sweeper stops until the next request. */
+const IDLE_SWEEPS = 3;
 
 /** A connected Modbus TCP client. */
-export class ModbusTcpClient {
+export class ModbusTcpClient implements ModbusTransport {
   readonly stats: ClientStats = {
     sent: 0,
     received: 0,
@@ -68,24 +71,30 @@ export class ModbusTcpClient {
   readonly #where: string;
   readonly #timeoutMs: number;
   readonly #maxInFlight: number;
-  readonly #pending = new Map<number, Pending>();
-  readonly #queue: Pending[] = [];
-  readonly #stream = new ResponseStream((tid) => this.#pending.get(tid)?.pdu);
-  #outbox: Uint8Array[] = [];
-  #writing = false;
-  #tid = 0;
+  readonly #ring: SlotRing;
+  readonly #queue: Ticket[] = [];
+  readonly #stream: ResponseStream;
+  readonly #writer: FrameWriter<Slot>;
   #closed: BifrostError | undefined;
-  #sweeper: ReturnType<typeof setInterval>;
   #reader: Promise<void>;
+  // Timeouts.
+  readonly #tickMs: number;
+  readonly #timeoutTicks: number;
+  #tick = 0;
+  #idleSweeps = 0;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
 
   private constructor(conn: Deno.TcpConn, where: string, timeoutMs: number, maxInFlight: number) {
     this.#conn = conn;
     this.#where = where;
     this.#timeoutMs = timeoutMs;
     this.#maxInFlight = Math.max(1, maxInFlight);
-    const tick = Math.min(100, Math.max(5, timeoutMs / 10));
-    this.#sweeper = setInterval(() => this.#sweep(), tick);
-    Deno.unrefTimer(this.#sweeper);
+    this.#ring = new SlotRing(this.#maxInFlight);
+    this.#stream = new ResponseStream((tid) => this.#ring.get(tid)?.pdu);
+    this.#writer = new FrameWriter(conn, (e) => this.#fail(e));
+    this.#tickMs = Math.min(50, Math.max(5, timeoutMs / 20));
+    // Sent between two ticks: `ceil(timeout / tick) + 1` ticks later, at least `timeout` passed.
+    this.#timeoutTicks = Math.ceil(timeoutMs / this.#tickMs) + 1;
     this.#reader = this.#readLoop();
   }
 
@@ -94,40 +103,8 @@ export class ModbusTcpClient {
    * takes longer than `timeoutMs`.
    */
   static async connect(o: ClientOptions): Promise<ModbusTcpClient> {
-    const where = endpoint(o.host, o.port);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const attempt = Deno.connect({ hostname: o.host, port: o.port, transport: "tcp" });
-    try {
-      const conn = await Promise.race([
-        attempt,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new BifrostError(
-                  "DEVICE_UNREACHABLE",
-                  `Cannot connect to ${where}: no answer within ${o.timeoutMs} ms`,
-                ),
-              ),
-            o.timeoutMs,
-          );
-          o.signal?.addEventListener("abort", () => reject(o.signal!.reason), { once: true });
-        }),
-      ]);
-      conn.setNoDelay(true);
-      return new ModbusTcpClient(conn, where, o.timeoutMs, o.maxInFlight ?? 1);
-    } catch (e) {
-      attempt.then((c) => c.close(), () => {});
-      if (e instanceof BifrostError) throw e;
-      if (o.signal?.aborted && e === o.signal.reason) throw e;
-      throw new BifrostError(
-        "DEVICE_UNREACHABLE",
-        `Cannot connect to ${where}: ${e instanceof Error ? e.message : String(e)}`,
-        { cause: e },
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+    const conn = await openConnection(o);
+    return new ModbusTcpClient(conn, `${o.host}:${o.port}`, o.timeoutMs, o.maxInFlight ?? 1);
   }
 
   /** Whether the connection is still usable. */
@@ -137,95 +114,119 @@ export class ModbusTcpClient {
 
   /** Requests waiting for an answer or for a free slot. */
   get inFlight(): number {
-    return this.#pending.size + this.#queue.length;
+    return this.#ring.active + this.#queue.length;
   }
 
   /**
    * Sends a request PDU to `unitId` and resolves with the response PDU (which may be an
-   * exception response; see `decodeResponse`).
+   * exception response; see `decodeResponse`). The PDU must stay unchanged until then.
    */
   request(unitId: number, pdu: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(this.#closed);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.#tid = (this.#tid + 1) & 0xffff;
-      // Skip ids still in use (only possible after 65,536 requests with a stuck one).
-      while (this.#pending.has(this.#tid)) this.#tid = (this.#tid + 1) & 0xffff;
-      const p: Pending = {
-        tid: this.#tid,
-        frame: encodeAdu(this.#tid, unitId, pdu),
+    if (pdu.length < 1 || pdu.length > MAX_PDU) {
+      return Promise.reject(
+        new RangeError(`Cannot send a PDU of ${pdu.length} bytes: expected 1..${MAX_PDU}`),
+      );
+    }
+    const promise = newRequestPromise();
+    const { resolve, reject } = captured;
+    let ticket: Ticket | undefined;
+    if (signal || this.#ring.active >= this.#maxInFlight) {
+      const t: Ticket = {
+        unitId,
         pdu,
-        deadline: 0,
         resolve,
         reject,
         signal,
         onAbort: undefined,
+        slot: undefined,
+        tid: -1,
       };
       if (signal) {
-        p.onAbort = () => this.#settle(p, undefined, signal.reason);
-        signal.addEventListener("abort", p.onAbort, { once: true });
+        t.onAbort = () => this.#abort(t);
+        signal.addEventListener("abort", t.onAbort, { once: true });
       }
-      if (this.#pending.size < this.#maxInFlight) this.#send(p);
-      else this.#queue.push(p);
-    });
+      ticket = t;
+    }
+    if (this.#ring.active < this.#maxInFlight) this.#send(unitId, pdu, resolve, reject, ticket);
+    else this.#queue.push(ticket!);
+    return promise;
   }
 
-  #send(p: Pending): void {
-    p.deadline = performance.now() + this.#timeoutMs;
-    this.#pending.set(p.tid, p);
+  #send(unitId: number, pdu: Uint8Array, resolve: Resolve, reject: Reject, ticket?: Ticket) {
+    const slot = this.#ring.take(unitId, pdu, this.#writer.held);
+    slot.resolve = resolve;
+    slot.reject = reject;
+    slot.deadline = this.#tick + this.#timeoutTicks;
+    if (ticket) {
+      ticket.slot = slot;
+      ticket.tid = slot.tid;
+      slot.ticket = ticket;
+    }
     this.stats.sent++;
-    this.#outbox.push(p.frame);
-    if (!this.#writing) void this.#flush();
+    if (this.#sweeper === undefined) this.#startSweeper();
+    this.#idleSweeps = 0;
+    this.#writer.write(slot.frame, slot);
   }
 
-  async #flush(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#outbox.length > 0 && !this.#closed) {
-        const frames = this.#outbox;
-        this.#outbox = [];
-        let buf = frames[0]!;
-        if (frames.length > 1) {
-          buf = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-          let at = 0;
-          for (const f of frames) {
-            buf.set(f, at);
-            at += f.length;
-          }
-        }
-        let off = 0;
-        while (off < buf.length) off += await this.#conn.write(buf.subarray(off));
+  /** Sends the next queued request, if a slot is free. */
+  #next(): void {
+    if (this.#closed || this.#queue.length === 0 || this.#ring.active >= this.#maxInFlight) return;
+    const t = this.#queue.shift()!;
+    this.#send(t.unitId, t.pdu, t.resolve, t.reject, t);
+  }
+
+  /** Rejects a request whose signal aborted, wherever it is. */
+  #abort(t: Ticket): void {
+    const reason = t.signal!.reason;
+    const slot = t.slot;
+    if (slot) {
+      if (slot.tid !== t.tid) return;
+      this.#ring.free(slot);
+      t.reject(reason);
+      this.#next();
+      return;
+    }
+    const i = this.#queue.indexOf(t);
+    if (i < 0) return;
+    this.#queue.splice(i, 1);
+    t.signal!.removeEventListener("abort", t.onAbort!);
+    t.reject(reason);
+  }
+
+  /**
+   * Rejects with `reason` every request sent without a signal of its own, on the wire or
+   * queued (see {@linkcode ModbusTransport.abortUnsignalled}). Their answers, if they come,
+   * are dropped.
+   */
+  abortUnsignalled(reason: unknown): void {
+    for (const slot of this.#ring.slots) {
+      if (slot.tid === -1 || slot.ticket?.signal) continue;
+      const reject = slot.reject!;
+      this.#ring.free(slot);
+      reject(reason);
+    }
+    const queue = this.#queue;
+    for (let i = 0; i < queue.length;) {
+      const t = queue[i]!;
+      if (t.signal) i++;
+      else {
+        queue.splice(i, 1);
+        t.reject(reason);
       }
-    } catch (e) {
-      this.#fail(e);
-    } finally {
-      this.#writing = false;
     }
-  }
-
-  /** Removes `p` from the books and settles it; next queued request goes out. */
-  #settle(p: Pending, pdu: Uint8Array | undefined, error?: unknown): void {
-    const wasPending = this.#pending.get(p.tid) === p;
-    if (wasPending) this.#pending.delete(p.tid);
-    else {
-      const i = this.#queue.indexOf(p);
-      if (i < 0) return;
-      this.#queue.splice(i, 1);
-    }
-    if (p.onAbort) p.signal!.removeEventListener("abort", p.onAbort);
-    if (pdu) p.resolve(pdu);
-    else p.reject(error);
-    if (wasPending && !this.#closed) {
-      const next = this.#queue.shift();
-      if (next) this.#send(next);
-    }
+    while (queue.length > 0 && this.#ring.active < this.#maxInFlight && !this.#closed) this.#next();
   }
 
   #onFrame = (tid: number, pdu: Uint8Array): void => {
-    const p = this.#pending.get(tid);
-    if (!p) return;
+    const slot = this.#ring.get(tid);
+    if (!slot) return;
     this.stats.received++;
-    this.#settle(p, pdu);
+    const resolve = slot.resolve!;
+    this.#ring.free(slot);
+    resolve(pdu);
+    if (this.#queue.length > 0) this.#next();
   };
 
   #syncStats(): void {
@@ -241,7 +242,7 @@ export class ModbusTcpClient {
       for (;;) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
-        this.#stream.push(buf.subarray(0, n), this.#onFrame);
+        this.#stream.push(buf, this.#onFrame, n);
         this.#syncStats();
       }
       this.#fail(undefined);
@@ -250,20 +251,32 @@ export class ModbusTcpClient {
     }
   }
 
-  #sweep(): void {
-    if (this.#pending.size === 0) return;
-    const now = performance.now();
+  #startSweeper(): void {
+    this.#sweeper = setInterval(this.#sweep, this.#tickMs);
+    Deno.unrefTimer(this.#sweeper);
+  }
+
+  #sweep = (): void => {
+    const tick = ++this.#tick;
+    if (this.#ring.active === 0) {
+      if (++this.#idleSweeps >= IDLE_SWEEPS) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+      }
+      return;
+    }
     let expired = 0;
-    for (const p of [...this.#pending.values()]) {
-      if (p.deadline > now) continue;
+    for (const slot of this.#ring.slots) {
+      if (slot.tid === -1 || slot.deadline > tick) continue;
       expired++;
       this.stats.timeouts++;
-      this.#settle(
-        p,
-        undefined,
+      const tid = slot.tid;
+      const reject = slot.reject!;
+      this.#ring.free(slot);
+      reject(
         new BifrostError(
           "TIMEOUT",
-          `No answer from ${this.#where} within ${this.#timeoutMs} ms (transaction ${p.tid})`,
+          `No answer from ${this.#where} within ${this.#timeoutMs} ms (transaction ${tid})`,
         ),
       );
     }
@@ -272,8 +285,11 @@ export class ModbusTcpClient {
     if (expired > 0) {
       this.#stream.discardStale();
       this.#syncStats();
+      while (this.#queue.length > 0 && this.#ring.active < this.#maxInFlight && !this.#closed) {
+        this.#next();
+      }
     }
-  }
+  };
 
   /** Marks the connection dead and rejects everything pending with NOT_CONNECTED. */
   #fail(cause: unknown): void {
@@ -283,16 +299,24 @@ export class ModbusTcpClient {
       : cause instanceof Error
       ? cause.message
       : String(cause);
-    this.#closed = new BifrostError(
+    const closed = new BifrostError(
       "NOT_CONNECTED",
       `Lost the connection to ${this.#where}: ${why}`,
-      {
-        cause,
-      },
+      { cause },
     );
+    this.#closed = closed;
+    this.#writer.stop();
     clearInterval(this.#sweeper);
-    for (const p of [...this.#pending.values(), ...this.#queue]) {
-      this.#settle(p, undefined, this.#closed);
+    this.#sweeper = undefined;
+    for (const slot of this.#ring.slots) {
+      if (slot.tid === -1) continue;
+      const reject = slot.reject!;
+      this.#ring.free(slot);
+      reject(closed);
+    }
+    for (const t of this.#queue.splice(0)) {
+      if (t.onAbort) t.signal!.removeEventListener("abort", t.onAbort);
+      t.reject(closed);
     }
     try {
       this.#conn.close();

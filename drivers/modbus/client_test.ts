@@ -98,3 +98,82 @@ Deno.test("ResponseStream discards a stale partial frame once its request is gon
   s.discardStale();
   assertEquals([s.pending, s.stats.malformed], [0, 1]);
 });
+
+Deno.test("requests beyond maxInFlight wait in the queue and all match their answers", async () => {
+  await using t = await setup(2);
+  t.sim.setRegisters("HR10", Array.from({ length: 20 }, (_, i) => 500 + i));
+  const got = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => t.client.request(1, readRequest(3, 10 + i, 1)).then(word)),
+  );
+  assertEquals(got, Array.from({ length: 20 }, (_, i) => 500 + i));
+  assertEquals([t.client.stats.sent, t.client.stats.received, t.client.inFlight], [20, 20, 0]);
+});
+
+Deno.test("a PDU handed out stays intact while later responses arrive", async () => {
+  await using t = await setup(1);
+  t.sim.setRegisters("HR3", Array.from({ length: 122 }, (_, i) => i));
+  const first = await t.client.request(1, readRequest(3, 0, 1));
+  // 300 answers of 252 bytes: more than the 64 KB arena the PDUs are copied into.
+  const big = [];
+  for (let i = 0; i < 300; i++) big.push(await t.client.request(1, readRequest(3, 0, 125)));
+  assertEquals(word(first), 100);
+  assertEquals(big.every((p) => p.length === 252 && word(p) === 100 && p[251] === 121), true);
+});
+
+Deno.test("an aborted signal rejects its request wherever it is; the connection goes on", async () => {
+  await using t = await setup(1);
+  t.sim.faults.delayMs = 50;
+  const onWire = new AbortController();
+  const queued = new AbortController();
+  const a = t.client.request(1, readRequest(3, 0, 1), onWire.signal);
+  const b = t.client.request(1, readRequest(3, 1, 1), queued.signal);
+  const c = t.client.request(1, readRequest(3, 2, 1));
+  queued.abort(new Error("stop b"));
+  onWire.abort(new Error("stop a"));
+  await assertRejects(() => a, Error, "stop a");
+  await assertRejects(() => b, Error, "stop b");
+  assertEquals(word(await c), 102);
+  t.sim.faults.delayMs = 0;
+  assertEquals(word(await t.client.request(1, readRequest(3, 0, 1))), 100);
+});
+
+Deno.test("abortUnsignalled() rejects the requests sent without a signal, and only those", async () => {
+  await using t = await setup(3);
+  t.sim.faults.delayMs = 50;
+  const own = new AbortController();
+  const plain = [0, 1].map((i) => t.client.request(1, readRequest(3, i, 1)));
+  const signalled = t.client.request(1, readRequest(3, 2, 1), own.signal);
+  const queued = t.client.request(1, readRequest(3, 0, 1));
+  t.client.abortUnsignalled(new Error("device stopped"));
+  for (const p of [...plain, queued]) await assertRejects(() => p, Error, "device stopped");
+  assertEquals(word(await signalled), 102);
+  assertEquals(t.client.inFlight, 0);
+});
+
+Deno.test("a lost connection rejects requests on the wire and queued with NOT_CONNECTED", async () => {
+  await using t = await setup(1);
+  t.sim.faults.dropNext = Infinity;
+  const all = [0, 1, 2].map((i) =>
+    t.client.request(1, readRequest(3, i, 1)).then(() => "ok", (e: BifrostError) => e.code)
+  );
+  t.sim.faults.disconnectClients();
+  assertEquals(await Promise.all(all), ["NOT_CONNECTED", "NOT_CONNECTED", "NOT_CONNECTED"]);
+  assertEquals(t.client.connected, false);
+  assertEquals(
+    await t.client.request(1, readRequest(3, 0, 1)).catch((e: BifrostError) => e.code),
+    "NOT_CONNECTED",
+  );
+});
+
+Deno.test("ResponseStream takes a length and hands out copies of the read buffer", () => {
+  const pending = new Map([[1, readRequest(3, 0, 1)], [2, readRequest(3, 1, 1)]]);
+  const s = new ResponseStream((tid) => pending.get(tid));
+  const buf = new Uint8Array(64).fill(0xee);
+  const got: Uint8Array[] = [];
+  buf.set(encodeAdu(1, 1, new Uint8Array([3, 2, 0x12, 0x34])));
+  s.push(buf, (_, pdu) => got.push(pdu), 11);
+  buf.set(encodeAdu(2, 1, new Uint8Array([3, 2, 0x56, 0x78])));
+  s.push(buf, (_, pdu) => got.push(pdu), 11);
+  assertEquals(got.map(word), [0x1234, 0x5678]);
+  assertEquals([s.pending, s.stats.malformed], [0, 0]);
+});

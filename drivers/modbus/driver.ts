@@ -1,8 +1,9 @@
 /**
  * @module
  * The Modbus driver: one {@linkcode ModbusTransport} per device (the Modbus TCP client, or a
- * slave's share of an RTU line), read plans from the planner, values from the codec. A Modbus exception or a timeout fails only the tags of the
- * request concerned; a lost connection fails the whole read with `NOT_CONNECTED`.
+ * slave's share of an RTU line), read plans from the planner, values from the codec, requests
+ * and reads through an {@linkcode Exchanger}. A Modbus exception or a timeout fails only the
+ * tags of the request concerned; a lost connection fails the whole read with `NOT_CONNECTED`.
  *
  * Without `pipelining` the client keeps one request on the wire (and the engine one call in
  * flight) whatever `maxInFlight` says. Register bits are written with FC22; when the device
@@ -12,26 +13,24 @@
  * loses that change.
  */
 
-import { withRetries } from "./retry.ts";
 import type { Driver, DriverContext, ReadPlan, TagConfig, TagResult } from "../../engine/driver.ts";
 import type { DeviceConfig } from "../../engine/driver.ts";
 import { BifrostError, isBifrostError } from "../../engine/errors.ts";
 import type { Value } from "../../engine/record.ts";
 import { formatAddress } from "./address.ts";
 import { ModbusTcpClient } from "./client.ts";
+import { Exchanger } from "./driver_exchange.ts";
 import type { ModbusTransport } from "./transport.ts";
 import {
-  decodeResponse,
-  exceptionName,
   maskWriteRegisterRequest,
   readRequest,
   readWriteMultipleRegistersRequest,
   writeSingleRegisterRequest,
 } from "./pdu.ts";
-import { ModbusReadPlan, type PlannedRequest, planRead } from "./planner.ts";
+import { ModbusReadPlan, planRead } from "./planner.ts";
 import { deviceFields, type ResolvedDeviceFields, type ResolvedTag, resolveTag } from "./tags.ts";
 import { toBool } from "./values.ts";
-import { decodeItem, writeRequest } from "./write.ts";
+import { writeRequest } from "./write.ts";
 
 export { decodeItem } from "./write.ts";
 
@@ -65,7 +64,10 @@ export class ModbusDriver implements Driver {
   readonly #ctx: DriverContext;
   readonly #fields: ResolvedDeviceFields;
   readonly #open: TransportOpener;
+  readonly #io: Exchanger;
   #client: ModbusTransport | undefined;
+  /** The signal watched for the open transport's requests (see `#requestSignal`). */
+  #hooked: AbortSignal | undefined;
   /** Set once the device answered FC22 with "Illegal function" (or noFc22 says so). */
   #noFc22: boolean;
 
@@ -81,6 +83,7 @@ export class ModbusDriver implements Driver {
     this.#open = open;
     this.maxInFlight = this.#fields.wireInFlight;
     this.#noFc22 = this.#fields.workarounds.noFc22 === true;
+    this.#io = new Exchanger(device.name, fields.unitId, fields.retry, ctx.clock);
   }
 
   /** The open transport, for tests and statistics. */
@@ -97,6 +100,10 @@ export class ModbusDriver implements Driver {
   async close(): Promise<void> {
     const c = this.#client;
     this.#client = undefined;
+    if (this.#hooked) {
+      this.#hooked.removeEventListener("abort", this.#onAbort);
+      this.#hooked = undefined;
+    }
     if (c) await c.close();
   }
 
@@ -127,90 +134,42 @@ export class ModbusDriver implements Driver {
     return c;
   }
 
-  /** Sends one PDU; returns the data of the response or throws a contextual BifrostError. */
-  async #exchange(
-    client: ModbusTransport,
-    pdu: Uint8Array,
-    what: string,
-    signal: AbortSignal,
-  ): Promise<Uint8Array> {
-    let response: Uint8Array;
-    try {
-      response = await client.request(this.#fields.unitId, pdu, signal);
-    } catch (e) {
-      if (isBifrostError(e)) {
-        throw new BifrostError(e.code, `Cannot ${what} on "${this.#device.name}": ${e.message}`, {
-          cause: e,
-          details: e.details,
-        });
-      }
-      throw e;
+  /**
+   * The signal to pass with each request. Adding and removing an abort listener per request
+   * costs more than the rest of a request under Deno, and the engine passes one signal (the
+   * device's) to every call: so the first signal a connection sees gets one listener, which
+   * on abort rejects the requests sent without a signal (`abortUnsignalled`), and requests
+   * under it pass none. Requests under any other signal pass theirs.
+   */
+  #requestSignal(signal: AbortSignal): AbortSignal | undefined {
+    if (signal === this.#hooked) return undefined;
+    if (this.#hooked !== undefined || signal.aborted || !this.#client?.abortUnsignalled) {
+      return signal;
     }
-    // A broadcast gets no response: the transport waited the turnaround delay.
-    if (this.#fields.unitId === 0) return response;
-    const r = decodeResponse(pdu, response);
-    if (r.ok) return r.data;
-    if ("exception" in r) {
-      throw new BifrostError(
-        "MODBUS_EXCEPTION",
-        `Cannot ${what} on "${this.#device.name}": ${
-          exceptionName(r.exception)
-        } (Modbus exception ${r.exception})`,
-        { details: { exception: r.exception } },
-      );
-    }
-    throw new BifrostError(
-      "PROTOCOL_ERROR",
-      `Cannot ${what} on "${this.#device.name}": malformed response, ${r.malformed}`,
-    );
+    this.#hooked = signal;
+    signal.addEventListener("abort", this.#onAbort, { once: true });
+    return undefined;
   }
 
-  async read(plan: ReadPlan, signal: AbortSignal): Promise<TagResult[]> {
+  #onAbort = (): void => {
+    const signal = this.#hooked;
+    this.#hooked = undefined;
+    if (signal) this.#client?.abortUnsignalled?.(signal.reason);
+  };
+
+  read(plan: ReadPlan, signal: AbortSignal): Promise<TagResult[]> {
     if (!(plan instanceof ModbusReadPlan)) {
-      throw new TypeError("Cannot read a plan that the Modbus driver did not make");
-    }
-    const client = this.#connected("read");
-    const results = new Array<TagResult>(plan.tags.length);
-    const outcomes = await Promise.allSettled(
-      plan.requests.map((r) => this.#readRequest(client, r, results, signal)),
-    );
-    let timeouts = 0;
-    for (const o of outcomes) {
-      if (o.status === "fulfilled") continue;
-      if (isBifrostError(o.reason, "NOT_CONNECTED")) throw o.reason;
-      if (isBifrostError(o.reason, "TIMEOUT")) timeouts++;
-      else if (!isBifrostError(o.reason)) throw o.reason;
-    }
-    if (signal.aborted) throw signal.reason;
-    if (timeouts > 0 && timeouts === plan.requests.length) {
-      throw (outcomes[0] as PromiseRejectedResult).reason;
-    }
-    return results;
-  }
-
-  async #readRequest(
-    client: ModbusTransport,
-    r: PlannedRequest,
-    results: TagResult[],
-    signal: AbortSignal,
-  ): Promise<void> {
-    try {
-      const data = await withRetries(
-        () => this.#exchange(client, r.pdu, `read ${r.range}`, signal),
-        this.#fields.retry,
-        this.#ctx.clock,
-        signal,
+      return Promise.reject(
+        new TypeError("Cannot read a plan that the Modbus driver did not make"),
       );
-      const ts = this.#ctx.clock.now();
-      for (const it of r.items) {
-        results[it.index] = { ok: true, value: decodeItem(data, it.at, it.tag), sourceTs: ts };
-      }
-    } catch (e) {
-      if (isBifrostError(e)) {
-        for (const it of r.items) results[it.index] = { ok: false, error: e };
-      }
-      throw e;
     }
+    let client: ModbusTransport;
+    try {
+      client = this.#connected("read");
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#io.readPlan(client, plan, this.#requestSignal(signal), signal);
   }
 
   async write(tag: TagConfig, value: Value, signal: AbortSignal): Promise<void> {
@@ -238,7 +197,7 @@ export class ModbusDriver implements Driver {
       } catch (e) {
         throw rejected(e);
       }
-      await this.#writeBit(this.#connected(what), t, on, what, signal);
+      await this.#writeBit(this.#connected(what), t, on, what, this.#requestSignal(signal));
       return;
     }
     let pdu: Uint8Array;
@@ -247,7 +206,7 @@ export class ModbusDriver implements Driver {
     } catch (e) {
       throw rejected(e);
     }
-    await this.#exchange(this.#connected(what), pdu, what, signal);
+    await this.#io.exchange(this.#connected(what), pdu, what, this.#requestSignal(signal));
   }
 
   async #writeBit(
@@ -255,7 +214,7 @@ export class ModbusDriver implements Driver {
     t: ResolvedTag,
     on: boolean,
     what: string,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const mask = 1 << t.bit!;
     if (this.#fields.unitId === 0 && this.#noFc22) {
@@ -267,7 +226,7 @@ export class ModbusDriver implements Driver {
     if (!this.#noFc22) {
       try {
         const pdu = maskWriteRegisterRequest(t.start, ~mask & 0xffff, on ? mask : 0);
-        await this.#exchange(client, pdu, what, signal);
+        await this.#io.exchange(client, pdu, what, signal);
         return;
       } catch (e) {
         if (!isBifrostError(e, "MODBUS_EXCEPTION") || e.details.exception !== 1) throw e;
@@ -277,15 +236,15 @@ export class ModbusDriver implements Driver {
         });
       }
     }
-    const data = await this.#exchange(client, readRequest(3, t.start, 1), what, signal);
+    const data = await this.#io.exchange(client, readRequest(3, t.start, 1), what, signal);
     const word = (data[0]! << 8) | data[1]!;
     const next = on ? word | mask : word & ~mask;
     if (this.#fields.workarounds.fc23 !== true) {
-      await this.#exchange(client, writeSingleRegisterRequest(t.start, next), what, signal);
+      await this.#io.exchange(client, writeSingleRegisterRequest(t.start, next), what, signal);
       return;
     }
     const bytes = new Uint8Array([next >> 8, next & 0xff]);
-    const back = await this.#exchange(
+    const back = await this.#io.exchange(
       client,
       readWriteMultipleRegistersRequest(t.start, 1, t.start, bytes),
       what,

@@ -175,3 +175,35 @@ Deno.test("pipelining sends a poll's requests back to back; without it they go o
   assertEquals(serial.maxInFlight, 1);
   assertEquals(serial.ms >= 3 * DELAY, true, `unpipelined poll took ${serial.ms} ms`);
 });
+
+Deno.test("aborting the signal of the reads rejects a read in flight; other signals' reads go on", async () => {
+  await using sim = await startModbusSimulator();
+  sim.setRegisters("HR0", [7, 8]);
+  const tags = [tag("a", "HR0", "uint16")];
+  await using drv = await connected(device(sim.port, tags, { timeout: "2s" }));
+  const plan = drv.plan(tags);
+  const device1 = new AbortController();
+  assertEquals(values(await drv.read(plan, device1.signal)), [7]);
+  sim.faults.delayMs = 100;
+  const other = drv.read(drv.plan([tag("b", "HR1", "uint16")]), signal());
+  const pending = drv.read(plan, device1.signal);
+  device1.abort(new Error("device stopped"));
+  await assertRejects(() => pending, Error, "device stopped");
+  assertEquals(values(await other), [8]);
+  sim.faults.delayMs = 0;
+  assertEquals(values(await drv.read(plan, signal())), [7]);
+  await assertRejects(() => drv.read(plan, device1.signal), Error, "device stopped");
+});
+
+Deno.test("a signal that aborts after its reads ended leaves the connection alone", async () => {
+  await using sim = await startModbusSimulator();
+  sim.setRegisters("HR0", [7]);
+  const tags = [tag("a", "HR0", "uint16")];
+  await using drv = await connected(device(sim.port, tags));
+  const plan = drv.plan(tags);
+  const first = new AbortController();
+  assertEquals(values(await drv.read(plan, first.signal)), [7]);
+  first.abort(new Error("gone"));
+  assertEquals(values(await drv.read(plan, signal())), [7]);
+  assertEquals(drv.client!.connected, true);
+});

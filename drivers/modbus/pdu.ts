@@ -146,17 +146,23 @@ export type ResponseResult =
   | { ok: false; malformed: string };
 
 /**
- * Decodes a response PDU against the request PDU that caused it. Reads return their data
- * bytes (register bytes or packed bits); writes return the echoed fields.
+ * Why `response[from..to)` (a response PDU) cannot answer `request`, or `undefined` when it
+ * can: an exception response, or a normal one whose function code, byte count and length
+ * fit the request (writes: whose echo matches). Allocates nothing unless it finds a fault,
+ * so the client checks every frame in place before it copies the PDU out.
  */
-export function decodeResponse(request: Uint8Array, response: Uint8Array): ResponseResult {
+export function responseProblem(
+  request: Uint8Array,
+  response: Uint8Array,
+  from = 0,
+  to: number = response.length,
+): string | undefined {
   const fc = request[0]!;
-  if (response.length < 2) return { ok: false, malformed: "response shorter than 2 bytes" };
-  const rfc = response[0]!;
-  if (rfc === (fc | 0x80)) return { ok: false, exception: response[1]! };
-  if (rfc !== fc) {
-    return { ok: false, malformed: `function code ${rfc} answers a request with ${fc}` };
-  }
+  const n = to - from;
+  if (n < 2) return "response shorter than 2 bytes";
+  const rfc = response[from]!;
+  if (rfc === (fc | 0x80)) return undefined;
+  if (rfc !== fc) return `function code ${rfc} answers a request with ${fc}`;
   switch (fc) {
     case 1:
     case 2:
@@ -166,34 +172,46 @@ export function decodeResponse(request: Uint8Array, response: Uint8Array): Respo
       // FC23 carries its read quantity where FC1-4 do (bytes 3-4).
       const count = (request[3]! << 8) | request[4]!;
       const expected = fc === 1 || fc === 2 ? (count + 7) >> 3 : 2 * count;
-      const byteCount = response[1]!;
-      if (byteCount !== expected || response.length !== 2 + byteCount) {
-        return {
-          ok: false,
-          malformed: `byte count ${byteCount} (${response.length - 2} sent), expected ${expected}`,
-        };
+      const byteCount = response[from + 1]!;
+      if (byteCount !== expected || n !== 2 + byteCount) {
+        return `byte count ${byteCount} (${n - 2} sent), expected ${expected}`;
       }
-      return { ok: true, data: response.subarray(2) };
+      return undefined;
     }
     case 5:
     case 6:
     case 15:
     case 16:
     case 22: {
-      const n = fc === 22 ? 7 : 5;
-      if (response.length !== n) {
-        return { ok: false, malformed: `${response.length} bytes, expected ${n}` };
+      const len = fc === 22 ? 7 : 5;
+      if (n !== len) return `${n} bytes, expected ${len}`;
+      for (let i = 1; i < len; i++) {
+        if (response[from + i] !== request[i]) return "the echo does not match the request";
       }
-      for (let i = 1; i < n; i++) {
-        if (response[i] !== request[i]) {
-          return { ok: false, malformed: "the echo does not match the request" };
-        }
-      }
-      return { ok: true, data: response.subarray(1) };
+      return undefined;
     }
     default:
-      return { ok: true, data: response.subarray(1) };
+      return undefined;
   }
+}
+
+/** Where the data of a good response to function `fc` starts in its PDU (reads: after the byte count). */
+export function dataOffset(fc: number): 1 | 2 {
+  return (fc >= 1 && fc <= 4) || fc === 23 ? 2 : 1;
+}
+
+/**
+ * Decodes a response PDU against the request PDU that caused it. Reads return their data
+ * bytes (register bytes or packed bits); writes return the echoed fields.
+ */
+export function decodeResponse(request: Uint8Array, response: Uint8Array): ResponseResult {
+  const fc = request[0]!;
+  if (response.length >= 2 && response[0] === (fc | 0x80)) {
+    return { ok: false, exception: response[1]! };
+  }
+  const problem = responseProblem(request, response);
+  if (problem !== undefined) return { ok: false, malformed: problem };
+  return { ok: true, data: response.subarray(dataOffset(fc)) };
 }
 
 /** One ADU cut out of a byte stream. `pdu` is a copy, safe to keep. */

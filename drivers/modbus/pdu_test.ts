@@ -8,6 +8,7 @@ import {
   MbapReassembler,
   ModbusExceptions,
   readRequest,
+  responseProblem,
   writeMultipleCoilsRequest,
   writeMultipleRegistersRequest,
   writeSingleCoilRequest,
@@ -104,4 +105,20 @@ Deno.test("MbapReassembler drops and counts a chunk with an impossible header", 
   assertEquals(r.malformed, 2);
   r.push(encodeAdu(5, 1, new Uint8Array([6, 0, 1, 0, 3])), (f) => frames.push(f));
   assertEquals(frames.map((f) => f.transactionId), [5]);
+});
+
+Deno.test("responseProblem() checks a response in place, between offsets", () => {
+  const req = readRequest(3, 0, 2);
+  const frame = new Uint8Array([0xff, 0xff, 3, 4, 1, 2, 3, 4, 0xff]);
+  assertEquals(responseProblem(req, frame, 2, 8), undefined);
+  assertEquals(responseProblem(req, frame, 2, 7), "byte count 4 (3 sent), expected 4");
+  assertEquals(responseProblem(req, new Uint8Array([0x83, 2])), undefined);
+  assertEquals(
+    responseProblem(req, new Uint8Array([4, 2, 0, 0])),
+    "function code 4 answers a request with 3",
+  );
+  assertEquals(
+    responseProblem(writeSingleRegisterRequest(1, 3), new Uint8Array([6, 0, 1, 0, 4])),
+    "the echo does not match the request",
+  );
 });

@@ -1,7 +1,8 @@
 import type { TagConfig } from "../../engine/driver.ts";
 import { assertEquals } from "./_test_assert.ts";
-import { type PlanLimits, planRead } from "./planner.ts";
+import { itemReader, type PlanLimits, planRead } from "./planner.ts";
 import { resolveTag } from "./tags.ts";
+import { decodeItem } from "./write.ts";
 
 const LIMITS: PlanLimits = {
   unitId: 1,
@@ -87,4 +88,36 @@ Deno.test("planRead() shares a register between bit tags and overlapping tags", 
 
 Deno.test("planRead() of no tags makes no request", () => {
   assertEquals(plan([]).describe(), []);
+});
+
+Deno.test("itemReader() decodes like decodeItem() for every type, byte order and shape", () => {
+  const data = new Uint8Array(40).map((_, i) => (i * 37 + 11) & 0xff);
+  const pdu = new Uint8Array([3, data.length, ...data]);
+  const shapes: [string, Record<string, unknown>][] = [
+    ["int16", {}],
+    ["uint16", {}],
+    ["int32", {}],
+    ["uint32", {}],
+    ["float32", {}],
+    ["float64", {}],
+    ["int64", {}],
+    ["uint64", {}],
+    ["string", { length: 3 }],
+    ["int16", { count: 3 }],
+    ["float32", { count: 2 }],
+  ];
+  for (const order of ["ABCD", "CDAB", "BADC", "DCBA"] as const) {
+    for (const [type, extra] of shapes) {
+      for (const at of [0, 3]) {
+        const t = resolveTag(tag("x", `HR${at}`, type, extra), order);
+        assertEquals(itemReader(t, at)(pdu), decodeItem(data, at, t), `${type} ${order} @${at}`);
+      }
+    }
+  }
+  for (const address of ["C0", "C13", "DI7", "HR2.5", "HR2.12"]) {
+    for (const at of [0, 5]) {
+      const t = resolveTag(tag("b", address, "bool"), "ABCD");
+      assertEquals(itemReader(t, at)(pdu), decodeItem(data, at, t), `${address} @${at}`);
+    }
+  }
 });

@@ -14,6 +14,12 @@ export interface ModbusTransport {
    * resolves with an empty PDU once the turnaround delay passed.
    */
   request(unitId: number, pdu: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Rejects with `reason` every pending request that was sent without a signal (their
+   * caller watches one signal for all of them, which is cheaper than a listener each).
+   * Optional: without it the driver passes its signal with every request.
+   */
+  abortUnsignalled?(reason: unknown): void;
   /** Whether the transport is still usable. */
   readonly connected: boolean;
   /** Closes (or releases) the transport; requests still pending reject. */
