@@ -188,7 +188,7 @@ async function gateway(
   await Deno.writeTextFile(file, JSON.stringify({ ports }));
   try {
     // The V8 flags `bifrost run` ships with (deno.json tasks, deno compile), plus GC access.
-    const flags = ["--v8-flags=--expose-gc,--max-semi-space-size=1"];
+    const flags = [GATEWAY_V8_FLAGS];
     if (o.prof) flags.push("--cpu-prof", `--cpu-prof-dir=${o.prof}`);
     await using gw = new LineChild(
       Deno.execPath(),
@@ -218,11 +218,20 @@ async function gateway(
   }
 }
 
+/**
+ * V8 flags of the gateway under test: those `bifrost run` ships with (deno.json tasks and
+ * `deno compile`: a 1 MB young generation) plus GC access. Large deployments may raise the
+ * young generation (`DENO_V8_FLAGS=--max-semi-space-size=4`): compare with BENCH_V8_FLAGS.
+ */
+const GATEWAY_V8_FLAGS = Deno.env.get("BENCH_V8_FLAGS") ??
+  "--v8-flags=--expose-gc,--max-semi-space-size=1";
+
 function printRun(title: string, r: GatewayRun): void {
   const tags = r.devices * r.tagsPerDevice;
   const perTagKb = (r.rssMb * 1024) / tags;
   const aboveBaseKb = ((r.rssMb - r.baseRssMb) * 1024) / tags;
   console.log(`\n3. ${title}`);
+  console.log(`   gateway V8 flags: ${GATEWAY_V8_FLAGS} (set BENCH_V8_FLAGS to compare)`);
   console.log(
     `   ${r.devices} devices x ${r.tagsPerDevice} tags, 1 s polls, sink ${r.sink}; flow load ${
       f0(r.loadMs)
