@@ -221,7 +221,7 @@ async function gateway(
 /**
  * V8 flags of the gateway under test: those `bifrost run` ships with (deno.json tasks and
  * `deno compile`: a 1 MB young generation) plus GC access. Large deployments may raise the
- * young generation (`DENO_V8_FLAGS=--max-semi-space-size=4`): compare with BENCH_V8_FLAGS.
+ * young generation (`--v8-flags=--max-semi-space-size=4`): compare with BENCH_V8_FLAGS.
  */
 const GATEWAY_V8_FLAGS = Deno.env.get("BENCH_V8_FLAGS") ??
   "--v8-flags=--expose-gc,--max-semi-space-size=1";
