@@ -273,8 +273,13 @@ export class SequenceCounter {
 
   /** The next number for `source`. */
   next(source: string): number {
+    return this.take(source, 1);
+  }
+
+  /** Reserves `count` consecutive numbers for `source`; returns the first. */
+  take(source: string, count: number): number {
     const n = this.#next.get(source) ?? this.#base;
-    this.#next.set(source, n + 1);
+    this.#next.set(source, n + count);
     return n;
   }
 }

@@ -20,6 +20,7 @@ export interface Loaded {
 export async function loadOrReport(
   dir: string | undefined,
   command: string,
+  options: { typeCheck?: boolean } = {},
 ): Promise<Loaded | undefined> {
   if (!dir) {
     console.error(`Missing flow directory: usage: bifrost ${command} <flow-dir>`);
@@ -27,7 +28,7 @@ export async function loadOrReport(
   }
   const { formatIssue, loadFlows } = await import("../flow/mod.ts");
   const { registries } = await import("../registries.ts");
-  const r = await loadFlows(dir, { env: Deno.env.toObject(), sources: registries });
+  const r = await loadFlows(dir, { env: Deno.env.toObject(), sources: registries, ...options });
   for (const w of r.warnings) console.error(formatIssue(w));
   for (const e of r.errors) console.error(formatIssue(e));
   if (!r.flows || r.errors.length > 0) {

@@ -30,24 +30,14 @@ export async function checkCommand(args: string[]): Promise<number> {
     console.error("Missing flow directory: usage: bifrost check <flow-dir> [--json]");
     return 2;
   }
-  const r = await loadFlows(dir, {
-    env: Deno.env.toObject(),
-    sources: registries,
-    // For `run`: a function must exist and load; type errors are `check`'s business.
-    typeCheck: !values["emit-flowset"],
-  });
   if (values["emit-flowset"]) {
-    for (const w of r.warnings) console.error(formatIssue(w));
-    for (const e of r.errors) console.error(formatIssue(e));
-    if (!r.flows || r.errors.length > 0) {
-      console.error(
-        `${r.errors.length} error${r.errors.length === 1 ? "" : "s"} in ${dir}: nothing started`,
-      );
-      return 1;
-    }
-    console.log(JSON.stringify({ flows: flowSetToJson(r.flows), secrets: r.secrets }));
+    // For `run`: a function must exist and load; type errors are `check`'s business.
+    const loaded = await loadOrReport(dir, "run", { typeCheck: false });
+    if (!loaded) return 1;
+    console.log(JSON.stringify({ flows: flowSetToJson(loaded.flows), secrets: loaded.secrets }));
     return 0;
   }
+  const r = await loadFlows(dir, { env: Deno.env.toObject(), sources: registries });
   if (values.json) {
     console.log(JSON.stringify({ errors: r.errors, warnings: r.warnings }, null, 2));
   } else {

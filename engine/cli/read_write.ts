@@ -64,8 +64,9 @@ async function connect(t: Target, timeoutMs: number): Promise<DeviceRuntime> {
   const log = createLogger({ level: "warn" });
   const rt = new DeviceRuntime(t.device, t.module, { log, clock: systemClock });
   rt.start();
-  const timer = new Promise<never>((_, reject) =>
-    setTimeout(() =>
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) =>
+    timer = setTimeout(() =>
       reject(
         new BifrostError(
           "DEVICE_UNREACHABLE",
@@ -76,10 +77,12 @@ async function connect(t: Target, timeoutMs: number): Promise<DeviceRuntime> {
       ), timeoutMs)
   );
   try {
-    await Promise.race([rt.whenConnected(), timer]);
+    await Promise.race([rt.whenConnected(), timeout]);
   } catch (e) {
     await rt.stop();
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
   return rt;
 }

@@ -50,10 +50,12 @@ export class PollRunner {
     const batch = new Batch(tags.length);
     const dev = this.device.name;
     let failing: Set<string> | undefined;
+    // One counter lookup a poll, not one a record.
+    const seq0 = this.#seq.take(dev, tags.length);
     for (let i = 0; i < tags.length; i++) {
       const tag = tags[i]!;
       const r = results[i];
-      const seq = this.#seq.next(dev);
+      const seq = seq0 + i;
       if (r?.ok) {
         let v: Value = r.value;
         if (tag.scale) v = scaleValue(v, tag.scale);

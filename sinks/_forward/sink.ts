@@ -6,9 +6,9 @@
  * sinks are this plus their encoding.
  */
 
+import { checkpointQueue, queuedWrite } from "../_queue/sink_io.ts";
 import type { Batch } from "../../engine/record.ts";
 import type { Sink, SinkContext } from "../../engine/sink.ts";
-import { BifrostError } from "../../engine/errors.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { type DurableQueue, openSinkQueue, queuePath, type QueueStats } from "../_queue/mod.ts";
 import { DeadLetterStore } from "./dead_letter.ts";
@@ -158,30 +158,10 @@ export function createForwardSink(o: ForwardSinkOptions): ForwardSink {
       }
     },
     write(b: Batch) {
-      if (!queue || !fwd) {
-        return Promise.reject(
-          new BifrostError(
-            "SINK_FAILED",
-            `Cannot write to ${kind} sink "${ctx.name}": it is not open`,
-          ),
-        );
-      }
-      try {
-        queue.enqueue(b);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      fwd.wake();
-      return Promise.resolve();
+      const f = fwd;
+      return queuedWrite(f && queue, `${kind} sink "${ctx.name}"`, b, () => f!.wake());
     },
-    flush() {
-      try {
-        queue?.checkpoint();
-        return Promise.resolve();
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    },
+    flush: () => checkpointQueue(queue),
     async close() {
       if (!queue || !fwd) return;
       const q = queue;

@@ -7,10 +7,10 @@
  * the queue's maxRecords/maxAge/maxSize, whose drops are counted and logged).
  */
 
+import { checkpointQueue, queuedWrite } from "../_queue/sink_io.ts";
 import { hostname } from "node:os";
 import type { Batch } from "../../engine/record.ts";
 import type { Sink, SinkContext, SinkModule } from "../../engine/sink.ts";
-import { BifrostError } from "../../engine/errors.ts";
 import { parseDuration } from "../../engine/flow/duration.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { type DurableQueue, openSinkQueue, type QueueStats } from "../_queue/mod.ts";
@@ -183,31 +183,11 @@ export function createMqttSink(
       }
     },
     write(b: Batch) {
-      if (!queue || !sender) {
-        return Promise.reject(
-          new BifrostError(
-            "SINK_FAILED",
-            `Cannot write to mqtt sink "${ctx.name}": it is not open`,
-          ),
-        );
-      }
-      try {
-        queue.enqueue(b);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      sender.wake();
-      return Promise.resolve();
+      const s = sender;
+      return queuedWrite(s && queue, `mqtt sink "${ctx.name}"`, b, () => s!.wake());
     },
-    flush() {
-      // Records are on disk once write() returned; this only folds the WAL back.
-      try {
-        queue?.checkpoint();
-        return Promise.resolve();
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    },
+    // Records are on disk once write() returned; this only folds the WAL back.
+    flush: () => checkpointQueue(queue),
     async close() {
       if (!queue || !sender) return;
       const q = queue;

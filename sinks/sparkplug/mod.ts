@@ -10,9 +10,10 @@
  * previous process from the current session's).
  */
 
+import { checkpointQueue, queuedWrite } from "../_queue/sink_io.ts";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { IClientOptions } from "mqtt";
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
+import { errorMessage } from "../../engine/errors.ts";
 import { parseDuration } from "../../engine/flow/duration.ts";
 import { nullLogger } from "../../engine/log.ts";
 import type { Batch } from "../../engine/record.ts";
@@ -125,32 +126,14 @@ export function createSparkplugSink(config: SparkplugConfig, ctx: SinkContext): 
       }
     },
     write(b: Batch) {
-      if (!queue || !node || !model) {
-        return Promise.reject(
-          new BifrostError(
-            "SINK_FAILED",
-            `Cannot write to sparkplug sink "${ctx.name}": it is not open`,
-          ),
-        );
-      }
-      try {
-        queue.enqueue(b);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      model.remember(b);
-      node.notify();
-      return Promise.resolve();
+      const n = node, m = model;
+      return queuedWrite(n && m && queue, `sparkplug sink "${ctx.name}"`, b, () => {
+        m!.remember(b);
+        n!.notify();
+      });
     },
-    flush() {
-      // Records are on disk once write() returned; this only folds the WAL back.
-      try {
-        queue?.checkpoint();
-        return Promise.resolve();
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    },
+    // Records are on disk once write() returned; this only folds the WAL back.
+    flush: () => checkpointQueue(queue),
     async close() {
       const n = node;
       const q = queue;
