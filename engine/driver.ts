@@ -71,6 +71,19 @@ export type TagResult =
   | { ok: true; value: Value; sourceTs?: number }
   | { ok: false; error: BifrostError };
 
+/**
+ * Where {@linkcode Driver.readInto} puts the outcome of each tag of a plan, by the tag's
+ * index in `plan.tags`, so that a poll of 100 tags allocates no result object per tag. A tag
+ * given neither call is reported bad ("driver returned no result"); a later call for the
+ * same index wins.
+ */
+export interface ReadSink {
+  /** Tag `index` of the plan read `value`, taken at `sourceTs` (ms since the epoch). */
+  value(index: number, value: Value, sourceTs: number): void;
+  /** Tag `index` of the plan could not be read. */
+  fail(index: number, error: BifrostError): void;
+}
+
 /** A compiled read of a set of tags (e.g. coalesced Modbus requests); opaque to the engine. */
 export interface ReadPlan {
   /** The tags, in the order `read()` reports them. */
@@ -102,6 +115,12 @@ export interface Driver {
   /** Compiles tags into a read plan; called once per poll group when the flow starts. */
   plan(tags: readonly TagConfig[]): ReadPlan;
   read(plan: ReadPlan, signal: AbortSignal): Promise<TagResult[]>;
+  /**
+   * Like {@linkcode read}, handing every tag's outcome to `sink` instead of returning an
+   * array of results (the poll loop's path; drivers without it are read through `read`).
+   * Throws in the same cases as `read`.
+   */
+  readInto?(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void>;
   write(tag: TagConfig, value: Value, signal: AbortSignal): Promise<void>;
   subscribe?(
     tags: readonly TagConfig[],

@@ -43,16 +43,15 @@ export interface DataRecord {
   seq: number;
 }
 
-function grow<T extends Float64Array | Uint8Array>(a: T, cap: number): T {
-  const b = new (a.constructor as new (n: number) => T)(cap);
-  b.set(a);
-  return b;
-}
+/** Bytes per record of the typed columns: 4 x Float64 + 2 x Uint8. */
+const ROW_BYTES = 34;
 
 /**
  * A batch of records, column by column. Columns may be longer than `length`: only the
  * first `length` entries count. `obj` holds the values whose kind is not number or
- * boolean, and `reason` the reasons of records that are not good; both are sparse.
+ * boolean, and `reason` the reasons of records that are not good; both are sparse and may
+ * be shorter than `length` (a missing entry is `undefined`). The typed columns are views of
+ * one ArrayBuffer: a batch costs one buffer allocation, not six.
  */
 export class Batch {
   length = 0;
@@ -68,17 +67,30 @@ export class Batch {
   seq: Float64Array;
 
   constructor(capacity = 16) {
-    const c = Math.max(1, capacity);
     this.device = [];
     this.tag = [];
-    this.num = new Float64Array(c);
-    this.kind = new Uint8Array(c);
     this.obj = [];
-    this.quality = new Uint8Array(c);
     this.reason = [];
-    this.sourceTs = new Float64Array(c);
-    this.gatewayTs = new Float64Array(c);
-    this.seq = new Float64Array(c);
+    const c = Math.max(1, capacity);
+    const buf = new ArrayBuffer(c * ROW_BYTES);
+    this.num = new Float64Array(buf, 0, c);
+    this.sourceTs = new Float64Array(buf, 8 * c, c);
+    this.gatewayTs = new Float64Array(buf, 16 * c, c);
+    this.seq = new Float64Array(buf, 24 * c, c);
+    this.kind = new Uint8Array(buf, 32 * c, c);
+    this.quality = new Uint8Array(buf, 33 * c, c);
+  }
+
+  /**
+   * A batch of `tag.length` records of one device, its tag column a copy of `tag` (a poll's
+   * names, built once), the other columns zero: good quality, value 0.
+   */
+  static withNames(device: string, tag: readonly string[]): Batch {
+    const b = new Batch(tag.length);
+    b.device = new Array<string>(tag.length).fill(device);
+    b.tag = tag.slice();
+    b.length = tag.length;
+    return b;
   }
 
   /** Builds a batch from record objects. */
@@ -94,15 +106,27 @@ export class Batch {
   }
 
   private ensure(n: number): void {
-    if (n <= this.num.length) return;
-    let cap = this.num.length * 2;
+    const c = this.num.length;
+    if (n <= c) return;
+    let cap = c * 2;
     while (cap < n) cap *= 2;
-    this.num = grow(this.num, cap);
-    this.kind = grow(this.kind, cap);
-    this.quality = grow(this.quality, cap);
-    this.sourceTs = grow(this.sourceTs, cap);
-    this.gatewayTs = grow(this.gatewayTs, cap);
-    this.seq = grow(this.seq, cap);
+    const buf = new ArrayBuffer(cap * ROW_BYTES);
+    const f64 = (at: number, old: Float64Array) => {
+      const a = new Float64Array(buf, at * cap, cap);
+      a.set(old);
+      return a;
+    };
+    const u8 = (at: number, old: Uint8Array) => {
+      const a = new Uint8Array(buf, at * cap, cap);
+      a.set(old);
+      return a;
+    };
+    this.num = f64(0, this.num);
+    this.sourceTs = f64(8, this.sourceTs);
+    this.gatewayTs = f64(16, this.gatewayTs);
+    this.seq = f64(24, this.seq);
+    this.kind = u8(32, this.kind);
+    this.quality = u8(33, this.quality);
   }
 
   /** Sets the value of record `i`, choosing the right column. */
@@ -111,12 +135,12 @@ export class Batch {
       case "number":
         this.num[i] = v;
         this.kind[i] = ValueKind.number;
-        this.obj[i] = undefined;
+        if (i < this.obj.length) this.obj[i] = undefined;
         return;
       case "boolean":
         this.num[i] = v ? 1 : 0;
         this.kind[i] = ValueKind.boolean;
-        this.obj[i] = undefined;
+        if (i < this.obj.length) this.obj[i] = undefined;
         return;
       case "string":
         this.kind[i] = ValueKind.string;
@@ -157,7 +181,7 @@ export class Batch {
     this.tag[i] = tag;
     this.setValue(i, value);
     this.quality[i] = quality;
-    this.reason[i] = reason;
+    if (reason !== undefined || i < this.reason.length) this.reason[i] = reason;
     this.sourceTs[i] = sourceTs;
     this.gatewayTs[i] = gatewayTs;
     this.seq[i] = seq;
@@ -187,9 +211,11 @@ export class Batch {
     this.tag[j] = src.tag[i]!;
     this.num[j] = src.num[i]!;
     this.kind[j] = src.kind[i]!;
-    this.obj[j] = src.obj[i];
+    const obj = src.obj[i];
+    if (obj !== undefined || j < this.obj.length) this.obj[j] = obj;
     this.quality[j] = src.quality[i]!;
-    this.reason[j] = src.reason[i];
+    const reason = src.reason[i];
+    if (reason !== undefined || j < this.reason.length) this.reason[j] = reason;
     this.sourceTs[j] = src.sourceTs[i]!;
     this.gatewayTs[j] = src.gatewayTs[i]!;
     this.seq[j] = src.seq[i]!;

@@ -2,8 +2,9 @@
  * @module
  * A Modbus TCP client written on `Deno.connect`: MBAP framing with a stream reassembler,
  * transaction ids matched to pending requests (pipelining up to `maxInFlight`), and
- * timeouts checked by one sweeping interval per connection instead of a timer per request
- * (`setTimeout` costs about 2 ms under Deno). Responses resolve straight from socket reads.
+ * timeouts checked by one sweeping interval shared by all the clients of the process
+ * ({@linkcode register}) instead of a timer per request (`setTimeout` costs about 2 ms under
+ * Deno) or per connection. Responses resolve straight from socket reads.
  *
  * The client knows nothing of tags: it sends PDUs and returns response PDUs (exception
  * responses included). Transport failures reject with a `BifrostError`: `NOT_CONNECTED`
@@ -16,11 +17,16 @@
  * requests sit in a ring of reusable slots that own their ADU buffers
  * ({@linkcode SlotRing}), a frame is written at once when the socket is idle
  * ({@linkcode FrameWriter}), response PDUs are views of a shared arena (see
- * {@linkcode ResponseStream}), a deadline is a count of sweeper ticks rather than a clock
- * reading, and an abort signal costs a listener only to the requests that pass one. The
- * sweeper (tick = timeout / 20, 5..50 ms, so a timeout fires between `timeout` and
- * `timeout + 10 %`) stops once the connection has been idle for a few ticks and restarts
- * with the next request, so idle connections wake nobody.
+ * {@linkcode ResponseStream}), a deadline is a reading of the sweeper's shared clock rather
+ * than a clock reading of its own, and an abort signal costs a listener only to the requests
+ * that pass one. A client registers with the shared sweeper when it sends (nothing to do
+ * when it is registered) and leaves at the first sweep that finds nothing on its wire; the
+ * sweeper runs while any client is registered. Its period serves every registered client
+ * (this client's tick: timeout / 20, 5..50 ms), so a timeout fires between `timeout` and
+ * about `timeout + 10 %` (see `client_sweeper.ts`). Timeouts cost no allocation per request
+ * or per poll cycle (no timer, no closure, no registry node); idle connections wake nobody.
+ * What still outlives a poll cycle is the read kept pending between polls (`#readLoop`),
+ * which notices at once a connection the peer closed.
  */
 
 import { BifrostError } from "../../engine/errors.ts";
@@ -35,6 +41,7 @@ import {
   type Ticket,
 } from "./client_slots.ts";
 import { type ClientOptions, openConnection } from "./client_connect.ts";
+import { register, SweepEntry, tickFor, unregister } from "./client_sweeper.ts";
 import { FrameWriter } from "./client_writer.ts";
 import { ResponseStream } from "./response_stream.ts";
 import type { ModbusTransport } from "./transport.ts";
@@ -53,9 +60,6 @@ export interface ClientStats {
   resyncs: number;
   timeouts: number;
 }
-
-/** Idle sweeps after which the sweeper stops until the next request. */
-const IDLE_SWEEPS = 3;
 
 /** A connected Modbus TCP client. */
 export class ModbusTcpClient implements ModbusTransport {
@@ -77,12 +81,8 @@ export class ModbusTcpClient implements ModbusTransport {
   readonly #writer: FrameWriter<Slot>;
   #closed: BifrostError | undefined;
   #reader: Promise<void>;
-  // Timeouts.
-  readonly #tickMs: number;
-  readonly #timeoutTicks: number;
-  #tick = 0;
-  #idleSweeps = 0;
-  #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** This client's place in the shared sweeper. */
+  readonly #entry: SweepEntry;
 
   private constructor(conn: Deno.TcpConn, where: string, timeoutMs: number, maxInFlight: number) {
     this.#conn = conn;
@@ -92,9 +92,7 @@ export class ModbusTcpClient implements ModbusTransport {
     this.#ring = new SlotRing(this.#maxInFlight);
     this.#stream = new ResponseStream((tid) => this.#ring.get(tid)?.pdu);
     this.#writer = new FrameWriter(conn, (e) => this.#fail(e));
-    this.#tickMs = Math.min(50, Math.max(5, timeoutMs / 20));
-    // Sent between two ticks: `ceil(timeout / tick) + 1` ticks later, at least `timeout` passed.
-    this.#timeoutTicks = Math.ceil(timeoutMs / this.#tickMs) + 1;
+    this.#entry = new SweepEntry(tickFor(timeoutMs), this.#sweep);
     this.#reader = this.#readLoop();
   }
 
@@ -158,15 +156,13 @@ export class ModbusTcpClient implements ModbusTransport {
     const slot = this.#ring.take(unitId, pdu, this.#writer.held);
     slot.resolve = resolve;
     slot.reject = reject;
-    slot.deadline = this.#tick + this.#timeoutTicks;
+    slot.deadline = register(this.#entry) + this.#timeoutMs;
     if (ticket) {
       ticket.slot = slot;
       ticket.tid = slot.tid;
       slot.ticket = ticket;
     }
     this.stats.sent++;
-    if (this.#sweeper === undefined) this.#startSweeper();
-    this.#idleSweeps = 0;
     this.#writer.write(slot.frame, slot);
   }
 
@@ -251,23 +247,15 @@ export class ModbusTcpClient implements ModbusTransport {
     }
   }
 
-  #startSweeper(): void {
-    this.#sweeper = setInterval(this.#sweep, this.#tickMs);
-    Deno.unrefTimer(this.#sweeper);
-  }
-
-  #sweep = (): void => {
-    const tick = ++this.#tick;
-    if (this.#ring.active === 0) {
-      if (++this.#idleSweeps >= IDLE_SWEEPS) {
-        clearInterval(this.#sweeper);
-        this.#sweeper = undefined;
-      }
-      return;
-    }
+  /**
+   * Called by the shared sweeper: expires the requests whose deadline is at most `now` (the
+   * sweeper's clock); returns whether requests are still on the wire.
+   */
+  #sweep = (now: number): boolean => {
+    if (this.#ring.active === 0) return false;
     let expired = 0;
     for (const slot of this.#ring.slots) {
-      if (slot.tid === -1 || slot.deadline > tick) continue;
+      if (slot.tid === -1 || slot.deadline > now) continue;
       expired++;
       this.stats.timeouts++;
       const tid = slot.tid;
@@ -289,6 +277,7 @@ export class ModbusTcpClient implements ModbusTransport {
         this.#next();
       }
     }
+    return this.#ring.active > 0;
   };
 
   /** Marks the connection dead and rejects everything pending with NOT_CONNECTED. */
@@ -306,8 +295,7 @@ export class ModbusTcpClient implements ModbusTransport {
     );
     this.#closed = closed;
     this.#writer.stop();
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
+    unregister(this.#entry);
     for (const slot of this.#ring.slots) {
       if (slot.tid === -1) continue;
       const reject = slot.reject!;

@@ -57,7 +57,7 @@ export class Slot {
   pdu: Uint8Array = EMPTY;
   resolve: Resolve | undefined = undefined;
   reject: Reject | undefined = undefined;
-  /** The sweeper tick at which the request times out. */
+  /** The shared sweeper's clock reading (ms) at which the request times out. */
   deadline = 0;
   ticket: Ticket | undefined = undefined;
   /** `adu` cut to the length of the current frame (kept while lengths repeat). */

@@ -13,13 +13,20 @@
  * loses that change.
  */
 
-import type { Driver, DriverContext, ReadPlan, TagConfig, TagResult } from "../../engine/driver.ts";
+import type {
+  Driver,
+  DriverContext,
+  ReadPlan,
+  ReadSink,
+  TagConfig,
+  TagResult,
+} from "../../engine/driver.ts";
 import type { DeviceConfig } from "../../engine/driver.ts";
 import { BifrostError, isBifrostError } from "../../engine/errors.ts";
 import type { Value } from "../../engine/record.ts";
 import { formatAddress } from "./address.ts";
 import { ModbusTcpClient } from "./client.ts";
-import { Exchanger } from "./driver_exchange.ts";
+import { Exchanger, ResultArraySink } from "./driver_exchange.ts";
 import type { ModbusTransport } from "./transport.ts";
 import {
   maskWriteRegisterRequest,
@@ -157,7 +164,18 @@ export class ModbusDriver implements Driver {
     if (signal) this.#client?.abortUnsignalled?.(signal.reason);
   };
 
-  read(plan: ReadPlan, signal: AbortSignal): Promise<TagResult[]> {
+  async read(plan: ReadPlan, signal: AbortSignal): Promise<TagResult[]> {
+    const sink = new ResultArraySink(plan.tags.length);
+    await this.readInto(plan, signal, sink);
+    return sink.results;
+  }
+
+  /**
+   * Reads `plan`, handing each tag's value or failure to `sink` (see `Exchanger.readInto`
+   * for what fails a tag and what throws). Decodes straight from the response PDUs: no
+   * object per tag.
+   */
+  readInto(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void> {
     if (!(plan instanceof ModbusReadPlan)) {
       return Promise.reject(
         new TypeError("Cannot read a plan that the Modbus driver did not make"),
@@ -169,7 +187,7 @@ export class ModbusDriver implements Driver {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#io.readPlan(client, plan, this.#requestSignal(signal), signal);
+    return this.#io.readInto(client, plan, this.#requestSignal(signal), signal, sink);
   }
 
   async write(tag: TagConfig, value: Value, signal: AbortSignal): Promise<void> {

@@ -5,14 +5,16 @@
  * `BifrostError`s) and reads whole plans with retries. Reading is on the hot path of every
  * poll, so the common case costs one async frame: a one-request plan skips
  * `Promise.allSettled`, the first attempt of a request skips `withRetries` (which only a
- * failed attempt enters), tags decode straight from the response PDU through the readers
- * the planner built, and no message text is built unless something fails.
+ * failed attempt enters), tags decode straight from the response PDU into the caller's
+ * `ReadSink` (no result object per tag), and no message text is built unless something fails.
  */
 
 import type { Clock } from "../../engine/clock.ts";
-import type { TagResult } from "../../engine/driver.ts";
+import type { ReadSink, TagResult } from "../../engine/driver.ts";
 import { BifrostError, isBifrostError } from "../../engine/errors.ts";
+import type { Value } from "../../engine/record.ts";
 import { dataOffset, exceptionName, responseProblem } from "./pdu.ts";
+import { decodeInto, failInto } from "./plan_decode.ts";
 import type { ModbusReadPlan, PlannedRequest } from "./planner.ts";
 import { type RetryOptions, withRetries } from "./retry.ts";
 import type { ModbusTransport } from "./transport.ts";
@@ -96,18 +98,19 @@ export class Exchanger {
   }
 
   /**
-   * Reads a plan: one result per tag. A Modbus exception or a timeout fails only the tags of
-   * its request (all requests timing out throws `TIMEOUT`); a lost connection throws
-   * `NOT_CONNECTED`; an aborted `signal` throws its reason. `sig` is what each request
-   * passes (undefined when the caller watches `signal` for all of them).
+   * Reads a plan, handing each tag's value or failure to `sink` by its index in the plan. A
+   * Modbus exception or a timeout fails only the tags of its request (all requests timing
+   * out throws `TIMEOUT`); a lost connection throws `NOT_CONNECTED`; an aborted `signal`
+   * throws its reason. `sig` is what each request passes (undefined when the caller watches
+   * `signal` for all of them).
    */
-  async readPlan(
+  async readInto(
     client: ModbusTransport,
     plan: ModbusReadPlan,
     sig: AbortSignal | undefined,
     signal: AbortSignal,
-  ): Promise<TagResult[]> {
-    const results = new Array<TagResult>(plan.tags.length);
+    sink: ReadSink,
+  ): Promise<void> {
     const requests = plan.requests;
     if (requests.length === 1) {
       // The common one-request plan, inlined: no Promise.allSettled, no second async frame.
@@ -128,10 +131,11 @@ export class Exchanger {
         }
       }
       try {
-        this.#fill(
+        decodeInto(
           r,
-          response ?? await this.#retryRead(client, r, results, sig, signal, failed),
-          results,
+          response ?? await this.#retryRead(client, r, sink, sig, signal, failed),
+          this.clock.now(),
+          sink,
         );
       } catch (e) {
         if (signal.aborted) throw signal.reason;
@@ -140,10 +144,10 @@ export class Exchanger {
         if (isBifrostError(e, "TIMEOUT")) throw e;
       }
       if (signal.aborted) throw signal.reason;
-      return results;
+      return;
     }
     const outcomes = await Promise.allSettled(
-      requests.map((r) => this.#readRequest(client, r, results, sig, signal)),
+      requests.map((r) => this.#readRequest(client, r, sink, sig, signal)),
     );
     if (signal.aborted) throw signal.reason;
     let timeouts = 0;
@@ -156,17 +160,16 @@ export class Exchanger {
     if (timeouts > 0 && timeouts === requests.length) {
       throw (outcomes[0] as PromiseRejectedResult).reason;
     }
-    return results;
   }
 
   /**
-   * Reads one planned request into `results`. The first attempt runs inline; only a failed
+   * Reads one planned request into `sink`. The first attempt runs inline; only a failed
    * one goes through `withRetries` (which sees that failure as its own first attempt).
    */
   async #readRequest(
     client: ModbusTransport,
     r: PlannedRequest,
-    results: TagResult[],
+    sink: ReadSink,
     sig: AbortSignal | undefined,
     signal: AbortSignal,
   ): Promise<void> {
@@ -185,21 +188,12 @@ export class Exchanger {
         response = undefined;
       }
     }
-    this.#fill(
+    decodeInto(
       r,
-      response ?? await this.#retryRead(client, r, results, sig, signal, failed),
-      results,
+      response ?? await this.#retryRead(client, r, sink, sig, signal, failed),
+      this.clock.now(),
+      sink,
     );
-  }
-
-  /** Decodes the tags of a request from its checked response PDU into `results`. */
-  #fill(r: PlannedRequest, pdu: Uint8Array, results: TagResult[]): void {
-    const ts = this.clock.now();
-    const items = r.items;
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i]!;
-      results[it.index] = { ok: true, value: it.read(pdu), sourceTs: ts };
-    }
   }
 
   /**
@@ -210,7 +204,7 @@ export class Exchanger {
   async #retryRead(
     client: ModbusTransport,
     r: PlannedRequest,
-    results: TagResult[],
+    sink: ReadSink,
     sig: AbortSignal | undefined,
     signal: AbortSignal,
     failed: unknown,
@@ -228,10 +222,29 @@ export class Exchanger {
         signal,
       );
     } catch (e) {
-      if (isBifrostError(e)) {
-        for (const it of r.items) results[it.index] = { ok: false, error: e };
-      }
+      if (isBifrostError(e)) failInto(r, e, sink);
       throw e;
     }
+  }
+}
+
+/**
+ * A {@linkcode ReadSink} that builds the `TagResult[]` of `read()` (one object per tag; the
+ * poll loop's `readInto` path avoids them).
+ */
+export class ResultArraySink implements ReadSink {
+  /** One result per tag of the plan, in plan order (a hole for a tag never reported). */
+  readonly results: TagResult[];
+
+  constructor(tags: number) {
+    this.results = new Array<TagResult>(tags);
+  }
+
+  value(index: number, value: Value, sourceTs: number): void {
+    this.results[index] = { ok: true, value, sourceTs };
+  }
+
+  fail(index: number, error: BifrostError): void {
+    this.results[index] = { ok: false, error };
   }
 }

@@ -1,4 +1,4 @@
-import type { DeviceConfig, TagConfig, TagResult } from "../../engine/driver.ts";
+import type { DeviceConfig, ReadSink, TagConfig, TagResult } from "../../engine/driver.ts";
 import { systemClock } from "../../engine/clock.ts";
 import { BifrostError } from "../../engine/errors.ts";
 import { nullLogger } from "../../engine/log.ts";
@@ -206,4 +206,23 @@ Deno.test("a signal that aborts after its reads ended leaves the connection alon
   first.abort(new Error("gone"));
   assertEquals(values(await drv.read(plan, signal())), [7]);
   assertEquals(drv.client!.connected, true);
+});
+
+Deno.test("readInto() throws TIMEOUT when every request timed out, after failing their tags", async () => {
+  await using sim = await startModbusSimulator();
+  const tags = [tag("a", "HR0", "int16"), tag("c", "C0", "bool")];
+  await using drv = await connected(device(sim.port, tags, { timeout: "100ms", retries: 0 }));
+  const failed: [number, string][] = [];
+  const sink: ReadSink = {
+    value: () => failed.push([-1, "value"]),
+    fail: (index, error) => failed.push([index, error.code]),
+  };
+  sim.faults.drop(2);
+  const e = await assertRejects(
+    () => drv.readInto(drv.plan(tags), signal(), sink),
+    BifrostError,
+    "within 100 ms",
+  );
+  assertEquals((e as BifrostError).code, "TIMEOUT");
+  assertEquals(failed.sort(), [[0, "TIMEOUT"], [1, "TIMEOUT"]]);
 });

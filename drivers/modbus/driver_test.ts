@@ -1,4 +1,4 @@
-import type { DeviceConfig, TagConfig, TagResult } from "../../engine/driver.ts";
+import type { DeviceConfig, ReadSink, TagConfig, TagResult } from "../../engine/driver.ts";
 import { systemClock } from "../../engine/clock.ts";
 import { BifrostError } from "../../engine/errors.ts";
 import { nullLogger } from "../../engine/log.ts";
@@ -41,6 +41,28 @@ async function connected(d: DeviceConfig): Promise<ModbusTcpDriver & AsyncDispos
 }
 
 const values = (rs: TagResult[]) => rs.map((r) => (r.ok ? r.value : `bad: ${r.error.code}`));
+
+/** What `readInto()` hands a sink, as `values()` shows `read()`'s results; every call counted. */
+async function readIntoValues(
+  drv: ModbusTcpDriver,
+  plan: ReturnType<ModbusTcpDriver["plan"]>,
+): Promise<{ values: unknown[]; calls: number }> {
+  const out = new Array<unknown>(plan.tags.length);
+  let calls = 0;
+  const sink: ReadSink = {
+    value(index, value, sourceTs) {
+      calls++;
+      assertEquals(typeof sourceTs, "number");
+      out[index] = value;
+    },
+    fail(index, error) {
+      calls++;
+      out[index] = `bad: ${error.code}`;
+    },
+  };
+  await drv.readInto(plan, signal(), sink);
+  return { values: out, calls };
+}
 
 const TYPED: [DataType, Value][] = [
   ["int16", -1234],
@@ -91,6 +113,7 @@ Deno.test("read() decodes every type in every byte order from the simulator", as
     false,
   ];
   assertEquals(values(await drv.read(plan, signal())), expected);
+  assertEquals(await readIntoValues(drv, plan), { values: expected, calls: expected.length });
 });
 
 Deno.test("write() encodes each type with FC5, FC6, FC16 and FC22", async () => {
@@ -154,6 +177,7 @@ Deno.test("an exception fails only the tags of its request", async () => {
   ]);
   const rs = await drv.read(plan, signal());
   assertEquals(values(rs), [21, "bad: MODBUS_EXCEPTION", "bad: MODBUS_EXCEPTION"]);
+  assertEquals(await readIntoValues(drv, plan), { values: values(rs), calls: 3 });
   const r1 = rs[1]!;
   assertEquals(
     r1.ok ? "" : r1.error.message,
@@ -239,6 +263,11 @@ Deno.test("a timeout of one request marks only its tags bad", async () => {
   await using drv = await connected(device(sim.port, tags, { timeout: "100ms", retries: 0 }));
   sim.faults.drop(1);
   assertEquals(values(await drv.read(drv.plan(tags), signal())), ["bad: TIMEOUT", false]);
+  sim.faults.drop(1);
+  assertEquals(await readIntoValues(drv, drv.plan(tags)), {
+    values: ["bad: TIMEOUT", false],
+    calls: 2,
+  });
 });
 
 Deno.test("a wrong transaction id or a malformed answer is dropped, counted, and times out", async () => {

@@ -8,37 +8,41 @@
  */
 
 import type { ReadPlan, TagConfig } from "../../engine/driver.ts";
-import type { Value } from "../../engine/record.ts";
 import { isRegisterTable, type Table } from "./address.ts";
 import { readRequest } from "./pdu.ts";
+import { type PlanSlots, planSlots, setSlot, type SlotRange } from "./plan_decode.ts";
 import type { ResolvedTag } from "./tags.ts";
-import { decodeItem } from "./write.ts";
 
 const FC: Record<Table, 1 | 2 | 3 | 4> = { C: 1, DI: 2, HR: 3, IR: 4 };
 
-/** Where one tag sits inside a planned request. */
-export interface PlannedItem {
-  /** Index of the tag in `plan.tags`. */
-  index: number;
-  tag: ResolvedTag;
-  /** Registers (or bits) from the request's start to the tag's start. */
-  at: number;
-  /** Decodes the tag from its request's checked response PDU (see {@linkcode itemReader}). */
-  read: (pdu: Uint8Array) => Value;
-}
+/**
+ * One request of a plan. Its tags are the slots `first..end` of the plan's parallel typed
+ * arrays (`slots`), decoded by `decodeInto` (`plan_decode.ts`).
+ */
+export class PlannedRequest implements SlotRange {
+  constructor(
+    readonly table: Table,
+    readonly fc: 1 | 2 | 3 | 4,
+    readonly start: number,
+    readonly count: number,
+    readonly unitId: number,
+    /** The request PDU, built once. */
+    readonly pdu: Uint8Array,
+    readonly slots: PlanSlots,
+    readonly first: number,
+    readonly end: number,
+    readonly generic: readonly ResolvedTag[],
+  ) {}
 
-/** One request of a plan. */
-export interface PlannedRequest {
-  table: Table;
-  fc: 1 | 2 | 3 | 4;
-  start: number;
-  count: number;
-  unitId: number;
-  /** The request PDU, built once. */
-  pdu: Uint8Array;
-  items: PlannedItem[];
-  /** `HR0..HR11`, or `C0` for a single element. */
-  range: string;
+  /** `HR0..HR11`, or `C0` for a single element (built when asked: messages and `describe()`). */
+  get range(): string {
+    return rangeText(this.table, this.start, this.count);
+  }
+
+  /** The indexes in `plan.tags` of the request's tags, in slot order (not for hot paths). */
+  tagIndexes(): number[] {
+    return Array.from(this.slots.index.subarray(this.first, this.end));
+  }
 }
 
 /** Limits of the planner. */
@@ -57,7 +61,7 @@ export class ModbusReadPlan implements ReadPlan {
   describe(): string[] {
     return this.requests.map((r) => {
       const unit = isRegisterTable(r.table) ? "reg" : "bit";
-      const names = [...new Set(r.items.map((i) => i.tag.name))].join(", ");
+      const names = [...new Set(r.tagIndexes().map((i) => this.tags[i]!.name))].join(", ");
       return `FC${r.fc} ${r.range} (${r.count} ${unit}${
         r.count === 1 ? "" : "s"
       }) unit ${r.unitId}: ${names}`;
@@ -70,8 +74,19 @@ export function rangeText(table: Table, start: number, count: number): string {
   return count === 1 ? `${table}${start}` : `${table}${start}..${table}${start + count - 1}`;
 }
 
+const NO_TAGS: readonly ResolvedTag[] = Object.freeze([]);
+
+interface Group {
+  table: Table;
+  start: number;
+  end: number;
+  items: { index: number; tag: ResolvedTag }[];
+}
+
 /**
- * Plans the read of `resolved` (in the order of `tags`, index for index).
+ * Plans the read of `resolved` (in the order of `tags`, index for index). The plan keeps
+ * no object per tag: 8 bytes of typed arrays per tag; the resolved tags are dropped once
+ * planned, except those that need the generic decoder (arrays, strings, 64-bit types).
  *
  * @example
  * ```ts
@@ -84,36 +99,51 @@ export function planRead(
   resolved: readonly ResolvedTag[],
   limits: PlanLimits,
 ): ModbusReadPlan {
+  const slots = planSlots(resolved.length);
+  let first = 0;
+  const requests = groupTags(resolved, limits).map((g) => {
+    const generic: ResolvedTag[] = [];
+    const begin = first;
+    for (const { index, tag } of g.items) {
+      slots.index[first] = index;
+      if (setSlot(slots, first, tag, tag.start - g.start)) generic.push(tag);
+      first++;
+    }
+    const count = g.end - g.start;
+    const fc = FC[g.table];
+    const pdu = readRequest(fc, g.start, count);
+    const gen = generic.length === 0 ? NO_TAGS : generic;
+    return new PlannedRequest(
+      g.table,
+      fc,
+      g.start,
+      count,
+      limits.unitId,
+      pdu,
+      slots,
+      begin,
+      first,
+      gen,
+    );
+  });
+  return new ModbusReadPlan(tags, requests);
+}
+
+/** The tags of each request, tables in the order HR, IR, C, DI, offsets ascending. */
+function groupTags(resolved: readonly ResolvedTag[], limits: PlanLimits): Group[] {
   const byTable = new Map<Table, { index: number; tag: ResolvedTag }[]>();
   resolved.forEach((tag, index) => {
     const list = byTable.get(tag.table) ?? [];
     list.push({ index, tag });
     byTable.set(tag.table, list);
   });
-  const requests: PlannedRequest[] = [];
+  const groups: Group[] = [];
   for (const table of ["HR", "IR", "C", "DI"] as const) {
     const list = byTable.get(table);
     if (!list) continue;
     list.sort((a, b) => a.tag.start - b.tag.start || a.index - b.index);
     const max = isRegisterTable(table) ? limits.maxRegistersPerRequest : limits.maxBitsPerRequest;
-    let cur: { start: number; end: number; items: typeof list } | undefined;
-    const flush = () => {
-      if (!cur) return;
-      const count = cur.end - cur.start;
-      requests.push({
-        table,
-        fc: FC[table],
-        start: cur.start,
-        count,
-        unitId: limits.unitId,
-        pdu: readRequest(FC[table], cur.start, count),
-        items: cur.items.map(({ index, tag }) => {
-          const at = tag.start - cur!.start;
-          return { index, tag, at, read: itemReader(tag, at) };
-        }),
-        range: rangeText(table, cur.start, count),
-      });
-    };
+    let cur: Group | undefined;
     for (const e of list) {
       const start = e.tag.start;
       const end = start + e.tag.count;
@@ -123,60 +153,10 @@ export function planRead(
         cur.end = Math.max(cur.end, end);
         cur.items.push(e);
       } else {
-        flush();
-        cur = { start, end, items: [e] };
+        cur = { table, start, end, items: [e] };
+        groups.push(cur);
       }
     }
-    flush();
   }
-  return new ModbusReadPlan(tags, requests);
-}
-
-const scratch = new DataView(new ArrayBuffer(4));
-
-/**
- * A decoder of one tag from the response PDU of an FC1-4 read (data from byte 2 on), the
- * tag sitting `at` registers (or bits) after the request's start. Same values as
- * `decodeItem(pdu.subarray(2), at, tag)`, which it falls back to for arrays, strings and
- * 64-bit types; single bits and 16/32-bit values, the bulk of real tag lists, are read
- * straight from the PDU without the view and the type dispatch of every read.
- */
-export function itemReader(tag: ResolvedTag, at: number): (pdu: Uint8Array) => Value {
-  if (tag.elements === 1) {
-    if (tag.table === "C" || tag.table === "DI") {
-      const byte = (16 + at) >> 3;
-      const bit = (16 + at) & 7;
-      return (p) => ((p[byte]! >> bit) & 1) === 1;
-    }
-    const o = 2 + 2 * at;
-    if (tag.bit !== undefined) {
-      const bit = tag.bit;
-      return (p) => ((((p[o]! << 8) | p[o + 1]!) >> bit) & 1) === 1;
-    }
-    const swapBytes = tag.order === "BADC" || tag.order === "DCBA";
-    const swapWords = tag.order === "CDAB" || tag.order === "DCBA";
-    // Byte positions of A (most significant), B, C, D.
-    const w0 = swapWords && tag.count === 2 ? o + 2 : o;
-    const w1 = swapWords && tag.count === 2 ? o : o + 2;
-    const a = swapBytes ? w0 + 1 : w0;
-    const b = swapBytes ? w0 : w0 + 1;
-    const c = swapBytes ? w1 + 1 : w1;
-    const d = swapBytes ? w1 : w1 + 1;
-    switch (tag.type) {
-      case "uint16":
-        return (p) => (p[a]! << 8) | p[b]!;
-      case "int16":
-        return (p) => (((p[a]! << 8) | p[b]!) << 16) >> 16;
-      case "int32":
-        return (p) => (p[a]! << 24) | (p[b]! << 16) | (p[c]! << 8) | p[d]!;
-      case "uint32":
-        return (p) => ((p[a]! << 24) | (p[b]! << 16) | (p[c]! << 8) | p[d]!) >>> 0;
-      case "float32":
-        return (p) => {
-          scratch.setUint32(0, (p[a]! << 24) | (p[b]! << 16) | (p[c]! << 8) | p[d]!);
-          return scratch.getFloat32(0);
-        };
-    }
-  }
-  return (p) => decodeItem(p.subarray(2), at, tag);
+  return groups;
 }

@@ -1,6 +1,9 @@
 import type { TagConfig } from "../../engine/driver.ts";
 import { assertEquals } from "./_test_assert.ts";
-import { itemReader, type PlanLimits, planRead } from "./planner.ts";
+import type { ReadSink } from "../../engine/driver.ts";
+import type { Value } from "../../engine/record.ts";
+import { decodeInto, Decoder } from "./plan_decode.ts";
+import { type PlanLimits, type PlannedRequest, planRead } from "./planner.ts";
 import { resolveTag } from "./tags.ts";
 import { decodeItem } from "./write.ts";
 
@@ -32,7 +35,13 @@ Deno.test("planRead() joins neighbouring tags of one table into one request", ()
     tag("setpoint", "HR10", "float32"),
   ]);
   assertEquals(p.describe(), ["FC3 HR0..HR11 (12 regs) unit 1: temp1, temp2, pressure, setpoint"]);
-  assertEquals(p.requests[0]!.items.map((i) => [i.index, i.at]), [[0, 0], [1, 2], [2, 4], [3, 10]]);
+  const r = p.requests[0]!;
+  assertEquals(r.tagIndexes(), [0, 1, 2, 3]);
+  assertEquals(
+    [...r.slots.offset.subarray(r.first, r.end)],
+    [2, 6, 10, 22],
+    "byte offsets in the response PDU",
+  );
 });
 
 Deno.test("planRead() never mixes tables and keeps plan order for results", () => {
@@ -90,7 +99,61 @@ Deno.test("planRead() of no tags makes no request", () => {
   assertEquals(plan([]).describe(), []);
 });
 
-Deno.test("itemReader() decodes like decodeItem() for every type, byte order and shape", () => {
+/** Decodes a request of a plan from `pdu` into an array by slot. */
+function decoded(r: PlannedRequest, pdu: Uint8Array): Value[] {
+  const out: Value[] = [];
+  const sink: ReadSink = {
+    value: (_index, value) => void out.push(value),
+    fail: () => {
+      throw new Error("unexpected fail()");
+    },
+  };
+  decodeInto(r, pdu, 0, sink);
+  return out;
+}
+
+Deno.test("a plan of ordinary tags keeps only typed arrays, no object per tag", () => {
+  const n = 1000;
+  const tags = Array.from(
+    { length: n },
+    (_, i) =>
+      i % 4 === 3
+        ? tag(`c${i}`, `C${i}`, "bool")
+        : i % 4 === 2
+        ? tag(`b${i}`, `HR${4000 + i}.${i % 16}`, "bool")
+        : tag(`t${i}`, `HR${2 * i}`, i % 2 ? "int16" : "float32", {
+          order: ["ABCD", "CDAB", "BADC", "DCBA"][i % 4],
+        }),
+  );
+  const p = planRead(tags, tags.map((t) => resolveTag(t, "ABCD")), LIMITS);
+  const s = p.requests[0]!.slots;
+  for (const a of [s.index, s.offset, s.code, s.bit]) assertEquals(a.length, n);
+  assertEquals(s.index.buffer.byteLength, 8 * n, "8 bytes a tag, in one buffer");
+  assertEquals(s.code.includes(Decoder.GENERIC), false);
+  let first = 0;
+  for (const r of p.requests) {
+    assertEquals(r.slots, s, "the requests share the plan's arrays");
+    assertEquals(r.first, first, "and own consecutive ranges of them");
+    assertEquals(r.generic.length, 0, `${r.range} keeps no resolved tag`);
+    first = r.end;
+  }
+  assertEquals(first, n);
+  assertEquals([...s.index].sort((a, b) => a - b), [...tags.keys()]);
+});
+
+Deno.test("only arrays, strings and 64-bit tags keep their resolved tag", () => {
+  const p = plan([
+    tag("a", "HR0", "int16", { count: 2 }),
+    tag("b", "HR2", "uint32"),
+    tag("c", "HR4", "string", { length: 2 }),
+    tag("d", "HR6", "float64"),
+    tag("e", "C0", "bool", { count: 3 }),
+    tag("f", "C3", "bool"),
+  ]);
+  assertEquals(p.requests.map((r) => r.generic.map((t) => t.name)), [["a", "c", "d"], ["e"]]);
+});
+
+Deno.test("decodeInto() decodes like decodeItem() for every type, byte order and shape", () => {
   const data = new Uint8Array(40).map((_, i) => (i * 37 + 11) & 0xff);
   const pdu = new Uint8Array([3, data.length, ...data]);
   const shapes: [string, Record<string, unknown>][] = [
@@ -108,16 +171,27 @@ Deno.test("itemReader() decodes like decodeItem() for every type, byte order and
   ];
   for (const order of ["ABCD", "CDAB", "BADC", "DCBA"] as const) {
     for (const [type, extra] of shapes) {
-      for (const at of [0, 3]) {
-        const t = resolveTag(tag("x", `HR${at}`, type, extra), order);
-        assertEquals(itemReader(t, at)(pdu), decodeItem(data, at, t), `${type} ${order} @${at}`);
-      }
+      // `at` comes from the request's start (HR0, planned with a tag at HR0).
+      const tags = [0, 3].map((at) => tag(`x${at}`, `HR${at}`, type, extra));
+      const resolved = tags.map((t) => resolveTag(t, order));
+      const p = planRead(tags, resolved, LIMITS);
+      assertEquals(p.requests.length, 1);
+      const expected = resolved.map((t) => decodeItem(data, t.start, t));
+      assertEquals(decoded(p.requests[0]!, pdu), expected, `${type} ${order}`);
     }
   }
-  for (const address of ["C0", "C13", "DI7", "HR2.5", "HR2.12"]) {
-    for (const at of [0, 5]) {
-      const t = resolveTag(tag("b", address, "bool"), "ABCD");
-      assertEquals(itemReader(t, at)(pdu), decodeItem(data, at, t), `${address} @${at}`);
-    }
+  for (const [first, address] of [["C0", "C13"], ["DI0", "DI7"], ["HR0.0", "HR2.5"]]) {
+    const tags = [tag("b0", first!, "bool"), tag("b", address!, "bool")];
+    tags.push(tag("b2", address!.replace(/\d+$/, (d) => String(Number(d) + 7)), "bool"));
+    const resolved = tags.map((t) => resolveTag(t, "ABCD"));
+    const p = planRead(tags, resolved, LIMITS);
+    const expected = resolved.map((t) => decodeItem(data, t.start, t));
+    assertEquals(decoded(p.requests[0]!, pdu), expected, address);
   }
+  const coils = [tag("c0", "C0", "bool"), tag("arr", "C5", "bool", { count: 12 })];
+  const p = planRead(coils, coils.map((t) => resolveTag(t, "ABCD")), LIMITS);
+  assertEquals(decoded(p.requests[0]!, pdu), [
+    decodeItem(data, 0, resolveTag(coils[0]!, "ABCD")),
+    decodeItem(data, 5, resolveTag(coils[1]!, "ABCD")),
+  ]);
 });

@@ -65,6 +65,12 @@ Deno.test("modbus-rtu-tcp reads and writes every type through the RTU simulator"
     false,
   ]);
   assert.deepEqual(values(await d2.read(d2.plan(ir), signal())), [[7, 8, 9]]);
+  const got: unknown[] = [];
+  await d1.readInto(d1.plan(tags), signal(), {
+    value: (i, v) => void (got[i] = v),
+    fail: (i, e) => void (got[i] = e.code),
+  });
+  assert.deepEqual(got, [-2.5, -1234567890123n, "RTU", true, false], "readInto() is inherited");
   await d1.write(tags[0]!, 42.25, signal());
   await d1.write(tags[4]!, true, signal());
   await d1.write(tags[3]!, false, signal());

@@ -8,9 +8,10 @@
 
 import { join } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
-import type { TagConfig, TagScaling } from "../driver.ts";
+import type { TagConfig } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import { parseDuration } from "./duration.ts";
+import { FlowTag } from "./tag.ts";
 import { type FlowEnv, substituteEnv } from "./env.ts";
 import {
   type ConfigIssue,
@@ -84,24 +85,10 @@ function without(data: Record<string, unknown>, keys: readonly string[]): Record
   return Object.fromEntries(Object.entries(data).filter(([k]) => !keys.includes(k)));
 }
 
-function toTag(name: string, cfg: Record<string, unknown>): TagConfig {
-  const tag: TagConfig = {
-    name,
-    address: String(cfg.address ?? ""),
-    type: String(cfg.type ?? ""),
-    writable: cfg.writable === true,
-    config: cfg,
-  };
-  if (typeof cfg.unit === "string") tag.unit = cfg.unit;
-  if (typeof cfg.description === "string") tag.description = cfg.description;
-  if (isRecord(cfg.scale)) tag.scale = cfg.scale as TagScaling;
-  return tag;
-}
-
 function toDevice(e: Entity): DeviceEntry {
   const tags = new Map<string, TagConfig>();
   for (const [name, cfg] of Object.entries(isRecord(e.data.tags) ? e.data.tags : {})) {
-    tags.set(name, toTag(name, isRecord(cfg) ? cfg : {}));
+    tags.set(name, new FlowTag(name, isRecord(cfg) ? cfg : {}));
   }
   const device: DeviceEntry = {
     name: e.name,

@@ -7,13 +7,15 @@
  */
 
 import type { TagConfig } from "../driver.ts";
+import { FlowTag } from "./tag.ts";
 import type { DeviceEntry, FlowSet, PollConfig, SinkConfig, StepConfig } from "./types.ts";
 
 /** The JSON form of a flow set. */
 export interface FlowSetJson {
   dir: string;
   files: string[];
-  devices: [string, Omit<DeviceEntry, "tags"> & { tags: [string, TagConfig][] }][];
+  /** Tags as `[name, config]`: every other field of a tag derives from its config. */
+  devices: [string, Omit<DeviceEntry, "tags"> & { tags: [string, Record<string, unknown>][] }][];
   polls: [string, PollConfig][];
   steps: [string, StepConfig][];
   sinks: [string, SinkConfig][];
@@ -24,7 +26,9 @@ export function flowSetToJson(f: FlowSet): FlowSetJson {
   return {
     dir: f.dir,
     files: f.files,
-    devices: [...f.devices].map(([n, d]) => [n, { ...d, tags: [...d.tags] }]),
+    devices: [...f.devices].map((
+      [n, d],
+    ) => [n, { ...d, tags: [...d.tags].map(([t, tag]) => [t, tag.config]) }]),
     polls: [...f.polls],
     steps: [...f.steps],
     sinks: [...f.sinks],
@@ -36,7 +40,14 @@ export function flowSetFromJson(j: FlowSetJson): FlowSet {
   return {
     dir: j.dir,
     files: j.files,
-    devices: new Map(j.devices.map(([n, d]) => [n, { ...d, tags: new Map(d.tags) }])),
+    devices: new Map(
+      j.devices.map((
+        [n, d],
+      ) => [n, {
+        ...d,
+        tags: new Map<string, TagConfig>(d.tags.map(([t, config]) => [t, new FlowTag(t, config)])),
+      }]),
+    ),
     polls: new Map(j.polls),
     steps: new Map(j.steps),
     sinks: new Map(j.sinks),

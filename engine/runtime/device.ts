@@ -13,6 +13,7 @@ import type {
   Driver,
   DriverModule,
   ReadPlan,
+  ReadSink,
   TagConfig,
   TagResult,
 } from "../driver.ts";
@@ -125,7 +126,10 @@ export class DeviceRuntime {
       try {
         this.#attempt = this.driver.connect(signal);
         await this.#attempt;
+        this.#attempt = undefined;
       } catch (e) {
+        // A failed attempt's promise holds its error (and stack) until the next one.
+        this.#attempt = undefined;
         if (signal.aborted) break;
         failures++;
         this.#health.connectFailures++;
@@ -169,31 +173,51 @@ export class DeviceRuntime {
     this.#lost();
   }
 
-  #notConnectedResults(plan: ReadPlan): TagResult[] {
+  #notConnected(): BifrostError {
     const reason = this.#health.lastError ?? "not connected yet";
-    const error = new BifrostError(
+    return new BifrostError(
       "NOT_CONNECTED",
       `Cannot read "${this.name}": device not connected (${reason})`,
     );
-    return plan.tags.map(() => ({ ok: false, error }));
   }
 
   /**
    * Reads a plan. Never throws: when the device is not connected every tag comes back bad
-   * with the reason, and a lost connection triggers a reconnect.
+   * with the reason, and a lost connection triggers a reconnect. A tag the driver reported
+   * nothing for comes back bad.
    */
   async read(plan: ReadPlan): Promise<TagResult[]> {
+    const out = new Array<TagResult | undefined>(plan.tags.length);
+    await this.readInto(plan, {
+      value: (i, value, sourceTs) => out[i] = { ok: true, value, sourceTs },
+      fail: (i, error) => out[i] = { ok: false, error },
+    });
+    return plan.tags.map((t, i) =>
+      out[i] ?? {
+        ok: false,
+        error: new BifrostError("PROTOCOL_ERROR", `Driver returned no result for "${t.name}"`),
+      }
+    );
+  }
+
+  /**
+   * Reads a plan into `sink` (the poll loop's path: no result object per tag). Never throws,
+   * like {@linkcode read}: a failure of the whole read reaches `sink.fail` for every tag.
+   */
+  async readInto(plan: ReadPlan, sink: ReadSink): Promise<void> {
     // A read that arrives while a connect attempt is under way waits for it (bounded by
     // the driver's connect timeout) instead of reporting a value bad that is about to be good.
     if (this.#health.state === "connecting") await this.#attempt?.catch(() => {});
-    if (this.#health.state !== "connected") return this.#notConnectedResults(plan);
+    if (this.#health.state !== "connected") return failAll(plan, sink, this.#notConnected());
     await this.#sem.acquire();
     this.#health.reads++;
+    const tally = new Tally(sink, this.#clock);
     try {
-      if (this.#health.state !== "connected") return this.#notConnectedResults(plan);
-      const results = await this.driver.read(plan, this.#abort.signal);
-      this.#checkTimeouts(results);
-      return results;
+      if (this.#health.state !== "connected") return failAll(plan, sink, this.#notConnected());
+      const driver = this.driver;
+      if (driver.readInto) await driver.readInto(plan, this.#abort.signal, tally);
+      else tally.results(await driver.read(plan, this.#abort.signal));
+      this.#checkTimeouts(tally, plan.tags.length);
     } catch (e) {
       this.#health.readErrors++;
       const err = isBifrostError(e) ? e : new BifrostError(
@@ -203,25 +227,19 @@ export class DeviceRuntime {
       );
       if (err.code === "NOT_CONNECTED") this.#connectionLost(err.message);
       else if (err.code === "TIMEOUT") this.#countAllTimeoutRead();
-      return plan.tags.map(() => ({ ok: false, error: err }));
+      failAll(plan, sink, err);
     } finally {
       this.#sem.release();
     }
   }
 
-  #checkTimeouts(results: TagResult[]): void {
-    if (results.length === 0) return;
-    let timeouts = 0;
-    for (const r of results) {
-      if (!r.ok) {
-        if (r.error.code === "NOT_CONNECTED") {
-          this.#connectionLost(r.error.message);
-          return;
-        }
-        if (r.error.code === "TIMEOUT") timeouts++;
-      }
+  #checkTimeouts(t: Tally, tags: number): void {
+    if (tags === 0) return;
+    if (t.lost !== undefined) {
+      this.#connectionLost(t.lost);
+      return;
     }
-    if (timeouts === results.length) {
+    if (t.timeouts === tags) {
       this.#health.readErrors++;
       this.#countAllTimeoutRead();
     } else {
@@ -272,5 +290,38 @@ export class DeviceRuntime {
     await this.#loop;
     await this.driver.close().catch(() => {});
     this.#setState("closed");
+  }
+}
+
+function failAll(plan: ReadPlan, sink: ReadSink, error: BifrostError): void {
+  for (let i = 0; i < plan.tags.length; i++) sink.fail(i, error);
+}
+
+/** Passes outcomes on to a sink, counting what the connection's health depends on. */
+class Tally implements ReadSink {
+  timeouts = 0;
+  /** The message of a NOT_CONNECTED failure, if any. */
+  lost: string | undefined;
+
+  constructor(readonly sink: ReadSink, readonly clock: Clock) {}
+
+  value(index: number, value: Value, sourceTs: number): void {
+    this.sink.value(index, value, sourceTs);
+  }
+
+  fail(index: number, error: BifrostError): void {
+    if (error.code === "TIMEOUT") this.timeouts++;
+    else if (error.code === "NOT_CONNECTED") this.lost ??= error.message;
+    this.sink.fail(index, error);
+  }
+
+  /** The results of a driver without `readInto`. */
+  results(results: readonly TagResult[]): void {
+    const now = this.clock.now();
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      if (r.ok) this.value(i, r.value, r.sourceTs ?? now);
+      else this.fail(i, r.error);
+    }
   }
 }

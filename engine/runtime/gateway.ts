@@ -131,6 +131,7 @@ export class Gateway {
   async #startConsumers(): Promise<void> {
     const capacity = this.#o.queueCapacity ?? 1000;
     const dataDir = this.#o.dataDir ?? "data";
+    const catalog = () => this.catalog();
     for (const s of this.flows.sinks.values()) {
       const m = this.#o.sources.sinks.find((x) => x.name === s.use);
       if (!m) throw new BifrostError("CONFIG_INVALID", `Unknown sink "${s.use}"`);
@@ -139,7 +140,10 @@ export class Gateway {
         log: this.#log.child({ sink: s.name }),
         clock: this.#clock,
         dataDir,
-        catalog: this.catalog(),
+        // Built when a sink asks (Sparkplug's births): 100k tags make ~7 MB of objects.
+        get catalog() {
+          return catalog();
+        },
         writeTag: (device, tag, value) => this.write(device, tag, value),
       });
       await sink.open();

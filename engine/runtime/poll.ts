@@ -6,7 +6,8 @@
  */
 
 import type { Clock } from "../clock.ts";
-import type { ReadPlan, TagConfig } from "../driver.ts";
+import type { ReadPlan, ReadSink, TagConfig, TagScaling } from "../driver.ts";
+import type { BifrostError } from "../errors.ts";
 import type { PollConfig } from "../flow/types.ts";
 import type { Logger } from "../log.ts";
 import { Batch, Quality, type SequenceCounter, type Value } from "../record.ts";
@@ -24,6 +25,10 @@ export class PollRunner {
   #log: Logger;
   #clock: Clock;
   #seq: SequenceCounter;
+  /** The tag column of every batch, in plan order. */
+  #names: string[];
+  /** Each tag's scaling, when any tag has one. */
+  #scales: (TagScaling | undefined)[] | undefined;
 
   constructor(
     config: PollConfig,
@@ -37,6 +42,9 @@ export class PollRunner {
       ? all
       : config.tags.map((t) => device.config.tags.get(t)!);
     this.plan = device.plan(tags);
+    this.#names = this.plan.tags.map((t) => t.name);
+    const scales = this.plan.tags.map((t) => t.scale);
+    this.#scales = scales.some((s) => s !== undefined) ? scales : undefined;
     this.#log = o.log.child({ poll: config.name, device: device.name });
     this.#clock = o.clock;
     this.#seq = o.seq;
@@ -44,27 +52,30 @@ export class PollRunner {
 
   /** Reads once and returns the batch of records. Never throws. */
   async read(): Promise<Batch> {
-    const results = await this.device.read(this.plan);
+    const n = this.plan.tags.length;
+    const batch = Batch.withNames(this.device.name, this.#names);
+    // Unset until the driver reports the tag: what is still unset afterwards is bad.
+    batch.quality.fill(UNSET);
+    const target = new PollTarget(batch, this.#scales);
+    await this.device.readInto(this.plan, target);
     const now = this.#clock.now();
-    const tags = this.plan.tags;
-    const batch = new Batch(tags.length);
-    const dev = this.device.name;
-    let failing: Set<string> | undefined;
+    batch.gatewayTs.fill(now);
     // One counter lookup a poll, not one a record.
-    const seq0 = this.#seq.take(dev, tags.length);
-    for (let i = 0; i < tags.length; i++) {
-      const tag = tags[i]!;
-      const r = results[i];
-      const seq = seq0 + i;
-      if (r?.ok) {
-        let v: Value = r.value;
-        if (tag.scale) v = scaleValue(v, tag.scale);
-        batch.add(dev, tag.name, v, Quality.good, undefined, r.sourceTs ?? now, now, seq);
-      } else {
-        const reason = r ? r.error.message : `Driver returned no result for "${tag.name}"`;
+    const seq0 = this.#seq.take(this.device.name, n);
+    const seq = batch.seq;
+    const quality = batch.quality;
+    let failing = target.failing;
+    for (let i = 0; i < n; i++) {
+      seq[i] = seq0 + i;
+      if (quality[i] === Quality.good) continue;
+      if (quality[i] === UNSET) {
+        const reason = `Driver returned no result for "${this.#names[i]}"`;
         (failing ??= new Set()).add(reason);
-        batch.add(dev, tag.name, null, Quality.bad, reason, now, now, seq);
+        batch.quality[i] = Quality.bad;
+        batch.reason[i] = reason;
       }
+      batch.setValue(i, null);
+      batch.sourceTs[i] = now;
     }
     this.#logTransitions(failing);
     return batch;
@@ -85,5 +96,35 @@ export class PollRunner {
       }
     }
     this.#failing = failing;
+  }
+}
+
+/** Quality of a record the driver has not reported yet. */
+const UNSET = 255;
+
+/** Writes a driver's outcomes straight into a poll's batch (scaling applied). */
+class PollTarget implements ReadSink {
+  /** Reasons of the failed tags, when any failed. */
+  failing: Set<string> | undefined;
+
+  constructor(
+    readonly batch: Batch,
+    readonly scales: readonly (TagScaling | undefined)[] | undefined,
+  ) {}
+
+  value(i: number, value: Value, sourceTs: number): void {
+    const b = this.batch;
+    const scale = this.scales?.[i];
+    b.setValue(i, scale ? scaleValue(value, scale) : value);
+    b.quality[i] = Quality.good;
+    if (i < b.reason.length) b.reason[i] = undefined;
+    b.sourceTs[i] = sourceTs;
+  }
+
+  fail(i: number, error: BifrostError): void {
+    const b = this.batch;
+    b.quality[i] = Quality.bad;
+    b.reason[i] = error.message;
+    (this.failing ??= new Set()).add(error.message);
   }
 }

@@ -1,6 +1,7 @@
-import { assert, assertEquals } from "../../tests/_assert.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/_assert.ts";
 import { type Clock, ManualClock } from "../clock.ts";
 import { percentile, phaseFor, runSchedule, ScheduleStats } from "./scheduler.ts";
+import { timerQueueFor } from "./timer_queue.ts";
 
 /** Lets settled promise chains run, as a real event loop would between timers. */
 const settle = () => new Promise((r) => setTimeout(r, 0));
@@ -126,4 +127,53 @@ Deno.test("runSchedule() polls at once, then on the grid shifted by the phase", 
   ac.abort();
   await done;
   assertEquals(at, [0, 130, 230, 330]);
+});
+
+Deno.test("runSchedule() aborted from inside its task resolves after that task settled", async () => {
+  const clock = new ManualClock(0);
+  const ac = new AbortController();
+  let release!: () => void;
+  let calls = 0;
+  let settled = false;
+  const done = runSchedule({ everyMs: 100 }, clock, ac.signal, () => {
+    calls++;
+    ac.abort();
+    return new Promise<void>((r) => release = r).then(() => {
+      settled = true;
+    });
+  });
+  await settle();
+  let stopped = false;
+  done.then(() => stopped = true);
+  await clock.advance(500);
+  assertEquals([calls, stopped], [1, false]);
+  release();
+  await done;
+  assert(settled);
+  assertEquals(timerQueueFor(clock).size, 0);
+});
+
+Deno.test("runSchedule() rejects a non-positive interval and a task that throws at once", async () => {
+  const clock = new ManualClock(0);
+  const ac = new AbortController();
+  const noop = () => Promise.resolve();
+  const e = await assertRejects(() => runSchedule({ everyMs: 0 }, clock, ac.signal, noop), /0 ms/);
+  assert(e instanceof RangeError);
+  const boom = new Error("boom");
+  const done = runSchedule({ everyMs: 100 }, clock, ac.signal, () => {
+    throw boom;
+  });
+  assertEquals(await assertRejects(() => done, /boom/), boom);
+  assertEquals(timerQueueFor(clock).size, 0);
+});
+
+Deno.test("runSchedule() on an aborted signal resolves without polling", async () => {
+  const clock = new ManualClock(0);
+  let calls = 0;
+  await runSchedule({ everyMs: 100, phaseMs: 10 }, clock, AbortSignal.abort(), () => {
+    calls++;
+    return Promise.resolve();
+  });
+  assertEquals(calls, 0);
+  assertEquals(timerQueueFor(clock).size, 0);
 });

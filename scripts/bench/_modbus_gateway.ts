@@ -55,14 +55,18 @@ export interface GatewayRun {
   loadMs: number;
   connectMs: number;
   windowS: number;
-  /** Gateway CPU over the window, fraction of one core. */
+  /** Gateway CPU over the window, fraction of one core (user + system). */
   cpuCore: number;
+  /** Its system (kernel) share: socket writes and reads, fsync. */
+  cpuSysCore: number;
   /** Device-side process CPU over the window, fraction of one core (when its pid was given). */
   peerCpuCore: number | null;
   /** RSS after imports, before the flows were loaded. */
   baseRssMb: number;
   rssMb: number;
   rssMaxMb: number;
+  /** RSS every 5 s of the window, MB (flat once warm: nothing accumulates). */
+  rssSeriesMb: number[];
   heapUsedMb: number;
   /** Memory after imports, after loading the flows, after connecting, at the end (GC'd). */
   memory: { base: MemoryPoint; loaded: MemoryPoint; started: MemoryPoint; end: MemoryPoint };
@@ -241,9 +245,12 @@ export async function runGateway(o: {
     const w0 = performance.now();
     let rssMax = 0;
     let depthMax = 0;
+    const rssSeries: number[] = [];
     while (performance.now() - w0 < o.windowS * 1000) {
       await sleep(250);
-      rssMax = Math.max(rssMax, Deno.memoryUsage().rss);
+      const rss = Deno.memoryUsage().rss;
+      rssMax = Math.max(rssMax, rss);
+      if (performance.now() - w0 >= rssSeries.length * 5000) rssSeries.push(mb(rss));
       // Not gw.stats(): it sorts the lateness ring of every poll, a stall of its own.
       depthMax = Math.max(depthMax, gw.consumers.get("history")!.queue.stats().depth);
     }
@@ -293,10 +300,12 @@ export async function runGateway(o: {
       connectMs,
       windowS,
       cpuCore: (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / 1e6 / windowS,
+      cpuSysCore: (cpu1.system - cpu0.system) / 1e6 / windowS,
       peerCpuCore: o.peerPid ? (peer1 - peer0) / 100 / windowS : null,
       baseRssMb: mb(baseRss),
       rssMb: mb(mem.rss),
       rssMaxMb: mb(rssMax),
+      rssSeriesMb: rssSeries,
       heapUsedMb: mb(mem.heapUsed),
       memory: { base, loaded: loadedMem, started: startedMem, end: endMem },
       stopMs,

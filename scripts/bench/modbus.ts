@@ -23,6 +23,14 @@
  * deno run -A scripts/bench/modbus.ts --parts 1,2 --rounds 7
  * deno run -A scripts/bench/modbus.ts --parts 3 --profile /tmp/prof   # + CPU profile summary
  * deno run -A scripts/bench/modbus.ts --parts 3 --sink-compare        # + a run with no sink
+ * deno run -A scripts/bench/modbus.ts --parts 3 --v8-compare="--max-semi-space-size=4;--optimize-for-size"
+ * ```
+ *
+ * `--v8-compare` runs the tag-level gateway once more per `;`-separated set of V8 flags
+ * (added to `--expose-gc`, replacing the shipped ones) against the same simulators and
+ * prints the figures side by side.
+ *
+ * ```sh
  * ```
  */
 
@@ -55,6 +63,9 @@ const { values: args } = parseArgs({
     "dead-window": { type: "string", default: "15" },
     profile: { type: "string" },
     "sink-compare": { type: "boolean", default: false },
+    "v8-compare": { type: "string" },
+    "v8-rounds": { type: "string", default: "1" },
+    "farm-cpu": { type: "string", default: "1" },
   },
 });
 const parts = new Set(args.parts.split(",").map(Number));
@@ -174,7 +185,7 @@ async function startFarm(
       "--tags",
       args.tags,
     ]),
-    { cpu: 1, stdin: true },
+    { cpu: Number(args["farm-cpu"]), stdin: true },
   );
   const { ports } = await farm.json<{ ports: number[] }>();
   return { farm, ports };
@@ -182,13 +193,21 @@ async function startFarm(
 
 async function gateway(
   ports: number[],
-  o: { dead: number; sink: string; warmup: number; window: number; farmPid: number; prof?: string },
+  o: {
+    dead: number;
+    sink: string;
+    warmup: number;
+    window: number;
+    farmPid: number;
+    prof?: string;
+    v8?: string;
+  },
 ): Promise<GatewayRun> {
   const file = await Deno.makeTempFile({ prefix: "bifrost-bench-ports-", suffix: ".json" });
   await Deno.writeTextFile(file, JSON.stringify({ ports }));
   try {
     // The V8 flags `bifrost run` ships with (deno.json tasks, deno compile), plus GC access.
-    const flags = [GATEWAY_V8_FLAGS];
+    const flags = [o.v8 === undefined ? GATEWAY_V8_FLAGS : `--v8-flags=--expose-gc,${o.v8}`];
     if (o.prof) flags.push("--cpu-prof", `--cpu-prof-dir=${o.prof}`);
     await using gw = new LineChild(
       Deno.execPath(),
@@ -228,8 +247,9 @@ const GATEWAY_V8_FLAGS = Deno.env.get("BENCH_V8_FLAGS") ??
 
 function printRun(title: string, r: GatewayRun): void {
   const tags = r.devices * r.tagsPerDevice;
-  const perTagKb = (r.rssMb * 1024) / tags;
-  const aboveBaseKb = ((r.rssMb - r.baseRssMb) * 1024) / tags;
+  // The peak of the window, not its last sample: RSS breathes with the old generation.
+  const perTagKb = (r.rssMaxMb * 1024) / tags;
+  const aboveBaseKb = ((r.rssMaxMb - r.baseRssMb) * 1024) / tags;
   console.log(`\n3. ${title}`);
   console.log(`   gateway V8 flags: ${GATEWAY_V8_FLAGS} (set BENCH_V8_FLAGS to compare)`);
   console.log(
@@ -244,7 +264,9 @@ function printRun(title: string, r: GatewayRun): void {
       (r.historyRowsWritten === null ? "" : `; history rows ${r.historyRowsWritten}`),
   );
   console.log(
-    `   gateway CPU       ${f2(r.cpuCore)} core  (target <= 0.3: ${verdict(r.cpuCore <= 0.3)})` +
+    `   gateway CPU       ${f2(r.cpuCore)} core, ${
+      f2(r.cpuSysCore)
+    } of it in the kernel (target <= 0.3: ${verdict(r.cpuCore <= 0.3)})` +
       (r.peerCpuCore === null ? "" : `;  simulators ${f2(r.peerCpuCore)} core`),
   );
   console.log(
@@ -252,6 +274,7 @@ function printRun(title: string, r: GatewayRun): void {
       f0(r.baseRssMb)
     } MB before loading flows)`,
   );
+  console.log(`   RSS every 5 s     ${r.rssSeriesMb.map(f0).join(" ")} MB`);
   const m = r.memory;
   const pt = (x: MemoryPoint) =>
     `RSS ${f0(x.rss)} (anon ${f0(x.rssAnon)}, file ${f0(x.rssFile)}, shm ${
@@ -262,8 +285,11 @@ function printRun(title: string, r: GatewayRun): void {
   console.log(`                     connected:    ${pt(m.started)} MB`);
   console.log(`                     window end:   ${pt(m.end)} MB`);
   console.log(
-    `   RSS per tag       ${perTagKb.toFixed(2)} KB (target <= 1.5: ${verdict(perTagKb <= 1.5)});` +
-      ` above the idle runtime ${aboveBaseKb.toFixed(2)} KB`,
+    `   RSS per tag       ${perTagKb.toFixed(2)} KB at the window's peak (target <= 1.5: ${
+      verdict(perTagKb <= 1.5)
+    }); ${((r.rssMb * 1024) / tags).toFixed(2)} KB at its end, ${
+      aboveBaseKb.toFixed(2)
+    } KB above the idle runtime`,
   );
   console.log(
     `   poll lateness     p50 ${f2(r.live.p50)}  p99 ${f2(r.live.p99)}  max ${f2(r.live.max)} ms` +
@@ -306,6 +332,7 @@ async function tagLevel(): Promise<void> {
       const span = { tailMs: run.stopMs + 500, lengthMs: run.windowS * 1000 - 1000 };
       if (newest) printProfile(newest, root, 25, span);
     }
+    if (args["v8-compare"] !== undefined) await compareV8(ports, base, run);
     if (args["sink-compare"]) {
       printRun(
         "Same, with a sink that drops every batch (the sink's share)",
@@ -317,6 +344,53 @@ async function tagLevel(): Promise<void> {
     }
   } finally {
     await farm.close();
+  }
+}
+
+/** The tag-level run again under other V8 flags, side by side with the shipped ones. */
+async function compareV8(
+  ports: number[],
+  base: { dead: number; warmup: number; window: number; farmPid: number },
+  shipped: GatewayRun,
+): Promise<void> {
+  const sets = args["v8-compare"]!.split(";").map((x) => x.trim()).filter((x) => x !== "");
+  const shippedName = "shipped: " + GATEWAY_V8_FLAGS.replace(/^--v8-flags=--expose-gc,?/, "");
+  const runs = new Map<string, GatewayRun[]>([[shippedName, [shipped]]]);
+  for (const v8 of sets) runs.set(v8, []);
+  // Rounds interleave the variants (A B C A B C…) so that drift in the machine's load
+  // spreads over all of them; the table shows medians.
+  const rounds = Math.max(1, Number(args["v8-rounds"]));
+  for (let r = 0; r < rounds; r++) {
+    if (r > 0) runs.get(shippedName)!.push(await gateway(ports, { ...base, sink: "sqlite" }));
+    for (const v8 of sets) {
+      runs.get(v8)!.push(await gateway(ports, { ...base, sink: "sqlite", v8 }));
+    }
+  }
+  const tags = shipped.devices * shipped.tagsPerDevice;
+  console.log(
+    `\n3. V8 flags compared (same simulators, ${base.window} s windows, median of ${rounds} interleaved round${
+      rounds === 1 ? "" : "s"
+    })`,
+  );
+  console.log(
+    `   ${"flags".padEnd(58)} ${"CPU".padStart(5)} ${"sys".padStart(5)} ${"RSS".padStart(5)} ${
+      "max".padStart(5)
+    } ${"KB/tag".padStart(7)} ${"heap".padStart(5)} ${"p50".padStart(6)} ${"p99".padStart(6)}`,
+  );
+  for (const [flags, rs] of runs) {
+    const m = (f: (r: GatewayRun) => number) => median(rs.map(f));
+    console.log(
+      `   ${flags.slice(0, 58).padEnd(58)} ${f2(m((r) => r.cpuCore)).padStart(5)} ${
+        f2(m((r) => r.cpuSysCore)).padStart(5)
+      } ${f0(m((r) => r.rssMb)).padStart(5)} ${f0(m((r) => r.rssMaxMb)).padStart(5)} ${
+        ((m((r) => r.rssMaxMb) * 1024) / tags).toFixed(2).padStart(7)
+      } ${f0(m((r) => r.heapUsedMb)).padStart(5)} ${f2(m((r) => r.live.p50)).padStart(6)} ${
+        f2(m((r) => r.live.p99)).padStart(6)
+      }`,
+    );
+    if (rs.length > 1) {
+      console.log(`   ${"".padEnd(58)} CPU per round: ${rs.map((r) => f2(r.cpuCore)).join(" ")}`);
+    }
   }
 }
 

@@ -94,7 +94,9 @@ export class HistoryStore {
     | "data"
     | "update"
     | "deleteUpTo"
-    | "deleteId",
+    | "deleteId"
+    | "savepoint"
+    | "release",
     StatementSync
   >;
   /** device name -> id and its tags' series ids; cleared when a transaction rolls back. */
@@ -161,6 +163,9 @@ export class HistoryStore {
       ),
       deleteUpTo: p("DELETE FROM blocks WHERE id <= ?"),
       deleteId: p("DELETE FROM blocks WHERE id = ?"),
+      // Prepared once: exec() would parse them again for every batch.
+      savepoint: p("SAVEPOINT w"),
+      release: p("RELEASE w"),
     };
   }
 
@@ -182,9 +187,9 @@ export class HistoryStore {
       try {
         if (!db.isTransaction) db.exec("BEGIN"), this.#txStart = this.#o.clock.monotonic();
         // A savepoint per write: a failed batch leaves the earlier ones of the group intact.
-        db.exec("SAVEPOINT w");
+        this.#s.savepoint.run();
         this.#append(b);
-        db.exec("RELEASE w");
+        this.#s.release.run();
       } catch (e) {
         if (db.isTransaction) {
           try {

@@ -1,0 +1,158 @@
+import { assert, assertEquals } from "../../tests/_assert.ts";
+import { ManualClock, systemClock } from "../clock.ts";
+import { phaseFor, runSchedule, ScheduleStats } from "./scheduler.ts";
+import { TimerEntry, TimerQueue, timerQueueFor } from "./timer_queue.ts";
+
+/** An entry that repeats every `every` ms and logs when it fired. */
+class Every extends TimerEntry {
+  constructor(
+    readonly name: string,
+    readonly every: number,
+    readonly log: [string, number][],
+    public deadline: number,
+  ) {
+    super();
+  }
+  due(now: number): number {
+    this.log.push([this.name, now]);
+    assertEquals(now, this.deadline, `${this.name} fired off its deadline`);
+    this.deadline += this.every;
+    return this.deadline;
+  }
+}
+
+Deno.test("TimerQueue fires entries of different intervals in deadline order", async () => {
+  const clock = new ManualClock(0);
+  const q = new TimerQueue(clock);
+  const log: [string, number][] = [];
+  const intervals = [30, 70, 110, 7, 250];
+  for (const every of intervals) q.insert(new Every(`e${every}`, every, log, every), every);
+  await clock.advance(1000);
+  const expected: [string, number][] = [];
+  for (const every of intervals) {
+    for (let t = every; t <= 1000; t += every) expected.push([`e${every}`, t]);
+  }
+  // Deadline order; equal deadlines in the order they were queued.
+  expected.sort((a, b) =>
+    a[1] - b[1] || intervals.indexOf(+a[0].slice(1)) - intervals.indexOf(+b[0].slice(1))
+  );
+  assertEquals(log, expected);
+  assertEquals(q.size, intervals.length);
+});
+
+Deno.test("TimerQueue re-arms its timer when an earlier deadline is inserted", async () => {
+  const clock = new ManualClock(0);
+  const q = new TimerQueue(clock);
+  const log: [string, number][] = [];
+  q.insert(new Every("late", 1000, log, 1000), 1000);
+  await clock.advance(10);
+  q.insert(new Every("early", 1000, log, 50), 50);
+  assertEquals(q.peek(), 50);
+  await clock.advance(990);
+  assertEquals(log, [["early", 50], ["late", 1000]]);
+});
+
+Deno.test("TimerQueue re-arms a real timer for an earlier deadline and disarms when empty", async () => {
+  const q = new TimerQueue(systemClock);
+  let fired = "";
+  let woke!: () => void;
+  const wake = new Promise<void>((r) => woke = r);
+  class Once extends TimerEntry {
+    constructor(readonly name: string) {
+      super();
+    }
+    due(): number {
+      fired += this.name;
+      woke();
+      return Infinity;
+    }
+  }
+  const far = new Once("far");
+  q.insert(far, systemClock.monotonic() + 60_000);
+  q.insert(new Once("near"), systemClock.monotonic() + 5);
+  await wake; // would take a minute without the re-arm
+  assertEquals(fired, "near");
+  assertEquals(q.size, 1);
+  assert(q.remove(far));
+  assertEquals(q.remove(far), false);
+  assertEquals(q.size, 0);
+  assertEquals(q.armed, false); // no timer left behind (the test sanitizer would also fail)
+});
+
+Deno.test("TimerQueue keeps heap order through removals", async () => {
+  const clock = new ManualClock(0);
+  const q = new TimerQueue(clock);
+  const log: [string, number][] = [];
+  let x = 7;
+  const rand = () => (x = (x * 1103515245 + 12345) & 0x7fffffff) % 10_000;
+  const entries = Array.from({ length: 300 }, (_, i) => {
+    const d = rand() + 1;
+    const e = new Every(`n${i}`, 100_000, log, d);
+    q.insert(e, d);
+    return e;
+  });
+  for (let i = 0; i < entries.length; i += 3) assert(q.remove(entries[i]!));
+  assertEquals(q.size, 200);
+  await clock.advance(10_001);
+  const times = log.map(([, t]) => t);
+  assertEquals(times, [...times].sort((a, b) => a - b));
+  assertEquals(log.length, 200);
+  assert(log.every(([n]) => +n.slice(1) % 3 !== 0), "a removed entry fired");
+});
+
+Deno.test("runSchedule() leaves the queue and stops firing when aborted", async () => {
+  const clock = new ManualClock(0);
+  const q = timerQueueFor(clock);
+  const keep = new AbortController();
+  const stop = new AbortController();
+  let kept = 0, stopped = 0;
+  const a = runSchedule({ everyMs: 100 }, clock, keep.signal, () => (kept++, Promise.resolve()));
+  const b = runSchedule({ everyMs: 100 }, clock, stop.signal, () => (stopped++, Promise.resolve()));
+  assertEquals(q.size, 2);
+  await clock.advance(250);
+  stop.abort();
+  await b;
+  assertEquals(q.size, 1);
+  await clock.advance(300);
+  assertEquals([kept, stopped], [6, 3]);
+  keep.abort();
+  await a;
+  assertEquals(q.size, 0);
+  assertEquals(q.armed, false);
+});
+
+Deno.test("runSchedule() fires 1,000 phased schedules on one clock once per interval", async () => {
+  const clock = new ManualClock(5_000_000);
+  const ac = new AbortController();
+  const n = 1000;
+  const at: number[][] = Array.from({ length: n }, () => []);
+  const stats = Array.from({ length: n }, () => new ScheduleStats());
+  const done = at.map((log, i) =>
+    runSchedule(
+      { everyMs: 1000, phaseMs: phaseFor(`poll-${i}`, 1000) },
+      clock,
+      ac.signal,
+      (d) => (log.push(d), Promise.resolve()),
+      stats[i],
+    )
+  );
+  assertEquals(timerQueueFor(clock).size, n);
+  await clock.advance(10_000);
+  ac.abort();
+  await Promise.all(done);
+  assertEquals(timerQueueFor(clock).size, 0);
+  for (let i = 0; i < n; i++) {
+    const phase = phaseFor(`poll-${i}`, 1000);
+    // At once, then every second on the phased grid up to the 10 s mark.
+    const expected = [5_000_000];
+    for (let t = 5_000_000 + phase + 1000; t <= 5_010_000; t += 1000) expected.push(t);
+    assertEquals(at[i], phase === 0 ? gridFrom(5_000_000) : expected, `poll-${i}`);
+    assertEquals(stats[i]!.skipped, 0);
+    assertEquals(stats[i]!.maxLateMs, 0);
+  }
+});
+
+/** Deadlines of an unphased 1 s schedule started at `t0`, over 10 s. */
+function gridFrom(t0: number): number[] {
+  return Array.from({ length: 11 }, (_, k) => t0 + k * 1000);
+}
