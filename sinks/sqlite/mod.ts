@@ -90,6 +90,8 @@ export function createSqliteSink(
     clock: ctx.clock,
     onRetentionError: (e: Error) =>
       ctx.log?.warn(`History retention failed on sink "${ctx.name}"`, { error: e.message }),
+    onCheckpointError: (message: string) =>
+      ctx.log?.warn(`History checkpoint failed on sink "${ctx.name}"`, { error: message }),
   };
   let store: HistoryStore | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;

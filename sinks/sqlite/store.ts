@@ -25,6 +25,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Clock } from "../../engine/clock.ts";
+import { Checkpointer } from "./checkpointer.ts";
 import { BifrostError, errorMessage } from "../../engine/errors.ts";
 import { Batch, type QualityCode } from "../../engine/record.ts";
 import { BlockEncoder, blockValue, decodeBlock } from "./codec.ts";
@@ -46,7 +47,16 @@ export interface HistoryStoreOptions {
   clock: Clock;
   /** Told when retention run by `write()` fails (the write itself succeeded). */
   onRetentionError?: (e: BifrostError) => void;
+  /** Called when WAL checkpoints fall back from their worker to the writer. */
+  onCheckpointError?: (message: string) => void;
 }
+
+/**
+ * Records in one commit group from which checkpoints move to a worker (see
+ * {@linkcode Checkpointer}): 10,000 values a second with the default 1 s flushInterval. Below
+ * that, checkpoints are short and a worker's few MB of memory are not worth it.
+ */
+const WORKER_CHECKPOINT_RECORDS = 10_000;
 
 /** Page cache bound of a history connection, KiB (`PRAGMA cache_size`, SQLite's default). */
 const CACHE_KIB = 2048;
@@ -111,6 +121,7 @@ export class HistoryStore {
   #txStart = 0;
   #deleted = 0;
   #lastRetention = -Infinity;
+  #checkpointer: Checkpointer | undefined;
 
   /** Opens (creating or migrating if needed) the database and its parent directory. */
   constructor(o: HistoryStoreOptions) {
@@ -233,6 +244,13 @@ export class HistoryStore {
     try {
       this.db.exec("COMMIT");
       this.#pending = 0;
+      if (n >= WORKER_CHECKPOINT_RECORDS && !this.#checkpointer && this.#o.path !== ":memory:") {
+        this.#checkpointer = new Checkpointer(
+          this.db,
+          this.#o.path,
+          (m) => this.#o.onCheckpointError?.(m),
+        );
+      }
     } catch (e) {
       try {
         if (this.db.isTransaction) this.db.exec("ROLLBACK");
@@ -462,6 +480,7 @@ export class HistoryStore {
   /** Commits pending writes and closes the database (idempotent; closes even if the commit fails). */
   close(): void {
     if (!this.db.isOpen) return;
+    this.#checkpointer?.stop();
     try {
       this.commit();
     } finally {
