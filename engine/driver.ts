@@ -84,6 +84,27 @@ export interface ReadSink {
   fail(index: number, error: BifrostError): void;
 }
 
+/**
+ * A {@linkcode ReadSink} that builds the `TagResult[]` of `read()`: one object per tag, which
+ * the poll loop's `readInto` path avoids.
+ */
+export class ResultArraySink implements ReadSink {
+  /** One result per tag of the plan, in plan order (a hole for a tag never reported). */
+  readonly results: TagResult[];
+
+  constructor(tags: number) {
+    this.results = new Array<TagResult>(tags);
+  }
+
+  value(index: number, value: Value, sourceTs: number): void {
+    this.results[index] = { ok: true, value, sourceTs };
+  }
+
+  fail(index: number, error: BifrostError): void {
+    this.results[index] = { ok: false, error };
+  }
+}
+
 /** A compiled read of a set of tags (e.g. coalesced Modbus requests); opaque to the engine. */
 export interface ReadPlan {
   /** The tags, in the order `read()` reports them. */

@@ -13,20 +13,21 @@
  * loses that change.
  */
 
-import type {
-  Driver,
-  DriverContext,
-  ReadPlan,
-  ReadSink,
-  TagConfig,
-  TagResult,
+import {
+  type Driver,
+  type DriverContext,
+  type ReadPlan,
+  type ReadSink,
+  ResultArraySink,
+  type TagConfig,
+  type TagResult,
 } from "../../engine/driver.ts";
 import type { DeviceConfig } from "../../engine/driver.ts";
 import { BifrostError, isBifrostError } from "../../engine/errors.ts";
 import type { Value } from "../../engine/record.ts";
 import { formatAddress } from "./address.ts";
 import { ModbusTcpClient } from "./client.ts";
-import { Exchanger, ResultArraySink } from "./driver_exchange.ts";
+import { Exchanger } from "./driver_exchange.ts";
 import type { ModbusTransport } from "./transport.ts";
 import {
   maskWriteRegisterRequest,

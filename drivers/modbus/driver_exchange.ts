@@ -3,16 +3,14 @@
  * The request side of the Modbus driver: sends PDUs through a {@linkcode ModbusTransport},
  * checks the responses (exceptions and malformed answers become contextual
  * `BifrostError`s) and reads whole plans with retries. Reading is on the hot path of every
- * poll, so the common case costs one async frame: a one-request plan skips
- * `Promise.allSettled`, the first attempt of a request skips `withRetries` (which only a
+ * poll: a one-request plan skips `Promise.allSettled`, the first attempt of a request skips `withRetries` (which only a
  * failed attempt enters), tags decode straight from the response PDU into the caller's
  * `ReadSink` (no result object per tag), and no message text is built unless something fails.
  */
 
 import type { Clock } from "../../engine/clock.ts";
-import type { ReadSink, TagResult } from "../../engine/driver.ts";
+import type { ReadSink } from "../../engine/driver.ts";
 import { BifrostError, isBifrostError } from "../../engine/errors.ts";
-import type { Value } from "../../engine/record.ts";
 import { dataOffset, exceptionName, responseProblem } from "./pdu.ts";
 import { decodeInto, failInto } from "./plan_decode.ts";
 import type { ModbusReadPlan, PlannedRequest } from "./planner.ts";
@@ -113,30 +111,9 @@ export class Exchanger {
   ): Promise<void> {
     const requests = plan.requests;
     if (requests.length === 1) {
-      // The common one-request plan, inlined: no Promise.allSettled, no second async frame.
-      const r = requests[0]!;
-      let response: Uint8Array | undefined;
-      let failed: unknown;
+      // The common one-request plan: no Promise.allSettled.
       try {
-        response = await client.request(this.unitId, r.pdu, sig);
-      } catch (e) {
-        failed = this.transportError(e, `read ${r.range}`);
-      }
-      if (response !== undefined) {
-        try {
-          this.check(r.pdu, response, "read ", r.range);
-        } catch (e) {
-          failed = e;
-          response = undefined;
-        }
-      }
-      try {
-        decodeInto(
-          r,
-          response ?? await this.#retryRead(client, r, sink, sig, signal, failed),
-          this.clock.now(),
-          sink,
-        );
+        await this.#readRequest(client, requests[0]!, sink, sig, signal);
       } catch (e) {
         if (signal.aborted) throw signal.reason;
         // Tags already marked bad; only a failure of the whole read throws.
@@ -225,26 +202,5 @@ export class Exchanger {
       if (isBifrostError(e)) failInto(r, e, sink);
       throw e;
     }
-  }
-}
-
-/**
- * A {@linkcode ReadSink} that builds the `TagResult[]` of `read()` (one object per tag; the
- * poll loop's `readInto` path avoids them).
- */
-export class ResultArraySink implements ReadSink {
-  /** One result per tag of the plan, in plan order (a hole for a tag never reported). */
-  readonly results: TagResult[];
-
-  constructor(tags: number) {
-    this.results = new Array<TagResult>(tags);
-  }
-
-  value(index: number, value: Value, sourceTs: number): void {
-    this.results[index] = { ok: true, value, sourceTs };
-  }
-
-  fail(index: number, error: BifrostError): void {
-    this.results[index] = { ok: false, error };
   }
 }

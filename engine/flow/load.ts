@@ -11,7 +11,7 @@ import { LineCounter, parseDocument } from "yaml";
 import type { TagConfig } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import { parseDuration } from "./duration.ts";
-import { FlowTag } from "./tag.ts";
+import { FlowTag, isRecord } from "./tag.ts";
 import { type FlowEnv, substituteEnv } from "./env.ts";
 import {
   type ConfigIssue,
@@ -49,10 +49,6 @@ export interface LoadResult {
   warnings: ConfigIssue[];
   /** Values substituted from the environment, for the logger to redact. */
   secrets: string[];
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 function yamlIssues(src: YamlSource): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {

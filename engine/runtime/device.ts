@@ -8,14 +8,15 @@
  */
 
 import type { Clock } from "../clock.ts";
-import type {
-  DeviceConfig,
-  Driver,
-  DriverModule,
-  ReadPlan,
-  ReadSink,
-  TagConfig,
-  TagResult,
+import {
+  type DeviceConfig,
+  type Driver,
+  type DriverModule,
+  type ReadPlan,
+  type ReadSink,
+  ResultArraySink,
+  type TagConfig,
+  type TagResult,
 } from "../driver.ts";
 import { BifrostError, errorMessage, isBifrostError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -187,13 +188,10 @@ export class DeviceRuntime {
    * nothing for comes back bad.
    */
   async read(plan: ReadPlan): Promise<TagResult[]> {
-    const out = new Array<TagResult | undefined>(plan.tags.length);
-    await this.readInto(plan, {
-      value: (i, value, sourceTs) => out[i] = { ok: true, value, sourceTs },
-      fail: (i, error) => out[i] = { ok: false, error },
-    });
+    const sink = new ResultArraySink(plan.tags.length);
+    await this.readInto(plan, sink);
     return plan.tags.map((t, i) =>
-      out[i] ?? {
+      sink.results[i] ?? {
         ok: false,
         error: new BifrostError("PROTOCOL_ERROR", `Driver returned no result for "${t.name}"`),
       }

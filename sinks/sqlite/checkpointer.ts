@@ -42,13 +42,15 @@ export class Checkpointer {
       this.#worker = new Worker(new URL("./checkpoint_worker.ts", import.meta.url), {
         type: "module",
       });
+      db.exec("PRAGMA wal_autocheckpoint = 0");
     } catch (e) {
+      this.#worker?.terminate();
+      this.#worker = undefined;
       onError(
         `Cannot start the checkpoint worker of "${path}": ${String(e)}; the writer checkpoints`,
       );
       return;
     }
-    db.exec("PRAGMA wal_autocheckpoint = 0");
     this.#worker.onmessage = (e: MessageEvent<{ error?: string }>) => {
       if (e.data.error) fallBack(e.data.error);
     };

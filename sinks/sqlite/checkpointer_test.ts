@@ -45,7 +45,7 @@ Deno.test("Checkpointer hands checkpoints back to the writer when the worker fai
   try {
     db.exec("PRAGMA journal_mode = WAL");
     const errors: string[] = [];
-    // A directory where the file should be: the worker cannot open it.
+    // A file in a directory that does not exist: the worker cannot open it.
     const ck = new Checkpointer(db, `${dir}/missing/x.db`, (m) => errors.push(m), 20);
     await waitFor(() => errors.length > 0, 5000, "the fallback");
     assert(!ck.running);

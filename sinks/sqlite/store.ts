@@ -244,13 +244,6 @@ export class HistoryStore {
     try {
       this.db.exec("COMMIT");
       this.#pending = 0;
-      if (n >= WORKER_CHECKPOINT_RECORDS && !this.#checkpointer && this.#o.path !== ":memory:") {
-        this.#checkpointer = new Checkpointer(
-          this.db,
-          this.#o.path,
-          (m) => this.#o.onCheckpointError?.(m),
-        );
-      }
     } catch (e) {
       try {
         if (this.db.isTransaction) this.db.exec("ROLLBACK");
@@ -262,6 +255,13 @@ export class HistoryStore {
       this.#span = maxSpan(this.db);
       this.#lastRetention = -Infinity;
       throw fail(`Cannot commit ${n} records to history "${this.#o.path}"`, e);
+    }
+    if (n >= WORKER_CHECKPOINT_RECORDS && !this.#checkpointer && this.#o.path !== ":memory:") {
+      this.#checkpointer = new Checkpointer(
+        this.db,
+        this.#o.path,
+        (m) => this.#o.onCheckpointError?.(m),
+      );
     }
   }
 
