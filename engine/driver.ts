@@ -155,6 +155,18 @@ export interface Driver {
 export interface DriverContext {
   log: Logger;
   clock: Clock;
+  /**
+   * The shortest interval (ms) of the interval polls of this device, when it has any (not
+   * cron polls). A driver may tune its connection to it: the Modbus TCP client keeps no read
+   * pending between polls of 5 s or less.
+   */
+  pollEveryMs?: number;
+  /**
+   * Tells the engine that the open connection was lost outside a read or write (a read kept
+   * pending saw the peer close it): the engine reconnects at once instead of at the next
+   * poll. Optional for drivers; a loss found by a read or write is reported by its error.
+   */
+  connectionLost?: (reason: string) => void;
 }
 
 /** A semantic problem found by a driver in a device's config. */

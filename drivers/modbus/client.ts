@@ -25,8 +25,13 @@
  * (this client's tick: timeout / 20, 5..50 ms), so a timeout fires between `timeout` and
  * about `timeout + 10 %` (see `client_sweeper.ts`). Timeouts cost no allocation per request
  * or per poll cycle (no timer, no closure, no registry node); idle connections wake nobody.
- * What still outlives a poll cycle is the read kept pending between polls (`#readLoop`),
- * which notices at once a connection the peer closed.
+ * What may outlive a poll cycle is the read kept pending between polls (`#readLoop`),
+ * which notices at once a connection the peer closed. With `idleRead: false` the client
+ * reads only while requests are on the wire: a read ends with the last answer and the next
+ * request starts one. Under Deno a pending read holds about 0.7 KB (its promises and the
+ * socket's set of pending reads); kept from one poll to the next, 1,000 of them a second
+ * are promoted to the old generation and cost major collections. The price is that a close
+ * between polls is found by the next request (which fails), not at once.
  */
 
 import { BifrostError } from "../../engine/errors.ts";
@@ -80,12 +85,28 @@ export class ModbusTcpClient implements ModbusTransport {
   readonly #stream: ResponseStream;
   readonly #writer: FrameWriter<Slot>;
   #closed: BifrostError | undefined;
-  #reader: Promise<void>;
+  /** The read loop; it ends when the connection does, or (idleRead false) when idle. */
+  #reader: Promise<void> = Promise.resolve();
+  #reading = false;
+  /** Set by `close()`: the loss is the caller's own doing, not reported to `onLost`. */
+  #closing = false;
+  readonly #idleRead: boolean;
+  readonly #onLost: ((error: BifrostError) => void) | undefined;
+  readonly #buf = new Uint8Array(4096);
   /** This client's place in the shared sweeper. */
   readonly #entry: SweepEntry;
 
-  private constructor(conn: Deno.TcpConn, where: string, timeoutMs: number, maxInFlight: number) {
+  private constructor(
+    conn: Deno.TcpConn,
+    where: string,
+    timeoutMs: number,
+    maxInFlight: number,
+    idleRead: boolean,
+    onLost: ((error: BifrostError) => void) | undefined,
+  ) {
     this.#conn = conn;
+    this.#idleRead = idleRead;
+    this.#onLost = onLost;
     this.#where = where;
     this.#timeoutMs = timeoutMs;
     this.#maxInFlight = Math.max(1, maxInFlight);
@@ -93,7 +114,7 @@ export class ModbusTcpClient implements ModbusTransport {
     this.#stream = new ResponseStream((tid) => this.#ring.get(tid)?.pdu);
     this.#writer = new FrameWriter(conn, (e) => this.#fail(e));
     this.#entry = new SweepEntry(tickFor(timeoutMs), this.#sweep);
-    this.#reader = this.#readLoop();
+    if (idleRead) this.#startReading();
   }
 
   /**
@@ -102,12 +123,24 @@ export class ModbusTcpClient implements ModbusTransport {
    */
   static async connect(o: ClientOptions): Promise<ModbusTcpClient> {
     const conn = await openConnection(o);
-    return new ModbusTcpClient(conn, `${o.host}:${o.port}`, o.timeoutMs, o.maxInFlight ?? 1);
+    return new ModbusTcpClient(
+      conn,
+      `${o.host}:${o.port}`,
+      o.timeoutMs,
+      o.maxInFlight ?? 1,
+      o.idleRead ?? true,
+      o.onLost,
+    );
   }
 
   /** Whether the connection is still usable. */
   get connected(): boolean {
     return this.#closed === undefined;
+  }
+
+  /** Whether a read is pending on the socket (always, with `idleRead`, until closed). */
+  get reading(): boolean {
+    return this.#reading;
   }
 
   /** Requests waiting for an answer or for a free slot. */
@@ -163,7 +196,13 @@ export class ModbusTcpClient implements ModbusTransport {
       slot.ticket = ticket;
     }
     this.stats.sent++;
+    if (!this.#reading) this.#startReading();
     this.#writer.write(slot.frame, slot);
+  }
+
+  #startReading(): void {
+    this.#reading = true;
+    this.#reader = this.#readLoop();
   }
 
   /** Sends the next queued request, if a slot is free. */
@@ -233,13 +272,18 @@ export class ModbusTcpClient implements ModbusTransport {
   }
 
   async #readLoop(): Promise<void> {
-    const buf = new Uint8Array(4096);
+    const buf = this.#buf;
     try {
       for (;;) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
         this.#stream.push(buf, this.#onFrame, n);
         this.#syncStats();
+        // Without idle reads, the loop ends with the last answer; the next request restarts it.
+        if (!this.#idleRead && this.#ring.active === 0 && !this.#closed) {
+          this.#reading = false;
+          return;
+        }
       }
       this.#fail(undefined);
     } catch (e) {
@@ -311,11 +355,13 @@ export class ModbusTcpClient implements ModbusTransport {
     } catch {
       // Already closed.
     }
+    if (!this.#closing) this.#onLost?.(closed);
   }
 
   /** Closes the connection; pending requests reject with NOT_CONNECTED. */
   async close(): Promise<void> {
     if (!this.#closed) {
+      this.#closing = true;
       this.#fail(new Error("the client closed it"));
     }
     await this.#reader;

@@ -14,6 +14,15 @@ export interface ClientOptions {
   timeoutMs: number;
   /** Requests on the wire at once; more wait in a queue. Default 1. */
   maxInFlight?: number;
+  /**
+   * Keep a read pending while no request is on the wire, so that a connection the peer
+   * closes is noticed at once (default true). False reads only while requests are on the
+   * wire: a close is noticed by the next request, and a read no longer lives from one poll
+   * to the next (see `ModbusTcpClient`).
+   */
+  idleRead?: boolean;
+  /** Told when the connection is lost (not when `close()` closes it). */
+  onLost?: (error: BifrostError) => void;
   signal?: AbortSignal;
 }
 

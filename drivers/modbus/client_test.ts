@@ -7,7 +7,7 @@ import { ResponseStream } from "./response_stream.ts";
 
 const word = (pdu: Uint8Array) => (pdu[2]! << 8) | pdu[3]!;
 
-async function setup(maxInFlight: number) {
+async function setup(maxInFlight: number, idleRead = true) {
   const sim = await startModbusSimulator();
   sim.setRegisters("HR0", [100, 101, 102]);
   const client = await ModbusTcpClient.connect({
@@ -15,6 +15,7 @@ async function setup(maxInFlight: number) {
     port: sim.port,
     timeoutMs: 150,
     maxInFlight,
+    idleRead,
   });
   return {
     sim,
@@ -34,9 +35,9 @@ async function setup(maxInFlight: number) {
 }
 
 for (const fault of ["malformed", "truncated", "wrongTransactionId"] as const) {
-  for (const maxInFlight of [1, 3]) {
-    Deno.test(`a ${fault} response is dropped and counted, its request times out, the next ones match (maxInFlight ${maxInFlight})`, async () => {
-      await using t = await setup(maxInFlight);
+  for (const [maxInFlight, idleRead] of [[1, true], [3, true], [1, false], [3, false]] as const) {
+    Deno.test(`a ${fault} response is dropped and counted, its request times out, the next ones match (maxInFlight ${maxInFlight}, idleRead ${idleRead})`, async () => {
+      await using t = await setup(maxInFlight, idleRead);
       t.sim.faults[fault](1);
       assertEquals(await t.readThree(), ["TIMEOUT", 101, 102]);
       assertEquals(await t.readThree(), [100, 101, 102]);
@@ -163,6 +164,33 @@ Deno.test("a lost connection rejects requests on the wire and queued with NOT_CO
     await t.client.request(1, readRequest(3, 0, 1)).catch((e: BifrostError) => e.code),
     "NOT_CONNECTED",
   );
+});
+
+Deno.test("idleRead (the default) keeps a read pending and notices a close between requests", async () => {
+  await using t = await setup(1);
+  assertEquals(word(await t.client.request(1, readRequest(3, 0, 1))), 100);
+  assertEquals(t.client.reading, true);
+  t.sim.faults.disconnectClients();
+  for (let i = 0; i < 100 && t.client.connected; i++) await new Promise((r) => setTimeout(r, 10));
+  assertEquals(t.client.connected, false);
+});
+
+Deno.test("idleRead false reads only while requests are on the wire; the next request finds a close", async () => {
+  await using t = await setup(1, false);
+  assertEquals(t.client.reading, false);
+  const three = await Promise.all(
+    [0, 1, 2].map((i) => t.client.request(1, readRequest(3, i, 1)).then(word)),
+  );
+  assertEquals(three, [100, 101, 102]);
+  assertEquals(t.client.reading, false, "the read ends with the last answer");
+  t.sim.faults.disconnectClients();
+  await new Promise((r) => setTimeout(r, 50));
+  assertEquals(t.client.connected, true, "nobody reads while idle");
+  assertEquals(
+    await t.client.request(1, readRequest(3, 0, 1)).catch((e: BifrostError) => e.code),
+    "NOT_CONNECTED",
+  );
+  assertEquals(t.client.connected, false);
 });
 
 Deno.test("ResponseStream takes a length and hands out copies of the read buffer", () => {

@@ -91,7 +91,13 @@ export class ModbusDriver implements Driver {
     this.#open = open;
     this.maxInFlight = this.#fields.wireInFlight;
     this.#noFc22 = this.#fields.workarounds.noFc22 === true;
-    this.#io = new Exchanger(device.name, fields.unitId, fields.retry, ctx.clock);
+    this.#io = new Exchanger(
+      device.name,
+      fields.unitId,
+      fields.retry,
+      ctx.clock,
+      fields.wireInFlight > 1,
+    );
   }
 
   /** The open transport, for tests and statistics. */
@@ -281,17 +287,31 @@ export class ModbusDriver implements Driver {
   }
 }
 
+/**
+ * Polls at least this often make the TCP client read only while requests are on the wire
+ * (`idleRead: false`): the next poll notices a close soon enough, and reads do not live from
+ * one poll to the next. Slower devices keep a read pending, which notices at once a device
+ * that closes idle connections (many do after 30-120 s) and reconnects before the next poll.
+ */
+export const IDLE_READ_ABOVE_MS = 5000;
+
 /** The driver of one Modbus TCP device. */
 export class ModbusTcpDriver extends ModbusDriver {
   constructor(device: DeviceConfig, ctx: DriverContext) {
     const f = resolveDeviceFields(device, "tcp");
+    const idleRead = ctx.pollEveryMs === undefined || ctx.pollEveryMs > IDLE_READ_ABOVE_MS;
     super(device, ctx, f, (signal) =>
       ModbusTcpClient.connect({
         host: f.host,
         port: f.port,
         timeoutMs: f.timeoutMs,
         maxInFlight: f.wireInFlight,
+        idleRead,
         signal,
+        onLost: (e) => {
+          // Only the open client's loss counts (not one replaced by a reconnect).
+          if (this.client?.connected === false) ctx.connectionLost?.(e.message);
+        },
       }));
   }
 

@@ -3,9 +3,11 @@
  * The request side of the Modbus driver: sends PDUs through a {@linkcode ModbusTransport},
  * checks the responses (exceptions and malformed answers become contextual
  * `BifrostError`s) and reads whole plans with retries. Reading is on the hot path of every
- * poll: a one-request plan skips `Promise.allSettled`, the first attempt of a request skips `withRetries` (which only a
- * failed attempt enters), tags decode straight from the response PDU into the caller's
- * `ReadSink` (no result object per tag), and no message text is built unless something fails.
+ * poll: without pipelining the requests of a plan go one after the other in a plain loop (no
+ * `Promise.allSettled`, no request queued in the client), the first attempt of a request
+ * skips `withRetries` (which only a failed attempt enters), tags decode straight from the
+ * response PDU into the caller's `ReadSink` (no result object per tag), and no message text
+ * is built unless something fails.
  */
 
 import type { Clock } from "../../engine/clock.ts";
@@ -22,12 +24,15 @@ export class Exchanger {
   /**
    * @param device the device name, for messages
    * @param unitId the unit addressed (0: broadcast, whose answers are not checked)
+   * @param pipelined whether the transport takes several requests on the wire at once (then
+   *   a plan's requests are sent together)
    */
   constructor(
     readonly device: string,
     readonly unitId: number,
     readonly retry: RetryOptions,
     readonly clock: Clock,
+    readonly pipelined = false,
   ) {}
 
   /** A transport error with the action and device in front of its message. */
@@ -110,17 +115,23 @@ export class Exchanger {
     sink: ReadSink,
   ): Promise<void> {
     const requests = plan.requests;
-    if (requests.length === 1) {
-      // The common one-request plan: no Promise.allSettled.
-      try {
-        await this.#readRequest(client, requests[0]!, sink, sig, signal);
-      } catch (e) {
-        if (signal.aborted) throw signal.reason;
-        // Tags already marked bad; only a failure of the whole read throws.
-        if (!isBifrostError(e) || isBifrostError(e, "NOT_CONNECTED")) throw e;
-        if (isBifrostError(e, "TIMEOUT")) throw e;
+    if (!this.pipelined || requests.length === 1) {
+      // One request on the wire at a time: the same order as queueing them all, without the
+      // queue. A failure of one request fails its own tags and the next request goes on.
+      let timeouts = 0;
+      let timeout: unknown;
+      for (let i = 0; i < requests.length; i++) {
+        try {
+          await this.#readRequest(client, requests[i]!, sink, sig, signal);
+        } catch (e) {
+          if (signal.aborted) throw signal.reason;
+          // Tags already marked bad; only a failure of the whole read throws.
+          if (!isBifrostError(e) || isBifrostError(e, "NOT_CONNECTED")) throw e;
+          if (isBifrostError(e, "TIMEOUT") && timeouts++ === 0) timeout = e;
+        }
       }
       if (signal.aborted) throw signal.reason;
+      if (timeouts > 0 && timeouts === requests.length) throw timeout;
       return;
     }
     const outcomes = await Promise.allSettled(

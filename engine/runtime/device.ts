@@ -47,6 +47,8 @@ export interface DeviceRuntimeOptions {
   backoff?: BackoffOptions;
   /** Consecutive all-timeout reads that count as a lost connection. */
   timeoutsBeforeReconnect?: number;
+  /** The shortest interval poll of the device, ms (see `DriverContext.pollEveryMs`). */
+  pollEveryMs?: number;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
@@ -75,7 +77,12 @@ export class DeviceRuntime {
     this.#clock = o.clock;
     this.#backoff = o.backoff ?? DEFAULT_BACKOFF;
     this.#timeoutsBeforeReconnect = o.timeoutsBeforeReconnect ?? 3;
-    this.driver = module.create(config, { log: this.#log, clock: o.clock });
+    this.driver = module.create(config, {
+      log: this.#log,
+      clock: o.clock,
+      ...(o.pollEveryMs === undefined ? {} : { pollEveryMs: o.pollEveryMs }),
+      connectionLost: (reason) => this.#connectionLost(reason),
+    });
     this.#sem = new Semaphore(Math.max(1, this.driver.maxInFlight));
     this.#health = {
       state: "idle",
@@ -207,7 +214,8 @@ export class DeviceRuntime {
     // the driver's connect timeout) instead of reporting a value bad that is about to be good.
     if (this.#health.state === "connecting") await this.#attempt?.catch(() => {});
     if (this.#health.state !== "connected") return failAll(plan, sink, this.#notConnected());
-    await this.#sem.acquire();
+    // A free slot is taken without an await (the common case: one poll at a time).
+    if (!this.#sem.tryAcquire()) await this.#sem.acquire();
     this.#health.reads++;
     const tally = new Tally(sink, this.#clock);
     try {

@@ -107,6 +107,12 @@ export class Gateway {
   }
 
   async #startDevices(): Promise<void> {
+    // Each device's fastest interval poll, which its driver may tune its connection to.
+    const fastest = new Map<string, number>();
+    for (const p of this.flows.polls.values()) {
+      if (p.everyMs === undefined) continue;
+      fastest.set(p.device, Math.min(fastest.get(p.device) ?? Infinity, p.everyMs));
+    }
     for (const d of this.flows.devices.values()) {
       const module = this.#driver(d.driver);
       let config = d;
@@ -122,7 +128,12 @@ export class Gateway {
         config = { ...d, config: { ...d.config, ...sim.connection } };
         this.#log.info("Virtual device started", { device: d.name, ...sim.connection });
       }
-      const rt = new DeviceRuntime(config, module, { log: this.#log, clock: this.#clock });
+      const everyMs = fastest.get(d.name);
+      const rt = new DeviceRuntime(config, module, {
+        log: this.#log,
+        clock: this.#clock,
+        ...(everyMs === undefined ? {} : { pollEveryMs: everyMs }),
+      });
       this.devices.set(d.name, rt);
       rt.start();
     }

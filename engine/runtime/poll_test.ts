@@ -79,6 +79,61 @@ Deno.test("PollRunner: a Modbus poll reads every tag into one batch, scaled, num
   }
 });
 
+for (const pollEveryMs of [1000, undefined]) {
+  Deno.test(`PollRunner: a device that drops the connection between polls (pollEveryMs ${pollEveryMs})`, async () => {
+    await using sim = await startModbusSimulator({
+      units: { 1: { HR0: { type: "uint16", value: 7 } } },
+    });
+    const tags = [tag("a", "HR0", "uint16")];
+    const config: DeviceConfig = {
+      name: "plc",
+      driver: "modbus-tcp",
+      config: { host: "127.0.0.1", port: sim.port, timeout: "500ms" },
+      tags: new Map(tags.map((t) => [t.name, t])),
+    };
+    const device = new DeviceRuntime(config, modbusTcp, {
+      log: nullLogger,
+      clock: systemClock,
+      backoff: { baseMs: 20, maxMs: 20 },
+      ...(pollEveryMs === undefined ? {} : { pollEveryMs }),
+    });
+    device.start();
+    try {
+      const poll = new PollRunner(pollOf("plc"), device, {
+        log: nullLogger,
+        clock: systemClock,
+        seq: new SequenceCounter(1),
+      });
+      await device.whenConnected();
+      const quality = async () => (await poll.read()).toArray().map((r) => [r.value, r.quality]);
+      assertEquals(await quality(), [[7, "good"]]);
+      const client = (device.driver as { client?: { reading: boolean } }).client!;
+      // Polls every 5 s or faster keep no read pending between polls; slower ones (and a
+      // device with no interval poll) do.
+      assertEquals(client.reading, pollEveryMs === undefined);
+      sim.faults.disconnectClients();
+      await new Promise((r) => setTimeout(r, 100));
+      if (pollEveryMs === undefined) {
+        // The pending read saw the close; the device reconnected before the next poll.
+        assertEquals(device.health().connects, 2);
+        assertEquals(await quality(), [[7, "good"]]);
+      } else {
+        // The next poll finds the close: that poll is bad, the device reconnects at once.
+        const lost = await poll.read();
+        assertEquals(lost.toArray().map((r) => r.quality), ["bad"]);
+        assert(/Lost the connection/.test(lost.reason[0] ?? ""), lost.reason[0]);
+        for (let i = 0; i < 50 && device.health().state !== "connected"; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assertEquals(await quality(), [[7, "good"]]);
+        assertEquals(device.health().connects, 2);
+      }
+    } finally {
+      await device.stop();
+    }
+  });
+}
+
 /** A driver with only `read`, which answers for the first tag and fails the second. */
 const partial: DriverModule = {
   name: "partial",

@@ -53,7 +53,7 @@ export class SerialQueue<T> {
       this.#stats.processed++;
     }
     this.#running = false;
-    for (const r of this.#idle.splice(0)) r();
+    if (this.#idle.length > 0) { for (const r of this.#idle.splice(0)) r(); }
   }
 
   /** Resolves when nothing is queued or running. */

@@ -136,6 +136,54 @@ Deno.test("writes are grouped per flushInterval; flush() and close() commit them
   });
 });
 
+Deno.test("a failed write loses its own batch only, as one INSERT or under a savepoint", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "h.db");
+    const clock = new ManualClock(0);
+    const rec = (tag: string, seq: number): DataRecord => ({
+      device: "plc",
+      tag,
+      value: seq,
+      quality: "good",
+      sourceTs: seq,
+      gatewayTs: seq,
+      seq,
+    });
+    const sink = sinkAt(path, clock, { flushInterval: "1s" });
+    await sink.open();
+    try {
+      await sink.write(Batch.from([rec("a", 1), rec("b", 2)])); // commits (first retention)
+      await sink.write(Batch.from([rec("a", 3), rec("b", 4)])); // open group
+      const db = sink.store!.db;
+      db.exec(
+        "CREATE TRIGGER boom BEFORE INSERT ON blocks WHEN NEW.n = 3 BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END",
+      );
+      // Known tags of one device: the one-INSERT path.
+      await assert.rejects(
+        sink.write(Batch.from([rec("a", 5), rec("b", 6), rec("a", 7)])),
+        /Cannot write 3 records to history ".*h\.db": refused by a trigger/,
+      );
+      // A new tag: its series row goes in under the savepoint and comes out with the batch.
+      await assert.rejects(
+        sink.write(Batch.from([rec("a", 8), rec("c", 9), rec("b", 10)])),
+        /refused by a trigger/,
+      );
+      db.exec("DROP TRIGGER boom");
+      await sink.write(Batch.from([rec("a", 11), rec("c", 12)]));
+      await sink.flush();
+      assert.deepEqual(queryHistory(path).map((r) => r.value), [1, 2, 3, 4, 11, 12]);
+      assert.equal(sink.stats().rows, 6);
+      assert.equal(
+        (db.prepare("SELECT count(*) AS n FROM series").get() as { n: number }).n,
+        3,
+        "series a, b and c once each",
+      );
+    } finally {
+      await sink.close();
+    }
+  });
+});
+
 const CHILD = `
 import { createSqliteSink } from "${new URL("./mod.ts", import.meta.url).href}";
 import { Batch } from "${new URL("../../engine/record.ts", import.meta.url).href}";

@@ -195,25 +195,40 @@ export class HistoryStore {
     if (n > 0) {
       const span = this.#span;
       const db = this.db;
+      const group = this.#pending;
       try {
         if (!db.isTransaction) db.exec("BEGIN"), this.#txStart = this.#o.clock.monotonic();
-        // A savepoint per write: a failed batch leaves the earlier ones of the group intact.
-        this.#s.savepoint.run();
-        this.#append(b);
-        this.#s.release.run();
+        // A poll's batch of known tags is one INSERT, atomic by itself. Anything else runs
+        // under a savepoint: a failed batch leaves the earlier ones of the group intact.
+        if (!this.#insertKnown(b)) {
+          this.#s.savepoint.run();
+          this.#append(b);
+          this.#s.release.run();
+        }
       } catch (e) {
         if (db.isTransaction) {
           try {
             db.exec("ROLLBACK TO w");
             db.exec("RELEASE w");
-          } catch { /* the error below says why */ }
+          } catch { /* no savepoint (the one-INSERT path); the error below says why */ }
         }
         // Ids cached during the failed write were rolled back with it.
         this.#devices.clear();
         this.#span = span;
         // Free space at the next write: the failure may be a full disk.
         this.#lastRetention = -Infinity;
-        throw fail(`Cannot write ${n} records to history "${this.#o.path}"`, e);
+        let lost = "";
+        if (!db.isTransaction && group > 0) {
+          // SQLite rolled the whole transaction back (a full disk or an I/O error does):
+          // the group's earlier records are gone too; count them out and say so.
+          this.#pending = 0;
+          this.#rows = Math.max(0, this.#rows - group);
+          this.#written -= group;
+          this.#span = maxSpan(this.db);
+          lost =
+            ` (SQLite rolled back the open transaction: ${group} records written before it are lost too)`;
+        }
+        throw fail(`Cannot write ${n} records to history "${this.#o.path}"${lost}`, e);
       }
       this.#pending += n;
       this.#rows += n;
@@ -265,13 +280,29 @@ export class HistoryStore {
     }
   }
 
+  /**
+   * Inserts `b` as one block with one statement when that is all it takes: one device whose
+   * id and series ids are all cached, and a time span within `max_span`. Returns false,
+   * having written nothing, otherwise.
+   */
+  #insertKnown(b: Batch): boolean {
+    const n = b.length;
+    const device = b.device;
+    const first = device[0]!;
+    for (let i = 1; i < n; i++) if (device[i] !== first) return false;
+    const dev = this.#devices.get(first);
+    if (dev === undefined) return false;
+    this.#room(n);
+    const idx = this.#idx;
+    for (let i = 0; i < n; i++) idx[i] = i;
+    if (!this.#series(b, dev, idx, n, false)) return false;
+    return this.#insert(b, dev, idx, n, false);
+  }
+
   /** Inserts the blocks of a batch (inside the caller's transaction). */
   #append(b: Batch): void {
     const n = b.length;
-    if (this.#idx.length < n) {
-      this.#idx = new Int32Array(n * 2);
-      this.#ser = new Int32Array(n * 2);
-    }
+    this.#room(n);
     const first = b.device[0]!;
     let single = true;
     for (let i = 1; i < n && single; i++) single = b.device[i] === first;
@@ -294,38 +325,59 @@ export class HistoryStore {
     }
   }
 
+  #room(n: number): void {
+    if (this.#idx.length < n) {
+      this.#idx = new Int32Array(n * 2);
+      this.#ser = new Int32Array(n * 2);
+    }
+  }
+
   #block(b: Batch, dev: DeviceEntry, idx: Int32Array, n: number): void {
+    this.#series(b, dev, idx, n, true);
+    this.#insert(b, dev, idx, n, true);
+  }
+
+  /**
+   * Puts the series ids of records `idx[0..n)` of `b` in `#ser`, adding the missing series
+   * when `add`; without `add`, returns false at the first one missing.
+   */
+  #series(b: Batch, dev: DeviceEntry, idx: Int32Array, n: number, add: boolean): boolean {
     const ser = this.#ser;
+    const tags = b.tag;
+    for (let j = 0; j < n; j++) {
+      const tag = tags[idx[j]!]!;
+      const id = dev.tags.get(tag);
+      if (id !== undefined) ser[j] = id;
+      else if (add) ser[j] = this.#addSeries(dev, tag);
+      else return false;
+    }
+    return true;
+  }
+
+  /**
+   * Inserts records `idx[0..n)` of `b` (series ids in `#ser`) as one block. Without `grow`,
+   * returns false without writing when the block would widen `max_span`.
+   */
+  #insert(b: Batch, dev: DeviceEntry, idx: Int32Array, n: number, grow: boolean): boolean {
     let tsMin = Infinity, tsMax = -Infinity, gwMin = Infinity, gwMax = -Infinity;
     for (let j = 0; j < n; j++) {
       const i = idx[j]!;
-      const tag = b.tag[i]!;
-      ser[j] = dev.tags.get(tag) ?? this.#addSeries(dev, tag);
       const ts = b.sourceTs[i]!, gw = b.gatewayTs[i]!;
       if (ts < tsMin) tsMin = ts;
       if (ts > tsMax) tsMax = ts;
       if (gw < gwMin) gwMin = gw;
       if (gw > gwMax) gwMax = gw;
     }
-    this.#insertBlock(dev.id, n, tsMin, tsMax, gwMin, gwMax, this.#enc.encode(b, idx, ser, n));
-  }
-
-  #insertBlock(
-    device: number,
-    n: number,
-    tsMin: number,
-    tsMax: number,
-    gwMin: number,
-    gwMax: number,
-    data: Uint8Array,
-  ): void {
     if (!(tsMin <= tsMax)) tsMin = tsMax = 0; // only NaN timestamps
     if (!(gwMin <= gwMax)) gwMin = gwMax = 0;
     if (tsMax - tsMin > this.#span) {
+      if (!grow) return false;
       this.#span = tsMax - tsMin;
       this.#s.span.run(this.#span);
     }
-    this.#s.insert.run(device, n, tsMin, tsMax, gwMin, gwMax, data);
+    const data = this.#enc.encode(b, idx, this.#ser, n);
+    this.#s.insert.run(dev.id, n, tsMin, tsMax, gwMin, gwMax, data);
+    return true;
   }
 
   #entry(name: string): DeviceEntry {
