@@ -66,6 +66,23 @@ export interface ClientStats {
   timeouts: number;
 }
 
+/**
+ * Read buffers shared by the clients of the process: a read loop takes one while it runs and
+ * gives it back when it ends, so that 1,000 devices polled without idle reads hold a few
+ * buffers between them, not 4 KB each.
+ */
+const readBuffers: Uint8Array[] = [];
+const READ_BUFFER_BYTES = 4096;
+const POOLED_BUFFERS = 64;
+
+function takeReadBuffer(): Uint8Array {
+  return readBuffers.pop() ?? new Uint8Array(READ_BUFFER_BYTES);
+}
+
+function giveReadBuffer(b: Uint8Array): void {
+  if (readBuffers.length < POOLED_BUFFERS) readBuffers.push(b);
+}
+
 /** A connected Modbus TCP client. */
 export class ModbusTcpClient implements ModbusTransport {
   readonly stats: ClientStats = {
@@ -92,7 +109,6 @@ export class ModbusTcpClient implements ModbusTransport {
   #closing = false;
   readonly #idleRead: boolean;
   readonly #onLost: ((error: BifrostError) => void) | undefined;
-  readonly #buf = new Uint8Array(4096);
   /** This client's place in the shared sweeper. */
   readonly #entry: SweepEntry;
 
@@ -272,7 +288,7 @@ export class ModbusTcpClient implements ModbusTransport {
   }
 
   async #readLoop(): Promise<void> {
-    const buf = this.#buf;
+    const buf = takeReadBuffer();
     try {
       for (;;) {
         const n = await this.#conn.read(buf);
@@ -288,6 +304,9 @@ export class ModbusTcpClient implements ModbusTransport {
       this.#fail(undefined);
     } catch (e) {
       this.#fail(e);
+    } finally {
+      // No read holds it any more, and `push` copied out what it keeps.
+      giveReadBuffer(buf);
     }
   }
 

@@ -217,12 +217,13 @@ export class DeviceRuntime {
     // A free slot is taken without an await (the common case: one poll at a time).
     if (!this.#sem.tryAcquire()) await this.#sem.acquire();
     this.#health.reads++;
-    const tally = new Tally(sink, this.#clock);
+    // The poll loop's sink counts for itself: no forwarding call per tag.
+    const tally = sink instanceof CountingSink ? sink : new Tally(sink);
     try {
       if (this.#health.state !== "connected") return failAll(plan, sink, this.#notConnected());
       const driver = this.driver;
       if (driver.readInto) await driver.readInto(plan, this.#abort.signal, tally);
-      else tally.results(await driver.read(plan, this.#abort.signal));
+      else deliver(await driver.read(plan, this.#abort.signal), tally, this.#clock.now());
       this.#checkTimeouts(tally, plan.tags.length);
     } catch (e) {
       this.#health.readErrors++;
@@ -239,7 +240,7 @@ export class DeviceRuntime {
     }
   }
 
-  #checkTimeouts(t: Tally, tags: number): void {
+  #checkTimeouts(t: CountingSink, tags: number): void {
     if (tags === 0) return;
     if (t.lost !== undefined) {
       this.#connectionLost(t.lost);
@@ -303,31 +304,49 @@ function failAll(plan: ReadPlan, sink: ReadSink, error: BifrostError): void {
   for (let i = 0; i < plan.tags.length; i++) sink.fail(i, error);
 }
 
-/** Passes outcomes on to a sink, counting what the connection's health depends on. */
-class Tally implements ReadSink {
+/**
+ * A {@linkcode ReadSink} that counts, for one read, the failures a connection's health
+ * depends on (timeouts, a lost connection). A sink given to `DeviceRuntime.readInto` that
+ * extends it is handed to the driver as it is; any other is wrapped in a forwarding one.
+ * Serves one read: the counts start at zero.
+ */
+export abstract class CountingSink implements ReadSink {
   timeouts = 0;
   /** The message of a NOT_CONNECTED failure, if any. */
   lost: string | undefined;
 
-  constructor(readonly sink: ReadSink, readonly clock: Clock) {}
+  abstract value(index: number, value: Value, sourceTs: number): void;
+
+  /** Tag `index` failed (after counting). */
+  protected abstract failed(index: number, error: BifrostError): void;
+
+  fail(index: number, error: BifrostError): void {
+    if (error.code === "TIMEOUT") this.timeouts++;
+    else if (error.code === "NOT_CONNECTED") this.lost ??= error.message;
+    this.failed(index, error);
+  }
+}
+
+/** Passes outcomes on to another sink, counting. */
+class Tally extends CountingSink {
+  constructor(readonly sink: ReadSink) {
+    super();
+  }
 
   value(index: number, value: Value, sourceTs: number): void {
     this.sink.value(index, value, sourceTs);
   }
 
-  fail(index: number, error: BifrostError): void {
-    if (error.code === "TIMEOUT") this.timeouts++;
-    else if (error.code === "NOT_CONNECTED") this.lost ??= error.message;
+  protected failed(index: number, error: BifrostError): void {
     this.sink.fail(index, error);
   }
+}
 
-  /** The results of a driver without `readInto`. */
-  results(results: readonly TagResult[]): void {
-    const now = this.clock.now();
-    for (let i = 0; i < results.length; i++) {
-      const r = results[i]!;
-      if (r.ok) this.value(i, r.value, r.sourceTs ?? now);
-      else this.fail(i, r.error);
-    }
+/** The results of a driver without `readInto`, into `sink`. */
+function deliver(results: readonly TagResult[], sink: ReadSink, now: number): void {
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    if (r.ok) sink.value(i, r.value, r.sourceTs ?? now);
+    else sink.fail(i, r.error);
   }
 }

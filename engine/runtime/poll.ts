@@ -6,13 +6,13 @@
  */
 
 import type { Clock } from "../clock.ts";
-import type { ReadPlan, ReadSink, TagConfig, TagScaling } from "../driver.ts";
+import type { ReadPlan, TagConfig, TagScaling } from "../driver.ts";
 import type { BifrostError } from "../errors.ts";
 import type { PollConfig } from "../flow/types.ts";
 import type { Logger } from "../log.ts";
 import { Batch, Quality, type SequenceCounter, type Value } from "../record.ts";
 import { scaleValue } from "../scaling.ts";
-import type { DeviceRuntime } from "./device.ts";
+import { CountingSink, type DeviceRuntime } from "./device.ts";
 import { ScheduleStats } from "./scheduler.ts";
 
 /** A poll group bound to its device. */
@@ -103,14 +103,16 @@ export class PollRunner {
 const UNSET = 255;
 
 /** Writes a driver's outcomes straight into a poll's batch (scaling applied). */
-class PollTarget implements ReadSink {
+class PollTarget extends CountingSink {
   /** Reasons of the failed tags, when any failed. */
   failing: Set<string> | undefined;
 
   constructor(
     readonly batch: Batch,
     readonly scales: readonly (TagScaling | undefined)[] | undefined,
-  ) {}
+  ) {
+    super();
+  }
 
   value(i: number, value: Value, sourceTs: number): void {
     const b = this.batch;
@@ -121,7 +123,7 @@ class PollTarget implements ReadSink {
     b.sourceTs[i] = sourceTs;
   }
 
-  fail(i: number, error: BifrostError): void {
+  protected failed(i: number, error: BifrostError): void {
     const b = this.batch;
     b.quality[i] = Quality.bad;
     b.reason[i] = error.message;
