@@ -16,7 +16,7 @@ import { BifrostError } from "../errors.ts";
 import type { PollConfig } from "../flow/types.ts";
 import { nullLogger } from "../log.ts";
 import { Quality, SequenceCounter } from "../record.ts";
-import { DeviceRuntime } from "./device.ts";
+import { DeviceRuntime, type DeviceRuntimeOptions } from "./device.ts";
 import { PollRunner } from "./poll.ts";
 
 function pollOf(device: string): PollConfig {
@@ -31,6 +31,28 @@ function pollOf(device: string): PollConfig {
 
 function tag(name: string, address: string, type: string, extra: Partial<TagConfig> = {}) {
   return { name, address, type, writable: false, config: { address, type }, ...extra };
+}
+
+/** A started Modbus TCP device "plc" on a simulator port, and a poll of all its tags. */
+function modbusPoll(port: number, tags: TagConfig[], o: Partial<DeviceRuntimeOptions> = {}) {
+  const config: DeviceConfig = {
+    name: "plc",
+    driver: "modbus-tcp",
+    config: { host: "127.0.0.1", port, timeout: "500ms" },
+    tags: new Map(tags.map((t) => [t.name, t])),
+  };
+  const device = new DeviceRuntime(config, modbusTcp, {
+    log: nullLogger,
+    clock: systemClock,
+    ...o,
+  });
+  device.start();
+  const poll = new PollRunner(pollOf("plc"), device, {
+    log: nullLogger,
+    clock: systemClock,
+    seq: new SequenceCounter(1),
+  });
+  return { device, poll };
 }
 
 Deno.test("PollRunner: a Modbus poll reads every tag into one batch, scaled, numbered in order", async () => {
@@ -48,20 +70,8 @@ Deno.test("PollRunner: a Modbus poll reads every tag into one batch, scaled, num
     tag("offset", "HR2", "int16"),
     tag("level", "HR3", "uint16", { scale: { gain: 0.1, offset: 0 } }),
   ];
-  const config: DeviceConfig = {
-    name: "plc",
-    driver: "modbus-tcp",
-    config: { host: "127.0.0.1", port: sim.port, timeout: "500ms" },
-    tags: new Map(tags.map((t) => [t.name, t])),
-  };
-  const device = new DeviceRuntime(config, modbusTcp, { log: nullLogger, clock: systemClock });
-  device.start();
+  const { device, poll } = modbusPoll(sim.port, tags);
   try {
-    const poll = new PollRunner(pollOf("plc"), device, {
-      log: nullLogger,
-      clock: systemClock,
-      seq: new SequenceCounter(1),
-    });
     await device.whenConnected();
     const first = await poll.read();
     const second = await poll.read();
@@ -85,25 +95,11 @@ for (const pollEveryMs of [1000, undefined]) {
       units: { 1: { HR0: { type: "uint16", value: 7 } } },
     });
     const tags = [tag("a", "HR0", "uint16")];
-    const config: DeviceConfig = {
-      name: "plc",
-      driver: "modbus-tcp",
-      config: { host: "127.0.0.1", port: sim.port, timeout: "500ms" },
-      tags: new Map(tags.map((t) => [t.name, t])),
-    };
-    const device = new DeviceRuntime(config, modbusTcp, {
-      log: nullLogger,
-      clock: systemClock,
+    const { device, poll } = modbusPoll(sim.port, tags, {
       backoff: { baseMs: 20, maxMs: 20 },
       ...(pollEveryMs === undefined ? {} : { pollEveryMs }),
     });
-    device.start();
     try {
-      const poll = new PollRunner(pollOf("plc"), device, {
-        log: nullLogger,
-        clock: systemClock,
-        seq: new SequenceCounter(1),
-      });
       await device.whenConnected();
       const quality = async () => (await poll.read()).toArray().map((r) => [r.value, r.quality]);
       assertEquals(await quality(), [[7, "good"]]);

@@ -16,7 +16,7 @@
 
 import { Cron } from "croner";
 import type { Clock } from "../clock.ts";
-import { TimerEntry, type TimerQueue, timerQueueFor } from "./timer_queue.ts";
+import { MAX_EARLY_MS, TimerEntry, type TimerQueue, timerQueueFor } from "./timer_queue.ts";
 
 /** When a poll runs. */
 export type Schedule = { everyMs: number; phaseMs?: number } | { cron: string };
@@ -139,6 +139,8 @@ class IntervalEntry extends TimerEntry {
     private readonly reject: (e: unknown) => void,
   ) {
     super();
+    // Fires with an earlier poll when due within 1 % of the interval (see timer_queue.ts).
+    this.early = Math.min(MAX_EARLY_MS, interval / 100);
     this.#start = clock.monotonic() + phase;
     this.#wallOffset = clock.now() - clock.monotonic();
   }

@@ -93,19 +93,22 @@ Deno.test("queries across many blocks and devices match a reference, for every f
   });
 });
 
+/** A good record of device "plc" whose value, timestamps and seq are all `seq`. */
+const plcRecord = (tag: string, seq: number): DataRecord => ({
+  device: "plc",
+  tag,
+  value: seq,
+  quality: "good",
+  sourceTs: seq,
+  gatewayTs: seq,
+  seq,
+});
+
 Deno.test("writes are grouped per flushInterval; flush() and close() commit them", async () => {
   await withDir(async (dir) => {
     const path = join(dir, "h.db");
     const clock = new ManualClock(0);
-    const rec = (seq: number): DataRecord => ({
-      device: "plc",
-      tag: "t",
-      value: seq,
-      quality: "good",
-      sourceTs: seq,
-      gatewayTs: seq,
-      seq,
-    });
+    const rec = (seq: number) => plcRecord("t", seq);
     const grouped = sinkAt(path, clock, { flushInterval: "1s" });
     await grouped.open();
     // The first write runs retention at once, which commits.
@@ -140,15 +143,7 @@ Deno.test("a failed write loses its own batch only, as one INSERT or under a sav
   await withDir(async (dir) => {
     const path = join(dir, "h.db");
     const clock = new ManualClock(0);
-    const rec = (tag: string, seq: number): DataRecord => ({
-      device: "plc",
-      tag,
-      value: seq,
-      quality: "good",
-      sourceTs: seq,
-      gatewayTs: seq,
-      seq,
-    });
+    const rec = plcRecord;
     const sink = sinkAt(path, clock, { flushInterval: "1s" });
     await sink.open();
     try {
