@@ -105,6 +105,11 @@ export class ResultArraySink implements ReadSink {
   }
 }
 
+/** Why a tag that a read reported nothing for is bad. */
+export function noResultMessage(tag: string): string {
+  return `Driver returned no result for "${tag}"`;
+}
+
 /** A compiled read of a set of tags (e.g. coalesced Modbus requests); opaque to the engine. */
 export interface ReadPlan {
   /** The tags, in the order `read()` reports them. */

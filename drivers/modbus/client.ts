@@ -105,8 +105,6 @@ export class ModbusTcpClient implements ModbusTransport {
   /** The read loop; it ends when the connection does, or (idleRead false) when idle. */
   #reader: Promise<void> = Promise.resolve();
   #reading = false;
-  /** Set by `close()`: the loss is the caller's own doing, not reported to `onLost`. */
-  #closing = false;
   readonly #idleRead: boolean;
   readonly #onLost: ((error: BifrostError) => void) | undefined;
   /** This client's place in the shared sweeper. */
@@ -343,8 +341,11 @@ export class ModbusTcpClient implements ModbusTransport {
     return this.#ring.active > 0;
   };
 
-  /** Marks the connection dead and rejects everything pending with NOT_CONNECTED. */
-  #fail(cause: unknown): void {
+  /**
+   * Marks the connection dead and rejects everything pending with NOT_CONNECTED; tells
+   * `onLost` unless `close()` is the cause.
+   */
+  #fail(cause: unknown, lost = true): void {
     if (this.#closed) return;
     const why = cause === undefined
       ? "the peer closed the connection"
@@ -374,14 +375,13 @@ export class ModbusTcpClient implements ModbusTransport {
     } catch {
       // Already closed.
     }
-    if (!this.#closing) this.#onLost?.(closed);
+    if (lost) this.#onLost?.(closed);
   }
 
   /** Closes the connection; pending requests reject with NOT_CONNECTED. */
   async close(): Promise<void> {
     if (!this.#closed) {
-      this.#closing = true;
-      this.#fail(new Error("the client closed it"));
+      this.#fail(new Error("the client closed it"), false);
     }
     await this.#reader;
   }

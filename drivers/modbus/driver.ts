@@ -308,10 +308,7 @@ export class ModbusTcpDriver extends ModbusDriver {
         maxInFlight: f.wireInFlight,
         idleRead,
         signal,
-        onLost: (e) => {
-          // Only the open client's loss counts (not one replaced by a reconnect).
-          if (this.client?.connected === false) ctx.connectionLost?.(e.message);
-        },
+        onLost: (e) => ctx.connectionLost?.(e.message),
       }));
   }
 

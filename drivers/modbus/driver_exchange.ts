@@ -19,6 +19,14 @@ import type { ModbusReadPlan, PlannedRequest } from "./planner.ts";
 import { type RetryOptions, withRetries } from "./retry.ts";
 import type { ModbusTransport } from "./transport.ts";
 
+/**
+ * Whether a request's failure fails the whole read: a lost connection or an error that is not
+ * a `BifrostError`. Any other failure has already marked its own request's tags bad.
+ */
+function failsWholeRead(e: unknown): boolean {
+  return !isBifrostError(e) || isBifrostError(e, "NOT_CONNECTED");
+}
+
 /** Sends a device's PDUs and reads its plans. */
 export class Exchanger {
   /**
@@ -125,8 +133,7 @@ export class Exchanger {
           await this.#readRequest(client, requests[i]!, sink, sig, signal);
         } catch (e) {
           if (signal.aborted) throw signal.reason;
-          // Tags already marked bad; only a failure of the whole read throws.
-          if (!isBifrostError(e) || isBifrostError(e, "NOT_CONNECTED")) throw e;
+          if (failsWholeRead(e)) throw e;
           if (isBifrostError(e, "TIMEOUT") && timeouts++ === 0) timeout = e;
         }
       }
@@ -141,9 +148,8 @@ export class Exchanger {
     let timeouts = 0;
     for (const o of outcomes) {
       if (o.status === "fulfilled") continue;
-      if (isBifrostError(o.reason, "NOT_CONNECTED")) throw o.reason;
+      if (failsWholeRead(o.reason)) throw o.reason;
       if (isBifrostError(o.reason, "TIMEOUT")) timeouts++;
-      else if (!isBifrostError(o.reason)) throw o.reason;
     }
     if (timeouts > 0 && timeouts === requests.length) {
       throw (outcomes[0] as PromiseRejectedResult).reason;

@@ -12,6 +12,7 @@ import {
   type DeviceConfig,
   type Driver,
   type DriverModule,
+  noResultMessage,
   type ReadPlan,
   type ReadSink,
   ResultArraySink,
@@ -200,7 +201,7 @@ export class DeviceRuntime {
     return plan.tags.map((t, i) =>
       sink.results[i] ?? {
         ok: false,
-        error: new BifrostError("PROTOCOL_ERROR", `Driver returned no result for "${t.name}"`),
+        error: new BifrostError("PROTOCOL_ERROR", noResultMessage(t.name)),
       }
     );
   }

@@ -6,7 +6,7 @@
  */
 
 import type { Clock } from "../clock.ts";
-import type { ReadPlan, TagConfig, TagScaling } from "../driver.ts";
+import { noResultMessage, type ReadPlan, type TagConfig, type TagScaling } from "../driver.ts";
 import type { BifrostError } from "../errors.ts";
 import type { PollConfig } from "../flow/types.ts";
 import type { Logger } from "../log.ts";
@@ -69,7 +69,7 @@ export class PollRunner {
       seq[i] = seq0 + i;
       if (quality[i] === Quality.good) continue;
       if (quality[i] === UNSET) {
-        const reason = `Driver returned no result for "${this.#names[i]}"`;
+        const reason = noResultMessage(this.#names[i]!);
         (failing ??= new Set()).add(reason);
         batch.quality[i] = Quality.bad;
         batch.reason[i] = reason;

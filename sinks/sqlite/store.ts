@@ -32,6 +32,14 @@ import { BlockEncoder, blockValue, decodeBlock } from "./codec.ts";
 import { migrate } from "./migrate.ts";
 import { databaseBytes, INSERT_BLOCK_SQL, maxSpan, SCHEMA_DDL } from "./schema.ts";
 
+/** The device of every record of `b` (not empty), or undefined when there are several. */
+function singleDevice(b: Batch): string | undefined {
+  const device = b.device;
+  const first = device[0]!;
+  for (let i = 1; i < b.length; i++) if (device[i] !== first) return undefined;
+  return first;
+}
+
 /** Settings of a {@linkcode HistoryStore}. */
 export interface HistoryStoreOptions {
   /** Database file, or `:memory:`. */
@@ -287,10 +295,8 @@ export class HistoryStore {
    */
   #insertKnown(b: Batch): boolean {
     const n = b.length;
-    const device = b.device;
-    const first = device[0]!;
-    for (let i = 1; i < n; i++) if (device[i] !== first) return false;
-    const dev = this.#devices.get(first);
+    const device = singleDevice(b);
+    const dev = device === undefined ? undefined : this.#devices.get(device);
     if (dev === undefined) return false;
     this.#room(n);
     const idx = this.#idx;
@@ -303,12 +309,10 @@ export class HistoryStore {
   #append(b: Batch): void {
     const n = b.length;
     this.#room(n);
-    const first = b.device[0]!;
-    let single = true;
-    for (let i = 1; i < n && single; i++) single = b.device[i] === first;
-    if (single) {
+    const single = singleDevice(b);
+    if (single !== undefined) {
       for (let i = 0; i < n; i++) this.#idx[i] = i;
-      this.#block(b, this.#entry(first), this.#idx, n);
+      this.#block(b, this.#entry(single), this.#idx, n);
       return;
     }
     // Several devices: one block each, in order of first appearance.
