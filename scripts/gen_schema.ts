@@ -212,7 +212,7 @@ export async function generate(sources: SchemaSources): Promise<Map<string, stri
 
 /** The registered modules (imported lazily, so that tests can bring their own). */
 export async function defaultSources(): Promise<SchemaSources> {
-  return (await import("../engine/registries.ts")).registries;
+  return (await import("../app/registries.ts")).registries;
 }
 
 /** The generated files whose content on disk differs from what the specs give. */

@@ -39,7 +39,7 @@ status=0
 echo "== static checks" >&2
 deno fmt --check >&2 || { echo "test.sh: deno fmt --check failed (run deno fmt)" >&2; status=1; }
 deno lint >&2 || { echo "test.sh: deno lint failed" >&2; status=1; }
-deno check engine drivers steps sinks simulators scripts tests functions >&2 ||
+deno check app engine drivers steps sinks simulators scripts tests functions >&2 ||
   { echo "test.sh: deno check failed" >&2; status=1; }
 deno run -A scripts/gen_schema.ts --check >&2 ||
   { echo "test.sh: generated schema or docs are stale (run deno task schema)" >&2; status=1; }

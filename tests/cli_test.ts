@@ -6,9 +6,9 @@
 
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { startModbusSimulator } from "../simulators/modbus/mod.ts";
+import { startModbusSimulator } from "../drivers/modbus/simulator/mod.ts";
 
-const MAIN = new URL("../engine/cli/main.ts", import.meta.url).pathname;
+const MAIN = new URL("../app/cli/main.ts", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
 
 async function bifrost(

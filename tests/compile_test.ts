@@ -43,7 +43,7 @@ Deno.test({
         "engine/functions/worker.ts",
         "--output",
         out,
-        "engine/cli/main.ts",
+        "app/cli/main.ts",
       ],
       cwd: ROOT,
       stdout: "piped",

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals, waitFor } from "./_assert.ts";
-import { startModbusSimulator } from "../simulators/modbus/mod.ts";
+import { startModbusSimulator } from "../drivers/modbus/simulator/mod.ts";
 import { decodeBatch } from "../sinks/_queue/mod.ts";
 import { freePort, Mosquitto, mosquittoMissing } from "../sinks/mqtt/_mosquitto.ts";
 import { subscribe } from "../sinks/mqtt/_subscriber.ts";
@@ -19,7 +19,7 @@ import { subscribe } from "../sinks/mqtt/_subscriber.ts";
 const skip = mosquittoMissing();
 if (skip) console.log(`SKIPPED e2e_kill_test.ts: ${skip}`);
 
-const MAIN = new URL("../engine/cli/main.ts", import.meta.url).pathname;
+const MAIN = new URL("../app/cli/main.ts", import.meta.url).pathname;
 /** Records queued before the kill, at least. */
 const BEFORE_KILL = 300;
 

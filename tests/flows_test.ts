@@ -11,7 +11,8 @@
 import assert from "node:assert/strict";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ConfigIssue, formatIssue, loadFlows, type LoadResult } from "../engine/flow/mod.ts";
+import { type ConfigIssue, formatIssue, type LoadResult } from "../engine/flow/mod.ts";
+import { loadFlows } from "../app/registries.ts";
 
 const CASES = fileURLToPath(new URL("./flows/", import.meta.url));
 const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";

@@ -10,9 +10,9 @@ import { assert, assertEquals, assertMatch, waitFor } from "./_assert.ts";
 import { loadFlows } from "../engine/flow/mod.ts";
 import { createLogger } from "../engine/log.ts";
 import type { Batch } from "../engine/record.ts";
-import { registries } from "../engine/registries.ts";
+import { registries } from "../app/registries.ts";
 import { Gateway } from "../engine/runtime/gateway.ts";
-import { startModbusSimulator } from "../simulators/modbus/mod.ts";
+import { startModbusSimulator } from "../drivers/modbus/simulator/mod.ts";
 import { queryHistory } from "../sinks/sqlite/mod.ts";
 
 async function flowDir(yaml: string, files: Record<string, string> = {}): Promise<string> {
@@ -169,7 +169,7 @@ sinks:
   history: { use: sqlite, from: fast, path: ${join("DIR", "h.db")} }
 `.replace("DIR", "."));
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../engine/cli/main.ts", import.meta.url).pathname, "run", dir],
+    args: ["run", "-A", new URL("../app/cli/main.ts", import.meta.url).pathname, "run", dir],
     cwd: dir,
     stdout: "piped",
     stderr: "piped",

@@ -67,7 +67,7 @@ Deno.test("typeText() describes JSON Schema types briefly", () => {
 
 Deno.test("the generated flow schema is a valid draft 2020-12 schema", async () => {
   const { Ajv2020 } = await import("ajv/dist/2020.js");
-  const { flowSchema } = await import("../engine/registries.ts");
+  const { flowSchema } = await import("../app/registries.ts");
   const ajv = new Ajv2020({ strict: false, discriminator: true });
   const ok = ajv.validateSchema(flowSchema());
   if (!ok) throw new Error(`Invalid schema: ${ajv.errorsText(ajv.errors)}`);

@@ -17,10 +17,10 @@
  */
 
 import type { DeviceConfig, DriverIssue, DriverModule } from "../../engine/driver.ts";
-import { ModbusTcpDriver } from "./driver.ts";
-import { simulateDevice, validateSimulator } from "./simulate.ts";
-import { ModbusDeviceSpec, ModbusTagSpec } from "./spec.ts";
-import { minIntervalMs, validateDevice } from "./validate.ts";
+import { ModbusTcpDriver } from "./core/driver.ts";
+import { simulateDevice, validateSimulator } from "./simulator/simulate.ts";
+import { ModbusDeviceSpec, ModbusTagSpec } from "./core/spec.ts";
+import { minIntervalMs, validateDevice } from "./core/validate.ts";
 
 /** The Modbus TCP driver module. */
 export const modbusTcp: DriverModule = {
@@ -38,8 +38,8 @@ export const modbusTcp: DriverModule = {
   simulate: simulateDevice,
 };
 
-export { formatAddress, type ModbusAddress, parseAddress, type Table } from "./address.ts";
-export { type ClientOptions, type ClientStats, ModbusTcpClient } from "./client.ts";
+export { formatAddress, type ModbusAddress, parseAddress, type Table } from "./core/address.ts";
+export { type ClientOptions, type ClientStats, ModbusTcpClient } from "./tcp/client.ts";
 export {
   answerText,
   type DiscoveredUnit,
@@ -49,8 +49,8 @@ export {
   formatDiscovery,
   parseUnitList,
   type ProbeAnswer,
-} from "./discover.ts";
-export { ModbusDriver, ModbusTcpDriver, type TransportOpener } from "./driver.ts";
+} from "./tools/discover.ts";
+export { ModbusDriver, ModbusTcpDriver, type TransportOpener } from "./core/driver.ts";
 export {
   type BreakerOptions,
   type BreakerState,
@@ -59,20 +59,20 @@ export {
   BusScheduler,
   type BusStats,
   type SlaveStats,
-} from "./bus.ts";
+} from "./rtu/bus.ts";
 export {
   busStats,
   joinLine,
   type JoinOptions,
   openLines,
   type SlaveTransport,
-} from "./bus_registry.ts";
-export { ModbusRtuDriver, ModbusRtuTcpDriver } from "./rtu_driver.ts";
-export { modbusRtu, modbusRtuTcp, rtuMinIntervalMs } from "./rtu_mod.ts";
-export { ModbusRtuDeviceSpec, ModbusRtuTcpDeviceSpec } from "./rtu_spec.ts";
-export type { ModbusTransport } from "./transport.ts";
-export { exceptionName, FunctionCodes, ModbusExceptions } from "./pdu.ts";
-export { ModbusReadPlan, planRead } from "./planner.ts";
+} from "./rtu/bus_registry.ts";
+export { ModbusRtuDriver, ModbusRtuTcpDriver } from "./rtu/driver.ts";
+export { modbusRtu, modbusRtuTcp, rtuMinIntervalMs } from "./rtu/module.ts";
+export { ModbusRtuDeviceSpec, ModbusRtuTcpDeviceSpec } from "./rtu/spec.ts";
+export type { ModbusTransport } from "./core/transport.ts";
+export { exceptionName, FunctionCodes, ModbusExceptions } from "./core/pdu.ts";
+export { ModbusReadPlan, planRead } from "./core/planner.ts";
 export {
   BYTE_ORDERS,
   type ByteOrder,
@@ -82,7 +82,7 @@ export {
   ModbusTagSpec,
   type ModbusWorkarounds,
   ModbusWorkaroundsSpec,
-} from "./spec.ts";
-export { ResponseStream, type ResponseStreamStats } from "./response_stream.ts";
-export { parseModbusUrl } from "./url.ts";
-export { decodeRegisters, encodeRegisters } from "./values.ts";
+} from "./core/spec.ts";
+export { ResponseStream, type ResponseStreamStats } from "./tcp/response_stream.ts";
+export { parseModbusUrl } from "./tools/url.ts";
+export { decodeRegisters, encodeRegisters } from "./core/values.ts";

@@ -5,12 +5,11 @@
  *
  * @example
  * ```ts
- * const { flows, errors, warnings } = await loadFlows("flows", { env: Deno.env.toObject() });
+ * const { flows, errors, warnings } = await loadFlows("flows", { env: Deno.env.toObject(), sources });
  * for (const i of [...errors, ...warnings]) console.error(formatIssue(i));
  * ```
  */
 
-import { registries } from "../registries.ts";
 import { loadFlowsWith, type LoadOptions, type LoadResult } from "./load.ts";
 import type { SchemaSources } from "./schema.ts";
 import type { FlowSet } from "./types.ts";
@@ -31,11 +30,12 @@ export type { FlowSet };
 
 /**
  * Loads and checks the flow files of `dir` (not recursive, sorted by name) against the
- * registered drivers, steps and sinks, or `options.sources`.
+ * drivers, steps and sinks of `options.sources` (the engine knows none of its own: the
+ * application passes its registries, see app/registries.ts).
  */
 export function loadFlows(
   dir: string,
-  options: LoadOptions & { sources?: SchemaSources } = {},
+  options: LoadOptions & { sources: SchemaSources },
 ): Promise<LoadResult> {
-  return loadFlowsWith(dir, options.sources ?? registries, options);
+  return loadFlowsWith(dir, options.sources, options);
 }

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/_assert.ts";
-import { loadFlows } from "./mod.ts";
+import { loadFlows } from "../../app/registries.ts";
 import { flowSetFromJson, flowSetToJson } from "./serialize.ts";
 
 Deno.test("a loaded flow set survives the trip through JSON unchanged", async () => {

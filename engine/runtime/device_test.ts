@@ -7,7 +7,7 @@
 
 import { assert, assertEquals, assertMatch, assertRejects, waitFor } from "../../tests/_assert.ts";
 import { modbusTcp } from "../../drivers/modbus/mod.ts";
-import { startModbusSimulator } from "../../simulators/modbus/mod.ts";
+import { startModbusSimulator } from "../../drivers/modbus/simulator/mod.ts";
 import { systemClock } from "../clock.ts";
 import type { DeviceConfig, TagConfig } from "../driver.ts";
 import { nullLogger } from "../log.ts";

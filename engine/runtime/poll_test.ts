@@ -9,7 +9,7 @@
 import { Type } from "@sinclair/typebox";
 import { assert, assertEquals } from "../../tests/_assert.ts";
 import { modbusTcp } from "../../drivers/modbus/mod.ts";
-import { startModbusSimulator } from "../../simulators/modbus/mod.ts";
+import { startModbusSimulator } from "../../drivers/modbus/simulator/mod.ts";
 import { ManualClock, systemClock } from "../clock.ts";
 import type { DeviceConfig, Driver, DriverModule, ReadPlan, TagConfig } from "../driver.ts";
 import { BifrostError } from "../errors.ts";

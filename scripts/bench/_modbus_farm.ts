@@ -15,8 +15,11 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { type ModbusSimulator, startModbusSimulator } from "../../simulators/modbus/server.ts";
-import type { PointSpec } from "../../simulators/modbus/map.ts";
+import {
+  type ModbusSimulator,
+  startModbusSimulator,
+} from "../../drivers/modbus/simulator/server.ts";
+import type { PointSpec } from "../../drivers/modbus/simulator/map.ts";
 
 /** One tag of a benchmark device: name, address and type. */
 export interface BenchTag {

@@ -17,8 +17,8 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { Type } from "@sinclair/typebox";
-import { registries } from "../../engine/registries.ts";
-import { loadIsolated } from "../../engine/cli/_load.ts";
+import { registries } from "../../app/registries.ts";
+import { loadIsolated } from "../../app/cli/_load.ts";
 import { Gateway } from "../../engine/runtime/gateway.ts";
 import { percentile } from "../../engine/runtime/scheduler.ts";
 import { Quality } from "../../engine/record.ts";

@@ -151,7 +151,7 @@ export async function startSimServer(cpu: number): Promise<ServerProcess> {
   await Deno.writeTextFile(map, `units:\n  1:\n${points.join("\n")}\n`);
   const p = new LineChild(
     Deno.execPath(),
-    denoArgs(`${root}engine/cli/main.ts`, ["sim", "modbus", "--port", "0", "--map", map]),
+    denoArgs(`${root}app/cli/main.ts`, ["sim", "modbus", "--port", "0", "--map", map]),
     { cpu },
   );
   const port = Number(/listening on [^:]+:(\d+)/.exec(await p.line())?.[1]);

@@ -9,7 +9,7 @@
  */
 
 const root = new URL("../../", import.meta.url).pathname;
-const main = `${root}engine/cli/main.ts`;
+const main = `${root}app/cli/main.ts`;
 const flows = `${root}flows`;
 
 function median(xs: number[]): number {

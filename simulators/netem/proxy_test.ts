@@ -6,10 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { ModbusTcpClient } from "../../drivers/modbus/client.ts";
-import { readRequest } from "../../drivers/modbus/pdu.ts";
+import { ModbusTcpClient } from "../../drivers/modbus/tcp/client.ts";
+import { readRequest } from "../../drivers/modbus/core/pdu.ts";
 import { isBifrostError } from "../../engine/errors.ts";
-import { startModbusSimulator } from "../modbus/server.ts";
+import { startModbusSimulator } from "../../drivers/modbus/simulator/server.ts";
 import { startNetemProxy } from "./proxy.ts";
 
 const hex = (a: Uint8Array) => [...a].map((b) => b.toString(16).padStart(2, "0")).join(" ");

@@ -10,10 +10,10 @@ import type { DeviceConfig, TagConfig } from "../../engine/driver.ts";
 import { systemClock } from "../../engine/clock.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { modbusTcp } from "../../drivers/modbus/mod.ts";
-import type { ByteOrder, DataType } from "../../drivers/modbus/spec.ts";
-import { encodeRegisters } from "../../drivers/modbus/values.ts";
+import type { ByteOrder, DataType } from "../../drivers/modbus/core/spec.ts";
+import { encodeRegisters } from "../../drivers/modbus/core/values.ts";
 import type { Value } from "../../engine/record.ts";
-import { startModbusSimulator } from "../../simulators/modbus/server.ts";
+import { startModbusSimulator } from "../../drivers/modbus/simulator/server.ts";
 
 const PYTHON = "/usr/bin/python3";
 const PEER = new URL("./pymodbus_peer.py", import.meta.url).pathname;

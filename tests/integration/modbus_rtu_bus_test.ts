@@ -14,10 +14,10 @@ import { systemClock } from "../../engine/clock.ts";
 import type { DeviceConfig, TagConfig } from "../../engine/driver.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { DeviceRuntime } from "../../engine/runtime/device.ts";
-import { busStats, openLines } from "../../drivers/modbus/bus_registry.ts";
-import { modbusRtu } from "../../drivers/modbus/rtu_mod.ts";
+import { busStats, openLines } from "../../drivers/modbus/rtu/bus_registry.ts";
+import { modbusRtu } from "../../drivers/modbus/rtu/module.ts";
 import { canRun, startPtyPair } from "../../drivers/modbus/rtu/pty.ts";
-import { startRtuSimulator } from "../../simulators/modbus/rtu_server.ts";
+import { startRtuSimulator } from "../../drivers/modbus/simulator/rtu_server.ts";
 
 const HAVE_SOCAT = await canRun("socat", ["-V"]);
 const WINDOW_MS = 1200;

@@ -9,10 +9,10 @@
  */
 
 import assert from "node:assert/strict";
-import type { ByteOrder, DataType } from "../../drivers/modbus/spec.ts";
+import type { ByteOrder, DataType } from "../../drivers/modbus/core/spec.ts";
 import { canRun, startPtyPair } from "../../drivers/modbus/rtu/pty.ts";
 import type { Value } from "../../engine/record.ts";
-import { type RtuSimulator, startRtuSimulator } from "../../simulators/modbus/rtu_server.ts";
+import { type RtuSimulator, startRtuSimulator } from "../../drivers/modbus/simulator/rtu_server.ts";
 
 const PYTHON = "/usr/bin/python3";
 const DIR = new URL(".", import.meta.url).pathname;

@@ -9,9 +9,9 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import P from "modbus-serial";
-import type { ByteOrder, DataType } from "../../drivers/modbus/spec.ts";
+import type { ByteOrder, DataType } from "../../drivers/modbus/core/spec.ts";
 import type { Value } from "../../engine/record.ts";
-import { startModbusSimulator } from "../../simulators/modbus/server.ts";
+import { startModbusSimulator } from "../../drivers/modbus/simulator/server.ts";
 
 const ModbusRTU = P.default;
 type Client = InstanceType<typeof ModbusRTU>;

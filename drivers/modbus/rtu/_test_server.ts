@@ -6,8 +6,8 @@
  * garbage). Serves any {@linkcode RtuStream}: a pty end or an accepted TCP connection.
  */
 
-import { handleRequest } from "../../../simulators/modbus/handler.ts";
-import { UnitMemory } from "../../../simulators/modbus/memory.ts";
+import { handleRequest } from "../simulator/handler.ts";
+import { UnitMemory } from "../simulator/memory.ts";
 import { encodeRtuFrame, type RtuFrame, RtuRequestReassembler } from "./frame.ts";
 import type { RtuStream } from "./stream.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { readRequest } from "../pdu.ts";
+import { readRequest } from "../core/pdu.ts";
 import {
   crc16,
   encodeRtuFrame,

@@ -13,7 +13,7 @@ import {
   writeMultipleRegistersRequest,
   writeSingleCoilRequest,
   writeSingleRegisterRequest,
-} from "../pdu.ts";
+} from "../core/pdu.ts";
 import { canRun, startPtyPair } from "./_test_server.ts";
 import { RtuTransport } from "./transport.ts";
 

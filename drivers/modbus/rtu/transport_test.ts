@@ -7,7 +7,11 @@
 
 import assert from "node:assert/strict";
 import { isBifrostError } from "../../../engine/errors.ts";
-import { readRequest, writeMultipleRegistersRequest, writeSingleRegisterRequest } from "../pdu.ts";
+import {
+  readRequest,
+  writeMultipleRegistersRequest,
+  writeSingleRegisterRequest,
+} from "../core/pdu.ts";
 import { canRun, listenRtuTcp, startPtyPair, TestSlave } from "./_test_server.ts";
 import { openSerialStream } from "./stream.ts";
 import { RtuTransport } from "./transport.ts";

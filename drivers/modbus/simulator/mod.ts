@@ -1,0 +1,18 @@
+/**
+ * @module
+ * The Modbus TCP simulator: `startModbusSimulator()` for tests and `--simulate`,
+ * `runSimCli()` for `bifrost sim modbus`.
+ */
+
+export { parseSimArgs, runSimCli, type SimCliArgs } from "../tools/sim_cli.ts";
+export { type ExceptionRule, Faults } from "./faults.ts";
+export { type PointSpec, resolveMap, type SimulatorMap } from "./map.ts";
+export { parseMapYaml } from "./map_yaml.ts";
+export { UnitMemory } from "./memory.ts";
+export {
+  type ModbusSimulator,
+  type SimulatorOptions,
+  type SimulatorStats,
+  startModbusSimulator,
+  type ValueOptions,
+} from "./server.ts";
