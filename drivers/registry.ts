@@ -4,7 +4,7 @@
  * means adding it to this array.
  */
 
-import type { DriverModule } from "../engine/driver.ts";
+import type { DriverModule } from "../engine/plugin.ts";
 import { modbusRtu, modbusRtuTcp, modbusTcp } from "./modbus/mod.ts";
 
 /** The registered drivers. */

@@ -195,6 +195,12 @@ export interface DriverModule {
   name: string;
   description: string;
   status: "stable" | "beta" | "experimental";
+  /**
+   * What the driver offers the command line (`bifrost read|write|browse <url>`,
+   * `bifrost discover|sim <name>`). Modules of one protocol (Modbus TCP, RTU, RTU over TCP)
+   * share one tools object; the CLI lists it once.
+   */
+  tools?: DriverTools;
   /** Driver-specific device fields (connection, limits). */
   deviceSpec: TSchema;
   /** Driver-specific tag fields (address, type, byte order…). */
@@ -206,4 +212,112 @@ export interface DriverModule {
   minIntervalMs?(device: DeviceConfig, tags: readonly TagConfig[]): number;
   /** Starts a virtual device serving this device's tags. */
   simulate?(device: DeviceConfig): Promise<SimulatedDevice>;
+}
+
+/** Where a driver tool writes: results to `log` (stdout), diagnostics to `error` (stderr). */
+export interface ToolOutput {
+  log(line: string): void;
+  error(line: string): void;
+}
+
+/** A subcommand a driver adds to the CLI, e.g. `bifrost discover <name> ...`. */
+export interface DriverCommand {
+  /** The usage line(s), printed by `--help` and after a usage error. */
+  usage: string;
+  /**
+   * Runs with the arguments after `<name>`; resolves with the exit code: 0 done, 1 the
+   * device or network failed, 2 bad arguments (after printing one line and the usage).
+   */
+  run(args: string[], out: ToolOutput): Promise<number>;
+}
+
+/** A driver's own simulator, for `bifrost sim <name>`, demos and tests. */
+export interface DriverToolSimulator {
+  /** The usage line(s) of `bifrost sim <name>`. */
+  usage: string;
+  /** Runs from command line arguments until SIGINT/SIGTERM; resolves with the exit code. */
+  cli(args: string[]): Promise<number>;
+  /**
+   * Starts a simulator on 127.0.0.1 (a free port) with the driver's default content;
+   * `options` are driver-specific.
+   */
+  start(options?: Record<string, unknown>): Promise<StartedSimulator>;
+}
+
+/** A running simulator started by {@linkcode DriverToolSimulator.start}. */
+export interface StartedSimulator {
+  /** Connection fields of a device that talks to it, e.g. `{ host, port }`. */
+  connection: Record<string, unknown>;
+  /** The URL `bifrost read|browse` takes for it, without a tag (`modbus://127.0.0.1:40123`). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode DriverTools.browse}. */
+export interface BrowseToolOptions {
+  /** Levels to walk below the URL's node (1: its children only). */
+  depth: number;
+  signal: AbortSignal;
+  /** Progress lines (stderr). */
+  out: ToolOutput;
+}
+
+/** A tag of a {@linkcode FlowDraft}: its name and its fields under `tags:` in a flow. */
+export interface FlowDraftTag {
+  name: string;
+  /** The tag's fields (`address`, `type`...), as written in a flow. */
+  fields: Record<string, unknown>;
+  /** A note written on the line above the tag. */
+  comment?: string;
+}
+
+/**
+ * A flow found by browsing a device, for `bifrost browse` to write as YAML: the device with
+ * the tags the driver is sure of, and candidates it cannot name (a Modbus device cannot say
+ * what its registers mean), written commented out for the engineer to pick.
+ */
+export interface FlowDraft {
+  /** The device's name under `devices:`. */
+  name: string;
+  /** The device's fields (`driver`, connection fields), as written in a flow. */
+  device: Record<string, unknown>;
+  tags: FlowDraftTag[];
+  candidates: FlowDraftTag[];
+  /** Lines written as comments above the device (what was walked, what was skipped). */
+  notes: string[];
+}
+
+/** A one-tag device parsed from a URL by {@linkcode DriverTools.parseUrl}. */
+export interface UrlTarget {
+  device: DeviceConfig;
+  tag: TagConfig;
+}
+
+/**
+ * The tools a driver module offers the command line. The CLI names no protocol: it picks a
+ * driver by the URL's scheme (`read`, `write`, `browse`) or by {@linkcode DriverTools.name}
+ * (`discover`, `sim`), and lists what the installed drivers offer in its help.
+ */
+export interface DriverTools {
+  /** The name `bifrost discover|sim <name>` takes, e.g. `modbus`. */
+  name: string;
+  /** URL schemes this driver reads, without `://`, e.g. `["modbus", "modbus-rtu"]`. */
+  schemes: readonly string[];
+  /** Example URLs for the help, one per line (`modbus://host:502/1/HR100:float32:CDAB`). */
+  urlExamples: readonly string[];
+  /**
+   * Parses a URL naming one device and one value; throws a `BifrostError`
+   * (`CONFIG_INVALID`) saying what part of the URL is wrong.
+   */
+  parseUrl(url: string): UrlTarget;
+  /** Finds devices or addresses that answer: `bifrost discover <name> ...`. */
+  discover?: DriverCommand;
+  /**
+   * Walks what the device at `url` (a URL without a tag) exposes, `options.depth` levels
+   * down, and returns a flow draft. Throws `BifrostError` (`CONFIG_INVALID` for a bad URL,
+   * `DEVICE_UNREACHABLE` when nothing answers).
+   */
+  browse?(url: string, options: BrowseToolOptions): Promise<FlowDraft>;
+  /** `bifrost sim <name>`. */
+  simulator?: DriverToolSimulator;
 }

@@ -17,7 +17,7 @@
  * Durations are strings as in flows (`"30s"`) or milliseconds.
  */
 
-import { parseDuration } from "../engine/flow/duration.ts";
+import { parseDuration } from "../engine/plugin.ts";
 
 /** Generator names. */
 export const GENERATORS = ["constant", "ramp", "sine", "square", "random-walk", "counter"] as const;

@@ -3,7 +3,7 @@
  * Every sink, by its `use:` name.
  */
 
-import type { SinkModule } from "../engine/sink.ts";
+import type { SinkModule } from "../engine/plugin.ts";
 import { consoleSink } from "./console/mod.ts";
 import { httpSink } from "./http/mod.ts";
 import { influxdbSink } from "./influxdb/mod.ts";

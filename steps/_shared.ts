@@ -7,7 +7,7 @@
  */
 
 import { Type } from "@sinclair/typebox";
-import type { Batch } from "../engine/record.ts";
+import type { Batch } from "../engine/plugin.ts";
 
 /** The `tags` field: which tags a step applies to. */
 export const TagsField = Type.Optional(Type.Array(Type.String({ minLength: 1 }), {

@@ -1,7 +1,7 @@
 /** @module Tests of the steps' shared helpers. */
 
 import assert from "node:assert/strict";
-import { Batch } from "../engine/record.ts";
+import { Batch } from "../engine/plugin.ts";
 import { globToRegExp, moveRecord, nameMatcher, truncate } from "./_shared.ts";
 
 Deno.test("globs match * and ? and treat other characters literally", () => {

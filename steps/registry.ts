@@ -3,7 +3,7 @@
  * Every built-in step, by its `use:` name. User edge functions run through `function`.
  */
 
-import type { StepModule } from "../engine/step.ts";
+import type { StepModule } from "../engine/plugin.ts";
 import { deadbandStep } from "./deadband/mod.ts";
 import { filterStep } from "./filter/mod.ts";
 import { functionStep } from "./function/mod.ts";

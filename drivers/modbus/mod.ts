@@ -16,7 +16,7 @@
  * ```
  */
 
-import type { DeviceConfig, DriverIssue, DriverModule } from "../../engine/driver.ts";
+import type { DeviceConfig, DriverIssue, DriverModule } from "../../engine/plugin.ts";
 import { ModbusTcpDriver } from "./core/driver.ts";
 import { simulateDevice, validateSimulator } from "./simulator/simulate.ts";
 import { ModbusDeviceSpec, ModbusTagSpec } from "./core/spec.ts";

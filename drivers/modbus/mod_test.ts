@@ -1,5 +1,4 @@
-import type { DeviceConfig, TagConfig } from "../../engine/driver.ts";
-import { BifrostError } from "../../engine/errors.ts";
+import { BifrostError, type DeviceConfig, type TagConfig } from "../../engine/plugin.ts";
 import { assertEquals, assertThrows } from "./_test_assert.ts";
 import { modbusTcp, parseModbusUrl } from "./mod.ts";
 

@@ -5,7 +5,7 @@
  * condition proxy until SIGINT or SIGTERM and prints where it listens.
  */
 
-import { parseDuration } from "../../engine/flow/duration.ts";
+import { parseDuration } from "../../engine/plugin.ts";
 import { type NetemProxyOptions, startNetemProxy } from "./proxy.ts";
 
 const USAGE = "Usage: bifrost sim netem --listen [HOST:]PORT --target HOST:PORT " +

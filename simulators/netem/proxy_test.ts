@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { ModbusTcpClient } from "../../drivers/modbus/tcp/client.ts";
 import { readRequest } from "../../drivers/modbus/core/pdu.ts";
-import { isBifrostError } from "../../engine/errors.ts";
+import { isBifrostError } from "../../engine/plugin.ts";
 import { startModbusSimulator } from "../../drivers/modbus/simulator/server.ts";
 import { startNetemProxy } from "./proxy.ts";
 

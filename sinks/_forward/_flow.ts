@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { TObject, TSchema } from "@sinclair/typebox";
 import { loadFlowsWith, type LoadResult } from "../../engine/flow/load.ts";
-import type { SinkModule } from "../../engine/sink.ts";
+import type { SinkModule } from "../../engine/plugin.ts";
 import { drivers } from "../../drivers/registry.ts";
 import { steps } from "../../steps/registry.ts";
 import { sinks } from "../registry.ts";

@@ -8,7 +8,7 @@
  * sink's stats: 0 closed, 1 open, 2 half-open).
  */
 
-import type { Clock } from "../../engine/clock.ts";
+import type { Clock } from "../../engine/plugin.ts";
 
 /** Breaker states, as numbers for stats. */
 export const BreakerState = { closed: 0, open: 1, halfOpen: 2 } as const;

@@ -14,9 +14,13 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { Clock } from "../../engine/clock.ts";
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
-import type { Batch, DataRecord } from "../../engine/record.ts";
+import {
+  type Batch,
+  BifrostError,
+  type Clock,
+  type DataRecord,
+  errorMessage,
+} from "../../engine/plugin.ts";
 
 /** Dead letters kept by default. */
 export const DEAD_LETTER_MAX = 100_000;

@@ -13,7 +13,7 @@
  * expired would empty the queue into the dead-letter file.
  */
 
-import { BifrostError } from "../../engine/errors.ts";
+import { BifrostError } from "../../engine/plugin.ts";
 
 /** 4xx statuses retried by default (besides 408 and 429, always retried). */
 export const DEFAULT_RETRY_STATUSES: readonly number[] = [401, 403, 404, 407];

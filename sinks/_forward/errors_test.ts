@@ -1,8 +1,7 @@
 /** @module Sorting delivery errors, Retry-After, and the dead-letter table's bound. */
 
 import assert from "node:assert/strict";
-import { ManualClock } from "../../engine/clock.ts";
-import { Batch, Quality } from "../../engine/record.ts";
+import { Batch, ManualClock, Quality } from "../../engine/plugin.ts";
 import { DeadLetterStore } from "./dead_letter.ts";
 import { excerpt, httpError, isRetryableStatus, parseRetryAfter } from "./errors.ts";
 

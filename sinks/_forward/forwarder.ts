@@ -22,11 +22,13 @@
  * committed, connection cut before the reply) is sent again.
  */
 
-import type { Clock } from "../../engine/clock.ts";
-import { errorMessage } from "../../engine/errors.ts";
-import type { Logger } from "../../engine/log.ts";
-import type { Batch } from "../../engine/record.ts";
-import { backoffDelay } from "../../engine/runtime/backoff.ts";
+import {
+  backoffDelay,
+  type Batch,
+  type Clock,
+  errorMessage,
+  type Logger,
+} from "../../engine/plugin.ts";
 import { type DurableQueue, sliceBatch } from "../_queue/mod.ts";
 import { type BreakerTransition, CircuitBreaker } from "./breaker.ts";
 import type { DeadLetterStore } from "./dead_letter.ts";

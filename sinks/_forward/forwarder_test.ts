@@ -6,9 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ManualClock, systemClock } from "../../engine/clock.ts";
-import { nullLogger } from "../../engine/log.ts";
-import { Batch, Quality } from "../../engine/record.ts";
+import { Batch, ManualClock, nullLogger, Quality, systemClock } from "../../engine/plugin.ts";
 import { DurableQueue } from "../_queue/mod.ts";
 import { BreakerState, CircuitBreaker } from "./breaker.ts";
 import { DeadLetterStore } from "./dead_letter.ts";

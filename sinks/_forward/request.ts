@@ -5,7 +5,7 @@
  * {@linkcode DeliveryError} by status (see {@linkcode httpError}).
  */
 
-import { errorMessage } from "../../engine/errors.ts";
+import { errorMessage } from "../../engine/plugin.ts";
 import { DEFAULT_RETRY_STATUSES, DeliveryError, httpError } from "./errors.ts";
 
 /** Settings of one {@linkcode send}. */

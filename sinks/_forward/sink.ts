@@ -7,9 +7,7 @@
  */
 
 import { checkpointQueue, queuedWrite } from "../_queue/sink_io.ts";
-import type { Batch } from "../../engine/record.ts";
-import type { Sink, SinkContext } from "../../engine/sink.ts";
-import { nullLogger } from "../../engine/log.ts";
+import { type Batch, nullLogger, type Sink, type SinkContext } from "../../engine/plugin.ts";
 import { type DurableQueue, openSinkQueue, queuePath, type QueueStats } from "../_queue/mod.ts";
 import { DeadLetterStore } from "./dead_letter.ts";
 import { type Deliver, Forwarder, type ForwarderStats } from "./forwarder.ts";

@@ -6,7 +6,7 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN, parseDuration } from "../../engine/flow/duration.ts";
+import { DURATION_PATTERN, parseDuration } from "../../engine/plugin.ts";
 import { QueueSpec } from "../_queue/mod.ts";
 import { DEAD_LETTER_MAX } from "./dead_letter.ts";
 

@@ -5,8 +5,7 @@
  * returned and `ack <id>` after each ack returned, until it is killed.
  */
 
-import { systemClock } from "../../engine/clock.ts";
-import { Batch, Quality } from "../../engine/record.ts";
+import { Batch, Quality, systemClock } from "../../engine/plugin.ts";
 import { DurableQueue } from "./queue.ts";
 
 const q = new DurableQueue({ path: Deno.args[0]!, clock: systemClock });

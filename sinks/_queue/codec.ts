@@ -16,7 +16,7 @@
  * ```
  */
 
-import { Batch, type Value, ValueKind } from "../../engine/record.ts";
+import { Batch, type Value, ValueKind } from "../../engine/plugin.ts";
 
 const VERSION = 1;
 const FIXED = 16;

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { systemClock } from "../../engine/clock.ts";
+import { systemClock } from "../../engine/plugin.ts";
 import { DurableQueue } from "./queue.ts";
 
 /** Confirmed enqueues to wait for before killing the child. */

@@ -27,10 +27,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { Clock } from "../../engine/clock.ts";
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
-import type { Logger } from "../../engine/log.ts";
-import { Batch } from "../../engine/record.ts";
+import { Batch, BifrostError, type Clock, errorMessage, type Logger } from "../../engine/plugin.ts";
 import { decodeBatch, encodeBatch, sliceBatch } from "./codec.ts";
 
 /** Records per stored row at most (a larger batch is split). */

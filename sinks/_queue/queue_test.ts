@@ -2,9 +2,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ManualClock } from "../../engine/clock.ts";
-import { type Logger, nullLogger } from "../../engine/log.ts";
-import { Batch, type DataRecord } from "../../engine/record.ts";
+import {
+  Batch,
+  type DataRecord,
+  type Logger,
+  ManualClock,
+  nullLogger,
+} from "../../engine/plugin.ts";
 import {
   decodeBatch,
   DurableQueue,

@@ -5,8 +5,7 @@
  * flush only folds the WAL back, since the records are already on disk.
  */
 
-import { BifrostError } from "../../engine/errors.ts";
-import type { Batch } from "../../engine/record.ts";
+import { type Batch, BifrostError } from "../../engine/plugin.ts";
 import type { DurableQueue } from "./queue.ts";
 
 /**

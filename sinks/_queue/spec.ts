@@ -6,8 +6,7 @@
 
 import { join } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN, parseDuration } from "../../engine/flow/duration.ts";
-import type { SinkContext } from "../../engine/sink.ts";
+import { DURATION_PATTERN, parseDuration, type SinkContext } from "../../engine/plugin.ts";
 import { parseSize, SIZE_PATTERN } from "../sqlite/size.ts";
 import { DurableQueue } from "./queue.ts";
 

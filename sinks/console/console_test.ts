@@ -1,8 +1,7 @@
 /** @module Tests of the console sink. */
 
 import assert from "node:assert/strict";
-import { Batch, type DataRecord } from "../../engine/record.ts";
-import { isBifrostError } from "../../engine/errors.ts";
+import { Batch, type DataRecord, isBifrostError } from "../../engine/plugin.ts";
 import { createConsoleSink, readableNumber } from "./mod.ts";
 
 const T = Date.parse("2026-11-28T10:00:00.123Z");

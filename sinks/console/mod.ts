@@ -9,9 +9,17 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import type { Sink, SinkContext, SinkModule } from "../../engine/sink.ts";
-import { type Batch, Quality, QUALITY_NAMES, ValueKind } from "../../engine/record.ts";
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
+import {
+  type Batch,
+  BifrostError,
+  errorMessage,
+  Quality,
+  QUALITY_NAMES,
+  type Sink,
+  type SinkContext,
+  type SinkModule,
+  ValueKind,
+} from "../../engine/plugin.ts";
 
 /** The `console` sink's fields. */
 export const ConsoleSpec = Type.Object({

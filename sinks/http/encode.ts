@@ -5,7 +5,7 @@
  * and a batch as `{"records":[...]}` or as NDJSON. Pure functions of a batch.
  */
 
-import { type Batch, QUALITY_NAMES, ValueKind } from "../../engine/record.ts";
+import { type Batch, QUALITY_NAMES, ValueKind } from "../../engine/plugin.ts";
 
 function jsonValue(b: Batch, i: number): string {
   const k = b.kind[i];

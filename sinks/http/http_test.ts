@@ -7,8 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { systemClock } from "../../engine/clock.ts";
-import { Batch, Quality } from "../../engine/record.ts";
+import { Batch, Quality, systemClock } from "../../engine/plugin.ts";
 import { gunzip } from "../_forward/mod.ts";
 import { createHttpSink, type HttpConfig } from "./mod.ts";
 

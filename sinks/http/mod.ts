@@ -7,8 +7,7 @@
  * them) with the status and the start of the body.
  */
 
-import type { SinkModule } from "../../engine/sink.ts";
-import { parseDuration } from "../../engine/flow/duration.ts";
+import { parseDuration, type SinkModule } from "../../engine/plugin.ts";
 import {
   basicAuth,
   createForwardSink,

@@ -5,7 +5,7 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../engine/flow/duration.ts";
+import { DURATION_PATTERN } from "../../engine/plugin.ts";
 import { DEFAULT_RETRY_STATUSES, forwardFields } from "../_forward/mod.ts";
 
 /** Defaults of the `http` sink. */

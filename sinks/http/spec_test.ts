@@ -1,7 +1,7 @@
 /** @module The http sink's spec inside the flow language: defaults applied, examples valid. */
 
 import assert from "node:assert/strict";
-import type { SinkModule } from "../../engine/sink.ts";
+import type { SinkModule } from "../../engine/plugin.ts";
 import { badExamples, loadSinkFlow } from "../_forward/_flow.ts";
 import { httpSink } from "./mod.ts";
 import { HttpSpec } from "./spec.ts";

@@ -8,8 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { systemClock } from "../../engine/clock.ts";
-import { Batch, Quality, type Value } from "../../engine/record.ts";
+import { Batch, Quality, systemClock, type Value } from "../../engine/plugin.ts";
 import { gunzip } from "../_forward/mod.ts";
 import { Influxd, influxdMissing } from "./_influxd.ts";
 import { createInfluxSink, type InfluxConfig } from "./mod.ts";

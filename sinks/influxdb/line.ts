@@ -14,8 +14,7 @@
  * encoded (the sink dead-letters it).
  */
 
-import { BifrostError } from "../../engine/errors.ts";
-import { type Batch, QUALITY_NAMES, ValueKind } from "../../engine/record.ts";
+import { type Batch, BifrostError, QUALITY_NAMES, ValueKind } from "../../engine/plugin.ts";
 
 const CONTROL = /[\t\n\r\f]/g;
 const CONTROL_NAMES: Record<string, string> = {

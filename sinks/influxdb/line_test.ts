@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Batch, Quality } from "../../engine/record.ts";
+import { Batch, Quality } from "../../engine/plugin.ts";
 import { escapeKey, escapeMeasurement, lineEncoder, quoteString } from "./line.ts";
 
 function one(

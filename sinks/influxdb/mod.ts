@@ -8,9 +8,7 @@
  * overwrites in place (same series and time), so no duplicate is stored.
  */
 
-import type { SinkModule } from "../../engine/sink.ts";
-import { BifrostError } from "../../engine/errors.ts";
-import { parseDuration } from "../../engine/flow/duration.ts";
+import { BifrostError, parseDuration, type SinkModule } from "../../engine/plugin.ts";
 import {
   basicAuth,
   createForwardSink,

@@ -9,8 +9,7 @@
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { systemClock } from "../../engine/clock.ts";
-import { Batch } from "../../engine/record.ts";
+import { Batch, systemClock } from "../../engine/plugin.ts";
 import { makePki, opensslMissing } from "./_certs.ts";
 import { Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";

@@ -5,7 +5,7 @@
  * and text stay at the end in parentheses (and as `cause`).
  */
 
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
+import { BifrostError, errorMessage } from "../../engine/plugin.ts";
 import type { MqttConfig } from "./spec.ts";
 
 /** TLS verification codes that mean "not signed by a CA we trust". */

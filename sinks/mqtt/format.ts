@@ -6,8 +6,7 @@
  * with the benchmark.
  */
 
-import { BifrostError } from "../../engine/errors.ts";
-import { type Batch, QUALITY_NAMES, ValueKind } from "../../engine/record.ts";
+import { type Batch, BifrostError, QUALITY_NAMES, ValueKind } from "../../engine/plugin.ts";
 
 /** Builds the topic of a device and tag. */
 export type TopicFn = (device: string, tag: string) => string;

@@ -1,8 +1,7 @@
 /** @module Tests of the mqtt sink's topic template and payload. */
 
 import assert from "node:assert/strict";
-import { isBifrostError } from "../../engine/errors.ts";
-import { Batch, type DataRecord } from "../../engine/record.ts";
+import { Batch, type DataRecord, isBifrostError } from "../../engine/plugin.ts";
 import { compileTopic, payload } from "./format.ts";
 
 Deno.test("topic template fills device, tag and vars, and cleans wildcards", () => {

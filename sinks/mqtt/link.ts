@@ -8,8 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import type { IClientOptions, IClientPublishOptions, IConnackPacket, MqttClient } from "mqtt";
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
-import { parseDuration } from "../../engine/flow/duration.ts";
+import { BifrostError, errorMessage, parseDuration } from "../../engine/plugin.ts";
 import type { Credentials } from "./presets.ts";
 import { MQTT_DEFAULTS, type MqttConfig } from "./spec.ts";
 

@@ -9,10 +9,14 @@
 
 import { checkpointQueue, queuedWrite } from "../_queue/sink_io.ts";
 import { hostname } from "node:os";
-import type { Batch } from "../../engine/record.ts";
-import type { Sink, SinkContext, SinkModule } from "../../engine/sink.ts";
-import { parseDuration } from "../../engine/flow/duration.ts";
-import { nullLogger } from "../../engine/log.ts";
+import {
+  type Batch,
+  nullLogger,
+  parseDuration,
+  type Sink,
+  type SinkContext,
+  type SinkModule,
+} from "../../engine/plugin.ts";
 import { type DurableQueue, openSinkQueue, type QueueStats } from "../_queue/mod.ts";
 import { connectError } from "./connect_error.ts";
 import { clientOptions, type Connector, mqttConnector, type PublishSettings } from "./link.ts";

@@ -7,9 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { systemClock } from "../../engine/clock.ts";
-import { createLogger } from "../../engine/log.ts";
-import { Batch, type DataRecord } from "../../engine/record.ts";
+import { Batch, createLogger, type DataRecord, systemClock } from "../../engine/plugin.ts";
 import { Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";
 import { createMqttSink, type MqttConfig } from "./mod.ts";

@@ -1,8 +1,7 @@
 /** @module Tests of the mqtt sink against a real mosquitto, with an independent subscriber. */
 
 import assert from "node:assert/strict";
-import { systemClock } from "../../engine/clock.ts";
-import { Batch, type DataRecord } from "../../engine/record.ts";
+import { Batch, type DataRecord, systemClock } from "../../engine/plugin.ts";
 import { freePort, Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";
 import { createMqttSink, type MqttConfig, mqttSink } from "./mod.ts";

@@ -7,8 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { systemClock } from "../../engine/clock.ts";
-import { Batch, Quality } from "../../engine/record.ts";
+import { Batch, Quality, systemClock } from "../../engine/plugin.ts";
 import { Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";
 import { createMqttSink } from "./mod.ts";

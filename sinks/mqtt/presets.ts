@@ -18,8 +18,7 @@
  *   per unit) and counted against a daily quota in 4 KB blocks.
  */
 
-import { BifrostError } from "../../engine/errors.ts";
-import { parseDuration } from "../../engine/flow/duration.ts";
+import { BifrostError, parseDuration } from "../../engine/plugin.ts";
 import type { IClientPublishOptions } from "mqtt";
 import {
   azureResourceUri,

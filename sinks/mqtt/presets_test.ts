@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
-import { isBifrostError } from "../../engine/errors.ts";
+import { isBifrostError } from "../../engine/plugin.ts";
 import {
   azureResourceUri,
   azureSasToken,

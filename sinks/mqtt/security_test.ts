@@ -8,9 +8,7 @@
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { systemClock } from "../../engine/clock.ts";
-import { createLogger } from "../../engine/log.ts";
-import { Batch, type DataRecord } from "../../engine/record.ts";
+import { Batch, createLogger, type DataRecord, systemClock } from "../../engine/plugin.ts";
 import { makePki, opensslMissing, type Pki } from "./_certs.ts";
 import { Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";

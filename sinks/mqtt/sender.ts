@@ -22,8 +22,7 @@
  * lost connection: counted in `renewals`, logged at debug level.
  */
 
-import { errorMessage } from "../../engine/errors.ts";
-import { backoffDelay } from "../../engine/runtime/backoff.ts";
+import { backoffDelay, errorMessage } from "../../engine/plugin.ts";
 import { payload } from "./format.ts";
 import { type MqttLink, reasonCode } from "./link.ts";
 import {

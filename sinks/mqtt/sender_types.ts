@@ -4,8 +4,7 @@
  * per-connection state it keeps.
  */
 
-import type { Clock } from "../../engine/clock.ts";
-import type { Logger } from "../../engine/log.ts";
+import type { Clock, Logger } from "../../engine/plugin.ts";
 import type { DurableQueue } from "../_queue/mod.ts";
 import type { TopicFn } from "./format.ts";
 import type { Connector, MqttLink } from "./link.ts";

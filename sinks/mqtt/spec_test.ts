@@ -3,12 +3,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadFlowsWith } from "../../engine/flow/load.ts";
-import type { SinkModule } from "../../engine/sink.ts";
+import { isBifrostError, type SinkModule, systemClock } from "../../engine/plugin.ts";
 import { drivers } from "../../drivers/registry.ts";
 import { steps } from "../../steps/registry.ts";
 import { sinks } from "../registry.ts";
-import { systemClock } from "../../engine/clock.ts";
-import { isBifrostError } from "../../engine/errors.ts";
 import { createMqttSink, defaultMaxInFlight, mqttSink } from "./mod.ts";
 
 // Until the registry lists it (and after, without a duplicate).

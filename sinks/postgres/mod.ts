@@ -16,9 +16,7 @@
 import type postgres from "postgres";
 
 type PgClient = ReturnType<typeof postgres>;
-import type { SinkModule } from "../../engine/sink.ts";
-import { errorMessage } from "../../engine/errors.ts";
-import { parseDuration } from "../../engine/flow/duration.ts";
+import { errorMessage, parseDuration, type SinkModule } from "../../engine/plugin.ts";
 import {
   createForwardSink,
   DeliveryError,

@@ -8,8 +8,7 @@
 
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { systemClock } from "../../engine/clock.ts";
-import { Batch, Quality } from "../../engine/record.ts";
+import { Batch, Quality, systemClock } from "../../engine/plugin.ts";
 import { PgServer, postgresMissing } from "./_postgres.ts";
 import { createPostgresSink, pgDeliveryError, type PostgresConfig } from "./mod.ts";
 

@@ -7,7 +7,7 @@
  * class 22 (dead-lettered), not with a client-side guess.
  */
 
-import { type Batch, QUALITY_NAMES, ValueKind } from "../../engine/record.ts";
+import { type Batch, QUALITY_NAMES, ValueKind } from "../../engine/plugin.ts";
 import { RECORD_FIELDS, type RecordField } from "./spec.ts";
 
 /** A parameter value. */

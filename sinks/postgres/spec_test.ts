@@ -1,7 +1,7 @@
 /** @module The postgres sink's spec inside the flow language: defaults applied, examples valid. */
 
 import assert from "node:assert/strict";
-import type { SinkModule } from "../../engine/sink.ts";
+import type { SinkModule } from "../../engine/plugin.ts";
 import { badExamples, loadSinkFlow } from "../_forward/_flow.ts";
 import { columnPairs, createTableSql } from "./rows.ts";
 import { postgresSink } from "./mod.ts";

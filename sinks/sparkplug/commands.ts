@@ -7,7 +7,7 @@
  * or an undecodable payload.
  */
 
-import { errorMessage } from "../../engine/errors.ts";
+import { errorMessage } from "../../engine/plugin.ts";
 import { fromMetricValue } from "./datatypes.ts";
 import type { DeviceDef } from "./model.ts";
 import { decodePayload, type Metric, type Payload } from "./payload.ts";

@@ -7,8 +7,7 @@
 
 import { Buffer } from "node:buffer";
 import type { IClientOptions, MqttClient } from "mqtt";
-import { errorMessage } from "../../engine/errors.ts";
-import type { Logger } from "../../engine/log.ts";
+import { errorMessage, type Logger } from "../../engine/plugin.ts";
 import { DataType, encodePayload, type Metric, type Payload } from "./payload.ts";
 import type { Topics } from "./topics.ts";
 

@@ -5,7 +5,7 @@
  * number) is published as `is_null` rather than wrapped or truncated.
  */
 
-import type { Value } from "../../engine/record.ts";
+import type { Value } from "../../engine/plugin.ts";
 import { DataType, type DataTypeCode, type MetricValue } from "./payload.ts";
 
 /** Sparkplug datatype of each Bifrost tag type. */

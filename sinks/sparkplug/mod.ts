@@ -13,11 +13,16 @@
 import { checkpointQueue, queuedWrite } from "../_queue/sink_io.ts";
 import { readFileSync, writeFileSync } from "node:fs";
 import type { IClientOptions } from "mqtt";
-import { errorMessage } from "../../engine/errors.ts";
-import { parseDuration } from "../../engine/flow/duration.ts";
-import { nullLogger } from "../../engine/log.ts";
-import type { Batch } from "../../engine/record.ts";
-import type { Sink, SinkContext, SinkModule, SinkStats } from "../../engine/sink.ts";
+import {
+  type Batch,
+  errorMessage,
+  nullLogger,
+  parseDuration,
+  type Sink,
+  type SinkContext,
+  type SinkModule,
+  type SinkStats,
+} from "../../engine/plugin.ts";
 import { type DurableQueue, openSinkQueue, queuePath } from "../_queue/mod.ts";
 import { NodeModel } from "./model.ts";
 import { type BdSeqStore, EdgeNode } from "./session.ts";

@@ -12,9 +12,7 @@
  * which makes the session publish new births before the next DDATA.
  */
 
-import type { Catalog } from "../../engine/sink.ts";
-import type { Logger } from "../../engine/log.ts";
-import { type Batch, Quality, type Value } from "../../engine/record.ts";
+import { type Batch, type Catalog, type Logger, Quality, type Value } from "../../engine/plugin.ts";
 import {
   dataTypeName,
   inferDataType,

@@ -1,8 +1,7 @@
 /** @module The edge node model: aliases, births, DDATA grouping, added and re-typed metrics. */
 
 import assert from "node:assert/strict";
-import { nullLogger } from "../../engine/log.ts";
-import { Batch, type DataRecord } from "../../engine/record.ts";
+import { Batch, type DataRecord, nullLogger } from "../../engine/plugin.ts";
 import { NodeModel } from "./model.ts";
 import { DataType } from "./payload.ts";
 

@@ -23,8 +23,7 @@
  */
 
 import type { MqttClient } from "mqtt";
-import { errorMessage } from "../../engine/errors.ts";
-import { backoffDelay } from "../../engine/runtime/backoff.ts";
+import { backoffDelay, errorMessage } from "../../engine/plugin.ts";
 import type { QueueChunk } from "../_queue/mod.ts";
 import { handleCommand } from "./commands.ts";
 import { bdSeqMetric, openClient, payloadBuffer } from "./connection.ts";

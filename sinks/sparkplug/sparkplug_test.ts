@@ -6,11 +6,16 @@
  */
 
 import assert from "node:assert/strict";
-import { systemClock } from "../../engine/clock.ts";
-import { BifrostError } from "../../engine/errors.ts";
-import { createLogger } from "../../engine/log.ts";
-import { Batch, type DataRecord, type Value } from "../../engine/record.ts";
-import type { Catalog, SinkContext } from "../../engine/sink.ts";
+import {
+  Batch,
+  BifrostError,
+  type Catalog,
+  createLogger,
+  type DataRecord,
+  type SinkContext,
+  systemClock,
+  type Value,
+} from "../../engine/plugin.ts";
 import {
   Broker,
   checkSequence,

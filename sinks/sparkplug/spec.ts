@@ -6,7 +6,7 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../engine/flow/duration.ts";
+import { DURATION_PATTERN } from "../../engine/plugin.ts";
 import { QueueSpec } from "../_queue/mod.ts";
 
 /** Defaults of the `sparkplug` sink. */

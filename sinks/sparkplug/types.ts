@@ -4,9 +4,7 @@
  */
 
 import type { IClientOptions, MqttClient } from "mqtt";
-import type { Clock } from "../../engine/clock.ts";
-import type { Logger } from "../../engine/log.ts";
-import type { SinkContext } from "../../engine/sink.ts";
+import type { Clock, Logger, SinkContext } from "../../engine/plugin.ts";
 import type { DurableQueue } from "../_queue/mod.ts";
 import type { NodeModel } from "./model.ts";
 import type { Topics } from "./topics.ts";

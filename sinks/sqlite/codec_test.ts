@@ -1,7 +1,7 @@
 /** @module Tests of the block codec. */
 
 import assert from "node:assert/strict";
-import { Batch, type DataRecord } from "../../engine/record.ts";
+import { Batch, type DataRecord } from "../../engine/plugin.ts";
 import { BlockEncoder, blockValue, decodeBlock } from "./codec.ts";
 
 function roundTrip(records: DataRecord[], series: number[]): void {

@@ -5,8 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ManualClock } from "../../engine/clock.ts";
-import { Batch, type DataRecord } from "../../engine/record.ts";
+import { Batch, type DataRecord, ManualClock } from "../../engine/plugin.ts";
 import { createSqliteSink, type HistoryQuery, queryHistory, type SqliteConfig } from "./mod.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {

@@ -8,8 +8,7 @@
  */
 
 import type { DatabaseSync } from "node:sqlite";
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
-import { Batch, type Value, ValueKind } from "../../engine/record.ts";
+import { Batch, BifrostError, errorMessage, type Value, ValueKind } from "../../engine/plugin.ts";
 import { hasTable, SCHEMA_VERSION, schemaVersion } from "./schema.ts";
 
 /** Records per batch while migrating. */

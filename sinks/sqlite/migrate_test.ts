@@ -3,9 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { ManualClock } from "../../engine/clock.ts";
-import { isBifrostError } from "../../engine/errors.ts";
-import { Batch, type DataRecord } from "../../engine/record.ts";
+import { Batch, type DataRecord, isBifrostError, ManualClock } from "../../engine/plugin.ts";
 import { createSqliteSink, type SqliteConfig } from "./mod.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {

@@ -8,13 +8,18 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN, parseDuration } from "../../engine/flow/duration.ts";
-import type { Batch } from "../../engine/record.ts";
-import type { Sink, SinkContext, SinkModule } from "../../engine/sink.ts";
+import {
+  type Batch,
+  type DataRecord,
+  DURATION_PATTERN,
+  parseDuration,
+  type Sink,
+  type SinkContext,
+  type SinkModule,
+} from "../../engine/plugin.ts";
 import { type HistoryQuery, queryHistory } from "./query.ts";
 import { parseSize, SIZE_PATTERN } from "./size.ts";
 import { type HistoryStats, HistoryStore } from "./store.ts";
-import type { DataRecord } from "../../engine/record.ts";
 
 export { DEFAULT_QUERY_LIMIT, type HistoryQuery, queryHistory } from "./query.ts";
 export { parseSize, SIZE_PATTERN } from "./size.ts";

@@ -13,8 +13,7 @@
 
 import { existsSync } from "node:fs";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
-import { type DataRecord, QUALITY_NAMES } from "../../engine/record.ts";
+import { BifrostError, type DataRecord, errorMessage, QUALITY_NAMES } from "../../engine/plugin.ts";
 import { type Block, blockValue, decodeBlock } from "./codec.ts";
 import { maxSpan } from "./schema.ts";
 

@@ -2,9 +2,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ManualClock } from "../../engine/clock.ts";
-import { isBifrostError } from "../../engine/errors.ts";
-import { Batch, type DataRecord, type Value } from "../../engine/record.ts";
+import {
+  Batch,
+  type DataRecord,
+  isBifrostError,
+  ManualClock,
+  type Value,
+} from "../../engine/plugin.ts";
 import { createSqliteSink, parseSize, queryHistory, type SqliteConfig } from "./mod.ts";
 
 const rec = (tag: string, value: Value, extra: Partial<DataRecord> = {}): DataRecord => ({

@@ -24,10 +24,14 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { Clock } from "../../engine/clock.ts";
+import {
+  Batch,
+  BifrostError,
+  type Clock,
+  errorMessage,
+  type QualityCode,
+} from "../../engine/plugin.ts";
 import { Checkpointer } from "./checkpointer.ts";
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
-import { Batch, type QualityCode } from "../../engine/record.ts";
 import { BlockEncoder, blockValue, decodeBlock } from "./codec.ts";
 import { migrate } from "./migrate.ts";
 import { databaseBytes, INSERT_BLOCK_SQL, maxSpan, SCHEMA_DDL } from "./schema.ts";

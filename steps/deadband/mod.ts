@@ -16,9 +16,16 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN, parseDuration } from "../../engine/flow/duration.ts";
-import type { Step, StepIssue, StepModule } from "../../engine/step.ts";
-import { type Batch, type Value, ValueKind } from "../../engine/record.ts";
+import {
+  type Batch,
+  DURATION_PATTERN,
+  parseDuration,
+  type Step,
+  type StepIssue,
+  type StepModule,
+  type Value,
+  ValueKind,
+} from "../../engine/plugin.ts";
 import { DevicesField, moveRecord, selected, selector, TagsField, truncate } from "../_shared.ts";
 
 /** The `deadband` step's fields. */

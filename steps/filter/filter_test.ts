@@ -1,7 +1,7 @@
 /** @module Tests of the filter step. */
 
 import assert from "node:assert/strict";
-import { Batch, type DataRecord, type Value } from "../../engine/record.ts";
+import { Batch, type DataRecord, type Value } from "../../engine/plugin.ts";
 import { createFilter, filterStep } from "./mod.ts";
 
 const rec = (device: string, tag: string, value: Value, extra: Partial<DataRecord> = {}) =>

@@ -8,8 +8,14 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import type { Step, StepModule } from "../../engine/step.ts";
-import { type Batch, Quality, QUALITY_NAMES, ValueKind } from "../../engine/record.ts";
+import {
+  type Batch,
+  Quality,
+  QUALITY_NAMES,
+  type Step,
+  type StepModule,
+  ValueKind,
+} from "../../engine/plugin.ts";
 import { DevicesField, moveRecord, nameMatcher, TagsField, truncate } from "../_shared.ts";
 
 /** The `filter` step's fields. */

@@ -7,11 +7,15 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { systemClock } from "../../engine/clock.ts";
-import { isBifrostError } from "../../engine/errors.ts";
-import { createLogger } from "../../engine/log.ts";
-import { Batch, type DataRecord } from "../../engine/record.ts";
-import type { Step, StepContext } from "../../engine/step.ts";
+import {
+  Batch,
+  createLogger,
+  type DataRecord,
+  isBifrostError,
+  type Step,
+  type StepContext,
+  systemClock,
+} from "../../engine/plugin.ts";
 import { assertSameBatch, everyKind } from "../../engine/functions/_testing.ts";
 import { createFunction, type FunctionConfig, functionStep } from "./mod.ts";
 

@@ -6,12 +6,14 @@
  */
 
 import { basename, delimiter, isAbsolute, join, relative, resolve } from "node:path";
-import { errorMessage } from "../../engine/errors.ts";
-import { FunctionHost } from "../../engine/functions/host.ts";
-import { nullLogger } from "../../engine/log.ts";
-import { systemClock } from "../../engine/clock.ts";
-import type { StepIssue } from "../../engine/step.ts";
-import type { FunctionConfig } from "./mod.ts";
+import {
+  errorMessage,
+  FunctionHost,
+  nullLogger,
+  type StepIssue,
+  systemClock,
+} from "../../engine/plugin.ts";
+import type { FunctionConfig } from "./spec.ts";
 
 /** The absolute path of a path written relative to the flow directory. */
 export function flowPath(flowDir: string, path: string): string {

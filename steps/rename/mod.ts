@@ -10,9 +10,13 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import { NAME_PATTERN } from "../../engine/flow/schema.ts";
-import type { Step, StepIssue, StepModule } from "../../engine/step.ts";
-import type { Batch } from "../../engine/record.ts";
+import {
+  type Batch,
+  NAME_PATTERN,
+  type Step,
+  type StepIssue,
+  type StepModule,
+} from "../../engine/plugin.ts";
 import { DevicesField, selected, selector, TagsField } from "../_shared.ts";
 
 /** The `rename` step's fields. */

@@ -1,7 +1,7 @@
 /** @module Tests of the rename step. */
 
 import assert from "node:assert/strict";
-import { Batch, type DataRecord, type Value } from "../../engine/record.ts";
+import { Batch, type DataRecord, type Value } from "../../engine/plugin.ts";
 import { createRename, renameStep } from "./mod.ts";
 
 const rec = (device: string, tag: string, value: Value = 1) =>

@@ -6,9 +6,16 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import { compileScaling, scalingIssues } from "../../engine/scaling.ts";
-import type { Step, StepIssue, StepModule } from "../../engine/step.ts";
-import { type Batch, Quality, ValueKind } from "../../engine/record.ts";
+import {
+  type Batch,
+  compileScaling,
+  Quality,
+  scalingIssues,
+  type Step,
+  type StepIssue,
+  type StepModule,
+  ValueKind,
+} from "../../engine/plugin.ts";
 import { DevicesField, selected, selector, TagsField } from "../_shared.ts";
 
 /** The `scale` step's fields. */

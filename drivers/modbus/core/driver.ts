@@ -14,17 +14,18 @@
  */
 
 import {
+  BifrostError,
+  type DeviceConfig,
   type Driver,
   type DriverContext,
+  isBifrostError,
   type ReadPlan,
   type ReadSink,
   ResultArraySink,
   type TagConfig,
   type TagResult,
-} from "../../../engine/driver.ts";
-import type { DeviceConfig } from "../../../engine/driver.ts";
-import { BifrostError, isBifrostError } from "../../../engine/errors.ts";
-import type { Value } from "../../../engine/record.ts";
+  type Value,
+} from "../../../engine/plugin.ts";
 import { formatAddress } from "./address.ts";
 import { ModbusTcpClient } from "../tcp/client.ts";
 import { Exchanger } from "./driver_exchange.ts";

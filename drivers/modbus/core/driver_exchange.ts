@@ -10,9 +10,7 @@
  * is built unless something fails.
  */
 
-import type { Clock } from "../../../engine/clock.ts";
-import type { ReadSink } from "../../../engine/driver.ts";
-import { BifrostError, isBifrostError } from "../../../engine/errors.ts";
+import { BifrostError, type Clock, isBifrostError, type ReadSink } from "../../../engine/plugin.ts";
 import { dataOffset, exceptionName, responseProblem } from "./pdu.ts";
 import { decodeInto, failInto } from "./plan_decode.ts";
 import type { ModbusReadPlan, PlannedRequest } from "./planner.ts";

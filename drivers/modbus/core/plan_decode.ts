@@ -11,9 +11,7 @@
  * types) keep their {@linkcode ResolvedTag} and go through `decodeItem`, with the same values.
  */
 
-import type { ReadSink } from "../../../engine/driver.ts";
-import type { BifrostError } from "../../../engine/errors.ts";
-import type { Value } from "../../../engine/record.ts";
+import type { BifrostError, ReadSink, Value } from "../../../engine/plugin.ts";
 import type { ByteOrder } from "./spec.ts";
 import type { ResolvedTag } from "./tags.ts";
 import { decodeItem } from "./write.ts";

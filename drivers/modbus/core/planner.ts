@@ -7,7 +7,7 @@
  * this one-dimensional problem: a new request starts only when the next tag cannot join.
  */
 
-import type { ReadPlan, TagConfig } from "../../../engine/driver.ts";
+import type { ReadPlan, TagConfig } from "../../../engine/plugin.ts";
 import { isRegisterTable, type Table } from "./address.ts";
 import { readRequest } from "./pdu.ts";
 import { type PlanSlots, planSlots, setSlot, type SlotRange } from "./plan_decode.ts";

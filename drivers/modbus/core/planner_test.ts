@@ -1,7 +1,5 @@
-import type { TagConfig } from "../../../engine/driver.ts";
+import type { ReadSink, TagConfig, Value } from "../../../engine/plugin.ts";
 import { assertEquals } from "../_test_assert.ts";
-import type { ReadSink } from "../../../engine/driver.ts";
-import type { Value } from "../../../engine/record.ts";
 import { decodeInto, Decoder } from "./plan_decode.ts";
 import { type PlanLimits, type PlannedRequest, planRead } from "./planner.ts";
 import { resolveTag } from "./tags.ts";

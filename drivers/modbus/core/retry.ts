@@ -8,9 +8,7 @@
  */
 
 import { Type } from "@sinclair/typebox";
-import type { Clock } from "../../../engine/clock.ts";
-import { isBifrostError } from "../../../engine/errors.ts";
-import { DURATION_PATTERN } from "../../../engine/flow/duration.ts";
+import { type Clock, DURATION_PATTERN, isBifrostError } from "../../../engine/plugin.ts";
 
 /** The retry fields of a Modbus device (all three drivers). */
 export const RetryFields = {

@@ -6,7 +6,7 @@
 
 import { RetryFields } from "./retry.ts";
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../../engine/flow/duration.ts";
+import { DURATION_PATTERN } from "../../../engine/plugin.ts";
 
 /** Byte/word orders of 32- and 64-bit values; `A` is the most significant byte. */
 export const BYTE_ORDERS = ["ABCD", "CDAB", "BADC", "DCBA"] as const;

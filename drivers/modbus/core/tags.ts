@@ -7,8 +7,7 @@
  */
 
 import type { RetryOptions } from "./retry.ts";
-import type { TagConfig } from "../../../engine/driver.ts";
-import { parseDuration } from "../../../engine/flow/duration.ts";
+import { parseDuration, type TagConfig } from "../../../engine/plugin.ts";
 import { isRegisterTable, type ModbusAddress, parseAddress, type Table } from "./address.ts";
 import {
   BYTE_ORDERS,

@@ -6,7 +6,7 @@
  * interval a set of tags allows.
  */
 
-import type { DeviceConfig, DriverIssue, TagConfig } from "../../../engine/driver.ts";
+import type { DeviceConfig, DriverIssue, TagConfig } from "../../../engine/plugin.ts";
 import { isRegisterTable } from "./address.ts";
 import { planRead } from "./planner.ts";
 import { deviceFields, type ResolvedDeviceFields, type ResolvedTag, resolveTag } from "./tags.ts";

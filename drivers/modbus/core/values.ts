@@ -13,7 +13,7 @@
  * first character in the high byte) likewise, and ignore word order.
  */
 
-import type { Value } from "../../../engine/record.ts";
+import type { Value } from "../../../engine/plugin.ts";
 import type { ByteOrder, DataType } from "./spec.ts";
 
 /** How many registers a value of `type` spans (`length` is the string length in registers). */

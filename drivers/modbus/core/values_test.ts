@@ -8,7 +8,7 @@ import {
   packBits,
   registerCount,
 } from "./values.ts";
-import type { Value } from "../../../engine/record.ts";
+import type { Value } from "../../../engine/plugin.ts";
 
 type Case = { type: DataType; value: Value; length?: number; bytes: Record<ByteOrder, number[]> };
 

@@ -6,7 +6,7 @@
  * they may take two round trips.
  */
 
-import type { Value } from "../../../engine/record.ts";
+import type { Value } from "../../../engine/plugin.ts";
 import {
   writeMultipleCoilsRequest,
   writeMultipleRegistersRequest,

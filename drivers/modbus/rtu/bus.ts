@@ -17,8 +17,7 @@
  * lines (`bus_registry.ts`) connects it to real transports.
  */
 
-import type { Clock } from "../../../engine/clock.ts";
-import { BifrostError, isBifrostError } from "../../../engine/errors.ts";
+import { BifrostError, type Clock, isBifrostError } from "../../../engine/plugin.ts";
 import type {
   BreakerOptions,
   BreakerState,

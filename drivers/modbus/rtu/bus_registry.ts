@@ -8,8 +8,7 @@
  * the slaves reconnecting after it get a fresh one.
  */
 
-import type { Clock } from "../../../engine/clock.ts";
-import { BifrostError } from "../../../engine/errors.ts";
+import { BifrostError, type Clock } from "../../../engine/plugin.ts";
 import { type BreakerOptions, type BusLine, BusScheduler, type BusStats } from "./bus.ts";
 import type { ModbusTransport } from "../core/transport.ts";
 

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { ManualClock } from "../../../engine/clock.ts";
-import { BifrostError, isBifrostError } from "../../../engine/errors.ts";
+import { BifrostError, isBifrostError, ManualClock } from "../../../engine/plugin.ts";
 import { type BusLine, BusScheduler } from "./bus.ts";
 import { readRequest } from "../core/pdu.ts";
 

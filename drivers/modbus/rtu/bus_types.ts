@@ -4,7 +4,7 @@
  * statistics it reports per slave.
  */
 
-import type { Clock } from "../../../engine/clock.ts";
+import type { Clock } from "../../../engine/plugin.ts";
 
 /** The line the scheduler drives: one request at a time (an `RtuTransport` fits). */
 export interface BusLine {

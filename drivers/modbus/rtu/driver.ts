@@ -6,8 +6,7 @@
  * so the devices of a flow that name the same port are slaves sharing one line.
  */
 
-import type { DeviceConfig, DriverContext } from "../../../engine/driver.ts";
-import { parseDuration } from "../../../engine/flow/duration.ts";
+import { type DeviceConfig, type DriverContext, parseDuration } from "../../../engine/plugin.ts";
 import type { BusStats } from "./bus.ts";
 import { joinLine, type SlaveTransport } from "./bus_registry.ts";
 import { ModbusDriver, resolveDeviceFields } from "../core/driver.ts";

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
-import { systemClock } from "../../../engine/clock.ts";
-import type { DeviceConfig, TagConfig, TagResult } from "../../../engine/driver.ts";
-import { isBifrostError } from "../../../engine/errors.ts";
-import { nullLogger } from "../../../engine/log.ts";
+import {
+  type DeviceConfig,
+  isBifrostError,
+  nullLogger,
+  systemClock,
+  type TagConfig,
+  type TagResult,
+} from "../../../engine/plugin.ts";
 import { startRtuSimulator } from "../simulator/rtu_server.ts";
 import { openLines } from "./bus_registry.ts";
 import { modbusRtu, modbusRtuTcp, parseModbusUrl } from "../mod.ts";

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { isBifrostError } from "../../../engine/errors.ts";
+import { isBifrostError } from "../../../engine/plugin.ts";
 import {
   readRequest,
   writeMultipleRegistersRequest,

@@ -24,7 +24,7 @@
  * ```
  */
 
-import type { DeviceConfig, DriverIssue, DriverModule, TagConfig } from "../../../engine/driver.ts";
+import type { DeviceConfig, DriverIssue, DriverModule, TagConfig } from "../../../engine/plugin.ts";
 import { expectedResponseLength } from "./frame.ts";
 import { rtuTimings, transmitTimeMs } from "./timing.ts";
 import { ModbusRtuDriver, ModbusRtuTcpDriver, rtuFields } from "./driver.ts";

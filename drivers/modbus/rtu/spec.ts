@@ -8,7 +8,7 @@
 
 import { RetryFields } from "../core/retry.ts";
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../../engine/flow/duration.ts";
+import { DURATION_PATTERN } from "../../../engine/plugin.ts";
 import { ModbusDeviceSpec } from "../core/spec.ts";
 
 const p = ModbusDeviceSpec.properties;

@@ -7,7 +7,7 @@
  * included, on the stream; no MBAP header).
  */
 
-import { BifrostError } from "../../../engine/errors.ts";
+import { BifrostError } from "../../../engine/plugin.ts";
 
 /** A duplex byte stream; `close()` also ends a pending `read()`. */
 export interface RtuStream {

@@ -14,7 +14,7 @@
  * tell the two apart).
  */
 
-import { BifrostError } from "../../../engine/errors.ts";
+import { BifrostError } from "../../../engine/plugin.ts";
 import { encodeRtuFrame, expectedResponseLength, RtuResponseReassembler } from "./frame.ts";
 import {
   connectTcpStream,

@@ -9,8 +9,7 @@
 import { type ModbusAddress, parseAddress } from "../core/address.ts";
 import type { ByteOrder, DataType } from "../core/spec.ts";
 import { registerCount } from "../core/values.ts";
-import { parseDuration } from "../../../engine/flow/duration.ts";
-import type { Value } from "../../../engine/record.ts";
+import { parseDuration, type Value } from "../../../engine/plugin.ts";
 import {
   type GeneratorState,
   initGenerator,

@@ -5,7 +5,7 @@
  */
 
 import { parse } from "yaml";
-import { parseDuration } from "../../../engine/flow/duration.ts";
+import { parseDuration } from "../../../engine/plugin.ts";
 import type { SimulatorMap } from "./map.ts";
 
 /** Parses a YAML map. */

@@ -8,7 +8,7 @@
 import { isRegisterTable, type ModbusAddress, type Table } from "../core/address.ts";
 import type { ByteOrder, DataType } from "../core/spec.ts";
 import { decodeRegisters, encodeRegisters, registerCount } from "../core/values.ts";
-import type { Value } from "../../../engine/record.ts";
+import type { Value } from "../../../engine/plugin.ts";
 
 const SIZE = 65536;
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readRequest, writeSingleRegisterRequest } from "../core/pdu.ts";
 import { canRun, startPtyPair } from "../rtu/pty.ts";
 import { RtuTransport } from "../rtu/transport.ts";
-import { isBifrostError } from "../../../engine/errors.ts";
+import { isBifrostError } from "../../../engine/plugin.ts";
 import { parseSimArgs } from "../tools/sim_cli.ts";
 import { startRtuSimulator } from "./rtu_server.ts";
 import { startModbusSimulator } from "./server.ts";

@@ -10,8 +10,7 @@
  *   end, with parity none (Linux ptys refuse `parenb`).
  */
 
-import type { DeviceConfig, SimulatedDevice } from "../../../engine/driver.ts";
-import { BifrostError } from "../../../engine/errors.ts";
+import { BifrostError, type DeviceConfig, type SimulatedDevice } from "../../../engine/plugin.ts";
 import { type RtuSimulator, startRtuSimulator } from "./rtu_server.ts";
 import { canRun, startPtyPair } from "../rtu/pty.ts";
 import { simulatorPoints } from "./simulate.ts";

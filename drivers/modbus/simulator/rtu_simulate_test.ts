@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
-import { systemClock } from "../../../engine/clock.ts";
-import type { DeviceConfig, DriverModule, TagConfig } from "../../../engine/driver.ts";
-import { nullLogger } from "../../../engine/log.ts";
+import {
+  type DeviceConfig,
+  type DriverModule,
+  nullLogger,
+  systemClock,
+  type TagConfig,
+} from "../../../engine/plugin.ts";
 import { canRun } from "../rtu/pty.ts";
 import { modbusRtu, modbusRtuTcp } from "../rtu/module.ts";
 

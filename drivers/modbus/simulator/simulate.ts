@@ -5,7 +5,7 @@
  * entry hold 0).
  */
 
-import type { DeviceConfig, DriverIssue, SimulatedDevice } from "../../../engine/driver.ts";
+import type { DeviceConfig, DriverIssue, SimulatedDevice } from "../../../engine/plugin.ts";
 import { checkGeneratorSpec, type GeneratorSpec } from "../../../simulators/generators.ts";
 import type { PointSpec } from "./map.ts";
 import { startModbusSimulator } from "./server.ts";

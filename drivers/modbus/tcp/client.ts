@@ -34,7 +34,7 @@
  * between polls is found by the next request (which fails), not at once.
  */
 
-import { BifrostError } from "../../../engine/errors.ts";
+import { BifrostError } from "../../../engine/plugin.ts";
 import {
   captured,
   MAX_PDU,

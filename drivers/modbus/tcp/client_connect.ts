@@ -4,7 +4,7 @@
  * Nagle off (a request is one small write that must go out at once).
  */
 
-import { BifrostError } from "../../../engine/errors.ts";
+import { BifrostError } from "../../../engine/plugin.ts";
 
 /** Options of {@linkcode ModbusTcpClient.connect}. */
 export interface ClientOptions {

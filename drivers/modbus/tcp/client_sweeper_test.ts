@@ -1,5 +1,5 @@
 import { startModbusSimulator } from "../simulator/server.ts";
-import type { BifrostError } from "../../../engine/errors.ts";
+import type { BifrostError } from "../../../engine/plugin.ts";
 import { assertEquals, assertThrows } from "../_test_assert.ts";
 import { ModbusTcpClient } from "./client.ts";
 import {

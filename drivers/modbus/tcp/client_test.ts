@@ -1,7 +1,7 @@
 import { startModbusSimulator } from "../simulator/server.ts";
 import { assertEquals, assertRejects } from "../_test_assert.ts";
 import { ModbusTcpClient } from "./client.ts";
-import { BifrostError } from "../../../engine/errors.ts";
+import { BifrostError } from "../../../engine/plugin.ts";
 import { encodeAdu, readRequest } from "../core/pdu.ts";
 import { ResponseStream } from "./response_stream.ts";
 

@@ -1,7 +1,12 @@
-import type { DeviceConfig, ReadSink, TagConfig, TagResult } from "../../../engine/driver.ts";
-import { systemClock } from "../../../engine/clock.ts";
-import { BifrostError } from "../../../engine/errors.ts";
-import { nullLogger } from "../../../engine/log.ts";
+import {
+  BifrostError,
+  type DeviceConfig,
+  nullLogger,
+  type ReadSink,
+  systemClock,
+  type TagConfig,
+  type TagResult,
+} from "../../../engine/plugin.ts";
 import { startModbusSimulator } from "../simulator/server.ts";
 import { assertEquals, assertRejects } from "../_test_assert.ts";
 import type { ModbusTcpDriver } from "../core/driver.ts";

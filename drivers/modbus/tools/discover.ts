@@ -12,7 +12,7 @@
  * a time anyway, and some drop pipelined requests.
  */
 
-import { isBifrostError } from "../../../engine/errors.ts";
+import { isBifrostError } from "../../../engine/plugin.ts";
 import { isRegisterTable, parseAddress, type Table } from "../core/address.ts";
 import { ModbusTcpClient } from "../tcp/client.ts";
 import { decodeResponse, exceptionName, readRequest } from "../core/pdu.ts";

@@ -15,9 +15,12 @@
  * for registers, the port to 502 and the unit to 1.
  */
 
-import type { DeviceConfig, TagConfig } from "../../../engine/driver.ts";
-import { BifrostError } from "../../../engine/errors.ts";
-import { DURATION_PATTERN } from "../../../engine/flow/duration.ts";
+import {
+  BifrostError,
+  type DeviceConfig,
+  DURATION_PATTERN,
+  type TagConfig,
+} from "../../../engine/plugin.ts";
 import { isRegisterTable, parseAddress } from "../core/address.ts";
 import { BYTE_ORDERS, type ByteOrder, DATA_TYPES, type DataType } from "../core/spec.ts";
 import { resolveTag } from "../core/tags.ts";

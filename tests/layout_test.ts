@@ -1,0 +1,111 @@
+/**
+ * @module
+ * The code base's shape, checked on every run: the engine knows no driver, step, sink,
+ * simulator or application; plugins (drivers, steps, sinks, simulators) see the engine only
+ * through `engine/plugin.ts`; no import cycle; the CLI names no protocol.
+ *
+ * Tests (`*_test.ts`, `testdata/`) and the test helpers only tests import are exempt from
+ * the first two rules: an engine test may run a real driver against its simulator, and a
+ * plugin's test may load flows.
+ */
+
+import assert from "node:assert/strict";
+import { dirname, join, normalize, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const SPECIFIER = /(?:\bfrom|\bimport)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g;
+
+/** Every `.ts` file under `dir` (relative to the root), skipping node_modules. */
+async function tsFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(join(ROOT, dir))) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory && e.name !== "node_modules") out.push(...await tsFiles(path));
+    else if (e.isFile && e.name.endsWith(".ts")) out.push(path);
+  }
+  return out;
+}
+
+/** The relative imports of `file`, as root-relative paths. */
+async function importsOf(file: string): Promise<string[]> {
+  const text = await Deno.readTextFile(join(ROOT, file));
+  // Comments may show imports (JSDoc examples): they are not the module's.
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  return [...code.matchAll(SPECIFIER)].map((m) =>
+    relative(ROOT, normalize(join(ROOT, dirname(file), m[1]!)))
+  );
+}
+
+const isTest = (f: string) => f.endsWith("_test.ts") || f.includes("/testdata/");
+
+/** The import graph of the given top-level folders. */
+async function graph(dirs: string[]): Promise<Map<string, string[]>> {
+  const g = new Map<string, string[]>();
+  for (const d of dirs) {
+    for (const f of await tsFiles(d)) g.set(f, await importsOf(f));
+  }
+  return g;
+}
+
+/** Files of `g` that the running gateway loads: reachable from a non-test, non-`_` file. */
+function production(g: Map<string, string[]>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...g.keys()].filter((f) => !isTest(f) && !f.split("/").pop()!.startsWith("_"));
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    if (seen.has(f) || isTest(f)) continue;
+    seen.add(f);
+    stack.push(...(g.get(f) ?? []));
+  }
+  return seen;
+}
+
+const PLUGIN_DIRS = ["drivers", "steps", "sinks", "simulators"];
+const ALL_DIRS = ["app", "engine", ...PLUGIN_DIRS, "scripts", "tests", "functions"];
+
+Deno.test("the engine imports no driver, step, sink, simulator or app module", async () => {
+  const g = await graph(["engine"]);
+  const bad: string[] = [];
+  for (const [file, imports] of g) {
+    if (isTest(file) || file.split("/").pop()!.startsWith("_test")) continue;
+    for (const i of imports) {
+      if (/^(drivers|steps|sinks|simulators|app)\//.test(i)) bad.push(`${file} imports ${i}`);
+    }
+  }
+  assert.ok(g.size > 50, `expected the engine's files, found ${g.size}`);
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("drivers, steps, sinks and simulators import only engine/plugin.ts from the engine", async () => {
+  const g = await graph(PLUGIN_DIRS);
+  const prod = production(g);
+  const bad: string[] = [];
+  for (const file of prod) {
+    for (const i of g.get(file) ?? []) {
+      if (i.startsWith("engine/") && i !== "engine/plugin.ts") bad.push(`${file} imports ${i}`);
+      if (i.startsWith("app/")) bad.push(`${file} imports ${i}`);
+    }
+  }
+  assert.ok(prod.has("drivers/modbus/mod.ts") && prod.has("sinks/mqtt/mod.ts"));
+  assert.deepEqual(bad, []);
+});
+
+Deno.test("no module imports itself through a cycle", async () => {
+  const g = await graph(ALL_DIRS);
+  const state = new Map<string, 1 | 2>();
+  const cycles: string[] = [];
+  const path: string[] = [];
+  const visit = (f: string) => {
+    state.set(f, 1);
+    path.push(f);
+    for (const i of g.get(f) ?? []) {
+      if (state.get(i) === 1) cycles.push([...path.slice(path.indexOf(i)), i].join(" -> "));
+      else if (!state.has(i) && g.has(i)) visit(i);
+    }
+    path.pop();
+    state.set(f, 2);
+  };
+  for (const f of g.keys()) if (!state.has(f)) visit(f);
+  assert.deepEqual(cycles, []);
+});
