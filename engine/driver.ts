@@ -262,7 +262,7 @@ export interface BrowseToolOptions {
   out: ToolOutput;
 }
 
-/** A tag of a {@linkcode FlowDraft}: its name and its fields under `tags:` in a flow. */
+/** A tag of a {@linkcode FlowDraftDevice}: its name and its fields under `tags:` in a flow. */
 export interface FlowDraftTag {
   name: string;
   /** The tag's fields (`address`, `type`...), as written in a flow. */
@@ -271,19 +271,27 @@ export interface FlowDraftTag {
   comment?: string;
 }
 
-/**
- * A flow found by browsing a device, for `bifrost browse` to write as YAML: the device with
- * the tags the driver is sure of, and candidates it cannot name (a Modbus device cannot say
- * what its registers mean), written commented out for the engineer to pick.
- */
-export interface FlowDraft {
+/** A device of a {@linkcode FlowDraft}. */
+export interface FlowDraftDevice {
   /** The device's name under `devices:`. */
   name: string;
   /** The device's fields (`driver`, connection fields), as written in a flow. */
-  device: Record<string, unknown>;
+  fields: Record<string, unknown>;
+  /** Tags the driver is sure of, written as they are. */
   tags: FlowDraftTag[];
+  /**
+   * Tags the driver cannot name for sure (a Modbus device cannot say what its registers
+   * mean), written commented out for the engineer to pick.
+   */
   candidates: FlowDraftTag[];
-  /** Lines written as comments above the device (what was walked, what was skipped). */
+  /** Lines written as comments in the device (what was walked, what was skipped). */
+  notes: string[];
+}
+
+/** A flow found by browsing, for `bifrost browse` to write as YAML. */
+export interface FlowDraft {
+  devices: FlowDraftDevice[];
+  /** Lines written as comments at the top of the file. */
   notes: string[];
 }
 

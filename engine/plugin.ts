@@ -28,6 +28,7 @@ export {
   type DriverTools,
   type DriverToolSimulator,
   type FlowDraft,
+  type FlowDraftDevice,
   type FlowDraftTag,
   noResultMessage,
   type ReadPlan,

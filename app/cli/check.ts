@@ -6,30 +6,37 @@
  * each poll makes.
  */
 
-import { parseArgs } from "node:util";
 import { formatIssue, loadFlows } from "../../engine/flow/mod.ts";
 import { flowSetToJson } from "../../engine/flow/serialize.ts";
 import { registries } from "../registries.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { systemClock } from "../../engine/clock.ts";
+import { parseCli, UsageError, withUsage } from "./_args.ts";
 import { loadOrReport } from "./_load.ts";
 
+/** Usage of `bifrost check`. */
+export const CHECK_USAGE = "Usage: bifrost check <flow-dir> [--json]";
+/** Usage of `bifrost plan`. */
+export const PLAN_USAGE = "Usage: bifrost plan <flow-dir>";
+
 /** Runs `check`; returns the exit code. */
-export async function checkCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      json: { type: "boolean", default: false },
-      // Internal: `bifrost run` validates in a child process and reads the result.
-      "emit-flowset": { type: "boolean", default: false },
-    },
-    allowPositionals: true,
+export function checkCommand(args: string[]): Promise<number> {
+  return withUsage(CHECK_USAGE, () => check(args));
+}
+
+async function check(args: string[]): Promise<number> {
+  const { values, positionals } = parseCli(args, {
+    json: { type: "boolean", default: false },
+    // Internal: `bifrost run` validates in a child process and reads the result.
+    "emit-flowset": { type: "boolean", default: false },
   });
-  const dir = positionals[0];
-  if (!dir) {
-    console.error("Missing flow directory: usage: bifrost check <flow-dir> [--json]");
-    return 2;
+  if (values.help) {
+    console.log(CHECK_USAGE);
+    return 0;
   }
+  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}"`);
+  const dir = positionals[0];
+  if (!dir) throw new UsageError("Missing the flow directory");
   if (values["emit-flowset"]) {
     // For `run`: a function must exist and load; type errors are `check`'s business.
     const loaded = await loadOrReport(dir, "run", { typeCheck: false });
@@ -53,8 +60,19 @@ export async function checkCommand(args: string[]): Promise<number> {
 }
 
 /** Runs `plan`; returns the exit code. */
-export async function planCommand(args: string[]): Promise<number> {
-  const loaded = await loadOrReport(args[0], "plan");
+export function planCommand(args: string[]): Promise<number> {
+  return withUsage(PLAN_USAGE, () => plan(args));
+}
+
+async function plan(args: string[]): Promise<number> {
+  const { values, positionals } = parseCli(args, {});
+  if (values.help) {
+    console.log(PLAN_USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError("Missing the flow directory");
+  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}"`);
+  const loaded = await loadOrReport(positionals[0], "plan");
   if (!loaded) return 1;
   const { flows } = loaded;
   for (const p of flows.polls.values()) {

@@ -8,27 +8,34 @@ import { VERSION } from "../../engine/version.ts";
 
 const USAGE = `bifrost ${VERSION}: industrial edge gateway
 
-Usage: bifrost <command> [options]
+Usage: bifrost <command> [options]   (bifrost <command> --help)
 
 Commands:
-  run <flow-dir> [--simulate] [--data-dir DIR]   run the flows (Ctrl-C stops cleanly)
-  check <flow-dir> [--json]                      validate flows; every problem with file:line:column
-  plan <flow-dir>                                print the requests each poll makes
-  read <flow-dir> <device> <tag>                 read one tag through a flow's device
-  read modbus://host:502/1/HR100:float32:CDAB    read one value straight from a device
-  read modbus-rtu:///dev/ttyUSB0/1/HR0?baud=19200  (also modbus-rtu-tcp://host:4001/1/HR0)
-  write <flow-dir> <device> <tag> <value>        write one tag
-  write modbus://host:502/1/HR100:float32 <value>
-  discover modbus --host H [--port 502] [--units 1-247] [--timeout 200ms] [--register HR0]
-                                                 list the Modbus unit ids that answer
-  sim modbus [--port 5020] [--map sim.yaml] [--rtu-tcp PORT] [--serial DEV [--baud 9600]
-             [--parity even|odd|none]]           run a virtual Modbus device (TCP, RTU)
+  run <flow-dir> [--simulate] [--data-dir DIR] [--log-level L]
+                                       run the flows (Ctrl-C stops cleanly)
+  check <flow-dir> [--json]            validate flows; every problem with file:line:column
+  plan <flow-dir>                      print the requests each poll makes
+  read <flow-dir> <device> <tag>       read one tag through a flow's device
+  read <url> [--timeout 5s]            read one value straight from a device
+  write <flow-dir> <device> <tag> <value>
+  write <url> <value>                  write one value
+  browse <url> [--depth 2] [--out flows/new.yaml] [--force]
+                                       write a flow draft of what a device exposes
+  discover <driver> [options]          find the devices or units that answer
+  sim <driver> [options]               run a virtual device
   sim netem --listen 5021 --target HOST:PORT [--latency 50ms --jitter 10ms --loss 1%
-            --bandwidth 9600bps --blackhole]     a network condition proxy for any TCP protocol
-  schema                                         print the flow JSON Schema
-  version                                        print the version
+            --bandwidth 9600bps --blackhole]
+                                       a network condition proxy for any TCP protocol
+  schema                               print the flow JSON Schema
+  version                              print the version
 
 Environment: BIFROST_LOG_LEVEL=debug|info|warn|error`;
+
+/** The full help: the commands, then what the installed drivers offer. */
+async function usage(): Promise<string> {
+  const { toolsHelp } = await import("./_tools.ts");
+  return `${USAGE}\n\n${toolsHelp()}`;
+}
 
 /** Runs the command line `args`; returns the exit code. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -44,12 +51,14 @@ export async function runCommand(args: string[]): Promise<number> {
       return await (await import("./read_write.ts")).readCommand(rest);
     case "write":
       return await (await import("./read_write.ts")).writeCommand(rest);
+    case "browse":
+      return await (await import("./browse.ts")).browseCommand(rest);
     case "sim":
       return await (await import("./sim.ts")).simCommand(rest);
     case "discover":
       return await (await import("./discover.ts")).discoverCommand(rest);
     case "schema":
-      return (await import("./schema.ts")).schemaCommand();
+      return (await import("./schema.ts")).schemaCommand(rest);
     case "version":
     case "--version":
     case "-V":
@@ -59,10 +68,11 @@ export async function runCommand(args: string[]): Promise<number> {
     case "help":
     case "--help":
     case "-h":
-      console.log(USAGE);
+      console.log(await usage());
       return cmd === undefined ? 2 : 0;
     default:
-      console.error(`Unknown command "${cmd}".\n\n${USAGE}`);
+      console.error(`Unknown command "${cmd}": see bifrost --help`);
+      console.error("Usage: bifrost <command> [options]");
       return 2;
   }
 }

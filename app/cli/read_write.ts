@@ -5,17 +5,24 @@
  * (`read modbus://10.0.0.5:502/1/HR100:float32:CDAB`).
  */
 
-import { parseArgs } from "node:util";
-import { parseModbusUrl } from "../../drivers/modbus/mod.ts";
 import { systemClock } from "../../engine/clock.ts";
-import type { DeviceConfig, DriverModule, TagConfig } from "../../engine/driver.ts";
-import { BifrostError, errorMessage } from "../../engine/errors.ts";
+import type { DeviceConfig, Driver, DriverModule, TagConfig } from "../../engine/driver.ts";
+import { BifrostError } from "../../engine/errors.ts";
 import { createLogger } from "../../engine/log.ts";
 import type { Value } from "../../engine/record.ts";
-import { registries } from "../registries.ts";
-import { DeviceRuntime } from "../../engine/runtime/device.ts";
 import { scaleValue } from "../../engine/scaling.ts";
+import { registries } from "../registries.ts";
+import { durationOption, parseCli, UsageError, withUsage } from "./_args.ts";
 import { loadOrReport } from "./_load.ts";
+import { schemeOf, toolsForUrl } from "./_tools.ts";
+
+/** Usage of `bifrost read`. */
+export const READ_USAGE = "Usage: bifrost read <flow-dir> <device> <tag> [--timeout 5s]\n" +
+  "       bifrost read <url> [--timeout 5s]   (URL schemes: see bifrost --help)";
+/** Usage of `bifrost write`. */
+export const WRITE_USAGE =
+  "Usage: bifrost write <flow-dir> <device> <tag> <value> [--timeout 5s]\n" +
+  "       bifrost write <url> <value> [--timeout 5s]";
 
 interface Target {
   device: DeviceConfig;
@@ -25,25 +32,22 @@ interface Target {
 
 async function resolveTarget(pos: string[], command: string): Promise<[Target, string[]]> {
   const first = pos[0] ?? "";
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(first)) {
-    if (!/^modbus(-tcp|-rtu|-rtu-tcp)?:\/\//i.test(first)) {
+  if (schemeOf(first) !== undefined) {
+    const { device, tag } = toolsForUrl(first, command).parseUrl(first);
+    const module = registries.drivers.find((d) => d.name === device.driver);
+    if (!module) {
       throw new BifrostError(
         "CONFIG_INVALID",
-        `Cannot ${command} "${first}": supported URLs are modbus://, modbus-tcp://, modbus-rtu://, modbus-rtu-tcp://`,
+        `Cannot ${command} "${first}": driver "${device.driver}" is not installed`,
       );
     }
-    const { device, tag } = parseModbusUrl(first);
-    const module = registries.drivers.find((d) => d.name === device.driver)!;
     // A URL names one register explicitly: writing it is what the technician asked for.
     return [{ device, tag: { ...tag, writable: true }, module }, pos.slice(1)];
   }
   const [dir, deviceName, tagName, ...rest] = pos;
   if (!dir || !deviceName || !tagName) {
-    throw new BifrostError(
-      "CONFIG_INVALID",
-      `Missing arguments: usage: bifrost ${command} <flow-dir> <device> <tag>${
-        command === "write" ? " <value>" : ""
-      }`,
+    throw new UsageError(
+      dir ? "Missing the device and tag names" : "Missing a flow directory or a device URL",
     );
   }
   const loaded = await loadOrReport(dir, command);
@@ -60,31 +64,26 @@ async function resolveTarget(pos: string[], command: string): Promise<[Target, s
   return [{ device, tag, module }, rest];
 }
 
-async function connect(t: Target, timeoutMs: number): Promise<DeviceRuntime> {
+/**
+ * Connects once, without the engine's retries: a one-shot command reports a refused or
+ * unreachable device at once instead of backing off until its timeout.
+ */
+async function connect(t: Target, signal: AbortSignal, timeoutMs: number): Promise<Driver> {
   const log = createLogger({ level: "warn" });
-  const rt = new DeviceRuntime(t.device, t.module, { log, clock: systemClock });
-  rt.start();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) =>
-    timer = setTimeout(() =>
-      reject(
-        new BifrostError(
-          "DEVICE_UNREACHABLE",
-          `Cannot connect to "${t.device.name}" within ${timeoutMs} ms: ${
-            rt.health().lastError ?? "no answer"
-          }`,
-        ),
-      ), timeoutMs)
-  );
+  const driver = t.module.create(t.device, { log, clock: systemClock });
   try {
-    await Promise.race([rt.whenConnected(), timeout]);
+    await driver.connect(signal);
   } catch (e) {
-    await rt.stop();
+    await driver.close().catch(() => {});
+    if (signal.aborted) {
+      throw new BifrostError(
+        "DEVICE_UNREACHABLE",
+        `Cannot connect to "${t.device.name}" within ${timeoutMs} ms: no answer`,
+      );
+    }
     throw e;
-  } finally {
-    clearTimeout(timer);
   }
-  return rt;
+  return driver;
 }
 
 /** Parses a value typed on the command line for a tag of type `type`. */
@@ -123,28 +122,29 @@ function show(v: Value): string {
 }
 
 /** Runs `read`; returns the exit code. */
-export async function readCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { timeout: { type: "string", default: "5000" } },
-    allowPositionals: true,
+export function readCommand(args: string[]): Promise<number> {
+  return withUsage(READ_USAGE, async () => {
+    const { values, positionals } = parseCli(args, { timeout: { type: "string" } });
+    if (values.help) {
+      console.log(READ_USAGE);
+      return 0;
+    }
+    const timeoutMs = durationOption("timeout", values.timeout ?? "5s");
+    const [t, rest] = await resolveTarget(positionals, "read");
+    if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
+    const signal = AbortSignal.timeout(timeoutMs);
+    const driver = await connect(t, signal, timeoutMs);
+    try {
+      const [r] = await driver.read(driver.plan([t.tag]), signal);
+      if (!r || !r.ok) throw r?.error ?? new Error("no result");
+      let v = r.value;
+      if (t.tag.scale) v = scaleValue(v, t.tag.scale);
+      console.log(`${show(v)}${t.tag.unit ? " " + t.tag.unit : ""}`);
+      return 0;
+    } finally {
+      await driver.close();
+    }
   });
-  let rt: DeviceRuntime | undefined;
-  try {
-    const [t] = await resolveTarget(positionals, "read");
-    rt = await connect(t, Number(values.timeout));
-    const [r] = await rt.read(rt.plan([t.tag]));
-    if (!r || !r.ok) throw r?.error ?? new Error("no result");
-    let v = r.value;
-    if (t.tag.scale) v = scaleValue(v, t.tag.scale);
-    console.log(`${show(v)}${t.tag.unit ? " " + t.tag.unit : ""}`);
-    return 0;
-  } catch (e) {
-    console.error(errorMessage(e));
-    return 1;
-  } finally {
-    await rt?.stop();
-  }
 }
 
 /** Moves negative numbers behind `--` so that `write … -4.25` is a value, not an option. */
@@ -155,26 +155,29 @@ function negativesAsPositionals(args: string[]): string[] {
 }
 
 /** Runs `write`; returns the exit code. */
-export async function writeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: negativesAsPositionals(args),
-    options: { timeout: { type: "string", default: "5000" } },
-    allowPositionals: true,
-  });
-  let rt: DeviceRuntime | undefined;
-  try {
+export function writeCommand(args: string[]): Promise<number> {
+  return withUsage(WRITE_USAGE, async () => {
+    const { values, positionals } = parseCli(negativesAsPositionals(args), {
+      timeout: { type: "string" },
+    });
+    if (values.help) {
+      console.log(WRITE_USAGE);
+      return 0;
+    }
+    const timeoutMs = durationOption("timeout", values.timeout ?? "5s");
     const [t, rest] = await resolveTarget(positionals, "write");
     const text = rest[0];
-    if (text === undefined) throw new BifrostError("CONFIG_INVALID", "Missing the value to write");
+    if (text === undefined) throw new UsageError("Missing the value to write");
+    if (rest.length > 1) throw new UsageError(`Unexpected argument "${rest[1]}"`);
     const value = parseCliValue(text, t.tag.type);
-    rt = await connect(t, Number(values.timeout));
-    await rt.write(t.tag, value);
+    const signal = AbortSignal.timeout(timeoutMs);
+    const driver = await connect(t, signal, timeoutMs);
+    try {
+      await driver.write(t.tag, value, signal);
+    } finally {
+      await driver.close();
+    }
     console.log(`wrote ${show(value)} to ${t.device.name}/${t.tag.name}`);
     return 0;
-  } catch (e) {
-    console.error(errorMessage(e));
-    return 1;
-  } finally {
-    await rt?.stop();
-  }
+  });
 }

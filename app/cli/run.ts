@@ -7,22 +7,38 @@
  * (see `_load.ts`) while this process loads the runtime modules; only these stay resident.
  */
 
-import { parseArgs } from "node:util";
 import { errorMessage } from "../../engine/errors.ts";
-import { createLogger, type LogLevel } from "../../engine/log.ts";
+import { createLogger, type LogLevel, LogLevels } from "../../engine/log.ts";
+import { parseCli, UsageError, withUsage } from "./_args.ts";
 import { loadIsolated } from "./_load.ts";
 
+/** Usage of `bifrost run`. */
+export const RUN_USAGE =
+  "Usage: bifrost run <flow-dir> [--simulate] [--data-dir data] [--log-level debug|info|warn|error]";
+
 /** Runs the gateway; returns the exit code. */
-export async function runGatewayCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      simulate: { type: "boolean", default: false },
-      "data-dir": { type: "string", default: "data" },
-      "log-level": { type: "string" },
-    },
-    allowPositionals: true,
+export function runGatewayCommand(args: string[]): Promise<number> {
+  return withUsage(RUN_USAGE, () => run(args));
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCli(args, {
+    simulate: { type: "boolean", default: false },
+    "data-dir": { type: "string", default: "data" },
+    "log-level": { type: "string" },
   });
+  if (values.help) {
+    console.log(RUN_USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError("Missing the flow directory");
+  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}"`);
+  const level = values["log-level"];
+  if (level !== undefined && !(level in LogLevels)) {
+    throw new UsageError(
+      `Cannot use --log-level "${level}": expected ${Object.keys(LogLevels).join(", ")}`,
+    );
+  }
   const [loaded, { Gateway }, { registries }] = await Promise.all([
     loadIsolated(positionals[0]),
     import("../../engine/runtime/gateway.ts"),

@@ -1,18 +1,32 @@
 /**
  * @module
- * `bifrost sim <protocol>`: runs a virtual device until interrupted.
+ * `bifrost sim <name> [options]`: runs a driver's simulator (from the driver's tools) or the
+ * protocol-neutral network condition proxy `netem` until interrupted.
  */
 
-import { runSimCli } from "../../drivers/modbus/simulator/mod.ts";
+import { errorMessage } from "../../engine/errors.ts";
 import { runNetemCli } from "../../simulators/netem/mod.ts";
+import { toolsByName } from "./_tools.ts";
+
+/** Usage of `bifrost sim`. */
+export const SIM_USAGE = "Usage: bifrost sim <name> [options]   (bifrost sim <name> --help)";
 
 /** Runs a simulator; returns its exit code. */
 export async function simCommand(args: string[]): Promise<number> {
-  const [protocol, ...rest] = args;
-  if (protocol === "modbus") return await runSimCli(rest);
-  if (protocol === "netem") return await runNetemCli(rest);
-  console.error(
-    `Cannot start a simulator for "${protocol ?? ""}": available are: modbus, netem`,
-  );
-  return 2;
+  const [name, ...rest] = args;
+  if (name === "netem") return await runNetemCli(rest);
+  if (name === "--help" || name === "-h") {
+    console.log(SIM_USAGE);
+    return 0;
+  }
+  try {
+    return await toolsByName(name, "simulator", ["netem"]).simulator!.cli(rest);
+  } catch (e) {
+    console.error(errorMessage(e));
+    if (name === undefined || name.startsWith("-")) {
+      console.error(SIM_USAGE);
+      return 2;
+    }
+    return 1;
+  }
 }

@@ -3,7 +3,8 @@
  * The Modbus drivers: `modbus-tcp` (holding and input registers, coils and discrete inputs
  * over Modbus TCP, with coalesced reads, arrays (`count`), opt-in pipelining, per-device
  * workarounds, unit discovery and a simulator), and `modbus-rtu` / `modbus-rtu-tcp` (the
- * same tags over an RTU line shared by several slaves; see `rtu_mod.ts`).
+ * same tags over an RTU line shared by several slaves; see `rtu/module.ts`). The folder map
+ * and limits are in README.md beside this file.
  *
  * @example
  * ```yaml
@@ -21,12 +22,14 @@ import { ModbusTcpDriver } from "./core/driver.ts";
 import { simulateDevice, validateSimulator } from "./simulator/simulate.ts";
 import { ModbusDeviceSpec, ModbusTagSpec } from "./core/spec.ts";
 import { minIntervalMs, validateDevice } from "./core/validate.ts";
+import { modbusTools } from "./tools/mod.ts";
 
 /** The Modbus TCP driver module. */
 export const modbusTcp: DriverModule = {
   name: "modbus-tcp",
   description: "Modbus TCP client: holding and input registers, coils and discrete inputs.",
   status: "beta",
+  tools: modbusTools,
   deviceSpec: ModbusDeviceSpec,
   tagSpec: ModbusTagSpec,
   create: (device, ctx) => new ModbusTcpDriver(device, ctx),
@@ -85,4 +88,5 @@ export {
 } from "./core/spec.ts";
 export { ResponseStream, type ResponseStreamStats } from "./tcp/response_stream.ts";
 export { parseModbusUrl } from "./tools/url.ts";
+export { modbusTools } from "./tools/mod.ts";
 export { decodeRegisters, encodeRegisters } from "./core/values.ts";

@@ -32,6 +32,7 @@ import { simulateRtuDevice, simulateRtuTcpDevice } from "../simulator/rtu_simula
 import { ModbusRtuDeviceSpec, ModbusRtuTcpDeviceSpec } from "./spec.ts";
 import { validateSimulator } from "../simulator/simulate.ts";
 import { ModbusTagSpec } from "../core/spec.ts";
+import { modbusTools } from "../tools/mod.ts";
 import { planRead } from "../core/planner.ts";
 import { deviceFields, resolveTag } from "../core/tags.ts";
 import { MIN_INTERVAL_FLOOR_MS, validateDevice } from "../core/validate.ts";
@@ -85,6 +86,7 @@ export const modbusRtu: DriverModule = {
   description:
     "Modbus RTU master on a serial port (RS-485/RS-232): several devices on one port are slaves sharing the line.",
   status: "beta",
+  tools: modbusTools,
   deviceSpec: ModbusRtuDeviceSpec,
   tagSpec: ModbusTagSpec,
   create: (device, ctx) => new ModbusRtuDriver(device, ctx),
@@ -99,6 +101,7 @@ export const modbusRtuTcp: DriverModule = {
   description:
     "Modbus RTU frames over TCP to a serial device server (Moxa NPort, USR…): several devices on one host:port are slaves sharing the line.",
   status: "beta",
+  tools: modbusTools,
   deviceSpec: ModbusRtuTcpDeviceSpec,
   tagSpec: ModbusTagSpec,
   create: (device, ctx) => new ModbusRtuTcpDriver(device, ctx),

@@ -1,10 +1,10 @@
 /**
  * @module
- * The Modbus TCP simulator: `startModbusSimulator()` for tests and `--simulate`,
- * `runSimCli()` for `bifrost sim modbus`.
+ * The Modbus simulator (TCP, RTU over TCP, RTU on a serial device):
+ * `startModbusSimulator()` for tests and `--simulate`; `bifrost sim modbus` runs it from
+ * `../tools/sim_cli.ts`.
  */
 
-export { parseSimArgs, runSimCli, type SimCliArgs } from "../tools/sim_cli.ts";
 export { type ExceptionRule, Faults } from "./faults.ts";
 export { type PointSpec, resolveMap, type SimulatorMap } from "./map.ts";
 export { parseMapYaml } from "./map_yaml.ts";

@@ -10,7 +10,9 @@ import type { SimulatorMap } from "../simulator/map.ts";
 import { parseMapYaml } from "../simulator/map_yaml.ts";
 import { startModbusSimulator } from "../simulator/server.ts";
 
-const USAGE = "Usage: bifrost sim modbus [--host 127.0.0.1] [--port 5020] [--map sim.yaml] " +
+/** The usage line of `bifrost sim modbus`. */
+export const USAGE =
+  "Usage: bifrost sim modbus [--host 127.0.0.1] [--port 5020] [--map sim.yaml] " +
   "[--rtu-tcp PORT] [--serial DEV [--baud 9600] [--parity even|odd|none]]";
 
 /** Parsed command line of the simulator. */
@@ -46,7 +48,7 @@ export function parseSimArgs(args: readonly string[]): SimCliArgs {
     if (flag === "--help" || flag === "-h") throw new RangeError(USAGE);
     if (value === undefined) value = args[++i];
     if (value === undefined) {
-      throw new RangeError(`Cannot parse ${flag}: it needs a value. ${USAGE}`);
+      throw new RangeError(`Cannot parse ${flag}: it needs a value`);
     }
     if (flag === "--port") out.port = portArg(value);
     else if (flag === "--rtu-tcp") out.rtuTcp = portArg(value);
@@ -64,7 +66,7 @@ export function parseSimArgs(args: readonly string[]): SimCliArgs {
         throw new RangeError(`Cannot use parity "${value}": expected even, odd or none`);
       }
       out.parity = value;
-    } else throw new RangeError(`Cannot parse argument "${arg}". ${USAGE}`);
+    } else throw new RangeError(`Cannot parse argument "${arg}"`);
   }
   return out;
 }
@@ -78,9 +80,25 @@ export async function runSimCli(args: string[]): Promise<number> {
   let map: SimulatorMap | undefined;
   try {
     parsed = parseSimArgs(args);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (message === USAGE) {
+      console.log(USAGE);
+      return 0;
+    }
+    console.error(message);
+    console.error(USAGE);
+    return 2;
+  }
+  try {
     if (parsed.map) map = parseMapYaml(await Deno.readTextFile(parsed.map));
   } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
+    const message = e instanceof Deno.errors.NotFound
+      ? `Cannot read the simulator map "${parsed.map}": no such file`
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    console.error(message);
     return 2;
   }
   const rtu = parsed.rtuTcp !== undefined || parsed.serial !== undefined

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { startModbusSimulator } from "../../drivers/modbus/simulator/server.ts";
-import { discoverUnits, parseUnitList } from "../../drivers/modbus/tools/discover.ts";
-import { discoverCommand, parseDiscoverArgs } from "./discover.ts";
+import type { ToolOutput } from "../../../engine/plugin.ts";
+import { startModbusSimulator } from "../simulator/server.ts";
+import { discoverUnits, parseUnitList } from "./discover.ts";
+import { modbusDiscover, parseDiscoverArgs } from "./discover_cli.ts";
 
 async function threeUnits() {
   const sim = await startModbusSimulator({
@@ -18,18 +19,12 @@ async function threeUnits() {
   return sim;
 }
 
-async function captured(fn: () => Promise<number>): Promise<{ code: number; out: string[] }> {
+async function captured(
+  fn: (out: ToolOutput) => Promise<number>,
+): Promise<{ code: number; out: string[] }> {
   const out: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => out.push(a.join(" "));
-  try {
-    return { code: await fn(), out };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
+  const code = await fn({ log: (l) => out.push(l), error: (l) => out.push(l) });
+  return { code, out };
 }
 
 Deno.test("discoverUnits() finds units 1, 2 and 17 and says how each answered", async () => {
@@ -59,16 +54,15 @@ Deno.test("discoverUnits() finds units 1, 2 and 17 and says how each answered", 
 
 Deno.test("bifrost discover modbus prints a table of the units that answered", async () => {
   await using sim = await threeUnits();
-  const { code, out } = await captured(() =>
-    discoverCommand([
-      "modbus",
+  const { code, out } = await captured((o) =>
+    modbusDiscover.run([
       "--host",
       "127.0.0.1",
       "--port",
       String(sim.port),
       "--units",
       "1-3,17,200",
-    ])
+    ], o)
   );
   assert.equal(code, 0);
   assert.deepEqual(out.slice(0, -1), [
@@ -105,7 +99,10 @@ Deno.test("bifrost discover says what is wrong with its arguments", async () => 
   });
   assert.throws(() => parseUnitList("1-300"), /ids 0\.\.255 .* got "1-300"/);
   assert.throws(() => parseDiscoverArgs(["--units", "1"]), /without --host/);
-  const { code, out } = await captured(() => discoverCommand(["bacnet"]));
+  const { code, out } = await captured((o) => modbusDiscover.run(["--host", "h", "--bogus"], o));
   assert.equal(code, 2);
-  assert.match(out[0]!, /available protocols are: modbus/);
+  assert.deepEqual(out, [
+    `Cannot parse argument "--bogus"`,
+    modbusDiscover.usage,
+  ]);
 });
