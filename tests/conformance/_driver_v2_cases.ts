@@ -8,10 +8,9 @@
 
 import { systemClock } from "../../engine/clock.ts";
 import { nullLogger } from "../../engine/log.ts";
-import { flowValidator } from "../../engine/flow/validate.ts";
-import { registries } from "../../engine/registries.ts";
 import type { Value } from "../../engine/record.ts";
 import { assert, assertEquals } from "../_assert.ts";
+import { schemaProblem, setAt, specExamples } from "./_examples.ts";
 import {
   conformanceDevice,
   connectedPair,
@@ -173,51 +172,23 @@ export const valueKindCase: DriverCase = {
 
 type Json = Record<string, unknown>;
 
-/** Every `examples` entry of a spec: the path of its field and the example. */
-export function specExamples(spec: unknown, path: string[] = []): [string[], unknown][] {
-  if (spec === null || typeof spec !== "object") return [];
-  const s = spec as Json;
-  const out: [string[], unknown][] = [];
-  if (Array.isArray(s.examples)) { for (const e of s.examples) out.push([path, e]); }
-  for (const [k, p] of Object.entries((s.properties ?? {}) as Json)) {
-    out.push(...specExamples(p, [...path, k]));
-  }
-  return out;
-}
-
-function setAt(base: Json, path: string[], value: unknown): Json {
-  if (path.length === 0) return structuredClone(value) as Json;
-  const copy = structuredClone(base);
-  let node = copy;
-  for (const k of path.slice(0, -1)) {
-    if (node[k] === null || typeof node[k] !== "object") node[k] = {};
-    node = node[k] as Json;
-  }
-  node[path.at(-1)!] = structuredClone(value);
-  return copy;
-}
-
 /** The spec examples: each in a flow with the suite's device and tag, against the schema. */
 export const examplesCase: DriverCase = {
   name: "spec examples",
   does: "every example of the device and tag specs validates against the flow schema",
   run(o) {
-    const validate = flowValidator(registries);
     const { driver: _, ...device } = { driver: "", ...o.device(o.refused()) };
     const tag = o.tags[0]!.tag.config;
-    const check = (d: Json, t: Json, what: string) => {
-      const flow = {
-        devices: { "conformance-device": { ...d, driver: o.module.name, tags: { t } } },
-      };
-      if (validate(flow)) return undefined;
-      const errors = (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
-      return `${what}: ${[...new Set(errors)].join("; ")}`;
-    };
+    const check = (d: Json, t: Json, what: string) =>
+      schemaProblem(
+        { devices: { "conformance-device": { ...d, driver: o.module.name, tags: { t } } } },
+        what,
+      );
     const base = check(device, tag, "the suite's own device and tag");
     assert(base === undefined, base);
     const problems: string[] = [];
-    const deviceExamples = specExamples(JSON.parse(JSON.stringify(o.module.deviceSpec)));
-    const tagExamples = specExamples(JSON.parse(JSON.stringify(o.module.tagSpec)));
+    const deviceExamples = specExamples(o.module.deviceSpec);
+    const tagExamples = specExamples(o.module.tagSpec);
     assert(deviceExamples.length + tagExamples.length > 0, "the specs have examples");
     for (const [path, e] of deviceExamples) {
       const p = check(setAt(device, path, e), tag, `device ${path.join(".")} = ${show(e)}`);
