@@ -115,6 +115,20 @@ function project(o: SinkConformanceOptions, r: Partial<DataRecord>): Record<stri
   return out;
 }
 
+/** Polls `cond` every 20 ms until it holds; throws with `what()` after the bound. */
+async function until(
+  o: SinkConformanceOptions,
+  cond: () => boolean,
+  what: () => string,
+): Promise<void> {
+  const ms = o.waitMs ?? 15_000;
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Reads back until at least `n` records are there (within the bound); returns them. */
 async function readAtLeast(
   o: SinkConformanceOptions,
@@ -188,8 +202,9 @@ const outage: SinkCase = {
       for (let i = 0; i < during.length; i += 6) {
         await s.sink.write(Batch.from(during.slice(i, i + 6)));
       }
-      const depth = s.sink.stats?.().depth;
-      assert(depth === undefined || depth > 0, "records wait in the queue while down");
+      const saw = o.sawOutage ?? ((st) => (st.failed ?? 0) > 0 || st.connected === 0);
+      await until(o, () => saw(s.sink.stats!()), () => `the sink to meet the outage`);
+      assert(s.sink.stats!().depth! > 0, "records wait in the queue while down");
       await s.server.start();
       const after = goodRecords(67, 30);
       await s.sink.write(Batch.from(after));
@@ -206,11 +221,13 @@ const stats: SinkCase = {
       assert(s.sink.stats, "the sink has stats()");
       const records = [...goodRecords(1, 12), ...mixedRecords(13)];
       await deliver(o, s, records);
-      const end = performance.now() + (o.waitMs ?? 15_000);
-      while (o.delivered(s.sink.stats()) < records.length && performance.now() < end) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const st = s.sink.stats();
+      const stats = s.sink.stats;
+      await until(
+        o,
+        () => o.delivered(stats()) >= records.length,
+        () => `stats() to count ${records.length}: ${JSON.stringify(stats())}`,
+      ).catch(() => {});
+      const st = stats();
       assertEquals(o.delivered(st), records.length, `stats: ${JSON.stringify(st)}`);
       if (o.queued) {
         assertEquals(st.enqueued, records.length, "enqueued");

@@ -47,6 +47,12 @@ export interface SinkConformanceOptions<S extends SinkServer = SinkServer> {
   queued: boolean;
   /** How many records `stats()` says reached the server. */
   delivered(stats: SinkStats): number;
+  /**
+   * Whether `stats()` shows that the sink met the outage (a failed delivery, a lost
+   * connection); the outage case waits for it before the server comes back. Default: a
+   * `failed` count above 0 or `connected` at 0.
+   */
+  sawOutage?(stats: SinkStats): boolean;
   /** A minimal valid config of the sink (no server needed), for the spec examples. */
   exampleBase: Record<string, unknown>;
   /** Bound of waits for delivery, ms; default 15,000. */
