@@ -129,6 +129,16 @@ async function until(
   }
 }
 
+/** Waits until `stats()` counts `n` delivered records and (queued) an empty queue. */
+function settled(o: SinkConformanceOptions, sink: Sink, n: number): Promise<void> {
+  const stats = () => sink.stats?.() ?? {};
+  return until(
+    o,
+    () => o.delivered(stats()) >= n && (!o.queued || stats().depth === 0),
+    () => `stats() to count ${n} delivered and an empty queue: ${JSON.stringify(stats())}`,
+  );
+}
+
 /** Reads back until at least `n` records are there (within the bound); returns them. */
 async function readAtLeast(
   o: SinkConformanceOptions,
@@ -197,6 +207,8 @@ const outage: SinkCase = {
       assert(s.server.stop && s.server.start, "a queued sink's server can stop and start");
       const before = goodRecords(1, 30);
       await deliver(o, s, before);
+      // A quiet moment: every record confirmed to the sink (not only seen by the reader).
+      await settled(o, s.sink, before.length);
       await s.server.stop();
       const during = [...goodRecords(31, 30), ...mixedRecords(61)];
       for (let i = 0; i < during.length; i += 6) {
@@ -221,13 +233,8 @@ const stats: SinkCase = {
       assert(s.sink.stats, "the sink has stats()");
       const records = [...goodRecords(1, 12), ...mixedRecords(13)];
       await deliver(o, s, records);
-      const stats = s.sink.stats;
-      await until(
-        o,
-        () => o.delivered(stats()) >= records.length,
-        () => `stats() to count ${records.length}: ${JSON.stringify(stats())}`,
-      ).catch(() => {});
-      const st = stats();
+      await settled(o, s.sink, records.length).catch(() => {});
+      const st = s.sink.stats();
       assertEquals(o.delivered(st), records.length, `stats: ${JSON.stringify(st)}`);
       if (o.queued) {
         assertEquals(st.enqueued, records.length, "enqueued");
