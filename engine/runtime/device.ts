@@ -130,6 +130,7 @@ export class DeviceRuntime {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     let failures = 0;
+    let reconnecting = false;
     while (!signal.aborted) {
       this.#setState("connecting");
       try {
@@ -145,7 +146,9 @@ export class DeviceRuntime {
         const msg = errorMessage(e);
         const delay = backoffDelay(failures, this.#backoff);
         this.#setState("backoff", msg);
-        if (failures === 1) {
+        // After a loss, its line ("connection lost; reconnecting") already told the operator:
+        // one line for the loss, one for the recovery.
+        if (failures === 1 && !reconnecting) {
           this.#log.warn("Device unreachable; retrying with backoff", { error: msg });
         } else {
           this.#log.debug("Device still unreachable", { error: msg, attempt: failures, delay });
@@ -161,6 +164,7 @@ export class DeviceRuntime {
         failures > 0 ? { attempts: failures + 1 } : {},
       );
       failures = 0;
+      reconnecting = false;
       this.#markConnected();
       // Wait until a read reports the connection lost, or until stopped.
       await new Promise<void>((resolve) => {
@@ -170,6 +174,7 @@ export class DeviceRuntime {
       this.#lost = undefined;
       await this.driver.close().catch(() => {});
       if (signal.aborted) break;
+      reconnecting = true;
       // Reconnect straight away once; backoff applies from the first failed attempt on.
     }
     this.#setState("closed");

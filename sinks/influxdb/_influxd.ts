@@ -33,16 +33,15 @@ export interface Series {
   values: unknown[][];
 }
 
-/** A running influxd. */
+/** A running (or stopped) influxd. */
 export class Influxd {
   readonly dir: string;
   readonly url: string;
-  #child: Deno.ChildProcess;
+  #child: Deno.ChildProcess | undefined;
 
-  private constructor(dir: string, url: string, child: Deno.ChildProcess) {
+  private constructor(dir: string, url: string) {
     this.dir = dir;
     this.url = url;
-    this.#child = child;
   }
 
   /** Writes a config, starts influxd and waits until `/ping` answers. */
@@ -66,28 +65,53 @@ bind-address = "127.0.0.1:${freePort()}"
   enabled = false
 `;
     await Deno.writeTextFile(join(dir, "influxdb.conf"), conf);
-    const log = await Deno.open(join(dir, "influxd.log"), { write: true, create: true });
+    const i = new Influxd(dir, `http://127.0.0.1:${port}`);
+    try {
+      await i.resume();
+    } catch (e) {
+      await i[Symbol.asyncDispose]();
+      throw e;
+    }
+    return i;
+  }
+
+  /** Starts influxd (again) on the same port and data; resolves once `/ping` answers. */
+  async resume(): Promise<void> {
+    if (this.#child) return;
+    const log = await Deno.open(join(this.dir, "influxd.log"), {
+      write: true,
+      create: true,
+      append: true,
+    });
     const child = new Deno.Command(INFLUXD_BIN, {
-      args: ["-config", join(dir, "influxdb.conf")],
+      args: ["-config", join(this.dir, "influxdb.conf")],
       stdin: "null",
       stdout: "null",
       stderr: "piped",
     }).spawn();
+    this.#child = child;
     child.stderr.pipeTo(log.writable).catch(() => {});
-    const i = new Influxd(dir, `http://127.0.0.1:${port}`, child);
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
-        const r = await fetch(`${i.url}/ping`);
+        const r = await fetch(`${this.url}/ping`);
         await r.body?.cancel();
-        if (r.status === 204) return i;
+        if (r.status === 204) return;
       } catch { /* not listening yet */ }
-      if (Date.now() > deadline) {
-        await i[Symbol.asyncDispose]();
-        throw new Error(`influxd did not answer /ping within 10 s`);
-      }
+      if (Date.now() > deadline) throw new Error(`influxd did not answer /ping within 10 s`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Stops influxd (SIGTERM: it closes its shards as a restarted server would). */
+  async stop(): Promise<void> {
+    const c = this.#child;
+    if (!c) return;
+    this.#child = undefined;
+    try {
+      c.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await c.status;
   }
 
   /** Runs InfluxQL (`db` for SELECTs); returns the first statement's series. */
@@ -113,10 +137,7 @@ bind-address = "127.0.0.1:${freePort()}"
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      this.#child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await this.#child.status;
+    await this.stop();
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
 }

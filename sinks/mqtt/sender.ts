@@ -82,16 +82,17 @@ export class Sender {
   }
 
   /**
-   * Keeps publishing while connected until the queue is empty or `timeoutMs` passed, then
-   * stops the loop and closes the connection. What is left stays in the queue.
+   * Keeps publishing (connecting first if the connection is not up yet, as right after
+   * `open()`) until the queue is empty or `timeoutMs` passed, then stops the loop and closes
+   * the connection. What is left stays in the queue.
    */
   async stop(timeoutMs: number): Promise<void> {
     const deadline = this.#o.clock.monotonic() + timeoutMs;
     while (
-      this.#loop && this.#session?.alive && this.#o.queue.depth() > 0 &&
+      this.#loop && !this.#stopped && this.#o.queue.depth() > 0 &&
       this.#o.clock.monotonic() < deadline
     ) {
-      this.#flushAcks();
+      if (this.#session?.alive) this.#flushAcks();
       if (this.#o.queue.depth() === 0) break;
       await this.#o.clock.sleep(Math.min(ACK_INTERVAL_MS, deadline - this.#o.clock.monotonic()));
     }
