@@ -19,6 +19,7 @@ import type { SchemaSources } from "../flow/schema.ts";
 import type { Catalog, Sink } from "../sink.ts";
 import type { Step } from "../step.ts";
 import { type DeviceHealth, DeviceRuntime } from "./device.ts";
+import { DropLog } from "./drop_log.ts";
 import { compileGraph, type FlowGraph } from "./graph.ts";
 import { PollRunner } from "./poll.ts";
 import { phaseFor, runSchedule } from "./scheduler.ts";
@@ -47,6 +48,8 @@ interface ConsumerRuntime {
   sink?: Sink;
   errors: number;
   lastErrorLog: number;
+  /** Records dropped from `queue` when full, logged apart from errors (never rate-limited away). */
+  drops: DropLog;
 }
 
 /** A running set of flows. */
@@ -188,10 +191,18 @@ export class Gateway {
       ...parts,
       errors: 0,
       lastErrorLog: -Infinity,
+      drops: new DropLog(this.#clock, (records, batches, total) =>
+        this.#log.warn(
+          `${kind} "${name}" is overloaded; dropped its oldest waiting batches`,
+          { records, batches, totalDropped: total },
+        )),
       queue: new SerialQueue<Batch>(
-        (b) => kind === "step" ? this.#runStep(name, c, b) : this.#runSink(name, c, b),
+        (b) => {
+          if (c.drops.pending) c.drops.flush(false);
+          return kind === "step" ? this.#runStep(name, c, b) : this.#runSink(name, c, b);
+        },
         capacity,
-        (_b, n) => this.#rateLimited(c, `${kind} "${name}" is overloaded; dropped oldest batch`, n),
+        (b) => c.drops.add(b.length),
       ),
     };
     this.consumers.set(name, c);
@@ -302,7 +313,7 @@ export class Gateway {
   /** Figures of every poll and consumer. */
   stats(): {
     polls: Record<string, { runs: number; skipped: number; p99LateMs: number }>;
-    consumers: Record<string, QueueStats & { errors: number }>;
+    consumers: Record<string, QueueStats & { errors: number; droppedRecords: number }>;
   } {
     return {
       polls: Object.fromEntries([...this.polls].map(([n, p]) => [n, {
@@ -311,7 +322,11 @@ export class Gateway {
         p99LateMs: p.stats.latenessPercentile(99),
       }])),
       consumers: Object.fromEntries(
-        [...this.consumers].map(([n, c]) => [n, { ...c.queue.stats(), errors: c.errors }]),
+        [...this.consumers].map(([n, c]) => [n, {
+          ...c.queue.stats(),
+          errors: c.errors,
+          droppedRecords: c.drops.total,
+        }]),
       ),
     };
   }
@@ -324,6 +339,7 @@ export class Gateway {
     for (const name of this.graph.stepOrder) await this.consumers.get(name)?.queue.idle();
     for (const [, c] of this.consumers) if (c.kind === "sink") await c.queue.idle();
     for (const [name, c] of this.consumers) {
+      c.drops.flush();
       try {
         if (c.step) await c.step.close?.();
         if (c.sink) {

@@ -15,9 +15,11 @@
  * the head.
  *
  * Bounds (`maxRecords`, `maxAgeMs`, `maxBytes`) drop the oldest records, counted in
- * `dropped` and logged at most once per {@linkcode DROP_LOG_INTERVAL_MS}. Age is the
- * time since enqueue (gateway clock); bytes are the encoded batches (the file is a little
- * larger: page overhead; freed pages are reused, and handed back once the queue empties).
+ * `dropped` and logged at most once per {@linkcode DROP_LOG_INTERVAL_MS}, the lines adding
+ * up to that count (what the interval held back is logged later, at the latest on close).
+ * Age is the time since enqueue (gateway clock); bytes are the encoded batches (the file is
+ * a little larger: page overhead; freed pages are reused, and handed back once the queue
+ * empties).
  *
  * Memory stays flat whatever the backlog: nothing is loaded at open but counters, and
  * `peek()` decodes a few rows at a time (the last decoded row is cached, so reading a large
@@ -117,6 +119,7 @@ export class DurableQueue {
   #cache: { lastId: number; batch: Batch } | undefined;
   #stats = { enqueued: 0, sent: 0, dropped: 0 };
   #unlogged: Record<DropReason, number> = { maxRecords: 0, maxAge: 0, maxSize: 0 };
+  #unloggedTotal = 0;
   #lastDropLog = -Infinity;
 
   /** Opens (creating if needed) the queue file and its parent directory. */
@@ -219,6 +222,7 @@ export class DurableQueue {
     this.#last = id;
     this.#bytes += bytes;
     this.#stats.enqueued += b.length;
+    if (this.#unloggedTotal > 0) this.#logDrops(false);
     try {
       this.trim();
     } catch (e) {
@@ -282,6 +286,7 @@ export class DurableQueue {
     if (to <= this.#head) return 0;
     const n = this.#removeTo(to, `acknowledge records up to ${to}`);
     this.#stats.sent += n;
+    if (this.#unloggedTotal > 0) this.#logDrops(false);
     if (this.depth() === 0) this.#reclaim();
     return n;
   }
@@ -363,12 +368,25 @@ export class DurableQueue {
     if (n <= 0) return;
     this.#stats.dropped += n;
     this.#unlogged[reason] += n;
+    this.#unloggedTotal += n;
+    this.#logDrops(false);
+  }
+
+  /**
+   * Logs the drops not yet logged: at once the first time, then at most once per
+   * {@linkcode DROP_LOG_INTERVAL_MS} (at the next enqueue, ack or drop after it), and
+   * whatever is left on close. The `records` of every line add up to `stats().dropped`:
+   * a tail held back by the interval is never left out.
+   */
+  #logDrops(force: boolean): void {
     const log = this.#o.log;
+    if (!log || this.#unloggedTotal === 0) return;
     const t = this.#o.clock.monotonic();
-    if (!log || t - this.#lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    if (!force && t - this.#lastDropLog < DROP_LOG_INTERVAL_MS) return;
     this.#lastDropLog = t;
     const by = Object.entries(this.#unlogged).filter(([, v]) => v > 0);
     log.warn(`Queue "${this.#name}" dropped its oldest records to stay within its bounds`, {
+      records: this.#unloggedTotal,
       dropped: Object.fromEntries(by),
       totalDropped: this.#stats.dropped,
       limits: {
@@ -378,6 +396,7 @@ export class DurableQueue {
       },
     });
     this.#unlogged = { maxRecords: 0, maxAge: 0, maxSize: 0 };
+    this.#unloggedTotal = 0;
   }
 
   /** Hands free pages back once the queue has emptied after a large backlog. */
@@ -418,8 +437,9 @@ export class DurableQueue {
     }
   }
 
-  /** Closes the database (idempotent). */
+  /** Logs the drops not logged yet, then closes the database (idempotent). */
   close(): void {
+    this.#logDrops(true);
     this.#cache = undefined;
     if (this.db.isOpen) this.db.close();
   }

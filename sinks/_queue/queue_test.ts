@@ -189,6 +189,39 @@ Deno.test("maxRecords drops the oldest records, counts and logs them", async () 
   });
 });
 
+Deno.test("logged drops add up to the records produced minus delivered minus still queued", async () => {
+  await withDir(async (dir) => {
+    const { log, lines } = collector();
+    const clock = new ManualClock(0);
+    // Small enough to overflow by every bound: records, encoded bytes (whole rows) and age.
+    const q = open(dir, { maxRecords: 300, maxBytes: 6_000, maxAgeMs: 40_000, clock, log });
+    let produced = 0, delivered = 0, depth = 0;
+    try {
+      for (let round = 0; round < 60; round++) {
+        const n = 7 + (round * 37) % 90; // uneven batches: drops fall inside rows
+        q.enqueue(batchOf(produced, n));
+        produced += n;
+        if (round % 3 === 0) {
+          // The sender delivers part of a chunk, as a broker confirming in order would.
+          const c = q.peek(25);
+          if (c) delivered += q.ack(c.firstId + (round % 25));
+        }
+        await clock.advance(round % 7 === 0 ? 15_000 : 900);
+      }
+      depth = q.depth();
+      assert(q.stats().dropped > 0, "the queue overflowed");
+      assert(lines.length > 1, "drops were logged more than once");
+    } finally {
+      q.close();
+    }
+    const logged = lines.reduce((sum, l) => {
+      const f = JSON.parse(l.slice(l.indexOf(" {") + 1)) as { dropped: Record<string, number> };
+      return sum + Object.values(f.dropped).reduce((a, b) => a + b, 0);
+    }, 0);
+    assert.equal(logged, produced - delivered - depth);
+  });
+});
+
 Deno.test("maxAge drops records enqueued too long ago, also when only peeked", async () => {
   await withDir(async (dir) => {
     const clock = new ManualClock(0);

@@ -150,20 +150,17 @@ export function createSqliteSink(
         return Promise.reject(e);
       }
     },
-    close() {
+    async close() {
       clearInterval(timer);
       timer = undefined;
       const s = store;
       store = undefined;
-      if (!s) return Promise.resolve();
+      if (!s) return;
       try {
         s.commit();
-        return Promise.resolve();
-      } catch (e) {
-        return Promise.reject(e);
       } finally {
         Object.assign(written, s.stats());
-        s.close();
+        await s.close();
       }
     },
     query: (q) => queryHistory(opened().db, q),

@@ -68,7 +68,7 @@ export interface HistoryStoreOptions {
  * {@linkcode Checkpointer}): 10,000 values a second with the default 1 s flushInterval. Below
  * that, checkpoints are short and a worker's few MB of memory are not worth it.
  */
-const WORKER_CHECKPOINT_RECORDS = 10_000;
+export const WORKER_CHECKPOINT_RECORDS = 10_000;
 
 /** Page cache bound of a history connection, KiB (`PRAGMA cache_size`, SQLite's default). */
 const CACHE_KIB = 2048;
@@ -134,6 +134,7 @@ export class HistoryStore {
   #deleted = 0;
   #lastRetention = -Infinity;
   #checkpointer: Checkpointer | undefined;
+  #closing = false;
 
   /** Opens (creating or migrating if needed) the database and its parent directory. */
   constructor(o: HistoryStoreOptions) {
@@ -283,7 +284,10 @@ export class HistoryStore {
       this.#lastRetention = -Infinity;
       throw fail(`Cannot commit ${n} records to history "${this.#o.path}"`, e);
     }
-    if (n >= WORKER_CHECKPOINT_RECORDS && !this.#checkpointer && this.#o.path !== ":memory:") {
+    if (
+      n >= WORKER_CHECKPOINT_RECORDS && !this.#checkpointer && !this.#closing &&
+      this.#o.path !== ":memory:"
+    ) {
       this.#checkpointer = new Checkpointer(
         this.db,
         this.#o.path,
@@ -537,10 +541,15 @@ export class HistoryStore {
     }
   }
 
-  /** Commits pending writes and closes the database (idempotent; closes even if the commit fails). */
-  close(): void {
-    if (!this.db.isOpen) return;
-    this.#checkpointer?.stop();
+  /**
+   * Commits pending writes and closes the database (idempotent; closes even if the commit
+   * fails). The checkpoint worker is stopped and awaited first: no checkpoint runs on the file
+   * once the writer has closed it.
+   */
+  async close(): Promise<void> {
+    if (!this.db.isOpen || this.#closing) return;
+    this.#closing = true;
+    await this.#checkpointer?.stop();
     try {
       this.commit();
     } finally {
