@@ -80,7 +80,7 @@ Deno.test("bifrost read through a flow's device applies the tag's scaling", asyn
   });
   // The demo flow points at port 5020; this simulator is elsewhere, so expect a clear failure.
   assertEquals(r.code, 1);
-  assertMatch(r.err, /Cannot connect to "boiler-plc" within/);
+  assertMatch(r.err, /Cannot connect to .*\(device "boiler-plc"\)|"boiler-plc" within/);
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(
     join(dir, "f.yaml"),

@@ -109,3 +109,16 @@ Deno.test("no module imports itself through a cycle", async () => {
   for (const f of g.keys()) if (!state.has(f)) visit(f);
   assert.deepEqual(cycles, []);
 });
+
+Deno.test("no file of app/cli names a protocol: the drivers' tools do", async () => {
+  const named: string[] = [];
+  for (const f of await tsFiles("app/cli")) {
+    const text = await Deno.readTextFile(join(ROOT, f));
+    for (const [i, line] of text.split("\n").entries()) {
+      if (/modbus|opc[ .-]?ua|opc\.tcp|ethernet\/ip|eip:|bacnet/i.test(line)) {
+        named.push(`${f}:${i + 1}: ${line.trim()}`);
+      }
+    }
+  }
+  assert.deepEqual(named, []);
+});

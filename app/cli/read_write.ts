@@ -2,15 +2,15 @@
  * @module
  * `bifrost read` and `bifrost write`: one value, for a quick check on site. Either through a
  * device of a flow directory (`read flows/ boiler-plc temp1`), or straight from a URL
- * (`read modbus://10.0.0.5:502/1/HR100:float32:CDAB`).
+ * (`read <url>`, handed to the driver whose tools take the URL's scheme).
  */
 
 import { systemClock } from "../../engine/clock.ts";
 import type { DeviceConfig, Driver, DriverModule, TagConfig } from "../../engine/driver.ts";
-import { BifrostError } from "../../engine/errors.ts";
+import { BifrostError, errorMessage, isBifrostError } from "../../engine/errors.ts";
 import { createLogger } from "../../engine/log.ts";
 import type { Value } from "../../engine/record.ts";
-import { scaleValue } from "../../engine/scaling.ts";
+import { scaleValue, unscaleValue } from "../../engine/scaling.ts";
 import { registries } from "../registries.ts";
 import { durationOption, parseCli, UsageError, withUsage } from "./_args.ts";
 import { loadOrReport } from "./_load.ts";
@@ -81,7 +81,10 @@ async function connect(t: Target, signal: AbortSignal, timeoutMs: number): Promi
         `Cannot connect to "${t.device.name}" within ${timeoutMs} ms: no answer`,
       );
     }
-    throw e;
+    const message = errorMessage(e);
+    if (message.includes(`"${t.device.name}"`) || message.includes(t.device.name)) throw e;
+    const code = isBifrostError(e) ? e.code : "DEVICE_UNREACHABLE";
+    throw new BifrostError(code, `${message} (device "${t.device.name}")`, { cause: e });
   }
   return driver;
 }
@@ -170,10 +173,18 @@ export function writeCommand(args: string[]): Promise<number> {
     if (text === undefined) throw new UsageError("Missing the value to write");
     if (rest.length > 1) throw new UsageError(`Unexpected argument "${rest[1]}"`);
     const value = parseCliValue(text, t.tag.type);
+    // The rules of the engine's DeviceRuntime.write, which a one-shot write does not use.
+    if (!t.tag.writable) {
+      throw new BifrostError(
+        "WRITE_REJECTED",
+        `Cannot write "${t.device.name}/${t.tag.name}": the tag is not writable (set writable: true in the flow)`,
+      );
+    }
+    const raw = t.tag.scale ? unscaleValue(value, t.tag.scale, /int/.test(t.tag.type)) : value;
     const signal = AbortSignal.timeout(timeoutMs);
     const driver = await connect(t, signal, timeoutMs);
     try {
-      await driver.write(t.tag, value, signal);
+      await driver.write(t.tag, raw, signal);
     } finally {
       await driver.close();
     }

@@ -25,7 +25,7 @@ import { systemClock } from "../../engine/clock.ts";
 import type { TagConfig } from "../../engine/driver.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { ModbusTcpClient } from "../../drivers/modbus/tcp/client.ts";
-import { ModbusTcpDriver } from "../../drivers/modbus/core/driver.ts";
+import { ModbusTcpDriver } from "../../drivers/modbus/tcp/driver.ts";
 import { readRequest } from "../../drivers/modbus/core/pdu.ts";
 
 /** One loop of a command: how to read and how many registers. */

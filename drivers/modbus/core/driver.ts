@@ -1,6 +1,6 @@
 /**
  * @module
- * The Modbus driver: one {@linkcode ModbusTransport} per device (the Modbus TCP client, or a
+ * The Modbus driver, whatever the transport: one {@linkcode ModbusTransport} per device (the Modbus TCP client, or a
  * slave's share of an RTU line), read plans from the planner, values from the codec, requests
  * and reads through an {@linkcode Exchanger}. A Modbus exception or a timeout fails only the
  * tags of the request concerned; a lost connection fails the whole read with `NOT_CONNECTED`.
@@ -27,7 +27,6 @@ import {
   type Value,
 } from "../../../engine/plugin.ts";
 import { formatAddress } from "./address.ts";
-import { ModbusTcpClient } from "../tcp/client.ts";
 import { Exchanger } from "./driver_exchange.ts";
 import type { ModbusTransport } from "./transport.ts";
 import {
@@ -285,37 +284,6 @@ export class ModbusDriver implements Driver {
         } after FC23 wrote it ${on ? "set" : "clear"}`,
       );
     }
-  }
-}
-
-/**
- * Polls at least this often make the TCP client read only while requests are on the wire
- * (`idleRead: false`): the next poll notices a close soon enough, and reads do not live from
- * one poll to the next. Slower devices keep a read pending, which notices at once a device
- * that closes idle connections (many do after 30-120 s) and reconnects before the next poll.
- */
-export const IDLE_READ_ABOVE_MS = 5000;
-
-/** The driver of one Modbus TCP device. */
-export class ModbusTcpDriver extends ModbusDriver {
-  constructor(device: DeviceConfig, ctx: DriverContext) {
-    const f = resolveDeviceFields(device, "tcp");
-    const idleRead = ctx.pollEveryMs === undefined || ctx.pollEveryMs > IDLE_READ_ABOVE_MS;
-    super(device, ctx, f, (signal) =>
-      ModbusTcpClient.connect({
-        host: f.host,
-        port: f.port,
-        timeoutMs: f.timeoutMs,
-        maxInFlight: f.wireInFlight,
-        idleRead,
-        signal,
-        onLost: (e) => ctx.connectionLost?.(e.message),
-      }));
-  }
-
-  /** The connected client, for tests and statistics. */
-  get client(): ModbusTcpClient | undefined {
-    return this.transport as ModbusTcpClient | undefined;
   }
 }
 

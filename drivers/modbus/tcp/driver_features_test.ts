@@ -9,7 +9,7 @@ import {
 } from "../../../engine/plugin.ts";
 import { startModbusSimulator } from "../simulator/server.ts";
 import { assertEquals, assertRejects } from "../_test_assert.ts";
-import type { ModbusTcpDriver } from "../core/driver.ts";
+import type { ModbusTcpDriver } from "./driver.ts";
 import { modbusTcp } from "../mod.ts";
 
 const ctx = { log: nullLogger, clock: systemClock };

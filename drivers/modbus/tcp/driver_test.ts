@@ -10,7 +10,7 @@ import {
 } from "../../../engine/plugin.ts";
 import { startModbusSimulator } from "../simulator/server.ts";
 import { assertEquals, assertRejects } from "../_test_assert.ts";
-import type { ModbusTcpDriver } from "../core/driver.ts";
+import type { ModbusTcpDriver } from "./driver.ts";
 import { modbusTcp } from "../mod.ts";
 import type { ByteOrder, DataType } from "../core/spec.ts";
 

@@ -99,7 +99,9 @@ Deno.test("bifrost discover says what is wrong with its arguments", async () => 
   });
   assert.throws(() => parseUnitList("1-300"), /ids 0\.\.255 .* got "1-300"/);
   assert.throws(() => parseDiscoverArgs(["--units", "1"]), /without --host/);
-  const { code, out } = await captured((o) => modbusDiscover.run(["--host", "h", "--bogus"], o));
+  const { code, out } = await captured((o) =>
+    modbusDiscover.run(["--host", "h", "--bogus", "1"], o)
+  );
   assert.equal(code, 2);
   assert.deepEqual(out, [
     `Cannot parse argument "--bogus"`,
