@@ -13,7 +13,7 @@
 import type { Clock } from "../../engine/clock.ts";
 import type { ReadSink } from "../../engine/driver.ts";
 import { BifrostError, isBifrostError } from "../../engine/errors.ts";
-import { dataOffset, exceptionName, responseProblem } from "./pdu.ts";
+import { dataOffset, exceptionConstant, exceptionName, responseProblem } from "./pdu.ts";
 import { decodeInto, failInto } from "./plan_decode.ts";
 import type { ModbusReadPlan, PlannedRequest } from "./planner.ts";
 import { type RetryOptions, withRetries } from "./retry.ts";
@@ -64,11 +64,13 @@ export class Exchanger {
     if (response.length >= 2 && response[0] === (fc | 0x80)) {
       const exception = response[1]!;
       throw new BifrostError(
-        "MODBUS_EXCEPTION",
+        "DEVICE_EXCEPTION",
         `Cannot ${what}${range} on "${this.device}": ${
           exceptionName(exception)
         } (Modbus exception ${exception})`,
-        { details: { exception } },
+        {
+          details: { protocol: "modbus", code: exception, name: exceptionConstant(exception) },
+        },
       );
     }
     const problem = responseProblem(pdu, response);

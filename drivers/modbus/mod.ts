@@ -18,6 +18,7 @@
 
 import type { DeviceConfig, DriverIssue, DriverModule } from "../../engine/driver.ts";
 import { ModbusTcpDriver } from "./driver.ts";
+import { modbusValueKind } from "./kind.ts";
 import { simulateDevice, validateSimulator } from "./simulate.ts";
 import { ModbusDeviceSpec, ModbusTagSpec } from "./spec.ts";
 import { minIntervalMs, validateDevice } from "./validate.ts";
@@ -36,6 +37,7 @@ export const modbusTcp: DriverModule = {
   ],
   minIntervalMs,
   simulate: simulateDevice,
+  valueKind: modbusValueKind,
 };
 
 export { formatAddress, type ModbusAddress, parseAddress, type Table } from "./address.ts";
@@ -85,4 +87,5 @@ export {
 } from "./spec.ts";
 export { ResponseStream, type ResponseStreamStats } from "./response_stream.ts";
 export { parseModbusUrl } from "./url.ts";
+export { modbusValueKind } from "./kind.ts";
 export { decodeRegisters, encodeRegisters } from "./values.ts";

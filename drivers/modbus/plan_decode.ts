@@ -14,6 +14,7 @@
 import type { ReadSink } from "../../engine/driver.ts";
 import type { BifrostError } from "../../engine/errors.ts";
 import type { Value } from "../../engine/record.ts";
+import { shortestFloat32 } from "../../engine/value.ts";
 import type { ByteOrder } from "./spec.ts";
 import type { ResolvedTag } from "./tags.ts";
 import { decodeItem } from "./write.ts";
@@ -188,19 +189,19 @@ export function decodeInto(r: SlotRange, p: Uint8Array, ts: number, sink: ReadSi
         break;
       case 15: // FLOAT32 ABCD
         scratch.setUint32(0, (p[o]! << 24) | (p[o + 1]! << 16) | (p[o + 2]! << 8) | p[o + 3]!);
-        v = scratch.getFloat32(0);
+        v = shortestFloat32(scratch.getFloat32(0));
         break;
       case 16: // FLOAT32 CDAB
         scratch.setUint32(0, (p[o + 2]! << 24) | (p[o + 3]! << 16) | (p[o]! << 8) | p[o + 1]!);
-        v = scratch.getFloat32(0);
+        v = shortestFloat32(scratch.getFloat32(0));
         break;
       case 17: // FLOAT32 BADC
         scratch.setUint32(0, (p[o + 1]! << 24) | (p[o]! << 16) | (p[o + 3]! << 8) | p[o + 2]!);
-        v = scratch.getFloat32(0);
+        v = shortestFloat32(scratch.getFloat32(0));
         break;
       case 18: // FLOAT32 DCBA
         scratch.setUint32(0, (p[o + 3]! << 24) | (p[o + 2]! << 16) | (p[o + 1]! << 8) | p[o]!);
-        v = scratch.getFloat32(0);
+        v = shortestFloat32(scratch.getFloat32(0));
         break;
       default: {
         const tag = r.generic[g++]!;

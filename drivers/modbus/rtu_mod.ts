@@ -25,6 +25,7 @@
  */
 
 import type { DeviceConfig, DriverIssue, DriverModule, TagConfig } from "../../engine/driver.ts";
+import { modbusValueKind } from "./kind.ts";
 import { expectedResponseLength } from "./rtu/frame.ts";
 import { rtuTimings, transmitTimeMs } from "./rtu/timing.ts";
 import { ModbusRtuDriver, ModbusRtuTcpDriver, rtuFields } from "./rtu_driver.ts";
@@ -91,6 +92,7 @@ export const modbusRtu: DriverModule = {
   validate: validateRtu,
   minIntervalMs: rtuMinIntervalMs,
   simulate: simulateRtuDevice,
+  valueKind: modbusValueKind,
 };
 
 /** The Modbus RTU-over-TCP driver module (serial device servers). */
@@ -105,4 +107,5 @@ export const modbusRtuTcp: DriverModule = {
   validate: validateRtu,
   minIntervalMs: rtuMinIntervalMs,
   simulate: simulateRtuTcpDevice,
+  valueKind: modbusValueKind,
 };

@@ -55,6 +55,7 @@ export const fakeDriver: DriverModule = {
     return issues;
   },
   minIntervalMs: (_device, tags) => 20 * tags.length,
+  valueKind: (tag) => tag.type === "float32" ? "float" : "integer",
 };
 
 /** A step with defaults. */

@@ -9,7 +9,7 @@
 
 import { type Static, Type } from "@sinclair/typebox";
 import type { Step, StepModule } from "../../engine/step.ts";
-import { type Batch, Quality, QUALITY_NAMES, ValueKind } from "../../engine/record.ts";
+import { type Batch, Quality, QUALITY_NAMES, StorageKind } from "../../engine/record.ts";
 import { DevicesField, moveRecord, nameMatcher, TagsField, truncate } from "../_shared.ts";
 
 /** The `filter` step's fields. */
@@ -72,7 +72,7 @@ export function createFilter(config: FilterConfig): Step {
         let match = ((qualities >> q) & 1) === 1;
         if (match && ranged && q !== Quality.bad) {
           const k = kind[i];
-          if (k === ValueKind.number || k === ValueKind.boolean) {
+          if (k === StorageKind.number || k === StorageKind.boolean) {
             const v = num[i]!;
             match = v >= min && v <= max;
           }

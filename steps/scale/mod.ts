@@ -8,7 +8,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { compileScaling, scalingIssues } from "../../engine/scaling.ts";
 import type { Step, StepIssue, StepModule } from "../../engine/step.ts";
-import { type Batch, Quality, ValueKind } from "../../engine/record.ts";
+import { type Batch, Quality, StorageKind } from "../../engine/record.ts";
 import { DevicesField, selected, selector, TagsField } from "../_shared.ts";
 
 /** The `scale` step's fields. */
@@ -75,7 +75,7 @@ export function createScale(config: ScaleConfig): Step {
       const n = b.length;
       const num = b.num, kind = b.kind, quality = b.quality;
       for (let i = 0; i < n; i++) {
-        if (kind[i] !== ValueKind.number || quality[i] === Quality.bad) continue;
+        if (kind[i] !== StorageKind.number || quality[i] === Quality.bad) continue;
         if (!all && !selected(sel, b, i)) continue;
         const v = (num[i]! - r0) * g + e0;
         num[i] = v < lo ? lo : v > hi ? hi : v;
