@@ -68,21 +68,21 @@ export function shortestFloat32(x: number): number {
   }
   // Start at 6 digits (readings with a few decimals), then up or down: the digits needed
   // grow monotonically, so the first hit going up, or the last going down, is the shortest.
-  let y = candidate(x, 6, e);
-  if (Math.fround(y) === x) {
+  // On the magnitude, so that ties round away from zero as toPrecision does.
+  let y = candidate(a, 6, e);
+  if (Math.fround(y) === a) {
     for (let p = 5; p >= 1; p--) {
-      const z = candidate(x, p, e);
-      if (Math.fround(z) !== x) break;
+      const z = candidate(a, p, e);
+      if (Math.fround(z) !== a) break;
       y = z;
     }
-    return y;
+    return x < 0 ? -y : y;
   }
-  for (let p = 7; p <= 8; p++) {
-    y = candidate(x, p, e);
-    if (Math.fround(y) === x) return y;
+  for (let p = 7; p <= 9; p++) {
+    y = candidate(a, p, e);
+    if (Math.fround(y) === a) return x < 0 ? -y : y;
   }
-  y = candidate(x, 9, e);
-  return Math.fround(y) === x ? y : shortestBySearch(x);
+  return shortestBySearch(x);
 }
 
 /** `x` rounded to `p` significant digits, `e` its decimal exponent, as the nearest double. */

@@ -8,13 +8,14 @@
 import { parseArgs } from "node:util";
 import { parseModbusUrl } from "../../drivers/modbus/mod.ts";
 import { systemClock } from "../clock.ts";
-import type { DeviceConfig, DriverModule, TagConfig } from "../driver.ts";
+import { type DeviceConfig, type DriverModule, kindOf, type TagConfig } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import type { Value } from "../record.ts";
 import { registries } from "../registries.ts";
 import { DeviceRuntime } from "../runtime/device.ts";
 import { scaleValue } from "../scaling.ts";
+import { parseValue } from "../value.ts";
 import { loadOrReport } from "./_load.ts";
 
 interface Target {
@@ -87,37 +88,6 @@ async function connect(t: Target, timeoutMs: number): Promise<DeviceRuntime> {
   return rt;
 }
 
-/** Parses a value typed on the command line for a tag of type `type`. */
-export function parseCliValue(text: string, type: string): Value {
-  if (type === "bool") {
-    if (/^(true|1|on)$/i.test(text)) return true;
-    if (/^(false|0|off)$/i.test(text)) return false;
-    throw new BifrostError(
-      "CONFIG_INVALID",
-      `Cannot write "${text}" to a bool tag: use true or false`,
-    );
-  }
-  if (type === "string") return text;
-  if (type === "int64" || type === "uint64") {
-    try {
-      return BigInt(text);
-    } catch {
-      throw new BifrostError(
-        "CONFIG_INVALID",
-        `Cannot write "${text}" to a ${type} tag: not an integer`,
-      );
-    }
-  }
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n)) {
-    throw new BifrostError(
-      "CONFIG_INVALID",
-      `Cannot write "${text}" to a ${type} tag: not a number`,
-    );
-  }
-  return n;
-}
-
 function show(v: Value): string {
   return typeof v === "bigint" ? v.toString() : typeof v === "string" ? v : JSON.stringify(v);
 }
@@ -166,7 +136,8 @@ export async function writeCommand(args: string[]): Promise<number> {
     const [t, rest] = await resolveTarget(positionals, "write");
     const text = rest[0];
     if (text === undefined) throw new BifrostError("CONFIG_INVALID", "Missing the value to write");
-    const value = parseCliValue(text, t.tag.type);
+    // One parser for every driver, by the tag's value kind (never by its type's name).
+    const value = parseValue(kindOf(t.tag, t.module), text, t.tag.name);
     rt = await connect(t, Number(values.timeout));
     await rt.write(t.tag, value);
     console.log(`wrote ${show(value)} to ${t.device.name}/${t.tag.name}`);

@@ -12,6 +12,7 @@ import {
   type DeviceConfig,
   type Driver,
   type DriverModule,
+  kindOf,
   noResultMessage,
   type ReadPlan,
   type ReadSink,
@@ -58,6 +59,7 @@ const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
 export class DeviceRuntime {
   readonly config: DeviceConfig;
   readonly driver: Driver;
+  #module: DriverModule;
   #log: Logger;
   #clock: Clock;
   #backoff: BackoffOptions;
@@ -74,6 +76,7 @@ export class DeviceRuntime {
 
   constructor(config: DeviceConfig, module: DriverModule, o: DeviceRuntimeOptions) {
     this.config = config;
+    this.#module = module;
     this.#log = o.log.child({ device: config.name });
     this.#clock = o.clock;
     this.#backoff = o.backoff ?? DEFAULT_BACKOFF;
@@ -281,7 +284,7 @@ export class DeviceRuntime {
         })`,
       );
     }
-    const raw = tag.scale ? unscaleValue(value, tag.scale, /int/.test(tag.type)) : value;
+    const raw = tag.scale ? unscaleValue(value, tag.scale, kindOf(tag, this.#module)) : value;
     await this.#sem.run(async () => {
       try {
         await this.driver.write(tag, raw, this.#abort.signal);
