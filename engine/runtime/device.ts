@@ -4,7 +4,9 @@
  * the connection lifecycle. It connects, backs off with jitter on failure, reconnects when a
  * read reports the connection lost (or when every request of three reads in a row timed
  * out, which is what a PLC that restarted behind a gateway or serial server looks like),
- * limits requests in flight, and logs one line per state change.
+ * limits requests in flight, and logs one line per state change. It owns the device's
+ * subscriptions the same way ({@linkcode DeviceSubscriptions}): subscribed after every
+ * connect, closed before every reconnect, reported bad while the device is down.
  */
 
 import type { Clock } from "../clock.ts";
@@ -26,6 +28,7 @@ import type { Value } from "../record.ts";
 import { unscaleValue } from "../scaling.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { Semaphore } from "./semaphore.ts";
+import { DeviceSubscriptions, type SubscriptionTarget } from "./subscriptions.ts";
 
 /** Connection states. */
 export type DeviceState = "idle" | "connecting" | "connected" | "backoff" | "closed";
@@ -40,6 +43,8 @@ export interface DeviceHealth {
   connectFailures: number;
   reads: number;
   readErrors: number;
+  /** Live subscriptions (subscribed `subscribe:` polls). */
+  subscriptions: number;
 }
 
 /** Options of a {@linkcode DeviceRuntime}. */
@@ -73,6 +78,7 @@ export class DeviceRuntime {
   #allTimeoutReads = 0;
   #attempt: Promise<void> | undefined;
   #health: DeviceHealth;
+  #subs: DeviceSubscriptions;
 
   constructor(config: DeviceConfig, module: DriverModule, o: DeviceRuntimeOptions) {
     this.config = config;
@@ -95,7 +101,16 @@ export class DeviceRuntime {
       connectFailures: 0,
       reads: 0,
       readErrors: 0,
+      subscriptions: 0,
     };
+    this.#subs = new DeviceSubscriptions({
+      driver: this.driver,
+      device: config.name,
+      log: this.#log,
+      clock: o.clock,
+      backoff: this.#backoff,
+      lost: (reason) => this.#connectionLost(reason),
+    });
     this.#connected = new Promise((r) => this.#markConnected = r);
   }
 
@@ -106,7 +121,20 @@ export class DeviceRuntime {
 
   /** A snapshot of the device's health. */
   health(): DeviceHealth {
-    return { ...this.#health };
+    return { ...this.#health, subscriptions: this.#subs.live };
+  }
+
+  /**
+   * Subscribes a `subscribe:` poll: now if connected, then after every reconnect, until
+   * {@linkcode unsubscribe} or {@linkcode stop}.
+   */
+  subscribe(target: SubscriptionTarget): void {
+    this.#subs.add(target);
+  }
+
+  /** Closes a poll's subscription for good. */
+  unsubscribe(target: SubscriptionTarget): Promise<void> {
+    return this.#subs.remove(target);
   }
 
   /** Resolves once the device is connected for the first time (for tests and tools). */
@@ -148,6 +176,7 @@ export class DeviceRuntime {
         const msg = errorMessage(e);
         const delay = backoffDelay(failures, this.#backoff);
         this.#setState("backoff", msg);
+        this.#subs.reportDown(this.#notConnected());
         if (failures === 1) {
           this.#log.warn("Device unreachable; retrying with backoff", { error: msg });
         } else {
@@ -166,11 +195,17 @@ export class DeviceRuntime {
       failures = 0;
       this.#markConnected();
       // Wait until a read reports the connection lost, or until stopped.
-      await new Promise<void>((resolve) => {
+      const lost = new Promise<void>((resolve) => {
         this.#lost = resolve;
         signal.addEventListener("abort", () => resolve(), { once: true });
       });
+      // After #lost is set: a subscribe that fails at once must find it.
+      this.#subs.open();
+      await lost;
       this.#lost = undefined;
+      // Closed on the old connection before anything is subscribed on a new one.
+      await this.#subs.close();
+      if (!signal.aborted) this.#subs.reportDown(this.#notConnected());
       await this.driver.close().catch(() => {});
       if (signal.aborted) break;
       // Reconnect straight away once; backoff applies from the first failed attempt on.
