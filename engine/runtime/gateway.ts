@@ -303,6 +303,7 @@ export class Gateway {
       [...d.tags.values()].map((t) => ({
         name: t.name,
         type: t.type,
+        ...(t.kind === undefined ? {} : { kind: t.kind }),
         writable: t.writable,
         ...(t.unit === undefined ? {} : { unit: t.unit }),
         ...(t.description === undefined ? {} : { description: t.description }),

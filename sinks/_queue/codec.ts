@@ -16,7 +16,7 @@
  * ```
  */
 
-import { Batch, type Value, StorageKind } from "../../engine/record.ts";
+import { Batch, StorageKind, type Value } from "../../engine/record.ts";
 
 const VERSION = 1;
 const FIXED = 16;

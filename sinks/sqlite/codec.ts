@@ -28,7 +28,7 @@
  * round-trip), which SQLite's REAL column could not do.
  */
 
-import { type Batch, type Value, StorageKind } from "../../engine/record.ts";
+import { type Batch, StorageKind, type Value } from "../../engine/record.ts";
 
 /** Format version written in byte 0. */
 export const BLOCK_VERSION = 1;

@@ -9,7 +9,7 @@
 
 import type { DatabaseSync } from "node:sqlite";
 import { BifrostError, errorMessage } from "../../engine/errors.ts";
-import { Batch, type Value, StorageKind } from "../../engine/record.ts";
+import { Batch, StorageKind, type Value } from "../../engine/record.ts";
 import { hasTable, SCHEMA_VERSION, schemaVersion } from "./schema.ts";
 
 /** Records per batch while migrating. */

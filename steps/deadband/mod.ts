@@ -18,7 +18,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN, parseDuration } from "../../engine/flow/duration.ts";
 import type { Step, StepIssue, StepModule } from "../../engine/step.ts";
-import { type Batch, type Value, StorageKind } from "../../engine/record.ts";
+import { type Batch, StorageKind, type Value } from "../../engine/record.ts";
 import { DevicesField, moveRecord, selected, selector, TagsField, truncate } from "../_shared.ts";
 
 /** The `deadband` step's fields. */
@@ -72,7 +72,9 @@ export class DeadbandState {
   *entries(): IterableIterator<[string, { value: number | Value | undefined; ts: number }]> {
     for (const [device, tags] of this.byDevice) {
       for (const [tag, l] of tags) {
-        const value = l.kind === StorageKind.number || l.kind === StorageKind.boolean ? l.num : l.obj;
+        const value = l.kind === StorageKind.number || l.kind === StorageKind.boolean
+          ? l.num
+          : l.obj;
         yield [`${device}/${tag}`, { value, ts: l.ts }];
       }
     }
