@@ -162,7 +162,10 @@ export function parseValue(kind: ValueKind, text: string, tag: string): Value {
   }
 }
 
-/** Whether values of `kind` are whole numbers (a scaled write is rounded to them). */
-export function isIntegerKind(kind: ValueKind): boolean {
-  return kind === "integer" || kind === "bigint";
+/**
+ * The kind of the values a person writes to a tag of `kind`: a scaled integer tag takes any
+ * number (engineering units; the raw value is rounded after the scaling is inverted).
+ */
+export function engineeringKind(kind: ValueKind, scaled: boolean): ValueKind {
+  return scaled && kind === "integer" ? "float" : kind;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ValueKind } from "./driver.ts";
 import { isBifrostError } from "./errors.ts";
-import { parseValue, shortestFloat32 } from "./value.ts";
+import { engineeringKind, parseValue, shortestFloat32 } from "./value.ts";
 
 Deno.test("shortestFloat32() gives the shortest decimal that reads back as the same float32", () => {
   assert.equal(shortestFloat32(Math.fround(123.456)), 123.456);
@@ -45,6 +45,13 @@ Deno.test("parseValue() parses a typed value by kind", () => {
   assert.equal(parseValue("string", " a b ", "sp"), " a b ");
   assert.equal(parseValue("bytes", "0x0A 1B ff", "sp"), "0a1bff");
   assert.deepEqual(parseValue("array", "[1, 2.5, true]", "sp"), [1, 2.5, true]);
+});
+
+Deno.test("engineeringKind(): a scaled integer tag is written in engineering units, any number", () => {
+  assert.equal(engineeringKind("integer", true), "float");
+  assert.equal(engineeringKind("integer", false), "integer");
+  assert.equal(engineeringKind("bigint", true), "bigint");
+  assert.equal(engineeringKind("float", true), "float");
 });
 
 Deno.test("parseValue() refuses a wrong value naming the text, the tag and what it expected", () => {

@@ -15,7 +15,7 @@ import type { Value } from "../record.ts";
 import { registries } from "../registries.ts";
 import { DeviceRuntime } from "../runtime/device.ts";
 import { scaleValue } from "../scaling.ts";
-import { parseValue } from "../value.ts";
+import { engineeringKind, parseValue } from "../value.ts";
 import { loadOrReport } from "./_load.ts";
 
 interface Target {
@@ -137,7 +137,8 @@ export async function writeCommand(args: string[]): Promise<number> {
     const text = rest[0];
     if (text === undefined) throw new BifrostError("CONFIG_INVALID", "Missing the value to write");
     // One parser for every driver, by the tag's value kind (never by its type's name).
-    const value = parseValue(kindOf(t.tag, t.module), text, t.tag.name);
+    const kind = engineeringKind(kindOf(t.tag, t.module), t.tag.scale !== undefined);
+    const value = parseValue(kind, text, t.tag.name);
     rt = await connect(t, Number(values.timeout));
     await rt.write(t.tag, value);
     console.log(`wrote ${show(value)} to ${t.device.name}/${t.tag.name}`);
