@@ -56,6 +56,8 @@ export class PushServer {
   peakLive = 0;
   /** The next subscribe fails with this error (once). */
   refuseNext: BifrostError | undefined;
+  /** Closing a subscription never finishes (a driver stuck on a dead connection). */
+  hangClose = false;
 
   /** Subscriptions live now, over every connection. */
   get live(): number {
@@ -192,9 +194,9 @@ class PushDriver implements Driver {
     });
     const close = () => {
       this.server.unsubscribe(c, id);
-      return Promise.resolve();
+      return this.server.hangClose ? new Promise<void>(() => {}) : Promise.resolve();
     };
-    signal.addEventListener("abort", close, { once: true });
+    signal.addEventListener("abort", () => this.server.unsubscribe(c, id), { once: true });
     return { close };
   }
 

@@ -217,3 +217,26 @@ Deno.test("subscribe: stopping the gateway closes the subscription and the conne
     else pushServers.delete("stop");
   }
 });
+
+Deno.test("subscribe: a subscription whose close never finishes does not stop the reconnect", async () => {
+  const { server, gw, clock, seen, cleanup } = setup("hang", {
+    temp: { address: "t", type: "float" },
+  });
+  try {
+    server.values.set("t", 5);
+    await gw.start();
+    await waitFor(() => seen.length === 1, 5000, "the value");
+    server.hangClose = true;
+    server.down();
+    // Only the close's time limit (5 s of the clock) lets the device go on.
+    for (let i = 0; i < 20 && seen.length < 2; i++) await clock.advance(1000);
+    assertEquals([seen[1]?.quality, seen.length], ["bad", 2]);
+    server.hangClose = false;
+    server.up();
+    for (let i = 0; i < 60 && seen.length < 3; i++) await clock.advance(1000);
+    assertEquals([seen[2]?.value, seen[2]?.quality], [5, "good"]);
+    assertEquals(server.live, 1);
+  } finally {
+    await cleanup();
+  }
+});

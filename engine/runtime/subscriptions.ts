@@ -6,7 +6,9 @@
  * session's subscriptions are all closed, and their pending `subscribe()` calls settled,
  * before the next session opens). While the device is down, every subscribed tag is reported
  * bad with the reason, once per outage. Pushes that arrive for a closed subscription are
- * dropped here, so a late driver callback cannot deliver a value twice.
+ * dropped here, so a late driver callback cannot deliver a value twice. A driver that does
+ * not settle a subscribe or a close within {@linkcode SETTLE_TIMEOUT_MS} is not waited for
+ * longer (logged): a reconnect must not hang on a dead connection.
  */
 
 import type { Clock } from "../clock.ts";
@@ -14,6 +16,9 @@ import type { Driver, ReadPlan, ReadSink, Subscription } from "../driver.ts";
 import { BifrostError, errorMessage, isBifrostError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+
+/** How long a close waits for a driver's pending `subscribe()` or `Subscription.close()`. */
+export const SETTLE_TIMEOUT_MS = 5000;
 
 /** What a device needs of a subscribed poll (see `SubscriptionRunner`). */
 export interface SubscriptionTarget {
@@ -181,14 +186,31 @@ export class DeviceSubscriptions {
   async #close(e: Entry): Promise<void> {
     e.closed = true;
     e.abort.abort(new BifrostError("NOT_CONNECTED", "Subscription closed"));
-    await e.task;
+    // A subscribe that settles later closes what it got (its signal is aborted).
+    await this.#settle(e.task, "A pending subscribe");
     const live = e.live;
     e.live = undefined;
     if (!live) return;
-    try {
-      await live.close();
-    } catch (err) {
-      this.#o.log.debug("Closing a subscription failed", { error: errorMessage(err) });
+    await this.#settle(
+      live.close().catch((err) => {
+        this.#o.log.debug("Closing a subscription failed", { error: errorMessage(err) });
+      }),
+      "Closing a subscription",
+    );
+  }
+
+  /** Waits for `p`, at most {@linkcode SETTLE_TIMEOUT_MS}. */
+  async #settle(p: Promise<void>, what: string): Promise<void> {
+    const stop = new AbortController();
+    const timedOut = await Promise.race([
+      p.then(() => false),
+      this.#o.clock.sleep(SETTLE_TIMEOUT_MS, stop.signal).then(() => true, () => false),
+    ]);
+    stop.abort();
+    if (timedOut) {
+      this.#o.log.warn(`${what} did not finish within ${SETTLE_TIMEOUT_MS} ms; going on`, {
+        device: this.#o.device,
+      });
     }
   }
 }
