@@ -7,13 +7,12 @@
 
 import assert from "node:assert/strict";
 import { relative } from "node:path";
-import { pushDriver } from "../runtime/_push_driver_test_util.ts";
 import { loadFlowsWith } from "./load.ts";
 import { formatIssue } from "./positions.ts";
 import type { SchemaSources } from "./schema.ts";
-import { fakeDriver, testSources } from "./_test_sources.ts";
+import { fakeDriver, pushTestDriver, testSources } from "./_test_sources.ts";
 
-const sources: SchemaSources = { ...testSources, drivers: [fakeDriver, pushDriver] };
+const sources: SchemaSources = { ...testSources, drivers: [fakeDriver, pushTestDriver] };
 
 async function load(text: string, src: SchemaSources = sources) {
   const dir = await Deno.makeTempDir({ prefix: "bifrost_subscribe_" });
@@ -29,7 +28,7 @@ async function load(text: string, src: SchemaSources = sources) {
 
 const DEVICES = `devices:
   press:
-    driver: test-push
+    driver: fake-push
     server: s1
     tags:
       temp: { address: t, type: float }
@@ -56,7 +55,7 @@ Deno.test("bifrost check refuses a subscribe poll on a driver that cannot push, 
     `${DEVICES}polls:\n  live:\n    device: plc\n    tags: "*"\n    subscribe: {}\n`,
   );
   assert.deepEqual(r.lines, [
-    'f.yaml:18:5 error: poll "live" cannot subscribe: driver "fake-tcp" of device "plc" does not push values; poll it with "every" or "cron" (drivers that can subscribe: "test-push")',
+    'f.yaml:18:5 error: poll "live" cannot subscribe: driver "fake-tcp" of device "plc" does not push values; poll it with "every" or "cron" (drivers that can subscribe: "fake-push")',
   ]);
   const none = await load(
     `${
