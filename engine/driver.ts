@@ -16,14 +16,24 @@
  *   their own (code `TIMEOUT`).
  * - At most {@linkcode Driver.maxInFlight} calls to `read()`/`write()` run at once; the
  *   engine guarantees it.
- * - `subscribe()` (push sources, e.g. OPC UA) and `browse()` are optional.
+ * - `subscribe()` (push sources, e.g. OPC UA) and `browse()` are optional. A driver that can
+ *   push declares {@linkcode DriverModule.subscribeSpec}; the engine then subscribes each
+ *   `subscribe:` poll after every connect, closes the subscriptions before it reconnects or
+ *   stops, and never holds two subscriptions of one poll at once. Pushed values get what
+ *   polled values get (sequence numbers, gateway timestamps, scaling, quality with reason).
+ * - {@linkcode DriverModule.valueKind} says how each tag's values are carried
+ *   ({@linkcode ValueKind}); the engine parses writes and scales by it, never by the type's
+ *   name. A driver reports every value in its tag's kind.
+ * - A device that answers with a protocol exception is a `BifrostError` with code
+ *   `DEVICE_EXCEPTION`, `details: { protocol, code, name }`, and a message in the protocol's
+ *   own wording, e.g. `Server device busy (Modbus exception 6)`.
  */
 
 import type { TSchema } from "@sinclair/typebox";
 import type { BifrostError } from "./errors.ts";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
-import type { Batch, Value } from "./record.ts";
+import type { Value } from "./record.ts";
 
 /** Linear scaling of a tag, applied by the engine after the driver decodes the raw value. */
 export interface TagScaling {
@@ -40,6 +50,30 @@ export interface TagScaling {
   clampMax?: number;
 }
 
+/**
+ * How a tag's values are carried; decided by the driver when the flow loads
+ * ({@linkcode DriverModule.valueKind}). As a {@linkcode Value}:
+ * - `boolean`: `true`/`false`;
+ * - `integer`: a number with no fraction (a safe integer);
+ * - `bigint`: a `bigint` (64-bit integers);
+ * - `float`: a number (a float32 as the shortest decimal that reads back as the same float32);
+ * - `string`: a string;
+ * - `bytes`: a string of lowercase hex digits, two per byte (`"0a1bff"`);
+ * - `array`: an array of values (Modbus `count:`, OPC UA arrays).
+ */
+export type ValueKind = "boolean" | "integer" | "bigint" | "float" | "string" | "bytes" | "array";
+
+/** Every {@linkcode ValueKind}, for checks and docs. */
+export const VALUE_KINDS: readonly ValueKind[] = [
+  "boolean",
+  "integer",
+  "bigint",
+  "float",
+  "string",
+  "bytes",
+  "array",
+];
+
 /** A tag as the flow declares it. Driver-specific fields (address, type…) are in `config`. */
 export interface TagConfig {
   name: string;
@@ -53,6 +87,12 @@ export interface TagConfig {
   writable: boolean;
   /** Every field of the tag as written in the flow (validated against the driver's tag spec). */
   config: Record<string, unknown>;
+  /**
+   * How the tag's values are carried: set once by the engine when the flow loads, from
+   * {@linkcode DriverModule.valueKind}. Absent on tags built by hand (tools, tests): the
+   * engine then asks the driver.
+   */
+  kind?: ValueKind;
 }
 
 /** A device as the flow declares it. */
@@ -118,17 +158,25 @@ export interface ReadPlan {
   describe(): string[];
 }
 
-/** A node found by `browse()`. */
+/** A node found by `browse()`: one level of the device's address space. */
 export interface BrowseNode {
-  address: string;
+  /** Opaque id to pass back to browse() for its children. */
+  id: string;
   name: string;
+  /** True when browse(id) may return children. */
+  hasChildren: boolean;
+  /** The tag address to write in a flow, when this node is a readable value. */
+  address?: string;
+  /** The driver's type name for the flow (`float32`, `Double`, `DINT`...). */
   type?: string;
+  kind?: ValueKind;
   writable?: boolean;
-  children?: BrowseNode[];
+  description?: string;
 }
 
-/** A live subscription; closed by the engine. */
+/** A live subscription; closed by the engine (before a reconnect, and when it stops). */
 export interface Subscription {
+  /** Stops the pushes; `sink` gets nothing afterwards. Never throws for a lost connection. */
   close(): Promise<void>;
 }
 
@@ -148,12 +196,26 @@ export interface Driver {
    */
   readInto?(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void>;
   write(tag: TagConfig, value: Value, signal: AbortSignal): Promise<void>;
+  /**
+   * Push source. Subscribes to every tag of `plan` and reports each pushed value through `sink`
+   * (by the tag's index in plan.tags), exactly as readInto does for a poll, until `signal` aborts
+   * or the returned Subscription is closed. `options` is the flow's `subscribe:` block (validated
+   * against DriverModule.subscribeSpec). Throws BifrostError NOT_CONNECTED when the connection is
+   * gone; the engine then reconnects and subscribes again (never twice at once).
+   *
+   * A tag the device cannot subscribe is reported through `sink.fail` (the rest go on); a
+   * connection lost while subscribed is reported through `DriverContext.connectionLost` (or
+   * a `sink.fail` with code `NOT_CONNECTED`). Values pushed after `close()` or the abort are
+   * ignored by the engine, but a driver should not send them.
+   */
   subscribe?(
-    tags: readonly TagConfig[],
-    onData: (batch: Batch) => void,
+    plan: ReadPlan,
+    sink: ReadSink,
     signal: AbortSignal,
+    options: Record<string, unknown>,
   ): Promise<Subscription>;
-  browse?(signal: AbortSignal): Promise<BrowseNode[]>;
+  /** One level of children of `node` (the root when undefined); never walks the whole tree. */
+  browse?(node: string | undefined, signal: AbortSignal): Promise<BrowseNode[]>;
 }
 
 /** What the engine gives a driver. */
@@ -212,6 +274,15 @@ export interface DriverModule {
   minIntervalMs?(device: DeviceConfig, tags: readonly TagConfig[]): number;
   /** Starts a virtual device serving this device's tags. */
   simulate?(device: DeviceConfig): Promise<SimulatedDevice>;
+  /** The kind of a tag's values, from its config (called once per tag when the flow loads). */
+  valueKind(tag: TagConfig): ValueKind;
+  /** Present when the driver can push: the schema of a poll's `subscribe:` options. */
+  subscribeSpec?: TSchema;
+}
+
+/** The kind of `tag`'s values: the one resolved when the flow loaded, else the driver's. */
+export function kindOf(tag: TagConfig, module: DriverModule): ValueKind {
+  return tag.kind ?? module.valueKind(tag);
 }
 
 /** Where a driver tool writes: results to `log` (stdout), diagnostics to `error` (stderr). */

@@ -11,7 +11,11 @@ export const ErrorCodes = {
   DEVICE_UNREACHABLE: "DEVICE_UNREACHABLE",
   NOT_CONNECTED: "NOT_CONNECTED",
   TIMEOUT: "TIMEOUT",
-  MODBUS_EXCEPTION: "MODBUS_EXCEPTION",
+  /**
+   * The device answered with a protocol exception (Modbus exception, OPC UA bad status…);
+   * `details` carry `protocol`, `code` and `name` (e.g. `modbus`, 6, `SERVER_DEVICE_BUSY`).
+   */
+  DEVICE_EXCEPTION: "DEVICE_EXCEPTION",
   PROTOCOL_ERROR: "PROTOCOL_ERROR",
   WRITE_REJECTED: "WRITE_REJECTED",
   FUNCTION_FAILED: "FUNCTION_FAILED",
@@ -47,7 +51,9 @@ export interface BifrostErrorOptions {
  *
  * @example
  * ```ts
- * throw new BifrostError("MODBUS_EXCEPTION", `Cannot read HR40001 on "press-3": device busy (Modbus exception 6)`);
+ * throw new BifrostError("DEVICE_EXCEPTION", `Cannot read HR40001 on "press-3": device busy (Modbus exception 6)`, {
+ *   details: { protocol: "modbus", code: 6, name: "SERVER_DEVICE_BUSY" },
+ * });
  * ```
  */
 export class BifrostError extends Error {

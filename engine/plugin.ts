@@ -30,6 +30,7 @@ export {
   type FlowDraft,
   type FlowDraftDevice,
   type FlowDraftTag,
+  kindOf,
   noResultMessage,
   type ReadPlan,
   type ReadSink,
@@ -42,6 +43,8 @@ export {
   type TagScaling,
   type ToolOutput,
   type UrlTarget,
+  VALUE_KINDS,
+  type ValueKind,
 } from "./driver.ts";
 export type { Catalog, CatalogTag, Sink, SinkContext, SinkModule, SinkStats } from "./sink.ts";
 export type { Step, StepContext, StepIssue, StepModule } from "./step.ts";
@@ -66,10 +69,13 @@ export {
   type QualityCode,
   type QualityName,
   SequenceCounter,
+  StorageKind,
+  type StorageKindCode,
   type Value,
-  ValueKind,
-  type ValueKindCode,
 } from "./record.ts";
+
+// Value kinds: how a tag's values are carried, parsed and printed.
+export { engineeringKind, parseValue, shortestFloat32 } from "./value.ts";
 
 // Durations, names, backoff, scaling.
 export { DURATION_PATTERN, parseDuration } from "./flow/duration.ts";

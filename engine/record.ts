@@ -20,9 +20,16 @@ export const QUALITY_NAMES = ["good", "uncertain", "bad"] as const;
 export type QualityName = (typeof QUALITY_NAMES)[number];
 
 /** How a value is stored: numbers and booleans live in the `num` column, others in `obj`. */
-export const ValueKind = { number: 0, boolean: 1, string: 2, bigint: 3, json: 4, null: 5 } as const;
+export const StorageKind = {
+  number: 0,
+  boolean: 1,
+  string: 2,
+  bigint: 3,
+  json: 4,
+  null: 5,
+} as const;
 /** Numeric value-kind code. */
-export type ValueKindCode = (typeof ValueKind)[keyof typeof ValueKind];
+export type StorageKindCode = (typeof StorageKind)[keyof typeof StorageKind];
 
 /** A value as a tag carries it. */
 export type Value = number | boolean | string | bigint | null | Value[] | { [k: string]: Value };
@@ -134,22 +141,22 @@ export class Batch {
     switch (typeof v) {
       case "number":
         this.num[i] = v;
-        this.kind[i] = ValueKind.number;
+        this.kind[i] = StorageKind.number;
         if (i < this.obj.length) this.obj[i] = undefined;
         return;
       case "boolean":
         this.num[i] = v ? 1 : 0;
-        this.kind[i] = ValueKind.boolean;
+        this.kind[i] = StorageKind.boolean;
         if (i < this.obj.length) this.obj[i] = undefined;
         return;
       case "string":
-        this.kind[i] = ValueKind.string;
+        this.kind[i] = StorageKind.string;
         break;
       case "bigint":
-        this.kind[i] = ValueKind.bigint;
+        this.kind[i] = StorageKind.bigint;
         break;
       default:
-        this.kind[i] = v === null ? ValueKind.null : ValueKind.json;
+        this.kind[i] = v === null ? StorageKind.null : StorageKind.json;
     }
     this.num[i] = NaN;
     this.obj[i] = v;
@@ -158,9 +165,9 @@ export class Batch {
   /** The value of record `i`. */
   value(i: number): Value {
     const k = this.kind[i];
-    if (k === ValueKind.number) return this.num[i]!;
-    if (k === ValueKind.boolean) return this.num[i] !== 0;
-    if (k === ValueKind.null) return null;
+    if (k === StorageKind.number) return this.num[i]!;
+    if (k === StorageKind.boolean) return this.num[i] !== 0;
+    if (k === StorageKind.null) return null;
     return this.obj[i] as Value;
   }
 

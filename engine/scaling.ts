@@ -7,7 +7,7 @@
  * multiply, one add and two compares a value.
  */
 
-import type { TagScaling } from "./driver.ts";
+import type { TagScaling, ValueKind } from "./driver.ts";
 import type { Value } from "./record.ts";
 
 /** A scaling folded for hot loops: `eng = clamp((raw - r0) * g + e0, lo, hi)`. */
@@ -156,13 +156,20 @@ export function scaleValue(v: Value, s: TagScaling): Value {
 }
 
 /**
- * The raw value to write for an engineering value (or array of them); `integer` rounds the
- * result for integer registers.
+ * The raw value to write for an engineering value (or array of them), by the tag's value
+ * kind: an `integer` or `bigint` tag gets the raw value rounded. An `array` tag's kind says
+ * nothing of its elements, so each element is only freed of the floating-point noise of the
+ * inversion (21.3 at gain 0.1 gives 213, not 212.99999999999997); a real fraction stays, and
+ * the driver refuses it for an integer element rather than have it rounded unseen.
  */
-export function unscaleValue(v: Value, s: TagScaling, integer: boolean): Value {
+export function unscaleValue(v: Value, s: TagScaling, kind: ValueKind): Value {
+  const integer = kind === "integer" || kind === "bigint";
   const one = (x: number) => {
     const raw = invertScaling(x, s);
-    return integer ? Math.round(raw) : raw;
+    if (integer) return Math.round(raw);
+    if (kind !== "array") return raw;
+    const r = Math.round(raw);
+    return Math.abs(raw - r) <= 1e-9 * Math.max(1, Math.abs(raw)) ? r : raw;
   };
   if (typeof v === "number") return one(v);
   if (Array.isArray(v)) return v.map((x) => typeof x === "number" ? one(x) : x);

@@ -80,6 +80,12 @@ Deno.test("invertScaling() turns an engineering value back into the raw value", 
 Deno.test("scaleValue() and unscaleValue() work element by element on arrays", () => {
   assert.deepEqual(scaleValue([100, 200], { gain: 0.5 }), [50, 100]);
   assert.deepEqual(scaleValue(true, { gain: 0.5 }), true);
-  assert.deepEqual(unscaleValue([1.5, 2.5], { gain: 0.01 }, true), [150, 250]);
-  assert.equal(unscaleValue(2.5, { gain: 2 }, false), 1.25);
+  assert.deepEqual(unscaleValue([1.5, 2.5], { gain: 0.01 }, "array"), [150, 250]);
+  assert.equal(unscaleValue(2.5, { gain: 2 }, "float"), 1.25);
+});
+
+Deno.test("unscaleValue() rounds by value kind, and strips only inversion noise from arrays", () => {
+  assert.equal(unscaleValue(21.37, { gain: 0.1 }, "integer"), 214);
+  assert.equal(unscaleValue(21.3, { gain: 0.1 }, "float"), 21.3 / 0.1);
+  assert.deepEqual(unscaleValue([21.3, 21.37], { gain: 0.1 }, "array"), [213, 21.37 / 0.1]);
 });

@@ -8,6 +8,7 @@
 
 import type { TSchema } from "@sinclair/typebox";
 import type { Clock } from "./clock.ts";
+import type { ValueKind } from "./driver.ts";
 import type { Logger } from "./log.ts";
 import type { Batch, Value } from "./record.ts";
 
@@ -16,6 +17,8 @@ export interface CatalogTag {
   name: string;
   /** Driver data type, e.g. `float32`, `bool`, `string`. */
   type: string;
+  /** How its values are carried, as the driver said when the flow loaded. */
+  kind?: ValueKind;
   unit?: string;
   description?: string;
   writable: boolean;

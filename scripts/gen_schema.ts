@@ -158,6 +158,14 @@ export function renderReferenceRaw(sources: SchemaSources): string {
         "Tag fields:",
         "",
         ...fieldLines(d.tagSpec),
+        // A driver that pushes documents its polls' `subscribe:` options from the same spec.
+        ...(d.subscribeSpec
+          ? [
+            "Fields of a poll's `subscribe:` (polls of this driver's devices):",
+            "",
+            ...fieldLines(d.subscribeSpec),
+          ]
+          : []),
       ];
     }),
     ...section("Steps", sources.steps, (i) => [

@@ -68,7 +68,7 @@ Deno.test("bifrost read and write a register through a modbus:// URL", async () 
   assertEquals(sim.getValue("HR100", { type: "float32", order: "CDAB", unitId: 3 }), -4.25);
   const bad = await bifrost(["write", url, "hot"]);
   assertEquals(bad.code, 1);
-  assertMatch(bad.err, /Cannot write "hot" to a float32 tag: not a number/);
+  assertMatch(bad.err, /Cannot write "hot" to "HR100": expected a number \(float\)/);
 });
 
 Deno.test("bifrost read through a flow's device applies the tag's scaling", async () => {

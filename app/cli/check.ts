@@ -81,7 +81,7 @@ async function plan(args: string[]): Promise<number> {
     const driver = m.create(d, { log: nullLogger, clock: systemClock });
     const tags = p.tags === "*" ? [...d.tags.values()] : p.tags.map((t) => d.tags.get(t)!);
     const plan = driver.plan(tags);
-    const when = p.cron ? `cron "${p.cron}"` : `every ${p.everyMs} ms`;
+    const when = p.subscribe ? "subscribed" : p.cron ? `cron "${p.cron}"` : `every ${p.everyMs} ms`;
     const lines = plan.describe();
     console.log(`${p.name} (${p.device}, ${when}): ${lines.length} request(s)`);
     for (const l of lines) console.log(`  ${l}`);

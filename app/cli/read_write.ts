@@ -6,11 +6,18 @@
  */
 
 import { systemClock } from "../../engine/clock.ts";
-import type { DeviceConfig, Driver, DriverModule, TagConfig } from "../../engine/driver.ts";
+import {
+  type DeviceConfig,
+  type Driver,
+  type DriverModule,
+  kindOf,
+  type TagConfig,
+} from "../../engine/driver.ts";
 import { BifrostError, errorMessage, isBifrostError } from "../../engine/errors.ts";
 import { createLogger } from "../../engine/log.ts";
 import type { Value } from "../../engine/record.ts";
 import { scaleValue, unscaleValue } from "../../engine/scaling.ts";
+import { engineeringKind, parseValue } from "../../engine/value.ts";
 import { registries } from "../registries.ts";
 import { durationOption, parseCli, UsageError, withUsage } from "./_args.ts";
 import { loadOrReport } from "./_load.ts";
@@ -89,37 +96,6 @@ async function connect(t: Target, signal: AbortSignal, timeoutMs: number): Promi
   return driver;
 }
 
-/** Parses a value typed on the command line for a tag of type `type`. */
-export function parseCliValue(text: string, type: string): Value {
-  if (type === "bool") {
-    if (/^(true|1|on)$/i.test(text)) return true;
-    if (/^(false|0|off)$/i.test(text)) return false;
-    throw new BifrostError(
-      "CONFIG_INVALID",
-      `Cannot write "${text}" to a bool tag: use true or false`,
-    );
-  }
-  if (type === "string") return text;
-  if (type === "int64" || type === "uint64") {
-    try {
-      return BigInt(text);
-    } catch {
-      throw new BifrostError(
-        "CONFIG_INVALID",
-        `Cannot write "${text}" to a ${type} tag: not an integer`,
-      );
-    }
-  }
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n)) {
-    throw new BifrostError(
-      "CONFIG_INVALID",
-      `Cannot write "${text}" to a ${type} tag: not a number`,
-    );
-  }
-  return n;
-}
-
 function show(v: Value): string {
   return typeof v === "bigint" ? v.toString() : typeof v === "string" ? v : JSON.stringify(v);
 }
@@ -172,7 +148,9 @@ export function writeCommand(args: string[]): Promise<number> {
     const text = rest[0];
     if (text === undefined) throw new UsageError("Missing the value to write");
     if (rest.length > 1) throw new UsageError(`Unexpected argument "${rest[1]}"`);
-    const value = parseCliValue(text, t.tag.type);
+    // One parser for every driver, by the tag's value kind (never by its type's name).
+    const kind = engineeringKind(kindOf(t.tag, t.module), t.tag.scale !== undefined);
+    const value = parseValue(kind, text, t.tag.name);
     // The rules of the engine's DeviceRuntime.write, which a one-shot write does not use.
     if (!t.tag.writable) {
       throw new BifrostError(

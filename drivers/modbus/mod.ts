@@ -23,6 +23,7 @@ import { simulateDevice, validateSimulator } from "./simulator/simulate.ts";
 import { ModbusDeviceSpec, ModbusTagSpec } from "./core/spec.ts";
 import { minIntervalMs, validateDevice } from "./core/validate.ts";
 import { modbusTools } from "./tools/mod.ts";
+import { modbusValueKind } from "./core/kind.ts";
 
 /** The Modbus TCP driver module. */
 export const modbusTcp: DriverModule = {
@@ -39,6 +40,7 @@ export const modbusTcp: DriverModule = {
   ],
   minIntervalMs,
   simulate: simulateDevice,
+  valueKind: modbusValueKind,
 };
 
 // The entry exports the driver modules and their tools; everything else is reached by its
@@ -46,3 +48,4 @@ export const modbusTcp: DriverModule = {
 export { modbusRtu, modbusRtuTcp } from "./rtu/module.ts";
 export { modbusTools } from "./tools/mod.ts";
 export { parseModbusUrl } from "./tools/url.ts";
+export { modbusValueKind } from "./core/kind.ts";

@@ -55,6 +55,26 @@ export const fakeDriver: DriverModule = {
     return issues;
   },
   minIntervalMs: (_device, tags) => 20 * tags.length,
+  valueKind: (tag) => tag.type === "float32" ? "float" : "integer",
+};
+
+/** A driver that can push: its polls may `subscribe:` with a `samplingMs` option. */
+export const pushTestDriver: DriverModule = {
+  name: "fake-push",
+  description: "A test driver that pushes",
+  status: "experimental",
+  deviceSpec: Type.Object({ server: Type.String({ description: "Server" }) }),
+  tagSpec: Type.Object({
+    address: Type.String({ description: "Value name" }),
+    type: Type.Union([Type.Literal("float"), Type.Literal("int")]),
+  }),
+  subscribeSpec: Type.Object({
+    samplingMs: Type.Optional(
+      Type.Integer({ minimum: 1, default: 100, description: "Sampling interval, ms" }),
+    ),
+  }, { additionalProperties: false }),
+  create: unsupported,
+  valueKind: (tag) => tag.type === "float" ? "float" : "integer",
 };
 
 /** A step with defaults. */

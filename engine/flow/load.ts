@@ -107,6 +107,7 @@ function toPoll(e: Entity): PollConfig {
   };
   if (typeof d.every === "string") poll.everyMs = parseDuration(d.every);
   if (typeof d.cron === "string") poll.cron = d.cron;
+  if (isRecord(d.subscribe)) poll.subscribe = d.subscribe;
   return poll;
 }
 
@@ -119,6 +120,34 @@ function toUse(e: Entity): StepConfig & SinkConfig {
     config: without(e.data, ["use", "from", "description"]),
     origin: originOf(e),
   };
+}
+
+/**
+ * Asks each device's driver for the value kind of each of its tags, once, and keeps it on
+ * the tag (`TagConfig.kind`); a driver that cannot tell is an error at the tag.
+ */
+function resolveKinds(
+  unique: ReadonlyMap<string, Entity>,
+  devices: ReadonlyMap<string, DeviceEntry>,
+  sources: SchemaSources,
+  errors: ConfigIssue[],
+): void {
+  for (const d of devices.values()) {
+    const module = sources.drivers.find((m) => m.name === d.driver);
+    if (!module) continue;
+    for (const tag of d.tags.values()) {
+      try {
+        tag.kind = module.valueKind(tag);
+      } catch (err) {
+        errors.push(issueAt(
+          unique.get(d.name)!.src,
+          ["devices", d.name, "tags", tag.name],
+          `cannot tell the value kind of tag "${tag.name}": ${errorMessage(err)}`,
+          { anchor: "key" },
+        ));
+      }
+    }
+  }
 }
 
 async function listFlowFiles(dir: string): Promise<string[]> {
@@ -245,6 +274,7 @@ export async function loadFlowsWith(
     })
   ) (i.severity === "error" ? errors : warnings).push(i);
 
+  if (errors.length === 0) resolveKinds(unique, devices, sources, errors);
   const secretList = [...secrets];
   const order = byPosition(files);
   const result: LoadResult = {

@@ -59,8 +59,11 @@ Deno.test("loadFlows() merges the files of a directory into one flow set", async
       scale: { gain: 0.1, offset: 0 },
       writable: false,
     },
+    kind: "float",
   });
   assert.equal(plc.tags.get("temp2")!.type, "int16");
+  // The driver's value kind, resolved once at load.
+  assert.equal(plc.tags.get("temp2")!.kind, "integer");
   assert.equal(plc.tags.get("temp2")!.writable, true);
   assert.deepEqual(flows.polls.get("fast"), {
     name: "fast",

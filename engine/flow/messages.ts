@@ -142,7 +142,10 @@ export function messageOf(i: Item, substituted: ReadonlyMap<string, string>): Lo
         "key",
       );
     case "x-both": {
-      const names = (p.names as string[]).map((n) => `"${n}"`);
+      // Name the alternatives the value has, not every one of them.
+      const data = i.data !== null && typeof i.data === "object" ? i.data : {};
+      const given = (p.names as string[]).filter((n) => n in data);
+      const names = (given.length > 1 ? given : p.names as string[]).map((n) => `"${n}"`);
       return at(
         names.length > 1
           ? `${contextOf(i.path)} has both ${orList(names).replace(/ or /, " and ")}: use only one`

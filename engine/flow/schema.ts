@@ -113,12 +113,19 @@ const PollSpec = Type.Object({
     description: "6-field cron with seconds",
     examples: ["*/5 * * * * *", "0 0 * * * *"],
   })),
+  subscribe: Type.Optional(Type.Object({}, {
+    additionalProperties: true,
+    description:
+      "Instead of a schedule, the device pushes the tags' values (drivers that can push, e.g. OPC UA): the driver's options, checked against its `subscribeSpec` (`{}` for its defaults).",
+    examples: [{}, { samplingInterval: "500ms" }],
+  })),
   description: Type.Optional(Type.String()),
 }, {
   additionalProperties: false,
   required: ["device", "tags"],
-  oneOf: [{ required: ["every"] }, { required: ["cron"] }],
-  description: "Reads a set of tags of one device on a schedule: `every` or `cron`, not both.",
+  oneOf: [{ required: ["every"] }, { required: ["cron"] }, { required: ["subscribe"] }],
+  description:
+    "Reads a set of tags of one device on a schedule (`every` or `cron`), or subscribes to them (`subscribe`, for drivers that push): exactly one of the three.",
 });
 
 function byKind(schemas: TSchema[], key: string, title: string): TSchema {

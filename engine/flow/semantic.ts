@@ -19,6 +19,7 @@ import {
 } from "./positions.ts";
 import type { SchemaSources } from "./schema.ts";
 import { suggestion } from "./suggest.ts";
+import { validatePart } from "./validate.ts";
 import type { DeviceEntry, PollConfig, SinkConfig, StepConfig } from "./types.ts";
 
 /** The sections that declare named entities, in the order they are checked. */
@@ -140,6 +141,7 @@ function checkPoll(p: PollConfig, inp: SemanticInput, out: ConfigIssue[]): void 
     });
   }
   const driver = inp.sources.drivers.find((d) => d.name === device.driver);
+  if (p.subscribe !== undefined && driver) checkSubscribe(p, device, driver, inp, e, out);
   if (
     !allKnown || p.everyMs === undefined || p.everyMs < MIN_INTERVAL_MS || !driver?.minIntervalMs
   ) return;
@@ -160,6 +162,34 @@ function checkPoll(p: PollConfig, inp: SemanticInput, out: ConfigIssue[]): void 
       } every ${e.data.every}: it needs at least ${Math.ceil(min)}ms`,
     );
   }
+}
+
+/** A `subscribe:` poll needs a driver that can push, and options its spec accepts. */
+function checkSubscribe(
+  p: PollConfig,
+  device: DeviceEntry,
+  driver: DriverModule,
+  inp: SemanticInput,
+  e: Entity,
+  out: ConfigIssue[],
+): void {
+  if (!driver.subscribeSpec) {
+    const pushers = inp.sources.drivers.filter((d) => d.subscribeSpec).map((d) => `"${d.name}"`);
+    out.push(issueAt(
+      e.src,
+      ["polls", p.name, "subscribe"],
+      `poll "${p.name}" cannot subscribe: driver "${driver.name}" of device "${device.name}" does not push values; poll it with "every" or "cron"${
+        pushers.length > 0
+          ? ` (drivers that can subscribe: ${pushers.join(", ")})`
+          : " (no registered driver can subscribe)"
+      }`,
+      { anchor: "key" },
+    ));
+    return;
+  }
+  out.push(
+    ...validatePart(e.src, ["polls", p.name, "subscribe"], p.subscribe, driver.subscribeSpec),
+  );
 }
 
 function fromEntries(e: Entity): { name: string; path: DocPath }[] {

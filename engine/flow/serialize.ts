@@ -6,7 +6,7 @@
  * generated validators: they cost about 25 MB of resident memory for the life of the process.
  */
 
-import type { TagConfig } from "../driver.ts";
+import type { TagConfig, ValueKind } from "../driver.ts";
 import { FlowTag } from "./tag.ts";
 import type { DeviceEntry, FlowSet, PollConfig, SinkConfig, StepConfig } from "./types.ts";
 
@@ -14,8 +14,14 @@ import type { DeviceEntry, FlowSet, PollConfig, SinkConfig, StepConfig } from ".
 export interface FlowSetJson {
   dir: string;
   files: string[];
-  /** Tags as `[name, config]`: every other field of a tag derives from its config. */
-  devices: [string, Omit<DeviceEntry, "tags"> & { tags: [string, Record<string, unknown>][] }][];
+  /**
+   * Tags as `[name, config, kind]`: every other field of a tag derives from its config; the
+   * kind is the one the driver gave when the flow loaded.
+   */
+  devices: [
+    string,
+    Omit<DeviceEntry, "tags"> & { tags: [string, Record<string, unknown>, ValueKind?][] },
+  ][];
   polls: [string, PollConfig][];
   steps: [string, StepConfig][];
   sinks: [string, SinkConfig][];
@@ -28,7 +34,10 @@ export function flowSetToJson(f: FlowSet): FlowSetJson {
     files: f.files,
     devices: [...f.devices].map((
       [n, d],
-    ) => [n, { ...d, tags: [...d.tags].map(([t, tag]) => [t, tag.config]) }]),
+    ) => [n, {
+      ...d,
+      tags: [...d.tags].map(([t, tag]) => tag.kind ? [t, tag.config, tag.kind] : [t, tag.config]),
+    }]),
     polls: [...f.polls],
     steps: [...f.steps],
     sinks: [...f.sinks],
@@ -45,7 +54,9 @@ export function flowSetFromJson(j: FlowSetJson): FlowSet {
         [n, d],
       ) => [n, {
         ...d,
-        tags: new Map<string, TagConfig>(d.tags.map(([t, config]) => [t, new FlowTag(t, config)])),
+        tags: new Map<string, TagConfig>(
+          d.tags.map(([t, config, kind]) => [t, new FlowTag(t, config, kind)]),
+        ),
       }]),
     ),
     polls: new Map(j.polls),

@@ -11,4 +11,6 @@ Deno.test("a loaded flow set survives the trip through JSON unchanged", async ()
   const back = flowSetFromJson(JSON.parse(JSON.stringify(flowSetToJson(flows))));
   assertEquals(back, flows);
   assertEquals(back.devices.get("boiler-plc")!.tags.get("temp1")!.type, "float32");
+  // The value kind the driver gave at load travels with the tag.
+  assertEquals(back.devices.get("boiler-plc")!.tags.get("temp1")!.kind, "float");
 });

@@ -23,6 +23,11 @@ export interface PollConfig {
   everyMs?: number;
   /** 6-field cron with seconds (from `cron:`). */
   cron?: string;
+  /**
+   * The driver's subscription options (from `subscribe:`, defaults applied): the device
+   * pushes the values instead of being polled.
+   */
+  subscribe?: Record<string, unknown>;
   origin: Origin;
 }
 

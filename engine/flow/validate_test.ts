@@ -53,7 +53,7 @@ Deno.test("validateFlowSchema() folds alternatives into one message", () => {
   const text =
     "polls:\n  p:\n    device: plc\n    tags: all\n  q:\n    device: plc\n    tags: [a]\n    every: 1s\n    cron: '* * * * * *'\nsteps:\n  s: { use: scale, from: 5 }\n";
   assert.deepEqual(check(text).lines, [
-    'f.yaml:2:3 error: poll "p" needs "every" or "cron"',
+    'f.yaml:2:3 error: poll "p" needs "every", "cron" or "subscribe"',
     'f.yaml:4:11 error: "tags" must be "*" or a list, got "all"',
     'f.yaml:5:3 error: poll "q" has both "every" and "cron": use only one',
     'f.yaml:11:26 error: "from" must be a string or a list, got 5',

@@ -27,7 +27,7 @@
  * good record has no `reason` key at all (as {@linkcode DataRecord} says).
  */
 
-import { Batch, type DataRecord, QUALITY_NAMES, type Value, ValueKind } from "../record.ts";
+import { Batch, type DataRecord, QUALITY_NAMES, StorageKind, type Value } from "../record.ts";
 import {
   Columns,
   Names,
@@ -52,12 +52,12 @@ const F_NAMES = 1;
 /** The sender cleared its string table: the receiver must clear its own. */
 const F_RESET = 2;
 
-const K_NUMBER = ValueKind.number;
-const K_BOOLEAN = ValueKind.boolean;
-const K_NULL = ValueKind.null;
-const K_STRING = ValueKind.string;
-const K_BIGINT = ValueKind.bigint;
-const K_JSON = ValueKind.json;
+const K_NUMBER = StorageKind.number;
+const K_BOOLEAN = StorageKind.boolean;
+const K_NULL = StorageKind.null;
+const K_STRING = StorageKind.string;
+const K_BIGINT = StorageKind.bigint;
+const K_JSON = StorageKind.json;
 const Q_NAMES: readonly string[] = QUALITY_NAMES;
 
 /**

@@ -4,7 +4,9 @@
  * the connection lifecycle. It connects, backs off with jitter on failure, reconnects when a
  * read reports the connection lost (or when every request of three reads in a row timed
  * out, which is what a PLC that restarted behind a gateway or serial server looks like),
- * limits requests in flight, and logs one line per state change.
+ * limits requests in flight, and logs one line per state change. It owns the device's
+ * subscriptions the same way ({@linkcode DeviceSubscriptions}): subscribed after every
+ * connect, closed before every reconnect, reported bad while the device is down.
  */
 
 import type { Clock } from "../clock.ts";
@@ -12,6 +14,7 @@ import {
   type DeviceConfig,
   type Driver,
   type DriverModule,
+  kindOf,
   noResultMessage,
   type ReadPlan,
   type ReadSink,
@@ -25,6 +28,7 @@ import type { Value } from "../record.ts";
 import { unscaleValue } from "../scaling.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { Semaphore } from "./semaphore.ts";
+import { DeviceSubscriptions, type SubscriptionTarget } from "./subscriptions.ts";
 
 /** Connection states. */
 export type DeviceState = "idle" | "connecting" | "connected" | "backoff" | "closed";
@@ -39,6 +43,8 @@ export interface DeviceHealth {
   connectFailures: number;
   reads: number;
   readErrors: number;
+  /** Live subscriptions (subscribed `subscribe:` polls). */
+  subscriptions: number;
 }
 
 /** Options of a {@linkcode DeviceRuntime}. */
@@ -58,6 +64,7 @@ const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
 export class DeviceRuntime {
   readonly config: DeviceConfig;
   readonly driver: Driver;
+  #module: DriverModule;
   #log: Logger;
   #clock: Clock;
   #backoff: BackoffOptions;
@@ -71,9 +78,11 @@ export class DeviceRuntime {
   #allTimeoutReads = 0;
   #attempt: Promise<void> | undefined;
   #health: DeviceHealth;
+  #subs: DeviceSubscriptions;
 
   constructor(config: DeviceConfig, module: DriverModule, o: DeviceRuntimeOptions) {
     this.config = config;
+    this.#module = module;
     this.#log = o.log.child({ device: config.name });
     this.#clock = o.clock;
     this.#backoff = o.backoff ?? DEFAULT_BACKOFF;
@@ -92,7 +101,16 @@ export class DeviceRuntime {
       connectFailures: 0,
       reads: 0,
       readErrors: 0,
+      subscriptions: 0,
     };
+    this.#subs = new DeviceSubscriptions({
+      driver: this.driver,
+      device: config.name,
+      log: this.#log,
+      clock: o.clock,
+      backoff: this.#backoff,
+      lost: (reason) => this.#connectionLost(reason),
+    });
     this.#connected = new Promise((r) => this.#markConnected = r);
   }
 
@@ -103,7 +121,20 @@ export class DeviceRuntime {
 
   /** A snapshot of the device's health. */
   health(): DeviceHealth {
-    return { ...this.#health };
+    return { ...this.#health, subscriptions: this.#subs.live };
+  }
+
+  /**
+   * Subscribes a `subscribe:` poll: now if connected, then after every reconnect, until
+   * {@linkcode unsubscribe} or {@linkcode stop}.
+   */
+  subscribe(target: SubscriptionTarget): void {
+    this.#subs.add(target);
+  }
+
+  /** Closes a poll's subscription for good. */
+  unsubscribe(target: SubscriptionTarget): Promise<void> {
+    return this.#subs.remove(target);
   }
 
   /** Resolves once the device is connected for the first time (for tests and tools). */
@@ -146,6 +177,7 @@ export class DeviceRuntime {
         const msg = errorMessage(e);
         const delay = backoffDelay(failures, this.#backoff);
         this.#setState("backoff", msg);
+        this.#subs.reportDown(this.#notConnected());
         // After a loss, its line ("connection lost; reconnecting") already told the operator:
         // one line for the loss, one for the recovery.
         if (failures === 1 && !reconnecting) {
@@ -167,11 +199,17 @@ export class DeviceRuntime {
       reconnecting = false;
       this.#markConnected();
       // Wait until a read reports the connection lost, or until stopped.
-      await new Promise<void>((resolve) => {
+      const lost = new Promise<void>((resolve) => {
         this.#lost = resolve;
         signal.addEventListener("abort", () => resolve(), { once: true });
       });
+      // After #lost is set: a subscribe that fails at once must find it.
+      this.#subs.open();
+      await lost;
       this.#lost = undefined;
+      // Closed on the old connection before anything is subscribed on a new one.
+      await this.#subs.close();
+      if (!signal.aborted) this.#subs.reportDown(this.#notConnected());
       await this.driver.close().catch(() => {});
       if (signal.aborted) break;
       reconnecting = true;
@@ -286,7 +324,7 @@ export class DeviceRuntime {
         })`,
       );
     }
-    const raw = tag.scale ? unscaleValue(value, tag.scale, /int/.test(tag.type)) : value;
+    const raw = tag.scale ? unscaleValue(value, tag.scale, kindOf(tag, this.#module)) : value;
     await this.#sem.run(async () => {
       try {
         await this.driver.write(tag, raw, this.#abort.signal);

@@ -2,10 +2,11 @@
  * @module
  * The running gateway: devices, polls, steps and sinks of a validated flow set, each
  * addressable by name (so that a later revision can be applied as a diff). Polls feed
- * batches into the graph; every step and sink consumes through its own bounded, ordered
+ * batches into the graph, on a schedule or, for `subscribe:` polls, as the device pushes; every step and sink consumes through its own bounded, ordered
  * queue, so a slow consumer never delays polling and one device never delays another.
  *
- * Stopping is orderly: schedules stop, running polls finish, queues drain, sinks flush and
+ * Stopping is orderly: schedules stop and subscriptions close, running polls finish, queues
+ * drain, sinks flush and
  * close, connections close, virtual devices stop.
  */
 
@@ -22,6 +23,7 @@ import { type DeviceHealth, DeviceRuntime } from "./device.ts";
 import { DropLog } from "./drop_log.ts";
 import { compileGraph, type FlowGraph } from "./graph.ts";
 import { PollRunner } from "./poll.ts";
+import { SubscriptionRunner, type SubscriptionStats } from "./subscribed_poll.ts";
 import { phaseFor, runSchedule } from "./scheduler.ts";
 import { type QueueStats, SerialQueue } from "./serial_queue.ts";
 
@@ -58,6 +60,8 @@ export class Gateway {
   readonly graph: FlowGraph;
   readonly devices = new Map<string, DeviceRuntime>();
   readonly polls = new Map<string, PollRunner>();
+  /** The `subscribe:` polls. */
+  readonly subscriptions = new Map<string, SubscriptionRunner>();
   readonly consumers = new Map<string, ConsumerRuntime>();
   #o: GatewayOptions;
   #log: Logger;
@@ -104,6 +108,7 @@ export class Gateway {
     this.#log.info("Gateway started", {
       devices: this.devices.size,
       polls: this.polls.size,
+      subscriptions: this.subscriptions.size,
       steps: this.flows.steps.size,
       sinks: this.flows.sinks.size,
     });
@@ -263,6 +268,17 @@ export class Gateway {
 
   #startPoll(p: PollConfig): void {
     const device = this.devices.get(p.device)!;
+    if (p.subscribe !== undefined) {
+      const sub = new SubscriptionRunner(p, device, {
+        log: this.#log,
+        clock: this.#clock,
+        seq: this.#seq,
+        emit: (batch) => this.#emit(p.name, batch),
+      });
+      this.subscriptions.set(p.name, sub);
+      sub.start();
+      return;
+    }
     const runner = new PollRunner(p, device, {
       log: this.#log,
       clock: this.#clock,
@@ -298,6 +314,7 @@ export class Gateway {
       [...d.tags.values()].map((t) => ({
         name: t.name,
         type: t.type,
+        ...(t.kind === undefined ? {} : { kind: t.kind }),
         writable: t.writable,
         ...(t.unit === undefined ? {} : { unit: t.unit }),
         ...(t.description === undefined ? {} : { description: t.description }),
@@ -313,6 +330,7 @@ export class Gateway {
   /** Figures of every poll and consumer. */
   stats(): {
     polls: Record<string, { runs: number; skipped: number; p99LateMs: number }>;
+    subscriptions: Record<string, SubscriptionStats>;
     consumers: Record<string, QueueStats & { errors: number; droppedRecords: number }>;
   } {
     return {
@@ -321,6 +339,9 @@ export class Gateway {
         skipped: p.stats.skipped,
         p99LateMs: p.stats.latenessPercentile(99),
       }])),
+      subscriptions: Object.fromEntries(
+        [...this.subscriptions].map(([n, s]) => [n, { ...s.stats }]),
+      ),
       consumers: Object.fromEntries(
         [...this.consumers].map(([n, c]) => [n, {
           ...c.queue.stats(),
@@ -335,6 +356,8 @@ export class Gateway {
   async stop(): Promise<void> {
     this.#abort.abort();
     await Promise.all(this.#schedules);
+    // Closed before the queues drain: what was pushed until then reaches the sinks.
+    await Promise.all([...this.subscriptions.values()].map((s) => s.close()));
     // Drain in graph order: upstream steps first so their output reaches the sinks.
     for (const name of this.graph.stepOrder) await this.consumers.get(name)?.queue.idle();
     for (const [, c] of this.consumers) if (c.kind === "sink") await c.queue.idle();

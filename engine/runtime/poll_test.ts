@@ -148,12 +148,13 @@ const partial: DriverModule = {
           { ok: true as const, value: 7 },
           {
             ok: false as const,
-            error: new BifrostError("MODBUS_EXCEPTION", "Cannot read b: busy"),
+            error: new BifrostError("DEVICE_EXCEPTION", "Cannot read b: busy"),
           },
         ],
       ),
     write: () => Promise.resolve(),
   }),
+  valueKind: () => "integer",
 };
 
 Deno.test("PollRunner: through a driver without readInto, unreported tags come out bad with the reason", async () => {

@@ -13,7 +13,7 @@
  */
 
 import { systemClock } from "../../engine/clock.ts";
-import { Batch, Quality, ValueKind } from "../../engine/record.ts";
+import { Batch, Quality, StorageKind } from "../../engine/record.ts";
 import { createSqliteSink } from "../../sinks/sqlite/mod.ts";
 import { createDeadband } from "../../steps/deadband/mod.ts";
 import { createRename } from "../../steps/rename/mod.ts";
@@ -138,7 +138,7 @@ const stepsSection: BenchSection = {
     };
     const r = await measureRate(runs, 5, once, "records/s");
     const seen = (runs + 5) * BATCHES_PER_RUN * BATCH;
-    if (work.kind[0] !== ValueKind.number || passed !== seen) {
+    if (work.kind[0] !== StorageKind.number || passed !== seen) {
       throw new Error(`Benchmark chain dropped records: ${passed} of ${seen} passed`);
     }
     const f = await measureRate(runs, 2, refillOnly, "records/s");

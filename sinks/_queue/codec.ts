@@ -16,7 +16,7 @@
  * ```
  */
 
-import { Batch, type Value, ValueKind } from "../../engine/plugin.ts";
+import { Batch, StorageKind, type Value } from "../../engine/plugin.ts";
 
 const VERSION = 1;
 const FIXED = 16;
@@ -78,8 +78,8 @@ export function encodeBatch(b: Batch, from = 0, to = b.length): Uint8Array {
     if (ti === undefined) table.set(t, ti = table.size);
     idx[n + j] = ti;
     const k = b.kind[i]!;
-    if (k === ValueKind.string || k === ValueKind.json) objs.push([j, b.obj[i]]);
-    else if (k === ValueKind.bigint) objs.push([j, String(b.obj[i])]);
+    if (k === StorageKind.string || k === StorageKind.json) objs.push([j, b.obj[i]]);
+    else if (k === StorageKind.bigint) objs.push([j, String(b.obj[i])]);
     const r = b.reason[i];
     if (r !== undefined) reasons.push([j, r]);
   }
@@ -147,9 +147,9 @@ export function decodeBatch(blob: Uint8Array): Batch {
   const obj = new Array<Value | undefined>(n);
   for (const [j, v] of header.o ?? []) {
     const k = b.kind[j];
-    obj[j] = k === ValueKind.bigint
+    obj[j] = k === StorageKind.bigint
       ? BigInt(v as string)
-      : k === ValueKind.json
+      : k === StorageKind.json
       ? reviveBigints(v) as Value
       : v as Value;
   }

@@ -18,7 +18,7 @@ import {
   type Sink,
   type SinkContext,
   type SinkModule,
-  ValueKind,
+  StorageKind,
 } from "../../engine/plugin.ts";
 
 /** The `console` sink's fields. */
@@ -51,13 +51,13 @@ export async function stdoutWriter(text: string): Promise<void> {
 
 function jsonValue(b: Batch, i: number): string {
   const k = b.kind[i];
-  if (k === ValueKind.number) {
+  if (k === StorageKind.number) {
     const v = b.num[i]!;
     return Number.isFinite(v) ? String(v) : JSON.stringify(String(v));
   }
-  if (k === ValueKind.boolean) return b.num[i] !== 0 ? "true" : "false";
-  if (k === ValueKind.null) return "null";
-  if (k === ValueKind.bigint) return JSON.stringify(String(b.obj[i]));
+  if (k === StorageKind.boolean) return b.num[i] !== 0 ? "true" : "false";
+  if (k === StorageKind.null) return "null";
+  if (k === StorageKind.bigint) return JSON.stringify(String(b.obj[i]));
   return JSON.stringify(b.obj[i], (_k, v) => typeof v === "bigint" ? v.toString() : v);
 }
 
@@ -79,8 +79,8 @@ export function readableNumber(v: number): string {
 
 function textValue(b: Batch, i: number): string {
   const k = b.kind[i];
-  if (k === ValueKind.number) return readableNumber(b.num[i]!);
-  if (k === ValueKind.bigint) return String(b.obj[i]);
+  if (k === StorageKind.number) return readableNumber(b.num[i]!);
+  if (k === StorageKind.bigint) return String(b.obj[i]);
   return jsonValue(b, i);
 }
 

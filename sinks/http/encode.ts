@@ -5,19 +5,19 @@
  * and a batch as `{"records":[...]}` or as NDJSON. Pure functions of a batch.
  */
 
-import { type Batch, QUALITY_NAMES, ValueKind } from "../../engine/plugin.ts";
+import { type Batch, QUALITY_NAMES, StorageKind } from "../../engine/plugin.ts";
 
 function jsonValue(b: Batch, i: number): string {
   const k = b.kind[i];
-  if (k === ValueKind.number) {
+  if (k === StorageKind.number) {
     const v = b.num[i]!;
     // JSON has no NaN or Infinity: they travel as strings, as the other sinks write them.
     return Number.isFinite(v) ? String(v) : `"${v}"`;
   }
-  if (k === ValueKind.boolean) return b.num[i] !== 0 ? "true" : "false";
-  if (k === ValueKind.null) return "null";
+  if (k === StorageKind.boolean) return b.num[i] !== 0 ? "true" : "false";
+  if (k === StorageKind.null) return "null";
   // A bigint may not fit a JSON number as parsers read them: a decimal string keeps it exact.
-  if (k === ValueKind.bigint) return `"${b.obj[i]}"`;
+  if (k === StorageKind.bigint) return `"${b.obj[i]}"`;
   return JSON.stringify(b.obj[i], (_k, v) => typeof v === "bigint" ? v.toString() : v);
 }
 

@@ -14,7 +14,7 @@
  * encoded (the sink dead-letters it).
  */
 
-import { type Batch, BifrostError, QUALITY_NAMES, ValueKind } from "../../engine/plugin.ts";
+import { type Batch, BifrostError, QUALITY_NAMES, StorageKind } from "../../engine/plugin.ts";
 
 const CONTROL = /[\t\n\r\f]/g;
 const CONTROL_NAMES: Record<string, string> = {
@@ -48,17 +48,17 @@ export function quoteString(s: string): string {
 /** The `value` field's text of record `i`, or undefined when it has none. */
 export function fieldValue(b: Batch, i: number): string | undefined {
   switch (b.kind[i]) {
-    case ValueKind.number: {
+    case StorageKind.number: {
       const v = b.num[i]!;
       return Number.isFinite(v) ? String(v) : undefined;
     }
-    case ValueKind.boolean:
+    case StorageKind.boolean:
       return b.num[i] !== 0 ? "true" : "false";
-    case ValueKind.string:
+    case StorageKind.string:
       return quoteString(b.obj[i] as string);
-    case ValueKind.bigint:
+    case StorageKind.bigint:
       return `${b.obj[i]}i`;
-    case ValueKind.json:
+    case StorageKind.json:
       return quoteString(
         JSON.stringify(b.obj[i], (_k, v) => typeof v === "bigint" ? v.toString() : v),
       );

@@ -6,7 +6,7 @@
  * with the benchmark.
  */
 
-import { type Batch, BifrostError, QUALITY_NAMES, ValueKind } from "../../engine/plugin.ts";
+import { type Batch, BifrostError, QUALITY_NAMES, StorageKind } from "../../engine/plugin.ts";
 
 /** Builds the topic of a device and tag. */
 export type TopicFn = (device: string, tag: string) => string;
@@ -76,14 +76,14 @@ export function compileTopic(
 
 function jsonValue(b: Batch, i: number): string {
   const k = b.kind[i];
-  if (k === ValueKind.number) {
+  if (k === StorageKind.number) {
     const v = b.num[i]!;
     // JSON has no NaN or Infinity: they travel as strings, as the console sink writes them.
     return Number.isFinite(v) ? String(v) : `"${v}"`;
   }
-  if (k === ValueKind.boolean) return b.num[i] !== 0 ? "true" : "false";
-  if (k === ValueKind.null) return "null";
-  if (k === ValueKind.bigint) return `"${b.obj[i]}"`;
+  if (k === StorageKind.boolean) return b.num[i] !== 0 ? "true" : "false";
+  if (k === StorageKind.null) return "null";
+  if (k === StorageKind.bigint) return `"${b.obj[i]}"`;
   return JSON.stringify(b.obj[i], (_k, v) => typeof v === "bigint" ? v.toString() : v);
 }
 

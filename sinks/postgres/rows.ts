@@ -7,7 +7,7 @@
  * class 22 (dead-lettered), not with a client-side guess.
  */
 
-import { type Batch, QUALITY_NAMES, ValueKind } from "../../engine/plugin.ts";
+import { type Batch, QUALITY_NAMES, StorageKind } from "../../engine/plugin.ts";
 import { RECORD_FIELDS, type RecordField } from "./spec.ts";
 
 /** A parameter value. */
@@ -19,17 +19,17 @@ const json = (v: unknown) => JSON.stringify(v, (_k, x) => typeof x === "bigint" 
 
 function value(b: Batch, i: number): Param {
   switch (b.kind[i]) {
-    case ValueKind.number: {
+    case StorageKind.number: {
       const v = b.num[i]!;
       return Number.isFinite(v) ? v : v > 0 ? "Infinity" : v < 0 ? "-Infinity" : "NaN";
     }
-    case ValueKind.boolean:
+    case StorageKind.boolean:
       return b.num[i] !== 0 ? 1 : 0;
-    case ValueKind.null:
+    case StorageKind.null:
       return null;
-    case ValueKind.string:
+    case StorageKind.string:
       return b.obj[i] as string;
-    case ValueKind.bigint:
+    case StorageKind.bigint:
       return String(b.obj[i]);
     default:
       return json(b.obj[i]);
@@ -38,9 +38,9 @@ function value(b: Batch, i: number): Param {
 
 function valueText(b: Batch, i: number): string | null {
   const k = b.kind[i];
-  if (k === ValueKind.null) return null;
-  if (k === ValueKind.boolean) return b.num[i] !== 0 ? "true" : "false";
-  if (k === ValueKind.json) return json(b.obj[i]);
+  if (k === StorageKind.null) return null;
+  if (k === StorageKind.boolean) return b.num[i] !== 0 ? "true" : "false";
+  if (k === StorageKind.json) return json(b.obj[i]);
   return String(b.value(i));
 }
 

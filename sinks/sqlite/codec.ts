@@ -28,7 +28,7 @@
  * round-trip), which SQLite's REAL column could not do.
  */
 
-import { type Batch, type Value, ValueKind } from "../../engine/plugin.ts";
+import { type Batch, StorageKind, type Value } from "../../engine/plugin.ts";
 
 /** Format version written in byte 0. */
 export const BLOCK_VERSION = 1;
@@ -99,7 +99,7 @@ export class BlockEncoder {
       }
       if (serMode === 2 && series[j]! - ser0 !== j) serMode = 1;
       const k = b.kind[i]!;
-      if (k >= ValueKind.string && k <= ValueKind.json) {
+      if (k >= StorageKind.string && k <= StorageKind.json) {
         const t = textOf(b, i);
         texts[j] = t;
         varEst += 4 + 3 * t.length;
@@ -148,7 +148,7 @@ export class BlockEncoder {
       const r = b.reason[i];
       const same = r !== undefined && r === lastReason;
       u8[flagsAt + j] = k | (b.quality[i]! << 3) | (r !== undefined ? 32 : 0) | (same ? 64 : 0);
-      if (k >= ValueKind.string && k <= ValueKind.json) v = putText(u8, dv, v, texts[j]!);
+      if (k >= StorageKind.string && k <= StorageKind.json) v = putText(u8, dv, v, texts[j]!);
       if (r !== undefined && !same) v = putText(u8, dv, v, r), lastReason = r;
     }
     texts.length = 0;
@@ -169,9 +169,9 @@ function putText(u8: Uint8Array, dv: DataView, at: number, s: string): number {
 /** The text stored for a string, bigint or JSON value of record `i`. */
 export function textOf(b: Batch, i: number): string {
   switch (b.kind[i]) {
-    case ValueKind.string:
+    case StorageKind.string:
       return b.obj[i] as string;
-    case ValueKind.bigint:
+    case StorageKind.bigint:
       return String(b.obj[i]);
     default:
       return JSON.stringify(
@@ -226,7 +226,7 @@ export function decodeBlock(data: Uint8Array): Block {
   let v = off - base, lastReason = 0;
   for (let j = 0; j < n && v < u8.byteLength; j++) {
     const f = flags[j]!, k = f & 7;
-    if (k >= ValueKind.string && k <= ValueKind.json) {
+    if (k >= StorageKind.string && k <= StorageKind.json) {
       (textAt ??= new Int32Array(n))[j] = v;
       v += 4 + dv.getUint32(v, true);
     }
@@ -258,15 +258,15 @@ export function decodeBlock(data: Uint8Array): Block {
 /** The value of record `j` of a block. */
 export function blockValue(bl: Block, j: number): Value {
   switch (bl.flags[j]! & 7) {
-    case ValueKind.number:
+    case StorageKind.number:
       return bl.num[j]!;
-    case ValueKind.boolean:
+    case StorageKind.boolean:
       return bl.num[j] !== 0;
-    case ValueKind.string:
+    case StorageKind.string:
       return bl.text(j) ?? "";
-    case ValueKind.bigint:
+    case StorageKind.bigint:
       return BigInt(bl.text(j) ?? "0");
-    case ValueKind.json:
+    case StorageKind.json:
       return JSON.parse(
         bl.text(j) ?? "null",
         (_k, v) =>

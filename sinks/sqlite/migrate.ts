@@ -8,7 +8,7 @@
  */
 
 import type { DatabaseSync } from "node:sqlite";
-import { Batch, BifrostError, errorMessage, type Value, ValueKind } from "../../engine/plugin.ts";
+import { Batch, BifrostError, errorMessage, StorageKind, type Value } from "../../engine/plugin.ts";
 import { hasTable, SCHEMA_VERSION, schemaVersion } from "./schema.ts";
 
 /** Records per batch while migrating. */
@@ -90,15 +90,15 @@ function copyV1(db: DatabaseSync, append: (b: Batch) => void): void {
 
 function v1Value(r: V1Row): Value {
   switch (r.kind) {
-    case ValueKind.number:
+    case StorageKind.number:
       return r.value ?? NaN;
-    case ValueKind.boolean:
+    case StorageKind.boolean:
       return r.value !== 0;
-    case ValueKind.string:
+    case StorageKind.string:
       return r.value_text ?? "";
-    case ValueKind.bigint:
+    case StorageKind.bigint:
       return BigInt(r.value_text ?? "0");
-    case ValueKind.json:
+    case StorageKind.json:
       return JSON.parse(
         r.value_text ?? "null",
         (_k, v) =>

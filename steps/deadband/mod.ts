@@ -23,8 +23,8 @@ import {
   type Step,
   type StepIssue,
   type StepModule,
+  StorageKind,
   type Value,
-  ValueKind,
 } from "../../engine/plugin.ts";
 import { DevicesField, moveRecord, selected, selector, TagsField, truncate } from "../_shared.ts";
 
@@ -79,7 +79,9 @@ export class DeadbandState {
   *entries(): IterableIterator<[string, { value: number | Value | undefined; ts: number }]> {
     for (const [device, tags] of this.byDevice) {
       for (const [tag, l] of tags) {
-        const value = l.kind === ValueKind.number || l.kind === ValueKind.boolean ? l.num : l.obj;
+        const value = l.kind === StorageKind.number || l.kind === StorageKind.boolean
+          ? l.num
+          : l.obj;
         yield [`${device}/${tag}`, { value, ts: l.ts }];
       }
     }
@@ -114,7 +116,7 @@ export function createDeadband(config: DeadbandConfig, state = new DeadbandState
     if (kind !== l.kind || b.quality[i] !== l.quality || b.reason[i] !== l.reason) return true;
     if (b.gatewayTs[i]! - l.ts >= heartbeat) return true;
     const v = b.num[i]!;
-    if (kind === ValueKind.number) {
+    if (kind === StorageKind.number) {
       const last = l.num;
       if (v === last) return false;
       const d = v > last ? v - last : last - v;
@@ -124,8 +126,8 @@ export function createDeadband(config: DeadbandConfig, state = new DeadbandState
       if (pct !== undefined && d > pct * (last < 0 ? -last : last)) return true;
       return false;
     }
-    if (kind === ValueKind.boolean) return v !== l.num;
-    if (kind === ValueKind.null) return false;
+    if (kind === StorageKind.boolean) return v !== l.num;
+    if (kind === StorageKind.null) return false;
     return !sameObj(b.obj[i], l.obj);
   };
 

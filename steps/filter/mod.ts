@@ -14,7 +14,7 @@ import {
   QUALITY_NAMES,
   type Step,
   type StepModule,
-  ValueKind,
+  StorageKind,
 } from "../../engine/plugin.ts";
 import { DevicesField, moveRecord, nameMatcher, TagsField, truncate } from "../_shared.ts";
 
@@ -78,7 +78,7 @@ export function createFilter(config: FilterConfig): Step {
         let match = ((qualities >> q) & 1) === 1;
         if (match && ranged && q !== Quality.bad) {
           const k = kind[i];
-          if (k === ValueKind.number || k === ValueKind.boolean) {
+          if (k === StorageKind.number || k === StorageKind.boolean) {
             const v = num[i]!;
             match = v >= min && v <= max;
           }

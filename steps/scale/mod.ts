@@ -14,7 +14,7 @@ import {
   type Step,
   type StepIssue,
   type StepModule,
-  ValueKind,
+  StorageKind,
 } from "../../engine/plugin.ts";
 import { DevicesField, selected, selector, TagsField } from "../_shared.ts";
 
@@ -82,7 +82,7 @@ export function createScale(config: ScaleConfig): Step {
       const n = b.length;
       const num = b.num, kind = b.kind, quality = b.quality;
       for (let i = 0; i < n; i++) {
-        if (kind[i] !== ValueKind.number || quality[i] === Quality.bad) continue;
+        if (kind[i] !== StorageKind.number || quality[i] === Quality.bad) continue;
         if (!all && !selected(sel, b, i)) continue;
         const v = (num[i]! - r0) * g + e0;
         num[i] = v < lo ? lo : v > hi ? hi : v;

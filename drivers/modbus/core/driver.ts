@@ -254,7 +254,7 @@ export class ModbusDriver implements Driver {
         await this.#io.exchange(client, pdu, what, signal);
         return;
       } catch (e) {
-        if (!isBifrostError(e, "MODBUS_EXCEPTION") || e.details.exception !== 1) throw e;
+        if (!isBifrostError(e, "DEVICE_EXCEPTION") || e.details.code !== 1) throw e;
         this.#noFc22 = true;
         this.#ctx.log.info("Device lacks FC22; writing register bits by read-modify-write", {
           device: this.#device.name,

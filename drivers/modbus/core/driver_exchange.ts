@@ -11,7 +11,7 @@
  */
 
 import { BifrostError, type Clock, isBifrostError, type ReadSink } from "../../../engine/plugin.ts";
-import { dataOffset, exceptionName, responseProblem } from "./pdu.ts";
+import { dataOffset, exceptionConstant, exceptionName, responseProblem } from "./pdu.ts";
 import { decodeInto, failInto } from "./plan_decode.ts";
 import type { ModbusReadPlan, PlannedRequest } from "./planner.ts";
 import { type RetryOptions, withRetries } from "./retry.ts";
@@ -62,11 +62,13 @@ export class Exchanger {
     if (response.length >= 2 && response[0] === (fc | 0x80)) {
       const exception = response[1]!;
       throw new BifrostError(
-        "MODBUS_EXCEPTION",
+        "DEVICE_EXCEPTION",
         `Cannot ${what}${range} on "${this.device}": ${
           exceptionName(exception)
         } (Modbus exception ${exception})`,
-        { details: { exception } },
+        {
+          details: { protocol: "modbus", code: exception, name: exceptionConstant(exception) },
+        },
       );
     }
     const problem = responseProblem(pdu, response);

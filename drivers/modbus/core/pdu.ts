@@ -40,6 +40,14 @@ export function exceptionName(code: number): string {
   return (ModbusExceptions as Record<number, string>)[code] ?? "Unknown exception";
 }
 
+/**
+ * The constant name of an exception code, for `DEVICE_EXCEPTION` details, e.g.
+ * `SERVER_DEVICE_BUSY` (the specification's names).
+ */
+export function exceptionConstant(code: number): string {
+  return exceptionName(code).toUpperCase().replaceAll(" ", "_");
+}
+
 /** Length of the MBAP header. */
 export const MBAP_LENGTH = 7;
 /** Largest PDU (253 bytes) plus the unit id: the biggest legal MBAP `length` field. */

@@ -11,7 +11,12 @@
  * types) keep their {@linkcode ResolvedTag} and go through `decodeItem`, with the same values.
  */
 
-import type { BifrostError, ReadSink, Value } from "../../../engine/plugin.ts";
+import {
+  type BifrostError,
+  type ReadSink,
+  shortestFloat32,
+  type Value,
+} from "../../../engine/plugin.ts";
 import type { ByteOrder } from "./spec.ts";
 import type { ResolvedTag } from "./tags.ts";
 import { decodeItem } from "./write.ts";
@@ -186,19 +191,19 @@ export function decodeInto(r: SlotRange, p: Uint8Array, ts: number, sink: ReadSi
         break;
       case 15: // FLOAT32 ABCD
         scratch.setUint32(0, (p[o]! << 24) | (p[o + 1]! << 16) | (p[o + 2]! << 8) | p[o + 3]!);
-        v = scratch.getFloat32(0);
+        v = shortestFloat32(scratch.getFloat32(0));
         break;
       case 16: // FLOAT32 CDAB
         scratch.setUint32(0, (p[o + 2]! << 24) | (p[o + 3]! << 16) | (p[o]! << 8) | p[o + 1]!);
-        v = scratch.getFloat32(0);
+        v = shortestFloat32(scratch.getFloat32(0));
         break;
       case 17: // FLOAT32 BADC
         scratch.setUint32(0, (p[o + 1]! << 24) | (p[o]! << 16) | (p[o + 3]! << 8) | p[o + 2]!);
-        v = scratch.getFloat32(0);
+        v = shortestFloat32(scratch.getFloat32(0));
         break;
       case 18: // FLOAT32 DCBA
         scratch.setUint32(0, (p[o + 3]! << 24) | (p[o + 2]! << 16) | (p[o + 1]! << 8) | p[o]!);
-        v = scratch.getFloat32(0);
+        v = shortestFloat32(scratch.getFloat32(0));
         break;
       default: {
         const tag = r.generic[g++]!;

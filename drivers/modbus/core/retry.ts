@@ -61,7 +61,7 @@ export async function withRetries<T>(
         timeouts++;
         continue;
       }
-      const code = isBifrostError(e, "MODBUS_EXCEPTION") ? e.details.exception : undefined;
+      const code = isBifrostError(e, "DEVICE_EXCEPTION") ? e.details.code : undefined;
       if ((code === 5 || code === 6) && busy < o.busyRetries) {
         busy++;
         await clock.sleep(o.busyRetryWaitMs, signal);

@@ -9,11 +9,13 @@
  * - `BADC` byte swap: registers in order, low byte first;
  * - `DCBA` little-endian: registers in reverse order, low byte first.
  * 64-bit values follow the same rule over four registers (`CDAB` reverses all four).
+ * A float32 decodes to the shortest decimal that reads back as the same float32 (123.456,
+ * not 123.45600128173828), so every sink prints what the PLC shows.
  * 16-bit values are byte-swapped by `BADC`/`DCBA`; strings (two characters per register,
  * first character in the high byte) likewise, and ignore word order.
  */
 
-import type { Value } from "../../../engine/plugin.ts";
+import { shortestFloat32, type Value } from "../../../engine/plugin.ts";
 import type { ByteOrder, DataType } from "./spec.ts";
 
 /** How many registers a value of `type` spans (`length` is the string length in registers). */
@@ -115,7 +117,7 @@ export function decodeRegisters(
     case "uint32":
       return scratch.getUint32(0);
     case "float32":
-      return scratch.getFloat32(0);
+      return shortestFloat32(scratch.getFloat32(0));
     case "int64":
       return scratch.getBigInt64(0);
     case "uint64":

@@ -183,3 +183,14 @@ Deno.test("bit helpers read packed coils LSB first and register bits from bit 0"
   const reg = new Uint8Array([0x80, 0x01]);
   assertEquals([0, 1, 15].map((b) => getRegisterBit(reg, 0, b)), [true, false, true]);
 });
+
+Deno.test("decodeRegisters() gives a float32 as the shortest decimal of that float32", () => {
+  for (const order of ["ABCD", "CDAB", "BADC", "DCBA"] as const) {
+    const bytes = encodeRegisters(123.456, "float32", order);
+    assertEquals(decodeRegisters(bytes, 0, "float32", order), 123.456);
+    assertEquals(
+      decodeRegisters(encodeRegisters(-0.1, "float32", order), 0, "float32", order),
+      -0.1,
+    );
+  }
+});

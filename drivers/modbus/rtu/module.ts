@@ -33,6 +33,7 @@ import { ModbusRtuDeviceSpec, ModbusRtuTcpDeviceSpec } from "./spec.ts";
 import { validateSimulator } from "../simulator/simulate.ts";
 import { ModbusTagSpec } from "../core/spec.ts";
 import { modbusTools } from "../tools/mod.ts";
+import { modbusValueKind } from "../core/kind.ts";
 import { planRead } from "../core/planner.ts";
 import { deviceFields, resolveTag } from "../core/tags.ts";
 import { MIN_INTERVAL_FLOOR_MS, validateDevice } from "../core/validate.ts";
@@ -93,6 +94,7 @@ export const modbusRtu: DriverModule = {
   validate: validateRtu,
   minIntervalMs: rtuMinIntervalMs,
   simulate: simulateRtuDevice,
+  valueKind: modbusValueKind,
 };
 
 /** The Modbus RTU-over-TCP driver module (serial device servers). */
@@ -108,4 +110,5 @@ export const modbusRtuTcp: DriverModule = {
   validate: validateRtu,
   minIntervalMs: rtuMinIntervalMs,
   simulate: simulateRtuTcpDevice,
+  valueKind: modbusValueKind,
 };

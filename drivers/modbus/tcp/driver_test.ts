@@ -181,12 +181,16 @@ Deno.test("an exception fails only the tags of its request", async () => {
     "FC3 HR109 (1 reg) unit 1: bad2",
   ]);
   const rs = await drv.read(plan, signal());
-  assertEquals(values(rs), [21, "bad: MODBUS_EXCEPTION", "bad: MODBUS_EXCEPTION"]);
+  assertEquals(values(rs), [21, "bad: DEVICE_EXCEPTION", "bad: DEVICE_EXCEPTION"]);
   assertEquals(await readIntoValues(drv, plan), { values: values(rs), calls: 3 });
   const r1 = rs[1]!;
   assertEquals(
     r1.ok ? "" : r1.error.message,
     'Cannot read HR100 on "boiler-plc": Illegal data address (Modbus exception 2)',
+  );
+  assertEquals(
+    r1.ok ? {} : r1.error.details,
+    { protocol: "modbus", code: 2, name: "ILLEGAL_DATA_ADDRESS" },
   );
 });
 
@@ -348,5 +352,5 @@ Deno.test("a read that timed out is retried once by default, and a busy answer a
   setTimeout(remove, 30);
   assertEquals(values(await busy.read(busy.plan(tags), signal())), [11]);
   sim.faults.exception({ code: 6, table: "HR", start: 0, count: 1 });
-  assertEquals(values(await drv.read(drv.plan(tags), signal())), ["bad: MODBUS_EXCEPTION"]);
+  assertEquals(values(await drv.read(drv.plan(tags), signal())), ["bad: DEVICE_EXCEPTION"]);
 });
