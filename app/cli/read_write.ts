@@ -158,7 +158,7 @@ export function writeCommand(args: string[]): Promise<number> {
         `Cannot write "${t.device.name}/${t.tag.name}": the tag is not writable (set writable: true in the flow)`,
       );
     }
-    const raw = t.tag.scale ? unscaleValue(value, t.tag.scale, /int/.test(t.tag.type)) : value;
+    const raw = t.tag.scale ? unscaleValue(value, t.tag.scale, kindOf(t.tag, t.module)) : value;
     const signal = AbortSignal.timeout(timeoutMs);
     const driver = await connect(t, signal, timeoutMs);
     try {
