@@ -23,6 +23,7 @@ Commands:
                                                  list the Modbus unit ids that answer
   sim modbus [--port 5020] [--map sim.yaml] [--rtu-tcp PORT] [--serial DEV [--baud 9600]
              [--parity even|odd|none]]           run a virtual Modbus device (TCP, RTU)
+             [--fault busy=5% --fault delay=1.5s ...]  with faults (sim modbus --help lists them)
   sim netem --listen 5021 --target HOST:PORT [--latency 50ms --jitter 10ms --loss 1%
             --bandwidth 9600bps --blackhole]     a network condition proxy for any TCP protocol
   schema                                         print the flow JSON Schema
