@@ -83,13 +83,13 @@ export function checkWrite(t: ResolvedTag, tag: TagConfig, device: string, value
   const min = bound(tag, "min");
   const max = bound(tag, "max");
   const range = rangeText(min, max);
-  const bitsOnly = t.table === "C" || t.table === "DI" || t.bit !== undefined;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     const eng = typeof v === "number" && tag.scale ? engineering(v, tag) : v;
     const what = showValue(eng) + (tag.scale && eng !== v ? ` (raw ${showValue(v)})` : "") +
       (values.length > 1 ? ` at index ${i}` : "");
-    const issue = valueIssue(v, bitsOnly ? "bool" : t.type, t.length);
+    // Coils and register bits are type bool (resolveTag makes sure).
+    const issue = valueIssue(v, t.type, t.length);
     if (issue) reject(what, issue);
     if (range === undefined || typeof eng === "boolean" || typeof eng === "string") continue;
     const n = Number(eng);
