@@ -195,6 +195,12 @@ export interface Driver {
    * Throws in the same cases as `read`.
    */
   readInto?(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void>;
+  /**
+   * Writes one tag (`value` raw: a tag's `scale` already inverted). Checks the value against
+   * the tag's type, count and declared range before anything is sent, and throws
+   * `WRITE_REJECTED` naming tag, device, value and range when it does not fit: a device must
+   * never receive a value it cannot hold (Modbus: `drivers/modbus/write_check.ts`).
+   */
   write(tag: TagConfig, value: Value, signal: AbortSignal): Promise<void>;
   /**
    * Push source. Subscribes to every tag of `plan` and reports each pushed value through `sink`

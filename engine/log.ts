@@ -4,6 +4,8 @@
  * One line per connection state change; never one line per value at info level.
  */
 
+import { createRedactor, noRedaction, type Redactor } from "./redact.ts";
+
 /** Log levels, lowest first. */
 export const LogLevels = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
 /** A log level name. */
@@ -30,7 +32,10 @@ export interface LoggerOptions {
   level?: LogLevel;
   json?: boolean;
   write?: LogWriter;
-  /** Values that must never appear in logs (secrets from `${ENV}` substitution). */
+  /**
+   * Values that must never appear in logs (secrets from `${ENV}` substitution), redacted in
+   * every form they can take (see `engine/redact.ts`).
+   */
   redact?: () => readonly string[];
 }
 
@@ -44,10 +49,23 @@ function defaultWrite(line: string): void {
   }
 }
 
-function redactText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join("***");
-  return out;
+/**
+ * A redactor that follows `redact()`: compiled again only when the list it returns changes
+ * (another array, or the same one grown).
+ */
+function followRedactor(redact: () => readonly string[]): () => Redactor {
+  let seen: readonly string[] | undefined;
+  let seenLength = 0;
+  let current = noRedaction;
+  return () => {
+    const list = redact();
+    if (list !== seen || list.length !== seenLength) {
+      seen = list;
+      seenLength = list.length;
+      current = createRedactor(list);
+    }
+    return current;
+  };
 }
 
 /** Creates a logger. Level defaults to `BIFROST_LOG_LEVEL` or info. */
@@ -57,10 +75,14 @@ export function createLogger(options: LoggerOptions = {}, base: LogFields = {}):
   const json = options.json ?? !safeIsTerminal();
   const write = options.write ?? defaultWrite;
   const redact = options.redact ?? (() => []);
+  const redactor = followRedactor(redact);
 
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (LogLevels[lvl] < level) return;
-    const all = { ...base, ...fields };
+    // Redact values before they are encoded: escaping cannot hide a secret then.
+    const r = redactor();
+    const all = r.value({ ...base, ...fields }) as LogFields;
+    msg = r.text(msg);
     let line: string;
     if (json) {
       line = JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...all }, jsonSafe);
@@ -72,7 +94,7 @@ export function createLogger(options: LoggerOptions = {}, base: LogFields = {}):
         extra ? "  " + extra : ""
       }`;
     }
-    write(redactText(line, redact()));
+    write(line);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

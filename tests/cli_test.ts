@@ -101,6 +101,48 @@ Deno.test("bifrost read through a flow's device applies the tag's scaling", asyn
   assertEquals(sim.getValue("HR4", { type: "int16" }), 350);
 });
 
+Deno.test("bifrost write refuses a value its type cannot hold, by URL and by flow", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "float32", value: 21.5 }, HR4: { type: "int16", value: 7 } } },
+  });
+  const url = `modbus://127.0.0.1:${sim.port}/1/HR0:float32`;
+  const byUrl = await bifrost(["write", url, "1e300"]);
+  assertEquals(byUrl.code, 1);
+  assertMatch(
+    byUrl.err,
+    /Cannot write 1e\+300 to "HR0" on ".*": float32 holds at most 3\.4028235e\+38/,
+  );
+  assertEquals(sim.getValue("HR0", { type: "float32" }), 21.5);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    join(dir, "f.yaml"),
+    `devices:
+  boiler-plc:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: ${sim.port}
+    tags:
+      setpoint: { address: HR0, type: float32, writable: true, max: 90 }
+      level: { address: HR4, type: int16, writable: true }
+`,
+  );
+  const big = await bifrost(["write", dir, "boiler-plc", "setpoint", "1e300"]);
+  assertEquals(big.code, 1);
+  assertMatch(
+    big.err,
+    /Cannot write 1e\+300 to "setpoint" on "boiler-plc": float32 holds at most 3\.4028235e\+38/,
+  );
+  const high = await bifrost(["write", dir, "boiler-plc", "setpoint", "95"]);
+  assertMatch(high.err, /Cannot write 95 to "setpoint" on "boiler-plc": the tag takes at most 90/);
+  const wide = await bifrost(["write", dir, "boiler-plc", "level", "40000"]);
+  assertMatch(
+    wide.err,
+    /Cannot write 40000 to "level" on "boiler-plc": int16 holds -32768\.\.32767/,
+  );
+  assertEquals(sim.getValue("HR0", { type: "float32" }), 21.5);
+  assertEquals(sim.getValue("HR4", { type: "int16" }), 7);
+});
+
 Deno.test("bifrost plan prints the coalesced requests of each poll", async () => {
   const r = await bifrost(["plan", "flows/"]);
   assertEquals(r.code, 0, r.err);

@@ -3,10 +3,15 @@
  * `${NAME}` and `${NAME:-default}` substitution in the scalar values of a flow document,
  * done on the YAML tree (so positions survive) before schema validation. A plain scalar that
  * is exactly one reference takes the type of its value (`port: ${PORT}` becomes a number);
- * anything else stays a string. `$${` writes a literal `${`. Values taken from the
- * environment are secrets: they are returned so the logger can redact them, and error
- * messages show the reference (`${PORT}`), never the value. Defaults are written in the file,
- * so they are not secrets.
+ * anything else stays a string. `$${` writes a literal `${`. Error messages show the
+ * reference (`${PORT}`), never the value.
+ *
+ * A value taken from a secret variable is returned so the logger can redact it. A variable
+ * is secret when its name says so ({@linkcode SECRET_NAME}: PASS, SECRET, TOKEN, KEY, CRED,
+ * AUTH, PRIVATE, CERT in any case) or when the reference says so: `${secret:NAME}`.
+ * `${public:NAME}` marks one public whatever its name (`${public:KEYBOARD_ID}`). Other
+ * values (hosts, ports) are not redacted: redacting `1883` would blank every 1883 in the
+ * logs. Defaults are written in the file, so they are never secrets.
  */
 
 import { isMap, isPair, isScalar, isSeq, parse, Scalar } from "yaml";
@@ -24,14 +29,23 @@ export type FlowEnv = Record<string, string | undefined>;
 /** What substitution did to one document. */
 export interface EnvResult {
   issues: ConfigIssue[];
-  /** Values taken from the environment. */
+  /** Values taken from secret variables (see the module comment), for the logger to redact. */
   secrets: string[];
   /** JSON pointer of every substituted scalar → its text as written (e.g. `${PORT}`). */
   substituted: Map<string, string>;
 }
 
-const REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const BAD_REF = /\$\{(?![A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})/;
+const REF = /\$\$\{|\$\{(?:(secret|public):)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const BAD_REF = /\$\{(?!(?:(?:secret|public):)?[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})/;
+const WHOLE_REF = /^\$\{(?:(?:secret|public):)?[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+
+/** Names of variables whose values are secret without being marked `${secret:…}`. */
+export const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CRED|AUTH|PRIVATE|CERT/i;
+
+/** Whether a reference's value is secret: marked so, or named so and not marked public. */
+export function isSecretRef(name: string, mark?: "secret" | "public"): boolean {
+  return mark === "secret" || (mark !== "public" && SECRET_NAME.test(name));
+}
 
 function retype(text: string): unknown {
   if (text.trim() === "") return text;
@@ -64,12 +78,18 @@ function substituteScalar(
   let fromEnv = false;
   const result = text.replace(
     REF,
-    (all, name: string | undefined, dflt: string | undefined, i: number) => {
+    (
+      all,
+      mark: "secret" | "public" | undefined,
+      name: string | undefined,
+      dflt: string | undefined,
+      i: number,
+    ) => {
       if (all === "$${") return "${";
       const v = env[name!];
       if (v !== undefined && (v !== "" || dflt === undefined)) {
         fromEnv = true;
-        if (v !== "") out.secrets.push(v);
+        if (v !== "" && isSecretRef(name!, mark)) out.secrets.push(v);
         return v;
       }
       if (dflt !== undefined) return dflt;
@@ -90,11 +110,11 @@ function substituteScalar(
       src,
       sourceOffset(src, node, bad.index, "${"),
       path,
-      `malformed environment reference in "${text}": write \${NAME} or \${NAME:-default}`,
+      `malformed environment reference in "${text}": write \${NAME}, \${NAME:-default} or \${secret:NAME}`,
     ));
   }
   if (failed || result === text) return;
-  const whole = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/.test(text);
+  const whole = WHOLE_REF.test(text);
   node.value = whole && node.type === Scalar.PLAIN ? retype(result) : result;
   if (fromEnv) out.substituted.set(toPointer(path), text);
 }

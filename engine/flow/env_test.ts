@@ -21,7 +21,7 @@ Deno.test("substituteEnv() fills references inside strings and uses defaults", (
   );
   const r = substituteEnv(src, { HOST: "broker" });
   assert.deepEqual(src.doc.toJS(), { host: "broker", url: "mqtt://broker:1883/x", lit: "${HOST}" });
-  assert.deepEqual(r.secrets, ["broker", "broker"]);
+  assert.deepEqual(r.secrets, [], "a host is not a secret");
   assert.equal(r.substituted.get("/url"), "mqtt://${HOST}:${PORT:-1883}/x");
 });
 
@@ -53,4 +53,39 @@ Deno.test("substituteEnv() leaves keys and plain text alone", () => {
   const r = substituteEnv(src, { KEY: "k" });
   assert.deepEqual(src.doc.toJS(), { "${KEY}": 1, text: "costs $5" });
   assert.deepEqual(r.secrets, []);
+});
+
+Deno.test("substituteEnv() returns as secrets only the values of secret variables", () => {
+  const src = source(
+    [
+      "port: ${PORT}",
+      "pass: ${MQTT_PASSWORD}",
+      "token: ${api_token}",
+      "marked: ${secret:SITE_PIN}",
+      "marked_default: ${secret:SITE_CODE:-fallback}",
+      "public: ${public:KEYPAD_ID}",
+      "url: mqtt://user:${BROKER_PASS}@${HOST}:${PORT}",
+    ].join("\n") + "\n",
+  );
+  const r = substituteEnv(src, {
+    PORT: "1883",
+    MQTT_PASSWORD: "p@ss",
+    api_token: "tok-123",
+    SITE_PIN: "4711",
+    KEYPAD_ID: "kp-9",
+    BROKER_PASS: "b\\r0ker",
+    HOST: "broker",
+  });
+  assert.deepEqual(r.issues, []);
+  assert.deepEqual(src.doc.toJS(), {
+    port: 1883,
+    pass: "p@ss",
+    token: "tok-123",
+    marked: 4711,
+    marked_default: "fallback",
+    public: "kp-9",
+    url: "mqtt://user:b\\r0ker@broker:1883",
+  });
+  assert.deepEqual(r.secrets, ["p@ss", "tok-123", "4711", "b\\r0ker"]);
+  assert.equal(r.substituted.get("/marked"), "${secret:SITE_PIN}");
 });

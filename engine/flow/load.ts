@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { TagConfig } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
+import { createRedactor, type Redactor } from "../redact.ts";
 import { parseDuration } from "./duration.ts";
 import { FlowTag, isRecord } from "./tag.ts";
 import { type FlowEnv, substituteEnv } from "./env.ts";
@@ -47,7 +48,7 @@ export interface LoadResult {
   flows?: FlowSet;
   errors: ConfigIssue[];
   warnings: ConfigIssue[];
-  /** Values substituted from the environment, for the logger to redact. */
+  /** Values substituted from secret variables (see `env.ts`), for the logger to redact. */
   secrets: string[];
 }
 
@@ -158,9 +159,8 @@ async function listFlowFiles(dir: string): Promise<string[]> {
   return names.sort();
 }
 
-function scrub(issue: ConfigIssue, secrets: readonly string[]): ConfigIssue {
-  let message = issue.message;
-  for (const s of secrets) if (s.length >= 3) message = message.split(s).join("***");
+function scrub(issue: ConfigIssue, redactor: Redactor): ConfigIssue {
+  const message = redactor.text(issue.message);
   return message === issue.message ? issue : { ...issue, message };
 }
 
@@ -276,10 +276,11 @@ export async function loadFlowsWith(
 
   if (errors.length === 0) resolveKinds(unique, devices, sources, errors);
   const secretList = [...secrets];
+  const redactor = createRedactor(secretList);
   const order = byPosition(files);
   const result: LoadResult = {
-    errors: errors.map((i) => scrub(i, secretList)).sort(order),
-    warnings: warnings.map((i) => scrub(i, secretList)).sort(order),
+    errors: errors.map((i) => scrub(i, redactor)).sort(order),
+    warnings: warnings.map((i) => scrub(i, redactor)).sort(order),
     secrets: secretList,
   };
   if (result.errors.length === 0) result.flows = { dir, files, devices, polls, steps, sinks };

@@ -39,6 +39,7 @@ import { ModbusReadPlan, planRead } from "./planner.ts";
 import { deviceFields, type ResolvedDeviceFields, type ResolvedTag, resolveTag } from "./tags.ts";
 import { toBool } from "./values.ts";
 import { writeRequest } from "./write.ts";
+import { checkWrite } from "./write_check.ts";
 
 export { decodeItem } from "./write.ts";
 
@@ -215,6 +216,7 @@ export class ModbusDriver implements Driver {
     if (t.table === "IR" || t.table === "DI") {
       throw rejected(`${t.table} is a read-only table`);
     }
+    checkWrite(t, tag, this.#device.name, value);
     if (t.bit !== undefined) {
       let on: boolean;
       try {

@@ -199,6 +199,16 @@ export const ModbusTagSpec = Type.Object({
       "Allow this tag to read registers or bits that another tag of the device also reads (a deliberate second view, e.g. a float32 and its two raw uint16 words). Without it, overlapping tags are an error; bits of one register (HR100.0, HR100.1) never overlap each other.",
     examples: [true],
   })),
+  min: Type.Optional(Type.Number({
+    description:
+      "Lowest value a write may send, in the tag's engineering units (after `scale`). Reads are not limited. A write below it is refused with WRITE_REJECTED before anything is sent; every write is also checked against its type (int16 -32768..32767, float32 finite and within ±3.4028235e38, string bytes against `length`…).",
+    examples: [0],
+  })),
+  max: Type.Optional(Type.Number({
+    description:
+      "Highest value a write may send, in the tag's engineering units (after `scale`). A write above it is refused with WRITE_REJECTED before anything is sent.",
+    examples: [120],
+  })),
 }, { additionalProperties: false, required: ["address", "type"] });
 
 /** Tag fields as a flow gives them. */

@@ -53,6 +53,13 @@ export function validateDevice(device: DeviceConfig, kind: "tcp" | "rtu" = "tcp"
         });
       }
       resolved.push(r);
+      const { min: lo, max: hi } = tag.config;
+      if (typeof lo === "number" && typeof hi === "number" && lo > hi) {
+        issues.push({
+          message: `Cannot use min ${lo} above max ${hi} for tag "${tag.name}": no value fits`,
+          path: ["tags", tag.name, "min"],
+        });
+      }
     } catch (e) {
       issues.push({ message: (e as Error).message, path: ["tags", tag.name, "address"] });
     }

@@ -155,6 +155,70 @@ function toNumber(value: Value, type: string): number {
   throw new RangeError(`Cannot encode ${JSON.stringify(value)} as ${type}: not a number`);
 }
 
+/** The largest finite float32, 3.4028234663852886e38. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A number a value stands for (numbers, booleans, bigints, numeric text), or undefined. */
+function numberOf(value: Value): number | undefined {
+  if (typeof value === "number") return value;
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "string" && value.trim() !== "") {
+    const n = Number(value);
+    return Number.isNaN(n) ? undefined : n;
+  }
+  return undefined;
+}
+
+/**
+ * Why `value` cannot be written as `type` (`length` registers for a string), as the end of
+ * a sentence (`"float32 holds at most 3.4028235e+38"`), or undefined when it fits. Stricter
+ * than {@linkcode encodeRegisters}, which also lets NaN and infinities through (the
+ * simulator stores them on purpose): this is what a write to a device must pass.
+ */
+export function valueIssue(value: Value, type: DataType, length = 1): string | undefined {
+  switch (type) {
+    case "string": {
+      if (typeof value !== "string") return "a string tag takes text";
+      const bytes = textEncoder.encode(value).length;
+      if (bytes <= 2 * length) return undefined;
+      return `a string of ${length} register${length === 1 ? "" : "s"} holds at most ${
+        2 * length
+      } bytes, this is ${bytes}`;
+    }
+    case "bool":
+      if (typeof value === "boolean" || value === 0 || value === 1) return undefined;
+      if (value === "true" || value === "false") return undefined;
+      return "bool takes true, false, 0 or 1";
+    case "int64":
+    case "uint64": {
+      let v: bigint;
+      try {
+        v = toBigInt(value, type);
+      } catch {
+        return `${type} holds whole numbers only`;
+      }
+      const [lo, hi] = BIG_RANGES[type];
+      return v < lo || v > hi ? `${type} holds ${lo}..${hi}` : undefined;
+    }
+  }
+  const n = numberOf(value);
+  if (n === undefined) return `${type} takes a number`;
+  if (type === "float32" || type === "float64") {
+    if (!Number.isFinite(n)) return `${type} holds finite numbers only`;
+    if (type === "float32" && n > FLOAT32_MAX) {
+      return `float32 holds at most ${FLOAT32_MAX.toPrecision(8)}`;
+    }
+    if (type === "float32" && n < -FLOAT32_MAX) {
+      return `float32 holds at least ${(-FLOAT32_MAX).toPrecision(8)}`;
+    }
+    return undefined;
+  }
+  const [lo, hi] = INT_RANGES[type];
+  if (!Number.isInteger(n)) return `${type} holds whole numbers only`;
+  return n < lo || n > hi ? `${type} holds ${lo}..${hi}` : undefined;
+}
+
 /**
  * Encodes a value into register bytes (`registerCount(type, length)` registers). Throws a
  * `RangeError` when the value does not fit the type.

@@ -144,8 +144,9 @@ export function createSimulatorCore(options: CoreOptions = {}): SimulatorCore {
 
   const answer = (unitId: number, req: Uint8Array, unknown: UnknownUnit) => {
     stats.requests++;
-    if (faults.dropNext > 0) {
-      faults.dropNext--;
+    if (faults.takeDrop()) return undefined;
+    if (faults.takeDisconnect()) {
+      faults.disconnectClients();
       return undefined;
     }
     if (faults.silentUnits.has(unitId)) return undefined;
@@ -164,8 +165,7 @@ export function createSimulatorCore(options: CoreOptions = {}): SimulatorCore {
         pdu = h.response;
       }
     }
-    if (faults.malformedNext > 0 && pdu.length >= 2) {
-      faults.malformedNext--;
+    if (pdu.length >= 2 && faults.takeMalformed()) {
       pdu = pdu.slice();
       pdu[1] = (pdu[1]! + 1) & 0xff;
     }

@@ -69,8 +69,7 @@ async function serveStream(core: SimulatorCore, stream: RtuStream): Promise<void
     const pdu = core.answer(f.unitId, f.pdu, "silent");
     if (!pdu) return;
     const frame = encodeRtuFrame(f.unitId, pdu);
-    if (core.faults.badCrcNext > 0) {
-      core.faults.badCrcNext--;
+    if (core.faults.takeBadCrc()) {
       frame[frame.length - 1]! ^= 0x5a;
     }
     out.push(frame);

@@ -112,13 +112,11 @@ function listenMbap(core: SimulatorCore, host: string, port: number): MbapListen
     const pdu = core.answer(f.unitId, f.pdu, "exception");
     if (!pdu) return undefined;
     let tid = f.transactionId;
-    if (faults.wrongTransactionIdNext > 0) {
-      faults.wrongTransactionIdNext--;
+    if (faults.takeWrongTransactionId()) {
       tid = (tid + 0x8000) & 0xffff;
     }
     const adu = encodeAdu(tid, f.unitId, pdu);
-    if (faults.truncatedNext > 0) {
-      faults.truncatedNext--;
+    if (faults.takeTruncated()) {
       return adu.subarray(0, adu.length - Math.min(faults.truncateBytes, adu.length - 8));
     }
     return adu;

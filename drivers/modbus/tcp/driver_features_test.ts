@@ -81,7 +81,7 @@ Deno.test("count reads arrays of registers, coils and strings; writes take array
   const e = await assertRejects(
     () => drv.write(tags[0]!, [1, 2], signal()),
     BifrostError,
-    "Cannot write 2 values to a tag of count 3: give exactly 3",
+    'Cannot write 2 values to "floats" on "plc": the tag holds 3 (count 3), give exactly 3',
   );
   assertEquals((e as BifrostError).code, "WRITE_REJECTED");
 });

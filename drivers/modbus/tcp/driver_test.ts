@@ -159,7 +159,7 @@ Deno.test("write() rejects read-only tables and values that do not fit", async (
   await assertRejects(
     () => drv.write(tag("p", "HR1", "int16"), 40000, signal()),
     BifrostError,
-    'Cannot write HR1 ("p") on "boiler-plc": Cannot encode 40000 as int16: out of range -32768..32767',
+    'Cannot write 40000 to "p" on "boiler-plc": int16 holds -32768..32767',
   );
 });
 

@@ -1,19 +1,28 @@
 /**
  * @module
  * `bifrost sim modbus [--host 127.0.0.1] [--port 5020] [--map sim.yaml] [--rtu-tcp 4001]
- * [--serial /dev/ttyS1 [--baud 9600] [--parity even]]`: runs the simulator until SIGINT or
- * SIGTERM and prints the addresses it listens on: Modbus TCP always, RTU over TCP with
- * `--rtu-tcp`, RTU on a serial device with `--serial` (the same units on every listener).
+ * [--serial /dev/ttyS1 [--baud 9600] [--parity even]] [--fault busy=5% ...]`: runs the
+ * simulator until SIGINT or SIGTERM and prints the addresses it listens on: Modbus TCP
+ * always, RTU over TCP with `--rtu-tcp`, RTU on a serial device with `--serial` (the same
+ * units on every listener). `--fault` injects faults (see `cli_faults.ts`).
  */
 
+import {
+  applyFaults,
+  describeFault,
+  FAULT_HELP,
+  type FaultOption,
+  parseFault,
+} from "./cli_faults.ts";
 import type { SimulatorMap } from "../simulator/map.ts";
 import { parseMapYaml } from "../simulator/map_yaml.ts";
 import { startModbusSimulator } from "../simulator/server.ts";
 
-/** The usage line of `bifrost sim modbus`. */
+/** The usage line and the fault kinds, printed by `--help` and after a bad argument. */
 export const USAGE =
-  "Usage: bifrost sim modbus [--host 127.0.0.1] [--port 5020] [--map sim.yaml] " +
-  "[--rtu-tcp PORT] [--serial DEV [--baud 9600] [--parity even|odd|none]]";
+  `Usage: bifrost sim modbus [--host 127.0.0.1] [--port 5020] [--map sim.yaml] [--rtu-tcp PORT]
+       [--serial DEV [--baud 9600] [--parity even|odd|none]] [--fault KIND=VALUE ...]
+${FAULT_HELP}`;
 
 /** Parsed command line of the simulator. */
 export interface SimCliArgs {
@@ -26,6 +35,10 @@ export interface SimCliArgs {
   serial?: string;
   baud?: number;
   parity?: "none" | "even" | "odd";
+  /** Faults to inject (`--fault`, in order). */
+  faults?: FaultOption[];
+  /** `--help` was given: print the usage, start nothing. */
+  help?: true;
 }
 
 function portArg(value: string): number {
@@ -37,19 +50,19 @@ function portArg(value: string): number {
 }
 
 /**
- * Parses `--host`, `--port`, `--map`, `--rtu-tcp`, `--serial`, `--baud` and `--parity`
- * (also `--port=5020`); throws a `RangeError`.
+ * Parses `--host`, `--port`, `--map`, `--rtu-tcp`, `--serial`, `--baud`, `--parity` and
+ * `--fault` (also `--port=5020`); throws a `RangeError` of one line saying what is wrong.
  */
 export function parseSimArgs(args: readonly string[]): SimCliArgs {
   const out: SimCliArgs = { host: "127.0.0.1", port: 0 };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    let [flag, value] = arg.split("=", 2) as [string, string | undefined];
-    if (flag === "--help" || flag === "-h") throw new RangeError(USAGE);
+    const eq = arg.indexOf("=");
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (flag === "--help" || flag === "-h") return { ...out, help: true };
     if (value === undefined) value = args[++i];
-    if (value === undefined) {
-      throw new RangeError(`Cannot parse ${flag}: it needs a value`);
-    }
+    if (value === undefined) throw new RangeError(`Cannot parse ${flag}: it needs a value`);
     if (flag === "--port") out.port = portArg(value);
     else if (flag === "--rtu-tcp") out.rtuTcp = portArg(value);
     else if (flag === "--host") out.host = value;
@@ -66,7 +79,8 @@ export function parseSimArgs(args: readonly string[]): SimCliArgs {
         throw new RangeError(`Cannot use parity "${value}": expected even, odd or none`);
       }
       out.parity = value;
-    } else throw new RangeError(`Cannot parse argument "${arg}"`);
+    } else if (flag === "--fault") (out.faults ??= []).push(parseFault(value));
+    else throw new RangeError(`Cannot parse argument "${arg}"`);
   }
   return out;
 }
@@ -81,14 +95,13 @@ export async function runSimCli(args: string[]): Promise<number> {
   try {
     parsed = parseSimArgs(args);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    if (message === USAGE) {
-      console.log(USAGE);
-      return 0;
-    }
-    console.error(message);
+    console.error(e instanceof Error ? e.message : String(e));
     console.error(USAGE);
     return 2;
+  }
+  if (parsed.help) {
+    console.log(USAGE);
+    return 0;
   }
   try {
     if (parsed.map) map = parseMapYaml(await Deno.readTextFile(parsed.map));
@@ -125,7 +138,9 @@ export async function runSimCli(args: string[]): Promise<number> {
     console.error(e instanceof Error ? e.message : String(e));
     return 1;
   }
+  applyFaults(sim.faults, parsed.faults ?? []);
   console.log(`Modbus simulator listening on ${sim.host}:${sim.port}`);
+  if (parsed.faults?.length) console.log(`Faults: ${parsed.faults.map(describeFault).join(", ")}`);
   if (parsed.rtuTcp !== undefined) {
     console.log(`Modbus RTU over TCP listening on ${sim.host}:${sim.rtuPort}`);
   }
