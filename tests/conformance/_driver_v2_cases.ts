@@ -96,7 +96,7 @@ export const browseCase: DriverCase = {
 /** `subscribe()`: pushed values reach the sink by tag index until the subscription closes. */
 export const subscribeCase: DriverCase = {
   name: "subscribe",
-  does: "subscribe() pushes a changed value to the sink by the tag's index, until closed",
+  does: "subscribe() pushes a changed value to the sink by the tag's index, and closes",
   skip: (o) =>
     moduleV2(o.module).subscribeSpec === undefined ? "the driver cannot push" : undefined,
   async run(o) {
