@@ -20,6 +20,7 @@ import {
   type DriverConformanceOptions,
   runDriverConformance,
 } from "../../tests/conformance/driver.ts";
+import { freePort } from "../../tests/fixtures/net.ts";
 import { parseAddress } from "./address.ts";
 import { modbusRtu, modbusRtuTcp, modbusTcp } from "./mod.ts";
 import { canRun, startPtyPair } from "./rtu/pty.ts";
@@ -85,12 +86,7 @@ async function modbusSimulator(
 }
 
 /** A port of 127.0.0.1 that nothing listens on (bound, then released). */
-function closedPort(): Record<string, unknown> {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return { host: "127.0.0.1", port };
-}
+const closedPort = () => ({ host: "127.0.0.1", port: freePort() });
 
 const TIMEOUT_MS = 200;
 

@@ -10,7 +10,7 @@ import { modbusTcp } from "../../drivers/modbus/mod.ts";
 import { startModbusSimulator } from "../../drivers/modbus/simulator/mod.ts";
 import { systemClock } from "../clock.ts";
 import type { DeviceConfig, TagConfig } from "../driver.ts";
-import { nullLogger } from "../log.ts";
+import { createLogger, nullLogger } from "../log.ts";
 import { DeviceRuntime } from "./device.ts";
 
 function device(port: number, tags: TagConfig[]): DeviceConfig {
@@ -115,6 +115,40 @@ Deno.test("DeviceRuntime: writes send the raw value behind a scaled tag, and ref
       () => rt.write({ ...pressure, writable: false }, 1),
       /not writable \(set writable: true in the flow\)/,
     );
+  } finally {
+    await rt.stop();
+  }
+});
+
+Deno.test("DeviceRuntime: a loss whose reconnects are refused logs one warning and one recovery", async () => {
+  const sim = await startModbusSimulator({ units: { 1: { HR0: { type: "uint16", value: 5 } } } });
+  const port = sim.port;
+  const lines: { level: string; msg: string }[] = [];
+  const log = createLogger({ level: "info", json: true, write: (l) => lines.push(JSON.parse(l)) });
+  const rt = new DeviceRuntime(device(port, [level]), modbusTcp, {
+    log,
+    clock: systemClock,
+    backoff: { baseMs: 10, maxMs: 20 },
+  });
+  rt.start();
+  try {
+    await rt.whenConnected();
+    const plan = rt.plan([level]);
+    const before = lines.length;
+    await sim.close();
+    await rt.read(plan);
+    await waitFor(() => rt.health().connectFailures >= 3, 5000, "refused reconnects");
+    await using _again = await startModbusSimulator({
+      port,
+      units: { 1: { HR0: { type: "uint16", value: 6 } } },
+    });
+    await waitFor(() => rt.health().state === "connected", 5000, "the recovery");
+    const [r] = await rt.read(plan);
+    assertEquals(r?.ok && r.value, 6);
+    assertEquals(lines.slice(before).map((l) => `${l.level}: ${l.msg}`), [
+      "warn: Device connection lost; reconnecting",
+      "info: Device connected after retrying",
+    ]);
   } finally {
     await rt.stop();
   }

@@ -14,7 +14,7 @@ interface Endpoint extends SinkServer {
   got: DataRecord[];
 }
 
-async function startEndpoint(): Promise<Endpoint> {
+function startEndpoint(): Promise<Endpoint> {
   const got: DataRecord[] = [];
   const serve = (port: number) =>
     Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, async (req) => {
@@ -28,7 +28,7 @@ async function startEndpoint(): Promise<Endpoint> {
     await server?.shutdown();
     server = undefined;
   };
-  return {
+  return Promise.resolve({
     url: `http://127.0.0.1:${port}/ingest`,
     got,
     stop,
@@ -38,7 +38,7 @@ async function startEndpoint(): Promise<Endpoint> {
     },
     close: stop,
     [Symbol.asyncDispose]: stop,
-  };
+  });
 }
 
 runSinkConformance<Endpoint>({

@@ -7,6 +7,7 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "../../tests/fixtures/net.ts";
 
 /** Where Debian installs influxd. */
 export const INFLUXD_BIN = "/usr/bin/influxd";
@@ -16,13 +17,6 @@ export function influxdMissing(): string | undefined {
   return existsSync(INFLUXD_BIN)
     ? undefined
     : `influxd is not installed (${INFLUXD_BIN}; apt-get install influxdb)`;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /** One InfluxQL result series. */

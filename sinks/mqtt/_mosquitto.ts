@@ -6,6 +6,7 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "../../tests/fixtures/net.ts";
 
 /** Where Debian installs mosquitto. */
 export const MOSQUITTO_BIN = "/usr/sbin/mosquitto";
@@ -17,13 +18,8 @@ export function mosquittoMissing(): string | undefined {
     : `mosquitto is not installed (${MOSQUITTO_BIN}; apt-get install mosquitto)`;
 }
 
-/** A free TCP port on 127.0.0.1 (bound, then released). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+/** A free TCP port on 127.0.0.1 (bound, then released); kept here for older imports. */
+export { freePort };
 
 /** A TLS listener (PEM file paths, readable by the `mosquitto` user). */
 export interface MosquittoTls {

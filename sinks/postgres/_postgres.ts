@@ -8,6 +8,7 @@
 
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { freePort } from "../../tests/fixtures/net.ts";
 
 /** The newest installed server's bin directory, or undefined. */
 export function postgresBinDir(): string | undefined {
@@ -27,13 +28,6 @@ export function postgresMissing(): string | undefined {
   }
   if (isRoot() && !existsSync("/usr/sbin/runuser")) return "runuser is missing (util-linux)";
   return undefined;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 function asPostgres(bin: string, args: string[]): Deno.Command {

@@ -1,8 +1,8 @@
 /**
  * @module
  * The sink conformance suite (`tests/conformance/sink.ts`) for the `postgres` sink against
- * a real PostgreSQL (a temp cluster per case, `_postgres.ts`), skipped by name when the
- * server is not installed. The sink creates its table with the value as text (`valueText`),
+ * a real PostgreSQL (one temp cluster for the file, `_postgres.ts`, a database per case),
+ * skipped by name when the server is not installed. The sink creates its table with the value as text (`valueText`),
  * so that numbers, strings and booleans land in one column; read back by the tag's type.
  */
 
@@ -35,15 +35,28 @@ function typed(device: string, tag: string, text: string | null): Value {
   return Number(text);
 }
 
+// One cluster for the file (initdb takes seconds on a busy machine), a database per case.
+let cluster: Promise<PgServer> | undefined;
+let databases = 0;
+Deno.test.afterAll(async () => {
+  const pg = await cluster?.catch(() => undefined);
+  await pg?.[Symbol.asyncDispose]();
+});
+
 async function startPg(): Promise<Pg> {
-  const pg = await PgServer.start();
-  const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
-  const close = async () => {
-    await sql.end({ timeout: 1 });
-    await pg[Symbol.asyncDispose]();
-  };
+  const pg = await (cluster ??= PgServer.start());
+  const name = `conformance_${++databases}`;
+  const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end({ timeout: 1 });
+  }
+  const url = pg.url.replace(/\/postgres$/, `/${name}`);
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const close = () => sql.end({ timeout: 1 });
   return {
-    url: pg.url,
+    url,
     sql,
     stop: () => pg.stop(),
     start: () => pg.resume(),

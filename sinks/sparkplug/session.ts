@@ -36,6 +36,8 @@ export type { BdSeqStore, EdgeNodeOptions, EdgeNodeStats, Session } from "./type
 const CHUNK = 500;
 /** Queue acknowledgements are written at most this often (ms). */
 const ACK_INTERVAL_MS = 20;
+/** How often a drain waiting for the connection looks again, ms. */
+const DRAIN_POLL_MS = 20;
 
 /** The edge node: connection, births, data and commands. */
 export class EdgeNode {
@@ -92,13 +94,18 @@ export class EdgeNode {
     stream?.destroy?.();
   }
 
-  /** Resolves once the queue is empty, the connection is down, or `ms` passed. */
+  /**
+   * Resolves once the queue is empty or `ms` passed. A node not online yet (closed right
+   * after `open()`) or reconnecting is given the time to connect and publish.
+   */
   async drain(ms: number): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), ms));
     try {
-      while (this.online && this.#o.queue.depth() > 0) {
-        const next = new Promise<void>((r) => this.#progress.push(r));
+      while (!this.#closing && this.#o.queue.depth() > 0) {
+        const next = this.online
+          ? new Promise<void>((r) => this.#progress.push(r))
+          : new Promise<void>((r) => setTimeout(r, DRAIN_POLL_MS));
         if (await Promise.race([next, timeout]) === "timeout") return;
       }
     } finally {

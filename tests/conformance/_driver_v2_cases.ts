@@ -96,7 +96,7 @@ export const browseCase: DriverCase = {
 /** `subscribe()`: pushed values reach the sink by tag index until the subscription closes. */
 export const subscribeCase: DriverCase = {
   name: "subscribe",
-  does: "subscribe() pushes a changed value to the sink by the tag's index, until closed",
+  does: "subscribe() pushes a changed value to the sink by the tag's index, and closes",
   skip: (o) =>
     moduleV2(o.module).subscribeSpec === undefined ? "the driver cannot push" : undefined,
   async run(o) {
@@ -175,7 +175,7 @@ type Json = Record<string, unknown>;
 /** The spec examples: each in a flow with the suite's device and tag, against the schema. */
 export const examplesCase: DriverCase = {
   name: "spec examples",
-  does: "every example of the device and tag specs validates against the flow schema",
+  does: "every example of the device, tag (and subscribe) specs validates against the flow schema",
   run(o) {
     const { driver: _, ...device } = { driver: "", ...o.device(o.refused()) };
     const tag = o.tags[0]!.tag.config;
@@ -196,6 +196,15 @@ export const examplesCase: DriverCase = {
     }
     for (const [path, e] of tagExamples) {
       const p = check(device, setAt(tag, path, e), `tag ${path.join(".")} = ${show(e)}`);
+      if (p) problems.push(p);
+    }
+    // A push driver's `subscribe:` examples, in a poll of the device (driver contract V2).
+    const subscribeSpec = moduleV2(o.module).subscribeSpec;
+    for (const [path, e] of subscribeSpec ? specExamples(subscribeSpec) : []) {
+      const p = schemaProblem({
+        devices: { "conformance-device": { ...device, driver: o.module.name, tags: { t: tag } } },
+        polls: { p: { device: "conformance-device", tags: "*", subscribe: setAt({}, path, e) } },
+      }, `subscribe ${path.join(".")} = ${show(e)}`);
       if (p) problems.push(p);
     }
     assertEquals(problems, []);

@@ -1,0 +1,34 @@
+/**
+ * @module
+ * The driver conformance suite's own check: every case, the V2 ones included (browse,
+ * subscribe, valueKind), run against the in-memory driver of `_memory_driver.ts`, so that
+ * they are known to work before the first push driver needs them.
+ */
+
+import type { TagConfig } from "../../engine/driver.ts";
+import { memoryModule, startMemoryDevice } from "./_memory_driver.ts";
+import { runDriverConformance } from "./driver.ts";
+
+const tag = (name: string, address: string, type: string): TagConfig => ({
+  name,
+  address,
+  type,
+  writable: true,
+  config: { address, type },
+});
+
+runDriverConformance({
+  module: memoryModule,
+  startSimulator: startMemoryDevice,
+  device: (c) => ({ ...c, timeoutMs: 100 }),
+  refused: () => ({ id: "nowhere" }),
+  timeoutMs: 100,
+  tags: [
+    { tag: tag("temp", "a/temp", "float"), value: 21.5 },
+    { tag: tag("on", "a/on", "bool"), value: true },
+    { tag: tag("mode", "a/mode", "string"), value: "auto" },
+  ],
+  readOnlyTag: tag("serial", "ro:serial", "string"),
+  writeValue: 42.25,
+  skipCases: { "spec examples": "the in-memory driver is not registered" },
+});
