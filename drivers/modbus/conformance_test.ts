@@ -10,21 +10,20 @@
  * the tag's registers.
  */
 
-import type { TagConfig } from "../../engine/driver.ts";
-import type { Value } from "../../engine/record.ts";
-import type { SimulatorControl, ValueOptions } from "../../simulators/modbus/core.ts";
-import { startRtuSimulator } from "../../simulators/modbus/rtu_server.ts";
-import { startModbusSimulator } from "../../simulators/modbus/server.ts";
+import type { TagConfig, Value } from "../../engine/plugin.ts";
+import type { SimulatorControl, ValueOptions } from "./simulator/core.ts";
+import { startRtuSimulator } from "./simulator/rtu_server.ts";
+import { startModbusSimulator } from "./simulator/server.ts";
 import {
   type ConformanceSimulator,
   type DriverConformanceOptions,
   runDriverConformance,
 } from "../../tests/conformance/driver.ts";
 import { freePort } from "../../tests/fixtures/net.ts";
-import { parseAddress } from "./address.ts";
+import { parseAddress } from "./core/address.ts";
 import { modbusRtu, modbusRtuTcp, modbusTcp } from "./mod.ts";
 import { canRun, startPtyPair } from "./rtu/pty.ts";
-import type { DataType } from "./spec.ts";
+import type { DataType } from "./core/spec.ts";
 
 const UNIT = 1;
 

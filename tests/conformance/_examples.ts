@@ -6,7 +6,7 @@
  */
 
 import { flowValidator } from "../../engine/flow/validate.ts";
-import { registries } from "../../engine/registries.ts";
+import { registries } from "../../app/registries.ts";
 
 type Json = Record<string, unknown>;
 
