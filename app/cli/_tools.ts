@@ -83,6 +83,11 @@ export function toolsByName(
   );
 }
 
+/** The names of the installed drivers' tools that offer `what`. */
+export function namesOffering(what: "discover" | "simulator" | "browse"): string[] {
+  return installedTools().filter((i) => i.tools[what] !== undefined).map((i) => i.tools.name);
+}
+
 /** The help's section on the installed drivers' tools. */
 export function toolsHelp(): string {
   const lines = ["Installed drivers and their tools:"];

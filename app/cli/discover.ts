@@ -5,7 +5,7 @@
  */
 
 import { errorMessage } from "../../engine/errors.ts";
-import { toolsByName } from "./_tools.ts";
+import { namesOffering, toolsByName } from "./_tools.ts";
 
 /** Usage of `bifrost discover`. */
 export const DISCOVER_USAGE =
@@ -15,7 +15,9 @@ export const DISCOVER_USAGE =
 export async function discoverCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === "--help" || name === "-h") {
-    console.log(DISCOVER_USAGE);
+    console.log(
+      `${DISCOVER_USAGE}\nDrivers with discover: ${namesOffering("discover").join(", ")}`,
+    );
     return 0;
   }
   let run;

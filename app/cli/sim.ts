@@ -6,7 +6,7 @@
 
 import { errorMessage } from "../../engine/errors.ts";
 import { runNetemCli } from "../../simulators/netem/mod.ts";
-import { toolsByName } from "./_tools.ts";
+import { namesOffering, toolsByName } from "./_tools.ts";
 
 /** Usage of `bifrost sim`. */
 export const SIM_USAGE = "Usage: bifrost sim <name> [options]   (bifrost sim <name> --help)";
@@ -16,7 +16,7 @@ export async function simCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   if (name === "netem") return await runNetemCli(rest);
   if (name === "--help" || name === "-h") {
-    console.log(SIM_USAGE);
+    console.log(`${SIM_USAGE}\nSimulators: ${[...namesOffering("simulator"), "netem"].join(", ")}`);
     return 0;
   }
   try {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { isBifrostError, type ToolOutput } from "../../../engine/plugin.ts";
 import { startModbusSimulator } from "../simulator/server.ts";
 import { ModbusTcpClient } from "../tcp/client.ts";
-import { browseModbus, candidatesOf, parseBrowseUrl, scanTable } from "./browse.ts";
+import { browseModbus, parseBrowseUrl } from "./browse.ts";
+import { candidatesOf, scanTable } from "./browse_scan.ts";
 
 const quiet: ToolOutput = { log: () => {}, error: () => {} };
 const options = (depth: number) => ({ depth, signal: new AbortController().signal, out: quiet });
