@@ -55,7 +55,9 @@ export function unsupportedConstruct(
 export function compilePattern(
   source: string,
 ): { pattern: FlowPattern; error?: undefined } | { pattern?: undefined; error: string } {
-  const shown = source.length > 80 ? JSON.stringify(source.slice(0, 80) + "…") : JSON.stringify(source);
+  const shown = source.length > 80
+    ? JSON.stringify(source.slice(0, 80) + "…")
+    : JSON.stringify(source);
   const bad = unsupportedConstruct(source);
   if (bad) {
     return {
