@@ -55,9 +55,7 @@ export function unsupportedConstruct(
 export function compilePattern(
   source: string,
 ): { pattern: FlowPattern; error?: undefined } | { pattern?: undefined; error: string } {
-  const shown = source.length > 80
-    ? JSON.stringify(source.slice(0, 80) + "…")
-    : JSON.stringify(source);
+  const shown = `"${source.length > 80 ? source.slice(0, 80) + "…" : source}"`;
   const bad = unsupportedConstruct(source);
   if (bad) {
     return {

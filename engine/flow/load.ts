@@ -165,10 +165,7 @@ export async function loadFlowsWith(
     return dirIssue(`cannot read flow directory "${dir}": ${errorMessage(err)}`);
   }
   if (names.length === 0) {
-    return dirIssue(
-      `the flow directory is empty: no flow files (*.yaml, *.yml) in "${dir}"`,
-      "warning",
-    );
+    return dirIssue("the flow directory is empty: no *.yaml or *.yml files", "warning");
   }
 
   const files = names.map((n) => join(dir, n));

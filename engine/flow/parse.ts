@@ -23,6 +23,9 @@ import { type ConfigIssue, issueAtOffset, type YamlSource } from "./positions.ts
 /** Most alias expansions `toJS()` may do per document (yaml's `maxAliasCount`). */
 export const MAX_ALIAS_COUNT = 1000;
 
+/** Most syntax errors reported per file: garbage yields one per token. */
+export const MAX_YAML_ERRORS = 5;
+
 /** Longest piece of source text an issue message quotes. */
 export const MAX_QUOTE = 80;
 
@@ -130,7 +133,8 @@ function yamlIssue(
   severity: "error" | "warning",
 ): ConfigIssue {
   let msg = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-  if (msg.length > 200) msg = msg.slice(0, 200) + "…";
+  // The yaml library quotes the offending token: keep the quote short.
+  msg = msg.replace(/: "(.*)"$/s, (_, token: string) => `: ${quoteSource(token, 40)}`);
   if (e.code === "MULTIPLE_DOCS") {
     msg = 'a flow file holds one YAML document: remove the "---" separator or split the file';
   } else {
@@ -151,6 +155,13 @@ export function parseFlowText(file: string, text: string): ParsedFile {
   });
   const src: YamlSource = { file, text, doc, lineCounter };
   const errors = [...doc.errors.map((e) => yamlIssue(src, e, "error")), ...duplicateKeys(src)];
+  if (errors.length > MAX_YAML_ERRORS) {
+    const more = errors.length - MAX_YAML_ERRORS + 1;
+    errors.splice(MAX_YAML_ERRORS - 1, Infinity, {
+      ...errors[MAX_YAML_ERRORS - 1]!,
+      message: `invalid YAML: ${more} more errors in this file (is it a flow file?)`,
+    });
+  }
   const warnings = doc.warnings.map((e) => yamlIssue(src, e, "warning"));
   const empty = doc.errors.length === 0 && doc.contents === null;
   if (empty) warnings.push(issueAtOffset(src, 0, [], "the file is empty", "warning"));
