@@ -31,7 +31,7 @@ export const MAX_QUOTE = 80;
 
 /**
  * `text` as a message quotes it: cut to {@linkcode MAX_QUOTE} characters, control characters
- * escaped.
+ * escaped (JSON string syntax), so that no garbage reaches a terminal raw.
  *
  * @example
  * ```ts
@@ -39,10 +39,8 @@ export const MAX_QUOTE = 80;
  * ```
  */
 export function quoteSource(text: string, max = MAX_QUOTE): string {
-  // deno-lint-ignore no-control-regex -- control characters are what must not be printed raw
-  const clean = (s: string) => JSON.stringify(s).replace(/[\u0000-\u001f\u007f]/g, "?");
-  if (text.length <= max) return clean(text);
-  return `${clean(text.slice(0, max) + "…")} (${text.length} characters)`;
+  if (text.length <= max) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, max) + "…")} (${text.length} characters)`;
 }
 
 /** The offset of the first byte that makes `bytes` not UTF-8 text, or -1 when it is text. */
