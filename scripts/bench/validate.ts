@@ -10,7 +10,8 @@
  * deno task bench:validate one-100k        # cases by name
  * ```
  *
- * Peak RSS comes from `/usr/bin/time -f %M` (GNU time); without it only times are shown.
+ * Peak RSS and CPU time (user + system) come from GNU `/usr/bin/time`; without it only wall
+ * times are shown. On a shared machine compare CPU seconds: wall time includes waiting.
  * Before the linear-time work 24k tags on one device took 7 s, 48k 37 s, 146k over 5 min.
  */
 
@@ -83,10 +84,13 @@ async function hasGnuTime(): Promise<boolean> {
   }
 }
 
-async function measure(dir: string, gnuTime: boolean): Promise<{ s: number; rssMb?: number }> {
+async function measure(
+  dir: string,
+  gnuTime: boolean,
+): Promise<{ s: number; cpuS?: number; rssMb?: number }> {
   const main = new URL("../../engine/cli/main.ts", import.meta.url).pathname;
   const deno = [Deno.execPath(), "run", "-A", main, "check", dir];
-  const [cmd, ...args] = gnuTime ? ["/usr/bin/time", "-f", "RSS_KB %M", ...deno] : deno;
+  const [cmd, ...args] = gnuTime ? ["/usr/bin/time", "-f", "RSS_KB %M CPU %U %S", ...deno] : deno;
   const t0 = performance.now();
   const out = await new Deno.Command(cmd!, { args, stdout: "piped", stderr: "piped" }).output();
   const s = (performance.now() - t0) / 1000;
@@ -95,8 +99,9 @@ async function measure(dir: string, gnuTime: boolean): Promise<{ s: number; rssM
   if (!/^ok: /m.test(stdout)) {
     throw new Error(`check failed on ${dir}:\n${stdout.slice(0, 2000)}\n${stderr.slice(0, 2000)}`);
   }
-  const kb = /RSS_KB (\d+)/.exec(stderr)?.[1];
-  return kb === undefined ? { s } : { s, rssMb: Number(kb) / 1024 };
+  const m = /RSS_KB (\d+) CPU ([\d.]+) ([\d.]+)/.exec(stderr);
+  if (!m) return { s };
+  return { s, cpuS: Number(m[2]) + Number(m[3]), rssMb: Number(m[1]) / 1024 };
 }
 
 if (import.meta.main) {
@@ -105,16 +110,18 @@ if (import.meta.main) {
   const gnuTime = await hasGnuTime();
   const root = await Deno.makeTempDir({ prefix: "bifrost-bench-validate-" });
   try {
-    console.log("case          tags     files  check s  peak RSS MB");
+    console.log("case            tags   files  wall s   CPU s  peak RSS MB");
     for (const c of cases) {
       const dir = join(root, c.name);
       await writeFlowSet(dir, c.devices, c.tagsPerDevice, c.perFile);
       const files = Math.ceil(c.devices / (c.perFile ?? c.devices));
       const r = await measure(dir, gnuTime);
+      const cpu = r.cpuS === undefined ? "n/a" : r.cpuS.toFixed(2);
+      const rss = r.rssMb === undefined ? "n/a" : r.rssMb.toFixed(0);
       console.log(
         `${c.name.padEnd(12)} ${String(c.devices * c.tagsPerDevice).padStart(7)} ${
           String(files).padStart(7)
-        } ${r.s.toFixed(2).padStart(8)} ${r.rssMb === undefined ? "n/a" : r.rssMb.toFixed(0)}`,
+        } ${r.s.toFixed(2).padStart(7)} ${cpu.padStart(7)} ${rss.padStart(12)}`,
       );
       await Deno.remove(dir, { recursive: true });
     }
