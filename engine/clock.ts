@@ -13,6 +13,13 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * The longest delay one timer is given, ms. `setTimeout` takes at most 2^31-1 ms (24.8 days);
+ * a longer delay prints a `TimeoutOverflowWarning` and fires after 1 ms. Longer waits
+ * (`every: 30d`, a yearly cron) chain timers of at most this length.
+ */
+export const MAX_TIMER_MS = 2 ** 30;
+
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -20,10 +27,18 @@ export const systemClock: Clock = {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const t = setTimeout(() => {
+      const wait = Math.max(0, ms);
+      const end = wait > MAX_TIMER_MS ? systemClock.monotonic() + wait : 0;
+      const done = () => {
+        const left = end - systemClock.monotonic();
+        if (end > 0 && left > 0) {
+          t = setTimeout(done, Math.min(left, MAX_TIMER_MS));
+          return;
+        }
         signal?.removeEventListener("abort", onAbort);
         resolve();
-      }, Math.max(0, ms));
+      };
+      let t = setTimeout(done, Math.min(wait, MAX_TIMER_MS));
       const onAbort = () => {
         clearTimeout(t);
         reject(signal!.reason);

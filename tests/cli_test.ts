@@ -189,3 +189,19 @@ Deno.test("bifrost sim modbus serves a map until interrupted", async () => {
   await child.stdout.cancel().catch(() => {});
   await child.stderr.cancel().catch(() => {});
 });
+
+Deno.test("bifrost check ends an alias bomb and a binary file with positioned errors", async () => {
+  for (
+    const [dir, line] of [
+      ["tests/flows/alias_bomb", /flow\.yaml:16:10 error: invalid YAML: aliases expand too much/],
+      ["tests/flows/binary_file", /flow\.yaml:2:4 error: not a text file: byte 0x00 at offset 12/],
+    ] as const
+  ) {
+    const r = await bifrost(["check", dir]);
+    assertEquals(r.code, 1, r.out + r.err);
+    assertMatch(r.out, line);
+    assertEquals(r.err, "");
+    assert(!/ReferenceError|\n\s+at /.test(r.out), r.out);
+    assert(r.out.length < 400, `${r.out.length} characters printed`);
+  }
+});

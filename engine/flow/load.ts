@@ -7,22 +7,14 @@
  */
 
 import { join } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
 import type { TagConfig } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
 import { parseDuration } from "./duration.ts";
 import { FlowTag, isRecord } from "./tag.ts";
 import { type FlowEnv, substituteEnv } from "./env.ts";
-import {
-  type ConfigIssue,
-  formatIssue,
-  fromPointer,
-  issueAt,
-  issueAtOffset,
-  positionOf,
-  type YamlSource,
-} from "./positions.ts";
+import { type ConfigIssue, formatIssue, fromPointer, issueAt, positionOf } from "./positions.ts";
+import { decodeFlowFile, parseFlowText, toData } from "./parse.ts";
 import type { SchemaSources } from "./schema.ts";
 import { checkSemantics, type Entity, KINDS, uniqueEntities } from "./semantic.ts";
 import type { DeviceEntry, FlowSet, Origin, PollConfig, SinkConfig, StepConfig } from "./types.ts";
@@ -50,28 +42,6 @@ export interface LoadResult {
   warnings: ConfigIssue[];
   /** Values substituted from secret variables (see `env.ts`), for the logger to redact. */
   secrets: string[];
-}
-
-function yamlIssues(src: YamlSource): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
-  const convert = (
-    e: { code: string; message: string; pos: [number, number] },
-    sev: "error" | "warning",
-  ) => {
-    let msg = e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    if (e.code === "DUPLICATE_KEY") {
-      const key = /^[^:\n]*/.exec(src.text.slice(e.pos[0]))?.[0]?.trim() ?? "";
-      msg = `duplicate key "${key.replace(/^["']|["']$/g, "")}" (keys must be unique)`;
-    } else if (e.code === "MULTIPLE_DOCS") {
-      msg = 'a flow file holds one YAML document: remove the "---" separator or split the file';
-    } else {
-      msg = `invalid YAML: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`;
-    }
-    return issueAtOffset(src, e.pos[0], [], msg, sev);
-  };
-  return {
-    errors: src.doc.errors.map((e) => convert(e, "error")),
-    warnings: src.doc.warnings.map((e) => convert(e, "warning")),
-  };
 }
 
 function originOf(e: Entity): Origin {
@@ -165,8 +135,37 @@ function scrub(issue: ConfigIssue, redactor: Redactor): ConfigIssue {
 }
 
 function byPosition(files: readonly string[]) {
+  const index = new Map(files.map((f, i) => [f, i]));
+  const of = (f: string) => index.get(f) ?? -1;
   return (a: ConfigIssue, b: ConfigIssue) =>
-    files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line || a.column - b.column;
+    of(a.file) - of(b.file) || a.line - b.line || a.column - b.column;
+}
+
+/** Longest message an issue may carry: a safety net against quoting a whole file. */
+const MAX_MESSAGE = 2000;
+
+function capped(i: ConfigIssue): ConfigIssue {
+  if (i.message.length <= MAX_MESSAGE) return i;
+  return { ...i, message: `${i.message.slice(0, MAX_MESSAGE)}… (message cut)` };
+}
+
+/** An issue about a whole file, at the line and column of byte `offset`. */
+function fileIssue(
+  file: string,
+  message: string,
+  bytes?: Uint8Array,
+  offset = 0,
+  severity: "error" | "warning" = "error",
+): ConfigIssue {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; bytes && i < offset; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { file, line, column: offset - start + 1, path: "", message, severity };
 }
 
 /** Loads and checks every flow file of `dir` against the modules of `sources`. */
@@ -178,42 +177,49 @@ export async function loadFlowsWith(
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
   const secrets = new Set<string>();
-  const dirIssue = (message: string): LoadResult => ({
-    errors: [{ file: dir, line: 1, column: 1, path: "", message, severity: "error" }],
-    warnings: [],
-    secrets: [],
-  });
+  const dirIssue = (message: string, severity: "error" | "warning" = "error"): LoadResult => {
+    const issue = fileIssue(dir, message, undefined, 0, severity);
+    const r: LoadResult = { errors: [], warnings: [], secrets: [] };
+    (severity === "error" ? r.errors : r.warnings).push(issue);
+    if (severity === "warning") {
+      const none = new Map();
+      r.flows = { dir, files: [], devices: none, polls: none, steps: none, sinks: none };
+    }
+    return r;
+  };
   let names: string[];
   try {
     names = await listFlowFiles(dir);
   } catch (err) {
     return dirIssue(`cannot read flow directory "${dir}": ${errorMessage(err)}`);
   }
-  if (names.length === 0) return dirIssue(`no flow files (*.yaml, *.yml) in "${dir}"`);
+  if (names.length === 0) {
+    return dirIssue("the flow directory is empty: no *.yaml or *.yml files", "warning");
+  }
 
   const files = names.map((n) => join(dir, n));
   const entities: Entity[] = [];
   for (const file of files) {
-    const text = await Deno.readTextFile(file);
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(text, {
-      lineCounter,
-      uniqueKeys: true,
-      merge: true,
-      prettyErrors: false,
-    });
-    const src: YamlSource = { file, text, doc, lineCounter };
-    const syntax = yamlIssues(src);
-    errors.push(...syntax.errors);
-    warnings.push(...syntax.warnings);
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(file);
+    } catch (err) {
+      errors.push(fileIssue(file, `cannot read the file: ${errorMessage(err)}`));
+      continue;
+    }
+    const decoded = decodeFlowFile(bytes);
+    if (decoded.error !== undefined) {
+      errors.push(fileIssue(file, decoded.error, bytes, decoded.offset));
+      continue;
+    }
+    const parsed = parseFlowText(file, decoded.text);
+    const src = parsed.src;
+    errors.push(...parsed.errors);
+    warnings.push(...parsed.warnings);
     let data: unknown;
     const bad = new Set<string>();
-    if (syntax.errors.length > 0) {
-      try {
-        data = doc.toJS();
-      } catch {
-        data = undefined;
-      }
+    if (parsed.errors.length > 0) {
+      data = toData(src).data;
       for (const k of KINDS) bad.add(`/${k}`);
     } else {
       const env = substituteEnv(src, options.env ?? {});
@@ -223,11 +229,15 @@ export async function loadFlowsWith(
       env.issues.forEach((i) =>
         bad.add(fromPointer(i.path).slice(0, 2).map((s) => "/" + s).join(""))
       );
-      data = doc.contents === null ? {} : doc.toJS({ maxAliasCount: 1000 });
-      for (const i of validateFlowSchema(src, data, sources, env.substituted)) {
-        if (envPaths.has(i.path)) continue;
-        errors.push(i);
-        bad.add(fromPointer(i.path).slice(0, 2).map((s) => "/" + s).join(""));
+      const resolved = toData(src);
+      data = resolved.data;
+      if (resolved.error) errors.push(resolved.error);
+      else {
+        for (const i of validateFlowSchema(src, data, sources, env.substituted)) {
+          if (envPaths.has(i.path)) continue;
+          errors.push(i);
+          bad.add(fromPointer(i.path).slice(0, 2).map((s) => "/" + s).join(""));
+        }
       }
       if (isRecord(data) && isRecord(data.triggers) && Object.keys(data.triggers).length > 0) {
         errors.push(
@@ -279,8 +289,8 @@ export async function loadFlowsWith(
   const redactor = createRedactor(secretList);
   const order = byPosition(files);
   const result: LoadResult = {
-    errors: errors.map((i) => scrub(i, redactor)).sort(order),
-    warnings: warnings.map((i) => scrub(i, redactor)).sort(order),
+    errors: errors.map((i) => capped(scrub(i, redactor))).sort(order),
+    warnings: warnings.map((i) => capped(scrub(i, redactor))).sort(order),
     secrets: secretList,
   };
   if (result.errors.length === 0) result.flows = { dir, files, devices, polls, steps, sinks };

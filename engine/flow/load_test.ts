@@ -119,14 +119,19 @@ Deno.test("loadFlows() reports duplicate keys as YAML errors", async () => {
   assert.deepEqual(r.lines, ['a.yaml:3:3 error: duplicate key "p" (keys must be unique)']);
 });
 
-Deno.test("loadFlows() reports a missing or empty directory", async () => {
+Deno.test("loadFlows() reports a missing directory, and warns of an empty one", async () => {
   const missing = await loadFlowsWith("/nonexistent/flows", testSources);
   assert.match(
     formatIssue(missing.errors[0]!),
     /^\/nonexistent\/flows:1:1 error: cannot read flow directory/,
   );
   const empty = await loadFiles({ "x.txt": "" });
-  assert.match(empty.lines[0]!, /no flow files \(\*\.yaml, \*\.yml\)/);
+  assert.equal(empty.errors.length, 0);
+  assert.match(
+    empty.lines[0]!,
+    /:1:1 warning: the flow directory is empty: no \*\.yaml or \*\.yml files/,
+  );
+  assert.equal(empty.flows?.devices.size, 0);
 });
 
 Deno.test("loadFlows() keeps the directory as given in file names", async () => {

@@ -6,6 +6,7 @@
  */
 
 import { DURATION_PATTERN } from "./duration.ts";
+import { quoteSource } from "./parse.ts";
 import { type Anchor, toPointer } from "./positions.ts";
 import { NAME_PATTERN } from "./schema.ts";
 import { suggestion } from "./suggest.ts";
@@ -68,7 +69,8 @@ export function showValue(v: unknown): string {
   if (v === null || v === undefined) return "nothing";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a map";
-  return typeof v === "string" ? JSON.stringify(v) : String(v);
+  // A string is quoted short: a value can be a whole file of garbage.
+  return typeof v === "string" ? quoteSource(v) : String(v);
 }
 
 /** "an integer", "a list", … for a JSON Schema type. */

@@ -19,6 +19,7 @@ import {
 } from "./positions.ts";
 import type { SchemaSources } from "./schema.ts";
 import { suggestion } from "./suggest.ts";
+import { isRecord } from "./tag.ts";
 import { validatePart } from "./validate.ts";
 import type { DeviceEntry, PollConfig, SinkConfig, StepConfig } from "./types.ts";
 
@@ -126,7 +127,20 @@ function checkPoll(p: PollConfig, inp: SemanticInput, out: ConfigIssue[]): void 
     }
   }
   const device = inp.devices.get(p.device);
-  if (!device) return;
+  if (!device) {
+    // A device with schema errors still has tag names: check the poll's against them, so
+    // that every problem is reported in one run.
+    const names = target?.kind === "devices" && isRecord(target.data.tags)
+      ? new Set(Object.keys(target.data.tags))
+      : undefined;
+    if (names && p.tags !== "*") {
+      p.tags.forEach((t, i) => {
+        if (typeof t !== "string" || names.has(t)) return;
+        at(["tags", i], `unknown tag "${t}" on device "${p.device}"${suggestion(t, names)}`);
+      });
+    }
+    return;
+  }
   const tags = p.tags === "*" ? [...device.tags.values()] : [];
   let allKnown = true;
   if (p.tags !== "*") {
@@ -317,6 +331,37 @@ async function checkSteps(inp: SemanticInput, out: ConfigIssue[]): Promise<void>
   for (const issues of await Promise.all(jobs)) out.push(...issues);
 }
 
+/** `timeout`, `connectTimeout`, … : time limits, which must be more than zero. */
+const TIME_LIMIT = /^timeout$|Timeout$/;
+
+function zeroDuration(v: unknown): boolean {
+  if (typeof v === "number") return v === 0;
+  return typeof v === "string" && /^0+(\.0+)?(ms|s|m|h|d)$/.test(v.trim());
+}
+
+/** Zero time limits in the config of a valid device, step or sink: every request would fail. */
+function checkTimeLimits(inp: SemanticInput, out: ConfigIssue[]): void {
+  const walk = (e: Entity, node: unknown, path: (string | number)[]): void => {
+    if (!isRecord(node)) return;
+    for (const [k, v] of Object.entries(node)) {
+      // Tags are the driver's; `with` and `simulator` hold values of the user's own meaning.
+      if (path.length === 0 && (k === "tags" || k === "with" || k === "simulator")) continue;
+      if (TIME_LIMIT.test(k) && zeroDuration(v)) {
+        out.push(issueAt(
+          e.src,
+          [e.kind, e.name, ...path, k],
+          `"${k}" of ${SINGULAR[e.kind]} "${e.name}" must be more than 0, got ${
+            JSON.stringify(v)
+          }: a zero time limit fails every request`,
+        ));
+      } else walk(e, v, [...path, k]);
+    }
+  };
+  for (const e of inp.unique.values()) {
+    if (e.valid && e.kind !== "polls") walk(e, e.data, []);
+  }
+}
+
 /** Runs every cross-file check. */
 export async function checkSemantics(inp: SemanticInput): Promise<ConfigIssue[]> {
   const out: ConfigIssue[] = [];
@@ -332,6 +377,7 @@ export async function checkSemantics(inp: SemanticInput): Promise<ConfigIssue[]>
       severity: "warning",
     }));
   }
+  checkTimeLimits(inp, out);
   checkDrivers(inp, out);
   if (inp.checkFunctions) await checkSteps(inp, out);
   return out;

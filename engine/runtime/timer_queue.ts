@@ -18,10 +18,11 @@
  * fires at most 5 ms before its deadline on the grid, never later because of it. Other
  * clocks (tests' `ManualClock`, wrappers) fire entries at their deadline exactly and are
  * driven through `clock.sleep()` with an `AbortController` per arm: they are not on the hot
- * path, and `sleep()` is all the `Clock` contract offers.
+ * path, and `sleep()` is all the `Clock` contract offers. Deadlines further than
+ * {@linkcode MAX_TIMER_MS} away (`every: 30d`) are reached through a chain of shorter timers.
  */
 
-import { type Clock, systemClock } from "../clock.ts";
+import { type Clock, MAX_TIMER_MS, systemClock } from "../clock.ts";
 
 /** The widest `early` window of a poll, ms. */
 export const MAX_EARLY_MS = 5;
@@ -158,7 +159,9 @@ export class TimerQueue {
     this.#armedAt = top;
     const wait = Math.max(0, top - this.#clock.monotonic());
     if (this.#native) {
-      this.#timer = setTimeout(this.#onTimer, wait);
+      // A deadline beyond one timer's reach (every: 30d) is reached by timers in steps: each
+      // that fires finds nothing due and arms the next.
+      this.#timer = setTimeout(this.#onTimer, Math.min(wait, MAX_TIMER_MS));
       return;
     }
     const ac = new AbortController();

@@ -182,3 +182,76 @@ Deno.test("TimerQueue on the system clock fires entries within their early windo
   assert(fired.c! - fired.a! > 10, "c not with a and b");
   assert(fired.c! >= t0 + 70 - 5, "c at most its window early");
 });
+
+Deno.test("a deadline 30 days away is reached through timers under 2^31-1 ms, on time", () => {
+  // Stand-ins for the system clock's timer and time: the queue's native path must never ask
+  // setTimeout for more than it can hold (it would print TimeoutOverflowWarning and fire at 1 ms).
+  const realSetTimeout = globalThis.setTimeout;
+  const realClearTimeout = globalThis.clearTimeout;
+  const realMonotonic = systemClock.monotonic;
+  let now = 1_000;
+  let pending: { fn: () => void; at: number } | undefined;
+  const delays: number[] = [];
+  globalThis.setTimeout = ((fn: () => void, ms: number) => {
+    delays.push(ms);
+    pending = { fn, at: now + ms };
+    return 1;
+  }) as unknown as typeof setTimeout;
+  globalThis.clearTimeout = (() => pending = undefined) as unknown as typeof clearTimeout;
+  systemClock.monotonic = () => now;
+  try {
+    const queue = new TimerQueue(systemClock);
+    const fired: number[] = [];
+    const DAY = 86_400_000;
+    const entry = new (class extends TimerEntry {
+      due(t: number): number {
+        fired.push(t);
+        return t + 30 * DAY;
+      }
+    })();
+    queue.insert(entry, now + 30 * DAY);
+    for (let i = 0; i < 20 && fired.length < 2; i++) {
+      const p = pending!;
+      pending = undefined;
+      now = p.at;
+      p.fn();
+    }
+    assertEquals(fired, [1_000 + 30 * DAY, 1_000 + 60 * DAY]);
+    assert(delays.every((d) => d >= 0 && d <= 2 ** 31 - 1), `delays: ${delays}`);
+    queue.remove(entry);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    globalThis.clearTimeout = realClearTimeout;
+    systemClock.monotonic = realMonotonic;
+  }
+});
+
+Deno.test("every: 30d and a yearly cron on the system clock print no TimeoutOverflowWarning", async () => {
+  // A child process: the warning goes to stderr, and the old behaviour fired the 30-day poll
+  // after 1 ms, again and again.
+  const script = `
+    import { systemClock } from "${new URL("../clock.ts", import.meta.url)}";
+    import { runSchedule } from "${new URL("./scheduler.ts", import.meta.url)}";
+    const ac = new AbortController();
+    let runs = 0;
+    const polls = [
+      runSchedule({ everyMs: 30 * 86_400_000, phaseMs: 1 }, systemClock, ac.signal, async () => { runs++; }),
+      runSchedule({ cron: "0 0 0 1 1 *" }, systemClock, ac.signal, async () => { runs++; }),
+      systemClock.sleep(40 * 86_400_000, ac.signal).catch(() => {}),
+    ];
+    await new Promise((r) => setTimeout(r, 300));
+    ac.abort();
+    await Promise.all(polls);
+    console.log("runs " + runs);
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(stderr, "");
+  // The interval poll runs once at start (its grid begins there), then not for 30 days.
+  assertEquals(new TextDecoder().decode(out.stdout).trim(), "runs 1");
+});

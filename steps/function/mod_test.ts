@@ -206,3 +206,29 @@ Deno.test("validate() reports a missing file, a type error and a missing default
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("validate() refuses a file outside the flow directory without quoting it", async () => {
+  // A temporary directory is in no git work tree: the flow directory itself is the limit.
+  const root = await Deno.makeTempDir();
+  const flows = `${root}/flows`;
+  try {
+    await Deno.mkdir(flows);
+    await Deno.writeTextFile(`${root}/secret.ts`, "export default () => 'TOP-SECRET';\n");
+    await Deno.symlink(`${root}/secret.ts`, `${flows}/link.ts`);
+    const v = (file: string) =>
+      functionStep.validate!({ file }, { flowDir: flows, file: "f.yaml", typeCheck: false });
+    for (const file of ["/etc/passwd", "../secret.ts", "link.ts", "../nope.ts", `${root}/x.ts`]) {
+      const issues = await v(file);
+      assert.equal(issues.length, 1, file);
+      assert.deepEqual(issues[0]!.path, ["file"]);
+      assert.equal(
+        issues[0]!.message,
+        `Function file "${file}" is outside the flow directory: function files must be kept in it`,
+      );
+    }
+    await Deno.writeTextFile(`${flows}/ok.ts`, "export default (b: unknown) => b;\n");
+    assert.deepEqual(await v("ok.ts"), []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

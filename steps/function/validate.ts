@@ -1,11 +1,17 @@
 /**
  * @module
- * Checks of a `function` step's config beyond its schema: the file exists, type-checks
- * (with `deno check`, when a `deno` executable is at hand) and loads in a worker with a
- * default export function.
+ * Checks of a `function` step's config beyond its schema: the file lies inside the flow
+ * repository, exists, type-checks (with `deno check`, when a `deno` executable is at hand)
+ * and loads in a worker with a default export function.
+ *
+ * The flow repository is the git work tree that holds the flow directory (the nearest
+ * ancestor with a `.git` entry: the demo keeps `functions/` beside `flows/`), or the flow
+ * directory itself when it is in no work tree. Paths are compared after resolving symbolic
+ * links, so a link cannot lead out. A file outside is refused before it is opened: nothing of
+ * its content (`/etc/passwd`) can reach a message.
  */
 
-import { basename, delimiter, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import {
   errorMessage,
   FunctionHost,
@@ -20,6 +26,27 @@ export function flowPath(flowDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(flowDir, path);
 }
 
+/** The flow repository of `flowDir` (see the module comment), and what to call it. */
+export async function flowRepository(
+  flowDir: string,
+): Promise<{ root: string; what: string }> {
+  const dir = await Deno.realPath(flowDir);
+  for (let d = dir;; d = dirname(d)) {
+    try {
+      await Deno.lstat(join(d, ".git"));
+      return { root: d, what: "the flow repository (the git work tree of the flow directory)" };
+    } catch {
+      // Not a work tree root: look further up.
+    }
+    if (dirname(d) === d) return { root: dir, what: "the flow directory" };
+  }
+}
+
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith(".." + sep) && rel !== ".." && !isAbsolute(rel));
+}
+
 /** Diagnostic lines quoted from `deno check`. */
 const MAX_LINES = 6;
 
@@ -29,6 +56,27 @@ export async function validateFunction(
   ctx: { flowDir: string; file: string; typeCheck?: boolean },
 ): Promise<StepIssue[]> {
   const path = flowPath(ctx.flowDir, config.file);
+  let repo: { root: string; what: string };
+  try {
+    repo = await flowRepository(ctx.flowDir);
+  } catch (e) {
+    return [{ message: `Cannot find the flow directory: ${errorMessage(e)}`, path: ["file"] }];
+  }
+  const outside = () => [{
+    message:
+      `Function file "${config.file}" is outside ${repo.what}: function files must be kept in it`,
+    path: ["file"],
+  }];
+  // Lexically first (a path that names no file), then with symbolic links resolved.
+  let real: string | undefined;
+  try {
+    real = await Deno.realPath(path);
+  } catch {
+    real = undefined;
+  }
+  if (!inside(repo.root, real ?? resolve(await Deno.realPath(ctx.flowDir), config.file))) {
+    return outside();
+  }
   try {
     const st = await Deno.stat(path);
     if (!st.isFile) {

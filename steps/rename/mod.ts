@@ -5,6 +5,9 @@
  * `pattern`/`replace` regex (when it matches), then `prefix` and `suffix` on every name.
  * `device` replaces the device name of every selected record.
  *
+ * `pattern` runs on RE2 (see `steps/_pattern.ts`): linear time in the tag name, so no
+ * pattern can freeze the gateway; backreferences and lookaround are refused at `check`.
+ *
  * New names are cached per input tag, so after the first batch a rename is one Map lookup
  * and no string is built per record.
  */
@@ -18,6 +21,7 @@ import {
   type StepModule,
 } from "../../engine/plugin.ts";
 import { DevicesField, selected, selector, TagsField } from "../_shared.ts";
+import { compilePattern } from "../_pattern.ts";
 
 /** The `rename` step's fields. */
 export const RenameSpec = Type.Object({
@@ -30,7 +34,7 @@ export const RenameSpec = Type.Object({
   pattern: Type.Optional(Type.String({
     minLength: 1,
     description:
-      "A regular expression (JavaScript syntax) matched against tag names not in `map`; matching names are rewritten with `replace`.",
+      "A regular expression (RE2 syntax: no backreferences or lookaround; linear-time matching) matched against tag names not in `map`; matching names are rewritten with `replace`.",
     examples: ["^temp(\\d+)$"],
   })),
   replace: Type.Optional(Type.String({
@@ -69,7 +73,9 @@ const CACHE_LIMIT = 10_000;
 /** Creates a rename step; the config must have passed {@linkcode renameStep.validate}. */
 export function createRename(config: RenameConfig): Step {
   const map = new Map(Object.entries(config.map ?? {}));
-  const re = config.pattern === undefined ? undefined : new RegExp(config.pattern);
+  const compiled = config.pattern === undefined ? undefined : compilePattern(config.pattern);
+  if (compiled?.error !== undefined) throw new RangeError(compiled.error);
+  const re = compiled?.pattern;
   const replace = config.replace ?? "";
   const prefix = config.prefix ?? "";
   const suffix = config.suffix ?? "";
@@ -82,7 +88,7 @@ export function createRename(config: RenameConfig): Step {
   const rename = (tag: string): string => {
     let name = map.get(tag);
     if (name === undefined) {
-      name = re !== undefined && re.test(tag) ? tag.replace(re, replace) : tag;
+      name = re !== undefined && re.test(tag) ? re.matcher(tag).replaceFirst(replace) : tag;
     }
     return prefix + name + suffix;
   };
@@ -110,18 +116,12 @@ export function createRename(config: RenameConfig): Step {
   };
 }
 
-/** Issues of a rename config beyond the schema: the regex must compile. */
+/** Issues of a rename config beyond the schema: the pattern must compile on RE2. */
 export function validateRename(config: RenameConfig): StepIssue[] {
   const issues: StepIssue[] = [];
   if (config.pattern !== undefined) {
-    try {
-      new RegExp(config.pattern);
-    } catch (e) {
-      issues.push({
-        message: `Cannot compile pattern "${config.pattern}": ${(e as Error).message}`,
-        path: ["pattern"],
-      });
-    }
+    const compiled = compilePattern(config.pattern);
+    if (compiled.error !== undefined) issues.push({ message: compiled.error, path: ["pattern"] });
   } else if (config.replace) {
     issues.push({ message: "Cannot use replace without pattern", path: ["replace"] });
   }

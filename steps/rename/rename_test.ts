@@ -50,3 +50,32 @@ Deno.test("rename validate reports a pattern that does not compile", () => {
   assert.match(issues[0]!.message, /^Cannot compile pattern "temp\(":/);
   assert.deepEqual(renameStep.validate!({ pattern: "^t(.*)$" }, { flowDir: ".", file: "f" }), []);
 });
+
+Deno.test("rename runs a catastrophic pattern on a long tag name in linear time", () => {
+  // ^(a+)+$ backtracks exponentially on a JavaScript RegExp: 30 "a" and a "b" took tens of
+  // seconds (and a longer name froze every device for good).
+  const step = createRename({ pattern: "^(a+)+$", replace: "x" });
+  const long = "a".repeat(30) + "b";
+  const t0 = performance.now();
+  const out = step.process(Batch.from([rec("plc", long), rec("plc", "aaaa")])) as Batch;
+  const ms = performance.now() - t0;
+  assert.deepEqual(keys(out), [`plc/${long}`, "plc/x"]);
+  assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+  const huge = "a".repeat(100_000) + "b";
+  const t1 = performance.now();
+  step.process(Batch.from([rec("plc", huge)]));
+  assert.ok(performance.now() - t1 < 2000, "100,000 characters took over 2 s");
+});
+
+Deno.test("rename refuses backreferences and lookaround, naming the construct and its place", () => {
+  const msg = (pattern: string) =>
+    (renameStep.validate!({ pattern }, { flowDir: ".", file: "f.yaml" }) as { message: string }[])
+      .map((i) => i.message);
+  assert.match(msg("(a)\\1")[0]!, /backreference "\\1" at character 4 is not supported/);
+  assert.match(msg("^temp(?=\\d)")[0]!, /lookahead "\(\?=" at character 6 is not supported/);
+  assert.match(msg("(?<!x)y")[0]!, /negative lookbehind "\(\?<!" at character 1/);
+  assert.match(msg("(?<n>a)\\k<n>")[0]!, /named backreference "\\k<n>" at character 8/);
+  assert.deepEqual(msg("[(?=]x"), [], "inside a class these are plain characters");
+  assert.match(msg("a{2,1001}")[0]!, /Cannot compile pattern "a\{2,1001\}": .*repeat count/);
+  assert.throws(() => createRename({ pattern: "(?=x)" }), /lookahead/);
+});

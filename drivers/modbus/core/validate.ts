@@ -16,12 +16,44 @@ export const ASSUMED_ROUND_TRIP_MS = 5;
 /** The floor of any poll interval, ms. */
 export const MIN_INTERVAL_FLOOR_MS = 10;
 
-function shares(a: ResolvedTag, b: ResolvedTag): boolean {
-  if (a.table !== b.table) return false;
-  if (a.start >= b.start + b.count || b.start >= a.start + a.count) return false;
-  // Bits of one register are independent tags unless they name the same bit.
-  if (a.bit !== undefined && b.bit !== undefined) return a.bit === b.bit;
-  return true;
+/**
+ * Tags that share a register or a bit with an earlier tag (by start address), each reported
+ * once, against the first such tag. One pass over the registers each tag spans, with the
+ * first tag seen on each register and on each bit: linear in the tags (comparing each tag
+ * with every later one that starts inside it was quadratic when thousands of
+ * `overlap: true` views share a few registers). Tags with `overlap: true` are neither
+ * reported nor reported against.
+ */
+function overlaps(
+  resolved: readonly ResolvedTag[],
+  optedIn: (t: ResolvedTag) => boolean,
+): [ResolvedTag, ResolvedTag][] {
+  const sorted = resolved.filter((t) => !optedIn(t))
+    .sort((a, b) => a.table.localeCompare(b.table) || a.start - b.start);
+  /** `table:register` → the first whole-register tag; `table:register.bit` → the first bit tag. */
+  const whole = new Map<string, ResolvedTag>();
+  const bits = new Map<string, ResolvedTag>();
+  /** `table:register` → the first bit tag of the register, whatever its bit. */
+  const anyBit = new Map<string, ResolvedTag>();
+  const out: [ResolvedTag, ResolvedTag][] = [];
+  for (const b of sorted) {
+    let found: ResolvedTag | undefined;
+    for (let r = b.start; r < b.start + b.count; r++) {
+      const key = `${b.table}:${r}`;
+      if (!found) {
+        found = whole.get(key) ??
+          (b.bit === undefined ? anyBit.get(key) : bits.get(`${key}.${b.bit}`));
+      }
+      if (b.bit === undefined) {
+        if (!whole.has(key)) whole.set(key, b);
+      } else {
+        if (!bits.has(`${key}.${b.bit}`)) bits.set(`${key}.${b.bit}`, b);
+        if (!anyBit.has(key)) anyBit.set(key, b);
+      }
+    }
+    if (found) out.push([found, b]);
+  }
+  return out;
 }
 
 /**
@@ -64,23 +96,15 @@ export function validateDevice(device: DeviceConfig, kind: "tcp" | "rtu" = "tcp"
       issues.push({ message: (e as Error).message, path: ["tags", tag.name, "address"] });
     }
   }
-  const sorted = [...resolved].sort((a, b) => a.table.localeCompare(b.table) || a.start - b.start);
-  for (let i = 0; i < sorted.length; i++) {
-    const a = sorted[i]!;
-    for (let j = i + 1; j < sorted.length; j++) {
-      const b = sorted[j]!;
-      if (b.table !== a.table || b.start >= a.start + a.count) break;
-      if (!shares(a, b)) continue;
-      if (optedIn(b) || optedIn(a)) continue;
-      issues.push({
-        message: `Tag "${b.name}" (${device.tags.get(b.name)?.address}) overlaps tag "${a.name}" (${
-          device.tags.get(a.name)?.address
-        }): both read ${a.table}${
-          Math.max(a.start, b.start)
-        }; give one of them its own address, or set overlap: true on the one that is a deliberate second view`,
-        path: ["tags", b.name, "address"],
-      });
-    }
+  for (const [a, b] of overlaps(resolved, optedIn)) {
+    issues.push({
+      message: `Tag "${b.name}" (${device.tags.get(b.name)?.address}) overlaps tag "${a.name}" (${
+        device.tags.get(a.name)?.address
+      }): both read ${a.table}${
+        Math.max(a.start, b.start)
+      }; give one of them its own address, or set overlap: true on the one that is a deliberate second view`,
+      path: ["tags", b.name, "address"],
+    });
   }
   return issues;
 }
