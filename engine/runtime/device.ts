@@ -5,6 +5,12 @@
  * read reports the connection lost (or when every request of three reads in a row timed
  * out, which is what a PLC that restarted behind a gateway or serial server looks like),
  * limits requests in flight, and logs one line per state change.
+ *
+ * "Connected" and "answering" are two states: a device whose port accepts connections but
+ * which never answers (a gateway in front of a dead PLC, a PLC in stop) connects, times out
+ * three reads and is reconnected, over and over. It is logged once, "Device connected, not
+ * answering" (warn), then its reconnections are quiet (debug) until a read gets an answer,
+ * logged once, "Device answering again". Its tags stay bad with the timeout as the reason.
  */
 
 import type { Clock } from "../clock.ts";
@@ -39,6 +45,12 @@ export interface DeviceHealth {
   connectFailures: number;
   reads: number;
   readErrors: number;
+  /** Whether the device answered since it was last found not answering (see module doc). */
+  answering: boolean;
+  /** Tag reads that failed because no answer came in time. */
+  timeouts: number;
+  /** Tag reads that failed because what came was malformed, truncated or another's answer. */
+  malformed: number;
 }
 
 /** Options of a {@linkcode DeviceRuntime}. */
@@ -71,6 +83,8 @@ export class DeviceRuntime {
   #allTimeoutReads = 0;
   #attempt: Promise<void> | undefined;
   #health: DeviceHealth;
+  /** Monotonic ms when the device was found not answering. */
+  #silentSince = 0;
 
   constructor(config: DeviceConfig, module: DriverModule, o: DeviceRuntimeOptions) {
     this.config = config;
@@ -92,6 +106,9 @@ export class DeviceRuntime {
       connectFailures: 0,
       reads: 0,
       readErrors: 0,
+      answering: true,
+      timeouts: 0,
+      malformed: 0,
     };
     this.#connected = new Promise((r) => this.#markConnected = r);
   }
@@ -145,6 +162,8 @@ export class DeviceRuntime {
         const msg = errorMessage(e);
         const delay = backoffDelay(failures, this.#backoff);
         this.#setState("backoff", msg);
+        // Unreachable is a state of its own: the next connection is logged again.
+        this.#health.answering = true;
         if (failures === 1) {
           this.#log.warn("Device unreachable; retrying with backoff", { error: msg });
         } else {
@@ -156,10 +175,13 @@ export class DeviceRuntime {
       this.#health.connects++;
       this.#allTimeoutReads = 0;
       this.#setState("connected");
-      this.#log.info(
-        failures > 0 ? "Device connected after retrying" : "Device connected",
-        failures > 0 ? { attempts: failures + 1 } : {},
-      );
+      if (!this.#health.answering) this.#log.debug("Device reconnected, still not answering");
+      else {
+        this.#log.info(
+          failures > 0 ? "Device connected after retrying" : "Device connected",
+          failures > 0 ? { attempts: failures + 1 } : {},
+        );
+      }
       failures = 0;
       this.#markConnected();
       // Wait until a read reports the connection lost, or until stopped.
@@ -178,7 +200,9 @@ export class DeviceRuntime {
   #connectionLost(reason: string): void {
     if (this.#health.state !== "connected" || !this.#lost) return;
     this.#setState("backoff", reason);
-    this.#log.warn("Device connection lost; reconnecting", { error: reason });
+    if (this.#health.answering) {
+      this.#log.warn("Device connection lost; reconnecting", { error: reason });
+    } else this.#log.debug("Device connection lost; reconnecting", { error: reason });
     this.#lost();
   }
 
@@ -233,9 +257,12 @@ export class DeviceRuntime {
         `Cannot read "${this.name}": ${errorMessage(e)}`,
         { cause: e },
       );
-      if (err.code === "NOT_CONNECTED") this.#connectionLost(err.message);
-      else if (err.code === "TIMEOUT") this.#countAllTimeoutRead();
       failAll(plan, sink, err);
+      if (err.code === "NOT_CONNECTED") this.#connectionLost(err.message);
+      else if (err.code === "TIMEOUT") {
+        this.#health.timeouts += plan.tags.length;
+        this.#countAllTimeoutRead(err.message);
+      }
     } finally {
       this.#sem.release();
     }
@@ -243,23 +270,44 @@ export class DeviceRuntime {
 
   #checkTimeouts(t: CountingSink, tags: number): void {
     if (tags === 0) return;
+    this.#health.timeouts += t.timeouts;
+    this.#health.malformed += t.malformed;
     if (t.lost !== undefined) {
       this.#connectionLost(t.lost);
       return;
     }
-    if (t.timeouts === tags) {
+    // A read whose every tag got no answer, or only garbage, is a read nothing answered.
+    if (t.timeouts + t.malformed === tags) {
       this.#health.readErrors++;
-      this.#countAllTimeoutRead();
+      this.#countAllTimeoutRead(t.unanswered);
     } else {
       this.#allTimeoutReads = 0;
+      if (!this.#health.answering) this.#answeringAgain();
     }
   }
 
-  /** A device that answers nothing for several reads in a row gets a fresh connection. */
-  #countAllTimeoutRead(): void {
-    if (++this.#allTimeoutReads >= this.#timeoutsBeforeReconnect) {
-      this.#connectionLost(`${this.#allTimeoutReads} reads in a row timed out`);
+  /**
+   * A device that answers nothing for several reads in a row gets a fresh connection; the
+   * first time, it is logged as connected but not answering, and then no more until it answers.
+   */
+  #countAllTimeoutRead(error: string | undefined): void {
+    if (++this.#allTimeoutReads < this.#timeoutsBeforeReconnect) return;
+    const reason = `${this.#allTimeoutReads} reads in a row got no answer`;
+    if (this.#health.answering && this.#health.state === "connected") {
+      this.#health.answering = false;
+      this.#silentSince = this.#clock.monotonic();
+      this.#log.warn(
+        "Device connected, not answering; reconnecting quietly until it answers",
+        { error: error ?? reason },
+      );
     }
+    this.#connectionLost(reason);
+  }
+
+  #answeringAgain(): void {
+    this.#health.answering = true;
+    const s = (this.#clock.monotonic() - this.#silentSince) / 1000;
+    this.#log.info(`Device answering again after ${s.toFixed(1)} s`);
   }
 
   /**
@@ -313,6 +361,10 @@ function failAll(plan: ReadPlan, sink: ReadSink, error: BifrostError): void {
  */
 export abstract class CountingSink implements ReadSink {
   timeouts = 0;
+  /** Failures because what arrived was malformed (`PROTOCOL_ERROR` with `details.malformed`). */
+  malformed = 0;
+  /** The message of the last of those timeouts or malformed answers. */
+  unanswered: string | undefined;
   /** The message of a NOT_CONNECTED failure, if any. */
   lost: string | undefined;
 
@@ -322,8 +374,14 @@ export abstract class CountingSink implements ReadSink {
   protected abstract failed(index: number, error: BifrostError): void;
 
   fail(index: number, error: BifrostError): void {
-    if (error.code === "TIMEOUT") this.timeouts++;
-    else if (error.code === "NOT_CONNECTED") this.lost ??= error.message;
+    if (error.code === "TIMEOUT") {
+      this.timeouts++;
+      this.unanswered = error.message;
+    } else if (error.code === "NOT_CONNECTED") this.lost ??= error.message;
+    else if (error.code === "PROTOCOL_ERROR" && error.details.malformed === true) {
+      this.malformed++;
+      this.unanswered = error.message;
+    }
     this.failed(index, error);
   }
 }
