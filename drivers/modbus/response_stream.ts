@@ -17,9 +17,10 @@
  * A truncated response followed, in a later read, by exactly as many bytes as it lacks is
  * indistinguishable from a good one; the PDU check catches most such merges.
  *
- * What arrived is kept for the request that then times out ({@linkcode ResponseStream.problemFor}):
- * the client rejects it with "malformed response: ..." instead of "no answer". The text is
- * built only on those error paths; a good frame costs one boolean test more.
+ * What arrived is kept for the request that then times out
+ * ({@linkcode ResponseStream.problemFor}): the client rejects it with "Malformed response
+ * ..." instead of "No answer". The text is built only on those error paths; a good frame
+ * costs nothing more, the client one test when its last pending request is answered.
  */
 
 import { MAX_MBAP_LENGTH, MBAP_LENGTH, responseProblem } from "./pdu.ts";
