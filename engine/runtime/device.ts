@@ -7,6 +7,12 @@
  * limits requests in flight, and logs one line per state change. It owns the device's
  * subscriptions the same way ({@linkcode DeviceSubscriptions}): subscribed after every
  * connect, closed before every reconnect, reported bad while the device is down.
+ *
+ * "Connected" and "answering" are two states: a device whose port accepts connections but
+ * which never answers (a gateway in front of a dead PLC, a PLC in stop) connects, times out
+ * three reads and is reconnected, over and over. It is logged once, "Device connected, not
+ * answering" (warn), then its reconnections are quiet (debug) until a read gets an answer,
+ * logged once, "Device answering again". Its tags stay bad with the timeout as the reason.
  */
 
 import type { Clock } from "../clock.ts";
@@ -27,8 +33,11 @@ import type { Logger } from "../log.ts";
 import type { Value } from "../record.ts";
 import { unscaleValue } from "../scaling.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { CountingSink, deliver, failAll, Tally } from "./counting_sink.ts";
 import { Semaphore } from "./semaphore.ts";
 import { DeviceSubscriptions, type SubscriptionTarget } from "./subscriptions.ts";
+
+export { CountingSink } from "./counting_sink.ts";
 
 /** Connection states. */
 export type DeviceState = "idle" | "connecting" | "connected" | "backoff" | "closed";
@@ -45,6 +54,12 @@ export interface DeviceHealth {
   readErrors: number;
   /** Live subscriptions (subscribed `subscribe:` polls). */
   subscriptions: number;
+  /** Whether the device answered since it was last found not answering (see module doc). */
+  answering: boolean;
+  /** Tag reads that failed because no answer came in time. */
+  timeouts: number;
+  /** Tag reads that failed because what came was malformed, truncated or another's answer. */
+  malformed: number;
 }
 
 /** Options of a {@linkcode DeviceRuntime}. */
@@ -79,6 +94,8 @@ export class DeviceRuntime {
   #attempt: Promise<void> | undefined;
   #health: DeviceHealth;
   #subs: DeviceSubscriptions;
+  /** Monotonic ms when the device was found not answering. */
+  #silentSince = 0;
 
   constructor(config: DeviceConfig, module: DriverModule, o: DeviceRuntimeOptions) {
     this.config = config;
@@ -102,6 +119,9 @@ export class DeviceRuntime {
       reads: 0,
       readErrors: 0,
       subscriptions: 0,
+      answering: true,
+      timeouts: 0,
+      malformed: 0,
     };
     this.#subs = new DeviceSubscriptions({
       driver: this.driver,
@@ -178,6 +198,8 @@ export class DeviceRuntime {
         const delay = backoffDelay(failures, this.#backoff);
         this.#setState("backoff", msg);
         this.#subs.reportDown(this.#notConnected());
+        // Unreachable is a state of its own: the next connection is logged again.
+        this.#health.answering = true;
         // After a loss, its line ("connection lost; reconnecting") already told the operator:
         // one line for the loss, one for the recovery.
         if (failures === 1 && !reconnecting) {
@@ -191,10 +213,13 @@ export class DeviceRuntime {
       this.#health.connects++;
       this.#allTimeoutReads = 0;
       this.#setState("connected");
-      this.#log.info(
-        failures > 0 ? "Device connected after retrying" : "Device connected",
-        failures > 0 ? { attempts: failures + 1 } : {},
-      );
+      if (!this.#health.answering) this.#log.debug("Device reconnected, still not answering");
+      else {
+        this.#log.info(
+          failures > 0 ? "Device connected after retrying" : "Device connected",
+          failures > 0 ? { attempts: failures + 1 } : {},
+        );
+      }
       failures = 0;
       reconnecting = false;
       this.#markConnected();
@@ -221,7 +246,9 @@ export class DeviceRuntime {
   #connectionLost(reason: string): void {
     if (this.#health.state !== "connected" || !this.#lost) return;
     this.#setState("backoff", reason);
-    this.#log.warn("Device connection lost; reconnecting", { error: reason });
+    if (this.#health.answering) {
+      this.#log.warn("Device connection lost; reconnecting", { error: reason });
+    } else this.#log.debug("Device connection lost; reconnecting", { error: reason });
     this.#lost();
   }
 
@@ -276,9 +303,12 @@ export class DeviceRuntime {
         `Cannot read "${this.name}": ${errorMessage(e)}`,
         { cause: e },
       );
-      if (err.code === "NOT_CONNECTED") this.#connectionLost(err.message);
-      else if (err.code === "TIMEOUT") this.#countAllTimeoutRead();
       failAll(plan, sink, err);
+      if (err.code === "NOT_CONNECTED") this.#connectionLost(err.message);
+      else if (err.code === "TIMEOUT") {
+        this.#health.timeouts += plan.tags.length;
+        this.#countAllTimeoutRead(err.message);
+      }
     } finally {
       this.#sem.release();
     }
@@ -286,23 +316,44 @@ export class DeviceRuntime {
 
   #checkTimeouts(t: CountingSink, tags: number): void {
     if (tags === 0) return;
+    this.#health.timeouts += t.timeouts;
+    this.#health.malformed += t.malformed;
     if (t.lost !== undefined) {
       this.#connectionLost(t.lost);
       return;
     }
-    if (t.timeouts === tags) {
+    // A read whose every tag got no answer, or only garbage, is a read nothing answered.
+    if (t.timeouts + t.malformed === tags) {
       this.#health.readErrors++;
-      this.#countAllTimeoutRead();
+      this.#countAllTimeoutRead(t.unanswered);
     } else {
       this.#allTimeoutReads = 0;
+      if (!this.#health.answering) this.#answeringAgain();
     }
   }
 
-  /** A device that answers nothing for several reads in a row gets a fresh connection. */
-  #countAllTimeoutRead(): void {
-    if (++this.#allTimeoutReads >= this.#timeoutsBeforeReconnect) {
-      this.#connectionLost(`${this.#allTimeoutReads} reads in a row timed out`);
+  /**
+   * A device that answers nothing for several reads in a row gets a fresh connection; the
+   * first time, it is logged as connected but not answering, and then no more until it answers.
+   */
+  #countAllTimeoutRead(error: string | undefined): void {
+    if (++this.#allTimeoutReads < this.#timeoutsBeforeReconnect) return;
+    const reason = `${this.#allTimeoutReads} reads in a row got no answer`;
+    if (this.#health.answering && this.#health.state === "connected") {
+      this.#health.answering = false;
+      this.#silentSince = this.#clock.monotonic();
+      this.#log.warn(
+        "Device connected, not answering; reconnecting quietly until it answers",
+        { error: error ?? reason },
+      );
     }
+    this.#connectionLost(reason);
+  }
+
+  #answeringAgain(): void {
+    this.#health.answering = true;
+    const s = (this.#clock.monotonic() - this.#silentSince) / 1000;
+    this.#log.info(`Device answering again after ${s.toFixed(1)} s`);
   }
 
   /**
@@ -341,56 +392,5 @@ export class DeviceRuntime {
     await this.#loop;
     await this.driver.close().catch(() => {});
     this.#setState("closed");
-  }
-}
-
-function failAll(plan: ReadPlan, sink: ReadSink, error: BifrostError): void {
-  for (let i = 0; i < plan.tags.length; i++) sink.fail(i, error);
-}
-
-/**
- * A {@linkcode ReadSink} that counts, for one read, the failures a connection's health
- * depends on (timeouts, a lost connection). A sink given to `DeviceRuntime.readInto` that
- * extends it is handed to the driver as it is; any other is wrapped in a forwarding one.
- * Serves one read: the counts start at zero.
- */
-export abstract class CountingSink implements ReadSink {
-  timeouts = 0;
-  /** The message of a NOT_CONNECTED failure, if any. */
-  lost: string | undefined;
-
-  abstract value(index: number, value: Value, sourceTs: number): void;
-
-  /** Tag `index` failed (after counting). */
-  protected abstract failed(index: number, error: BifrostError): void;
-
-  fail(index: number, error: BifrostError): void {
-    if (error.code === "TIMEOUT") this.timeouts++;
-    else if (error.code === "NOT_CONNECTED") this.lost ??= error.message;
-    this.failed(index, error);
-  }
-}
-
-/** Passes outcomes on to another sink, counting. */
-class Tally extends CountingSink {
-  constructor(readonly sink: ReadSink) {
-    super();
-  }
-
-  value(index: number, value: Value, sourceTs: number): void {
-    this.sink.value(index, value, sourceTs);
-  }
-
-  protected failed(index: number, error: BifrostError): void {
-    this.sink.fail(index, error);
-  }
-}
-
-/** The results of a driver without `readInto`, into `sink`. */
-function deliver(results: readonly TagResult[], sink: ReadSink, now: number): void {
-  for (let i = 0; i < results.length; i++) {
-    const r = results[i]!;
-    if (r.ok) sink.value(i, r.value, r.sourceTs ?? now);
-    else sink.fail(i, r.error);
   }
 }

@@ -13,11 +13,11 @@ import type { DeviceConfig, TagConfig } from "../driver.ts";
 import { createLogger, nullLogger } from "../log.ts";
 import { DeviceRuntime } from "./device.ts";
 
-function device(port: number, tags: TagConfig[]): DeviceConfig {
+function device(port: number, tags: TagConfig[], timeout = "100ms"): DeviceConfig {
   return {
     name: "plc",
     driver: "modbus-tcp",
-    config: { host: "127.0.0.1", port, unitId: 1, timeout: "100ms", retries: 0 },
+    config: { host: "127.0.0.1", port, unitId: 1, timeout, retries: 0 },
     tags: new Map(tags.map((t) => [t.name, t])),
   };
 }
@@ -72,6 +72,51 @@ Deno.test("DeviceRuntime: a device that stops answering gets a fresh connection"
   } finally {
     await rt.stop();
   }
+});
+
+Deno.test("DeviceRuntime: a device that accepts but never answers is logged once as not answering, then once when it answers", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "uint16", value: 5 } } },
+  });
+  const lines: { level: string; msg: string; error?: string }[] = [];
+  const log = createLogger({ json: true, level: "info", write: (l) => lines.push(JSON.parse(l)) });
+  const rt = new DeviceRuntime(device(sim.port, [level], "30ms"), modbusTcp, {
+    log,
+    clock: systemClock,
+    backoff: { baseMs: 10, maxMs: 50 },
+  });
+  sim.faults.silentUnits.add(1); // the port accepts; unit 1 never answers
+  rt.start();
+  try {
+    const plan = rt.plan([level]);
+    // A poll every 5 ms, which also lets the reconnections run between reads.
+    const poll = () => new Promise((r) => setTimeout(r, 5));
+    // Five connections: four reconnect cycles of three unanswered reads each.
+    while (rt.health().connects < 5) {
+      await poll();
+      const [r] = await rt.read(plan);
+      assert(r && !r.ok);
+      // The tag stays bad with the reason: the timeout, or no connection between two.
+      assertMatch(r.error.message, /No answer from 127\.0\.0\.1:\d+ within 30 ms|not connected/);
+    }
+    assertEquals(rt.health().answering, false);
+    assert(rt.health().timeouts >= 12, `timeouts counted: ${rt.health().timeouts}`);
+    sim.faults.silentUnits.delete(1);
+    for (;;) {
+      await poll();
+      const [r] = await rt.read(plan);
+      if (r?.ok) break;
+    }
+    assertEquals(rt.health().answering, true);
+  } finally {
+    await rt.stop();
+  }
+  assertEquals(lines.map((l) => `${l.level} ${l.msg.replace(/[\d.]+ s$/, "N s")}`), [
+    "info Device connected",
+    "warn Device connected, not answering; reconnecting quietly until it answers",
+    "info Device answering again after N s",
+  ]);
+  assertMatch(lines[1]!.error ?? "", /No answer from 127\.0\.0\.1:\d+ within 30 ms$/);
 });
 
 Deno.test("DeviceRuntime: a refused connection reports bad reads with the reason and backs off", async () => {

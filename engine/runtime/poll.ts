@@ -89,8 +89,9 @@ export class PollRunner {
       }
       return;
     }
-    // While the device is down, its connection state change is the one line to log.
-    if (this.device.health().state === "connected") {
+    // While the device is down or not answering, its state change is the one line to log.
+    const h = this.device.health();
+    if (h.state === "connected" && h.answering) {
       for (const r of failing) {
         if (!this.#failing.has(r)) this.#log.warn("Read failed", { error: r });
       }

@@ -180,7 +180,9 @@ export class Forwarder {
     const { queue: q, clock } = this.#o;
     // Records queued before the start waited through a restart: historical.
     let historicalUpTo = q.lastId;
+    // One line when deliveries start failing, one when they work again (how long, what waits).
     let down = false;
+    let downSince = 0;
     while (!this.#stopped) {
       const wait = this.#breaker.waitMs();
       if (wait > 0) {
@@ -211,19 +213,23 @@ export class Forwarder {
         await this.#waitKick();
         continue;
       }
+      // What waited through the outage, this chunk included.
+      const backlog = down ? q.depth() : 0;
       try {
         await this.#deliverRange(chunk.batch, 0, chunk.batch.length, chunk.firstId, historical);
         if (this.#replay && historical) this.#replay.n += chunk.batch.length;
         if (down) {
           down = false;
           this.#transition(this.#breaker.success(), undefined);
-          this.#o.log.info(`Delivering to ${this.#o.target} again`, {
-            sink: this.#o.name,
-            backlog: q.depth(),
-          });
+          const s = ((clock.monotonic() - downSince) / 1000).toFixed(1);
+          this.#o.log.info(
+            `Sink "${this.#o.name}" delivers to ${this.#o.target} again after ${s} s; ${backlog} queued records to deliver`,
+            { sink: this.#o.name, backlog },
+          );
         } else this.#transition(this.#breaker.success(), undefined);
       } catch (e) {
         if (this.#stopped) break;
+        if (!down) downSince = clock.monotonic();
         down = true;
         this.#replay = undefined;
         this.#stats.failed++;
@@ -241,8 +247,12 @@ export class Forwarder {
           retryInMs: Math.max(delay, this.#breaker.waitMs()),
           depth: q.depth(),
         };
-        if (n === 1) this.#o.log.warn(`Cannot deliver to ${this.#o.target}`, fields);
-        else this.#o.log.debug(`Cannot deliver to ${this.#o.target}`, { ...fields, failures: n });
+        if (n === 1) {
+          this.#o.log.warn(
+            `Cannot deliver to ${this.#o.target}; sink "${this.#o.name}" keeps its records on disk and retries`,
+            fields,
+          );
+        } else this.#o.log.debug(`Cannot deliver to ${this.#o.target}`, { ...fields, failures: n });
         this.#transition(t, e);
         if (this.#breaker.waitMs() === 0) await this.#sleep(delay);
       }
@@ -305,15 +315,17 @@ export class Forwarder {
       depth: this.#o.queue.depth(),
       ...(e === undefined ? {} : { error: errorMessage(e) }),
     };
+    // The outage and the recovery have their lines already (see #run): breaker changes are
+    // details of the outage, in stats (`breaker`, `breakerOpens`) and at debug level.
     if (t === "opened") {
-      this.#o.log.warn(
+      this.#o.log.debug(
         `Circuit breaker of sink "${this.#o.name}" opened after ${this.#breaker.failures} failures: pausing deliveries to ${this.#o.target} for ${this.#o.breakerCoolDownMs} ms`,
         fields,
       );
     } else if (t === "reopened") {
       this.#o.log.debug(`Circuit breaker of sink "${this.#o.name}" probe failed`, fields);
     } else {
-      this.#o.log.info(`Circuit breaker of sink "${this.#o.name}" closed`, fields);
+      this.#o.log.debug(`Circuit breaker of sink "${this.#o.name}" closed`, fields);
     }
   }
 

@@ -6,7 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import { Batch, ManualClock, nullLogger, Quality, systemClock } from "../../engine/plugin.ts";
+import {
+  Batch,
+  createLogger,
+  ManualClock,
+  nullLogger,
+  Quality,
+  systemClock,
+} from "../../engine/plugin.ts";
 import { DurableQueue } from "../_queue/mod.ts";
 import { BreakerState, CircuitBreaker } from "./breaker.ts";
 import { DeadLetterStore } from "./dead_letter.ts";
@@ -164,6 +171,36 @@ Deno.test("forwarder opens its breaker while the destination is down and recover
   await until(() => t.queue.depth() === 0, "the queue to drain");
   assert.deepEqual(got, [0, 1, 2, 3, 4]);
   assert.equal(t.fwd.stats().breaker, BreakerState.closed);
+});
+
+Deno.test("forwarder logs an outage once and its recovery once, with how long and what waits", async () => {
+  let up = false;
+  const lines: string[] = [];
+  const log = createLogger({ level: "info", json: true, write: (l) => lines.push(l) });
+  await using t = setup((_b) => up ? Promise.resolve() : Promise.reject(new Error("down")), {
+    breakerThreshold: 3,
+    breakerCoolDownMs: 5,
+    log,
+  });
+  t.queue.enqueue(records(0, 5));
+  t.fwd.start();
+  // Many failed attempts, the breaker opening and probing more than once.
+  await until(() => t.fwd.stats().breakerOpens >= 3, "the breaker to open three times");
+  up = true;
+  await until(() => t.queue.depth() === 0, "the queue to drain");
+  const msgs = lines.map((l) => {
+    const { level, msg } = JSON.parse(l) as { level: string; msg: string };
+    return `${level} ${msg}`;
+  });
+  assert.equal(msgs.length, 2, msgs.join("\n"));
+  assert.match(
+    msgs[0]!,
+    /^warn Cannot deliver to test destination; sink "t" keeps its records on disk and retries/,
+  );
+  assert.match(
+    msgs[1]!,
+    /^info Sink "t" delivers to test destination again after \d+\.\d s; 5 queued records to deliver/,
+  );
 });
 
 Deno.test("forwarder marks the restart backlog and the outage backlog historical", async () => {

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Batch, Quality, systemClock } from "../../engine/plugin.ts";
+import { Batch, createLogger, Quality, systemClock } from "../../engine/plugin.ts";
 import { Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";
 import { createMqttSink } from "./mod.ts";
@@ -104,5 +104,65 @@ Deno.test({
       await sub.close();
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "mqtt logs a broker outage once and its recovery once, with how long and what is queued",
+  ignore: skip !== undefined,
+  async fn() {
+    await using broker = await Mosquitto.start();
+    const dir = await Deno.makeTempDir({ prefix: "bifrost_mqtt_outage_log_" });
+    const lines: { level: string; msg: string }[] = [];
+    const log = createLogger({
+      json: true,
+      level: "info",
+      write: (l) => lines.push(JSON.parse(l)),
+    });
+    const sink = createMqttSink({
+      url: broker.url,
+      qos: 1,
+      topic: "plant/{device}/{tag}",
+      reconnectMin: "20ms",
+      reconnectMax: "40ms",
+      queue: { dir },
+    }, { name: "uns", clock: systemClock, log });
+    await sink.open();
+    const batch = (from: number, n: number) => {
+      const b = new Batch(n);
+      for (let i = from; i < from + n; i++) {
+        b.add("line1", "t", i, Quality.good, undefined, i, i, i);
+      }
+      return b;
+    };
+    try {
+      await waitFor(() => sink.stats().connected === 1, 5_000, () => "sink never connected");
+      await sink.write(batch(0, 10));
+      await waitFor(() => sink.stats().depth === 0, 5_000, () => "first records not sent");
+      await broker.stop();
+      await sink.write(batch(10, 40));
+      await waitFor(() => sink.stats().connected === 0, 5_000, () => "loss not noticed");
+      await sleep(300); // several failed attempts, 20-40 ms apart
+      await broker.resume();
+      await waitFor(() => sink.stats().depth === 0, 10_000, () => "backlog not sent");
+    } finally {
+      await sink.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+    const msgs = lines.filter((l) => l.level !== "debug").map((l) => `${l.level} ${l.msg}`);
+    const lost = msgs.filter((m) => /MQTT broker|MQTT sink/.test(m) && m.startsWith("warn"));
+    assert.equal(lost.length, 1, msgs.join("\n"));
+    assert.match(
+      lost[0]!,
+      new RegExp(`^warn Lost connection to MQTT broker ${broker.url}; MQTT sink "uns" keeps`),
+    );
+    const back = msgs.filter((m) => /reconnected/.test(m));
+    assert.equal(back.length, 1, msgs.join("\n"));
+    assert.match(
+      back[0]!,
+      new RegExp(
+        `^info MQTT sink "uns" reconnected to ${broker.url} after \\d+\\.\\d s; 40 queued records to deliver$`,
+      ),
+    );
   },
 });

@@ -20,6 +20,10 @@
  * {@linkcode RENEW_DRAIN_MS} for what is in flight to be confirmed (so nothing is sent
  * twice), and connects again at once with fresh credentials. That is a renewal, not a
  * lost connection: counted in `renewals`, logged at debug level.
+ *
+ * Logging follows the devices' rule, one line per state change: the broker's loss once
+ * (warn), failed attempts after it at debug, and the recovery once (info: after how long, and
+ * how many queued records wait to go out), whatever the number of attempts in between.
  */
 
 import { backoffDelay, errorMessage } from "../../engine/plugin.ts";
@@ -129,7 +133,20 @@ export class Sender {
 
   async #run(): Promise<void> {
     const { log, target } = this.#o;
+    const what = `MQTT sink "${this.#o.name}"`;
     let failures = 0;
+    // Like a device: the loss of the broker is logged once (the first failed connect or the
+    // end of a connection), then quiet (debug) until a connection succeeds, logged once with
+    // how long the outage lasted and what waits to go out.
+    let down = false;
+    let downSince = 0;
+    const wentDown = () => {
+      if (down) return false;
+      down = true;
+      downSince = this.#o.clock.monotonic();
+      return true;
+    };
+    let everConnected = false;
     while (!this.#stopped) {
       let link: MqttLink;
       try {
@@ -149,8 +166,12 @@ export class Sender {
           maxMs: this.#o.reconnectMaxMs,
         });
         const fields = { error: errorMessage(e), retryInMs: delay, depth: this.#o.queue.depth() };
-        if (failures === 1) log.warn(`Cannot connect to MQTT broker ${target}`, fields);
-        else log.debug(`Cannot connect to MQTT broker ${target}`, { ...fields, failures });
+        if (wentDown()) {
+          log.warn(
+            `Cannot connect to MQTT broker ${target}; ${what} keeps its records on disk and retries`,
+            fields,
+          );
+        } else log.debug(`Cannot connect to MQTT broker ${target}`, { ...fields, failures });
         await this.#o.clock.sleep(delay, this.#stop.signal).catch(() => {});
         continue;
       }
@@ -160,7 +181,16 @@ export class Sender {
       }
       this.#stats.connected = 1;
       const backlog = this.#o.queue.depth();
-      if (failures <= 1) log.info(`Connected to MQTT broker ${target}`, { backlog });
+      if (down) {
+        const s = ((this.#o.clock.monotonic() - downSince) / 1000).toFixed(1);
+        log.info(
+          `${what} reconnected to ${target} after ${s} s; ${backlog} queued records to deliver`,
+          { backlog },
+        );
+        down = false;
+      } else if (!everConnected) log.info(`Connected to MQTT broker ${target}`, { backlog });
+      else log.debug(`Connected to MQTT broker ${target}`, { backlog });
+      everConnected = true;
       const sentBefore = this.#stats.sent + this.#stats.rejected;
       const { error, renewed } = await this.#publishWhileConnected(link);
       this.#stats.connected = 0;
@@ -185,8 +215,12 @@ export class Sender {
         error: error ? errorMessage(error) : undefined,
         depth: this.#o.queue.depth(),
       };
-      if (failures <= 1) log.warn(`Lost connection to MQTT broker ${target}`, fields);
-      else log.debug(`Lost connection to MQTT broker ${target}`, { ...fields, failures });
+      if (wentDown()) {
+        log.warn(
+          `Lost connection to MQTT broker ${target}; ${what} keeps its records on disk and reconnects`,
+          fields,
+        );
+      } else log.debug(`Lost connection to MQTT broker ${target}`, { ...fields, failures });
       if (failures > 0) {
         const delay = backoffDelay(failures, {
           baseMs: this.#o.reconnectMinMs,

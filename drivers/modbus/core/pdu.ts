@@ -153,10 +153,15 @@ export type ResponseResult =
   | { ok: false; exception: number }
   | { ok: false; malformed: string };
 
+/** `0x03`: a function code as Modbus documents write it. */
+export function hexByte(b: number): string {
+  return `0x${b.toString(16).padStart(2, "0")}`;
+}
+
 /**
  * Why `response[from..to)` (a response PDU) cannot answer `request`, or `undefined` when it
- * can: an exception response, or a normal one whose function code, byte count and length
- * fit the request (writes: whose echo matches). Allocates nothing unless it finds a fault,
+ * can: an exception response of 2 bytes, or a normal one whose function code, byte count and
+ * length fit the request (writes: whose echo matches). Allocates nothing unless it finds a fault,
  * so the client checks every frame in place before it copies the PDU out.
  */
 export function responseProblem(
@@ -167,10 +172,14 @@ export function responseProblem(
 ): string | undefined {
   const fc = request[0]!;
   const n = to - from;
-  if (n < 2) return "response shorter than 2 bytes";
+  if (n < 2) return `a ${n}-byte PDU, shorter than 2 bytes`;
   const rfc = response[from]!;
-  if (rfc === (fc | 0x80)) return undefined;
-  if (rfc !== fc) return `function code ${rfc} answers a request with ${fc}`;
+  if (rfc === (fc | 0x80)) {
+    return n === 2
+      ? undefined
+      : `function code ${hexByte(rfc)} (exception) in a ${n}-byte PDU, expected 2 bytes`;
+  }
+  if (rfc !== fc) return `function code ${hexByte(rfc)} answers a request with ${hexByte(fc)}`;
   switch (fc) {
     case 1:
     case 2:
@@ -182,7 +191,9 @@ export function responseProblem(
       const expected = fc === 1 || fc === 2 ? (count + 7) >> 3 : 2 * count;
       const byteCount = response[from + 1]!;
       if (byteCount !== expected || n !== 2 + byteCount) {
-        return `byte count ${byteCount} (${n - 2} sent), expected ${expected}`;
+        return `function code ${
+          hexByte(rfc)
+        } with byte count ${byteCount} in a ${n}-byte PDU, expected byte count ${expected}`;
       }
       return undefined;
     }
@@ -192,7 +203,9 @@ export function responseProblem(
     case 16:
     case 22: {
       const len = fc === 22 ? 7 : 5;
-      if (n !== len) return `${n} bytes, expected ${len}`;
+      if (n !== len) {
+        return `function code ${hexByte(rfc)} in a ${n}-byte PDU, expected ${len} bytes`;
+      }
       for (let i = 1; i < len; i++) {
         if (response[from + i] !== request[i]) return "the echo does not match the request";
       }

@@ -52,11 +52,11 @@ Deno.test("decodeResponse() returns data, exceptions and malformed answers", () 
   assertEquals(decodeResponse(req, new Uint8Array([0x83, 2])), { ok: false, exception: 2 });
   assertEquals(decodeResponse(req, new Uint8Array([3, 2, 1, 2])), {
     ok: false,
-    malformed: "byte count 2 (2 sent), expected 4",
+    malformed: "function code 0x03 with byte count 2 in a 4-byte PDU, expected byte count 4",
   });
   assertEquals(decodeResponse(req, new Uint8Array([4, 4, 1, 2, 3, 4])), {
     ok: false,
-    malformed: "function code 4 answers a request with 3",
+    malformed: "function code 0x04 answers a request with 0x03",
   });
   const coils = readRequest(1, 0, 10);
   assertEquals(decodeResponse(coils, new Uint8Array([1, 2, 0xff, 0x03])).ok, true);
@@ -111,11 +111,18 @@ Deno.test("responseProblem() checks a response in place, between offsets", () =>
   const req = readRequest(3, 0, 2);
   const frame = new Uint8Array([0xff, 0xff, 3, 4, 1, 2, 3, 4, 0xff]);
   assertEquals(responseProblem(req, frame, 2, 8), undefined);
-  assertEquals(responseProblem(req, frame, 2, 7), "byte count 4 (3 sent), expected 4");
+  assertEquals(
+    responseProblem(req, frame, 2, 7),
+    "function code 0x03 with byte count 4 in a 5-byte PDU, expected byte count 4",
+  );
   assertEquals(responseProblem(req, new Uint8Array([0x83, 2])), undefined);
   assertEquals(
+    responseProblem(req, new Uint8Array([0x83, 4, 0, 0, 0, 0])),
+    "function code 0x83 (exception) in a 6-byte PDU, expected 2 bytes",
+  );
+  assertEquals(
     responseProblem(req, new Uint8Array([4, 2, 0, 0])),
-    "function code 4 answers a request with 3",
+    "function code 0x04 answers a request with 0x03",
   );
   assertEquals(
     responseProblem(writeSingleRegisterRequest(1, 3), new Uint8Array([6, 0, 1, 0, 4])),

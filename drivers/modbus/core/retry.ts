@@ -43,7 +43,7 @@ export interface RetryOptions {
   busyRetryWaitMs: number;
 }
 
-/** Runs `attempt`, retrying timeouts and busy answers as configured. */
+/** Runs `attempt`, retrying timeouts, malformed answers and busy answers as configured. */
 export async function withRetries<T>(
   attempt: () => Promise<T>,
   o: RetryOptions,
@@ -57,7 +57,11 @@ export async function withRetries<T>(
       return await attempt();
     } catch (e) {
       if (signal.aborted) throw e;
-      if (isBifrostError(e, "TIMEOUT") && timeouts < o.retries) {
+      // A malformed answer (what arrived instead of the answer: garbled, truncated, another
+      // transaction's) is retried like silence: the next attempt usually gets through.
+      const unanswered = isBifrostError(e, "TIMEOUT") ||
+        (isBifrostError(e, "PROTOCOL_ERROR") && e.details.malformed === true);
+      if (unanswered && timeouts < o.retries) {
         timeouts++;
         continue;
       }

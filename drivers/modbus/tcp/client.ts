@@ -10,7 +10,10 @@
  * responses included). Transport failures reject with a `BifrostError`: `NOT_CONNECTED`
  * when the connection is gone, `TIMEOUT` when no answer came in time. A response that is
  * malformed, truncated or carries a transaction id nobody waits for is dropped and counted
- * (see {@linkcode ResponseStream}); its request times out and the stream stays in step.
+ * (see {@linkcode ResponseStream}), the stream stays in step, and when its request's time is
+ * up it rejects with `PROTOCOL_ERROR` saying what arrived ("Malformed response from
+ * 10.0.0.5:502 within 1000 ms: transaction id 17, expected 16"), counted in
+ * `malformedAnswers` apart from `timeouts`.
  *
  * The request path is built to cost no more than a bare socket loop (the benchmark in
  * `scripts/bench/modbus.ts` compares them), so it allocates nothing but the promise:
@@ -63,7 +66,13 @@ export interface ClientStats {
   malformed: number;
   /** Times the byte stream was resynchronised (scanned for a good header, stale bytes dropped). */
   resyncs: number;
+  /** Requests that got no answer at all in time. */
   timeouts: number;
+  /**
+   * Requests that got, instead of their answer, a malformed or truncated frame or one with
+   * another transaction id (they fail with `PROTOCOL_ERROR`, not `TIMEOUT`).
+   */
+  malformedAnswers: number;
 }
 
 /**
@@ -92,6 +101,7 @@ export class ModbusTcpClient implements ModbusTransport {
     malformed: 0,
     resyncs: 0,
     timeouts: 0,
+    malformedAnswers: 0,
   };
   readonly #conn: Deno.TcpConn;
   readonly #where: string;
@@ -274,6 +284,7 @@ export class ModbusTcpClient implements ModbusTransport {
     this.stats.received++;
     const resolve = slot.resolve!;
     this.#ring.free(slot);
+    if (this.#ring.active === 0) this.#stream.settle();
     resolve(pdu);
     if (this.#queue.length > 0) this.#next();
   };
@@ -318,14 +329,30 @@ export class ModbusTcpClient implements ModbusTransport {
     for (const slot of this.#ring.slots) {
       if (slot.tid === -1 || slot.deadline > now) continue;
       expired++;
-      this.stats.timeouts++;
       const tid = slot.tid;
       const reject = slot.reject!;
+      // Something arrived, but not an answer that fits: say what (counted in `malformed` or
+      // `dropped` by the stream), rather than "no answer", which is kept for silence.
+      const problem = this.#stream.problemFor(tid);
       this.#ring.free(slot);
+      if (problem !== undefined) {
+        this.stats.malformedAnswers++;
+        reject(
+          new BifrostError(
+            "PROTOCOL_ERROR",
+            `Malformed response from ${this.#where} within ${this.#timeoutMs} ms: ${problem}`,
+            { details: { malformed: true } },
+          ),
+        );
+        continue;
+      }
+      this.stats.timeouts++;
+      // The same text for every request: a tag's reason does not change from poll to poll.
       reject(
         new BifrostError(
           "TIMEOUT",
-          `No answer from ${this.#where} within ${this.#timeoutMs} ms (transaction ${tid})`,
+          `No answer from ${this.#where} within ${this.#timeoutMs} ms`,
+          { details: { transactionId: tid } },
         ),
       );
     }
@@ -333,6 +360,7 @@ export class ModbusTcpClient implements ModbusTransport {
     // partial answer of an expired request goes before it could be glued to the next one.
     if (expired > 0) {
       this.#stream.discardStale();
+      if (this.#ring.active === 0) this.#stream.settle();
       this.#syncStats();
       while (this.#queue.length > 0 && this.#ring.active < this.#maxInFlight && !this.#closed) {
         this.#next();

@@ -1,5 +1,6 @@
 import { startModbusSimulator } from "../simulator/server.ts";
 import { assertEquals, assertRejects } from "../_test_assert.ts";
+import { assertMatch } from "../../../tests/_assert.ts";
 import { ModbusTcpClient } from "./client.ts";
 import { BifrostError } from "../../../engine/plugin.ts";
 import { encodeAdu, readRequest } from "../core/pdu.ts";
@@ -17,14 +18,19 @@ async function setup(maxInFlight: number, idleRead = true) {
     maxInFlight,
     idleRead,
   });
+  const errors: BifrostError[] = [];
   return {
     sim,
     client,
-    /** Reads HR0, HR1, HR2 concurrently: values, or the error code. */
+    errors,
+    /** Reads HR0, HR1, HR2 concurrently: values, or the error code (the error in `errors`). */
     readThree: () =>
       Promise.all(
         [0, 1, 2].map((i) =>
-          client.request(1, readRequest(3, i, 1)).then(word, (e: BifrostError) => e.code)
+          client.request(1, readRequest(3, i, 1)).then(word, (e: BifrostError) => {
+            errors.push(e);
+            return e.code;
+          })
         ),
       ),
     async [Symbol.asyncDispose]() {
@@ -34,15 +40,32 @@ async function setup(maxInFlight: number, idleRead = true) {
   };
 }
 
+/** What the client says arrived when the simulator's `fault` hits the first of 3 requests. */
+function whatArrived(fault: "malformed" | "truncated" | "wrongTransactionId", maxInFlight: number) {
+  if (fault === "malformed") {
+    // The simulator adds one to the byte count of a one-register answer.
+    return /^function code 0x03 with byte count 3 in a 4-byte PDU, expected byte count 2$/;
+  }
+  if (fault === "wrongTransactionId") return /^transaction id \d+, expected \d+$/;
+  // Alone on the wire it waits for its last 2 bytes; pipelined, the next answer follows it.
+  return maxInFlight === 1
+    ? /^truncated response: 9 of 11 bytes$/
+    : /^truncated response: transaction id \d+ says 11 bytes, which run into bytes that start no frame$/;
+}
+
 for (const fault of ["malformed", "truncated", "wrongTransactionId"] as const) {
   for (const [maxInFlight, idleRead] of [[1, true], [3, true], [1, false], [3, false]] as const) {
-    Deno.test(`a ${fault} response is dropped and counted, its request times out, the next ones match (maxInFlight ${maxInFlight}, idleRead ${idleRead})`, async () => {
+    Deno.test(`a ${fault} response is dropped and counted, its request fails saying what arrived, the next ones match (maxInFlight ${maxInFlight}, idleRead ${idleRead})`, async () => {
       await using t = await setup(maxInFlight, idleRead);
       t.sim.faults[fault](1);
-      assertEquals(await t.readThree(), ["TIMEOUT", 101, 102]);
+      assertEquals(await t.readThree(), ["PROTOCOL_ERROR", 101, 102]);
+      const said = t.errors[0]!.message;
+      const where = `Malformed response from 127.0.0.1:${t.sim.port} within 150 ms: `;
+      assertEquals(said.slice(0, where.length), where);
+      assertMatch(said.slice(where.length), whatArrived(fault, maxInFlight));
       assertEquals(await t.readThree(), [100, 101, 102]);
       const s = t.client.stats;
-      assertEquals(s.timeouts, 1);
+      assertEquals([s.timeouts, s.malformedAnswers], [0, 1]);
       if (fault === "wrongTransactionId") assertEquals([s.dropped, s.malformed], [1, 0]);
       else assertEquals([s.dropped, s.malformed >= 1], [0, true]);
       if (fault === "truncated") assertEquals(s.resyncs >= 1, true);

@@ -10,6 +10,7 @@ import {
 } from "../../../engine/plugin.ts";
 import { startModbusSimulator } from "../simulator/server.ts";
 import { assertEquals, assertRejects } from "../_test_assert.ts";
+import { assert, assertMatch } from "../../../tests/_assert.ts";
 import type { ModbusTcpDriver } from "./driver.ts";
 import { modbusTcp } from "../mod.ts";
 import type { ByteOrder, DataType } from "../core/spec.ts";
@@ -279,18 +280,42 @@ Deno.test("a timeout of one request marks only its tags bad", async () => {
   });
 });
 
-Deno.test("a wrong transaction id or a malformed answer is dropped, counted, and times out", async () => {
+Deno.test("a wrong transaction id or a malformed answer marks the tags bad saying what arrived, counted apart from timeouts", async () => {
   await using sim = await startModbusSimulator();
   const tags = [tag("a", "HR0", "int16")];
   await using drv = await connected(device(sim.port, tags, { timeout: "100ms", retries: 0 }));
   const plan = drv.plan(tags);
+  const reason = async () => {
+    const [r] = await drv.read(plan, signal());
+    assert(r && !r.ok);
+    assertEquals(r.error.code, "PROTOCOL_ERROR");
+    return r.error.message;
+  };
   sim.faults.wrongTransactionId(1);
-  await assertRejects(() => drv.read(plan, signal()), BifrostError, "within 100 ms");
+  assertMatch(
+    await reason(),
+    /^Cannot read HR0 on "boiler-plc": Malformed response from 127\.0\.0\.1:\d+ within 100 ms: transaction id \d+, expected \d+$/,
+  );
   assertEquals(drv.client!.stats.dropped, 1);
   sim.faults.malformed(1);
-  await assertRejects(() => drv.read(plan, signal()), BifrostError, "within 100 ms");
-  assertEquals(drv.client!.stats.malformed, 1);
+  assertMatch(
+    await reason(),
+    /: function code 0x03 with byte count 3 in a 4-byte PDU, expected byte count 2$/,
+  );
+  sim.faults.truncated(1);
+  assertMatch(await reason(), /: truncated response: 9 of 11 bytes$/);
+  const s = drv.client!.stats;
+  assertEquals([s.malformed >= 2, s.malformedAnswers, s.timeouts], [true, 3, 0]);
   assertEquals(values(await drv.read(plan, signal())), [0]);
+});
+
+Deno.test("a malformed answer is retried like a timeout", async () => {
+  await using sim = await startModbusSimulator();
+  const tags = [tag("a", "HR0", "int16")];
+  await using drv = await connected(device(sim.port, tags, { timeout: "100ms", retries: 1 }));
+  sim.faults.malformed(1);
+  assertEquals(values(await drv.read(drv.plan(tags), signal())), [0]);
+  assertEquals(drv.client!.stats.malformedAnswers, 1);
 });
 
 Deno.test("maxInFlight pipelines requests and matches answers by transaction id", async () => {

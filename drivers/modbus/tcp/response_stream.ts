@@ -16,6 +16,11 @@
  *
  * A truncated response followed, in a later read, by exactly as many bytes as it lacks is
  * indistinguishable from a good one; the PDU check catches most such merges.
+ *
+ * What arrived is kept for the request that then times out
+ * ({@linkcode ResponseStream.problemFor}): the client rejects it with "Malformed response
+ * ..." instead of "No answer". The text is built only on those error paths; a good frame
+ * costs nothing more, the client one test when its last pending request is answered.
  */
 
 import { MAX_MBAP_LENGTH, MBAP_LENGTH, responseProblem } from "../core/pdu.ts";
@@ -58,6 +63,15 @@ function copyOut(d: Uint8Array, from: number, to: number): Uint8Array {
 
 const u16 = (d: Uint8Array, i: number) => (d[i]! << 8) | d[i + 1]!;
 
+/** What is wrong with a header that {@linkcode plausiblePrefix} refused (error path only). */
+function headerProblem(d: Uint8Array, at: number, lim: number): string {
+  const n = lim - at;
+  const protocol = n >= 4 ? u16(d, at + 2) : -1;
+  if (protocol > 0) return `a header with protocol id ${protocol}, expected 0`;
+  const len = u16(d, at + 4);
+  return `a header with length ${len}, expected 2..${MAX_MBAP_LENGTH}`;
+}
+
 /** Whether the bytes at `at` can be a header (as far as they go, up to `lim`). */
 function plausiblePrefix(d: Uint8Array, at: number, lim: number): boolean {
   const n = lim - at;
@@ -78,6 +92,13 @@ function plausiblePrefix(d: Uint8Array, at: number, lim: number): boolean {
 export class ResponseStream {
   readonly stats: ResponseStreamStats = { dropped: 0, malformed: 0, resyncs: 0 };
   #buf: Uint8Array = EMPTY;
+  /** Whether anything below is set. */
+  #noted = false;
+  /** The last malformed frame or header not reported yet, and its transaction id (or -1). */
+  #problem: string | undefined;
+  #problemTid = -1;
+  /** The transaction id of the last frame that answered no pending request, or -1. */
+  #strayTid = -1;
 
   constructor(readonly lookup: (transactionId: number) => Uint8Array | undefined) {}
 
@@ -130,6 +151,7 @@ export class ResponseStream {
     while (lim - at >= MBAP_LENGTH) {
       if (!plausiblePrefix(d, at, lim)) {
         this.stats.malformed++;
+        this.#note(-1, headerProblem(d, at, lim));
         at = this.#resync(d, at + 1, lim);
         continue;
       }
@@ -138,6 +160,12 @@ export class ResponseStream {
       if (end < lim && !plausiblePrefix(d, end, lim)) {
         // The frame ran into the next one: it was truncated, or its length lies.
         this.stats.malformed++;
+        this.#note(
+          u16(d, at),
+          `truncated response: transaction id ${u16(d, at)} says ${
+            end - at
+          } bytes, which run into bytes that start no frame`,
+        );
         at = this.#resync(d, at + 1, lim);
         continue;
       }
@@ -147,15 +175,68 @@ export class ResponseStream {
       at = end;
       if (!request) {
         this.stats.dropped++;
+        this.#strayTid = tid;
+        this.#noted = true;
         continue;
       }
-      if (responseProblem(request, d, from, end) !== undefined) {
+      const problem = responseProblem(request, d, from, end);
+      if (problem !== undefined) {
         this.stats.malformed++;
+        this.#note(tid, problem);
         continue;
       }
       onFrame(tid, copyOut(d, from, end));
     }
     this.#buf = at >= lim ? EMPTY : d.slice(at, lim);
+  }
+
+  #note(tid: number, problem: string): void {
+    this.#problem = problem;
+    this.#problemTid = tid;
+    this.#noted = true;
+  }
+
+  /**
+   * Forgets what was noted and not reported: call when no request is pending any more
+   * (nobody is left to hear it, and a later timeout must not).
+   */
+  settle(): void {
+    if (!this.#noted) return;
+    this.#noted = false;
+    this.#problem = undefined;
+    this.#problemTid = -1;
+    this.#strayTid = -1;
+  }
+
+  /**
+   * What arrived instead of the answer to `transactionId`, whose request is timing out (call
+   * before freeing it): a partial frame of it ("truncated response: 5 of 11 bytes"), else
+   * the last malformed frame of it or of unknown transaction (a bad header), else the last
+   * frame with a transaction id nobody waits for ("transaction id 17, expected 16");
+   * undefined when nothing arrived. Reported once. Error path only.
+   */
+  problemFor(transactionId: number): string | undefined {
+    const b = this.#buf;
+    if (b.length >= 2 && u16(b, 0) === transactionId) {
+      return b.length >= 6
+        ? `truncated response: ${b.length} of ${6 + u16(b, 4)} bytes`
+        : `truncated response: ${b.length} bytes, not even a header`;
+    }
+    if (!this.#noted) return undefined;
+    const p = this.#problem;
+    if (p !== undefined && (this.#problemTid === transactionId || this.#problemTid === -1)) {
+      this.#problem = undefined;
+      this.#problemTid = -1;
+      this.#noted = this.#strayTid >= 0;
+      return p;
+    }
+    if (this.#strayTid >= 0) {
+      const stray = this.#strayTid;
+      this.#strayTid = -1;
+      this.#noted = p !== undefined;
+      return `transaction id ${stray}, expected ${transactionId}`;
+    }
+    return undefined;
   }
 
   /**
