@@ -6,7 +6,17 @@
  * nearest existing ancestor when a node is not in the source (a default, a merged key).
  */
 
-import { isAlias, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from "yaml";
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from "yaml";
 import type { Document } from "yaml";
 
 /** A path inside a flow document. */
@@ -74,16 +84,40 @@ interface Found {
   value?: Node;
 }
 
-function findInMap(doc: Document, map: unknown, seg: string, depth = 0): Found | undefined {
-  if (!isMap(map) || depth > 8) return undefined;
-  const merges: unknown[] = [];
+/** A map's pairs by key (the first of each) and its merge sources. */
+interface MapIndex {
+  pairs: Map<string, Pair>;
+  merges: unknown[];
+}
+
+/**
+ * Key indexes of the maps looked into, built on the first lookup: an issue per tag of a
+ * device of 20,000 tags scanned its `tags` map once per issue (quadratic). Keys are never
+ * changed after parsing (substitution changes values only).
+ */
+const indexes = new WeakMap<object, MapIndex>();
+
+function indexOf(doc: Document, map: YAMLMap): MapIndex {
+  let index = indexes.get(map);
+  if (index) return index;
+  index = { pairs: new Map(), merges: [] };
   for (const item of map.items) {
     if (!isPair(item)) continue;
     const k = keyText(item.key);
-    if (k === seg) {
-      return { key: item.key as Node, value: (deref(doc, item.value) ?? undefined) as Node };
-    }
-    if (k === "<<") merges.push(deref(doc, item.value));
+    if (k === undefined) continue;
+    if (!index.pairs.has(k)) index.pairs.set(k, item);
+    if (k === "<<") index.merges.push(deref(doc, item.value));
+  }
+  indexes.set(map, index);
+  return index;
+}
+
+function findInMap(doc: Document, map: unknown, seg: string, depth = 0): Found | undefined {
+  if (!isMap(map) || depth > 8) return undefined;
+  const { pairs, merges } = indexOf(doc, map);
+  const item = pairs.get(seg);
+  if (item) {
+    return { key: item.key as Node, value: (deref(doc, item.value) ?? undefined) as Node };
   }
   for (const m of merges) {
     const sources = isSeq(m) ? m.items.map((i) => deref(doc, i)) : [m];

@@ -20,3 +20,14 @@ Deno.test("didYouMean() stays silent for unrelated words and exact matches", () 
   assert.equal(didYouMean("temp1", ["temp1"]), undefined);
   assert.equal(didYouMean("abc", []), undefined);
 });
+
+Deno.test("didYouMean() bounds its work on a device of 50,000 tags", () => {
+  // 1,000 unknown names against 50,000 tags compared every pair: over a minute.
+  const tags = Array.from({ length: 50_000 }, (_, i) => `tag${i}`);
+  const t0 = performance.now();
+  for (let i = 0; i < 1_000; i++) didYouMean(`tga${i}x`, tags);
+  const ms = performance.now() - t0;
+  assert.ok(ms < 10_000, `took ${ms.toFixed(0)} ms`);
+  assert.equal(didYouMean("tga1", tags), "tag1", "a close name early in the set is still found");
+  assert.equal(didYouMean("TAG49999", tags), "tag49999", "a case difference is found anywhere");
+});

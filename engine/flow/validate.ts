@@ -99,29 +99,91 @@ function alternative(branch: Item[]): string[] {
   return alts;
 }
 
+/**
+ * The live errors of {@linkcode foldAlternatives} by instance path, so that a composite finds
+ * the errors under its node without scanning all of them: one composite per bad tag, each
+ * scanning every error, made 4,000 bad tags take minutes. Order is kept by a sequence number
+ * (errors added later come later, as the fold appends them).
+ */
+class ErrorTree {
+  readonly #root: TreeNode = { items: new Set(), kids: new Map() };
+  readonly #seq = new Map<Item, number>();
+  #n = 0;
+
+  #node(path: readonly string[], create: boolean): TreeNode | undefined {
+    let node = this.#root;
+    for (const seg of path) {
+      let next = node.kids.get(seg);
+      if (!next) {
+        if (!create) return undefined;
+        next = { items: new Set(), kids: new Map() };
+        node.kids.set(seg, next);
+      }
+      node = next;
+    }
+    return node;
+  }
+
+  add(i: Item): void {
+    this.#node(i.path, true)!.items.add(i);
+    this.#seq.set(i, this.#n++);
+  }
+
+  remove(i: Item): void {
+    this.#node(i.path, false)?.items.delete(i);
+    this.#seq.delete(i);
+  }
+
+  /** The errors at `path` or below, in order. */
+  under(path: readonly string[]): Item[] {
+    const out: Item[] = [];
+    const start = this.#node(path, false);
+    const stack = start ? [start] : [];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      out.push(...node.items);
+      stack.push(...node.kids.values());
+    }
+    return out.sort((a, b) => this.#seq.get(a)! - this.#seq.get(b)!);
+  }
+
+  /** Every error, in order. */
+  all(): Item[] {
+    return this.under([]);
+  }
+}
+
+interface TreeNode {
+  items: Set<Item>;
+  kids: Map<string, TreeNode>;
+}
+
 /** Folds the errors of `anyOf`/`oneOf` alternatives, innermost first. */
 function foldAlternatives(items: Item[]): Item[] {
   const composites = items.filter((i) => i.keyword === "anyOf" || i.keyword === "oneOf")
     .sort((a, b) => b.schemaPath.length - a.schemaPath.length);
-  let live = items;
+  const live = new ErrorTree();
+  for (const i of items) live.add(i);
+  const replace = (c: Item, inBranch: Item[], by: Item[]) => {
+    live.remove(c);
+    for (const i of inBranch) live.remove(i);
+    for (const i of by) live.add(i);
+  };
   for (const c of composites) {
     const prefix = c.schemaPath + "/";
-    const inBranch = (i: Item) =>
-      i.schemaPath.startsWith(prefix) && c.path.every((s, n) => i.path[n] === s);
+    const inBranch = live.under(c.path).filter((i) => i.schemaPath.startsWith(prefix));
     const branches = new Map<number, Item[]>();
-    for (const i of live) {
-      if (!inBranch(i)) continue;
+    for (const i of inBranch) {
       const n = Number(/^(\d+)/.exec(i.schemaPath.slice(prefix.length))?.[1]);
       if (!branches.has(n)) branches.set(n, []);
       branches.get(n)!.push(i);
     }
-    const rest = live.filter((i) => i !== c && !inBranch(i));
     const all = [...branches.values()];
     if (Array.isArray(c.params.passingSchemas)) {
       const names = ((c.schema ?? []) as { required?: string[] }[]).flatMap((s) =>
         s.required ?? []
       );
-      live = [...rest, { ...c, keyword: "x-both", params: { names } }];
+      replace(c, inBranch, [{ ...c, keyword: "x-both", params: { names } }]);
       continue;
     }
     if (
@@ -129,20 +191,20 @@ function foldAlternatives(items: Item[]): Item[] {
       all.every((b) => b.every((i) => i.keyword === "required" && samePath(i.path, c.path)))
     ) {
       const names = all.map((b) => String(b[0]!.params.missingProperty));
-      live = [...rest, { ...c, keyword: "x-required-alt", params: { names } }];
+      replace(c, inBranch, [{ ...c, keyword: "x-required-alt", params: { names } }]);
       continue;
     }
     const applies = all.find((b) =>
       !b.some((i) => SHAPE.has(i.keyword) && samePath(i.path, c.path))
     );
     if (applies) {
-      live = [...rest, ...applies];
+      replace(c, inBranch, applies);
       continue;
     }
     const alts = [...new Set(all.flatMap(alternative))];
-    live = [...rest, { ...c, keyword: "x-alt", params: { alts } }];
+    replace(c, inBranch, [{ ...c, keyword: "x-alt", params: { alts } }]);
   }
-  return live;
+  return live.all();
 }
 
 function dropNoise(items: Item[]): Item[] {
