@@ -126,7 +126,7 @@ Deno.test("validateFlowSchema() lists the drivers when nothing is close", () => 
 Deno.test("an error on each of 10,000 tags is reported for each, in linear time", async () => {
   // Each bad tag is a composite (oneOf) error: folding scanned every error per composite, and
   // locating scanned the tags map per issue. 4,000 bad tags took minutes; now a second or two.
-  const { loadFlows } = await import("./mod.ts");
+  const { loadFlows } = await import("../../app/registries.ts");
   const dir = await Deno.makeTempDir();
   try {
     const tags = Array.from(
