@@ -30,6 +30,7 @@
 import { Batch, type DataRecord, QUALITY_NAMES, type Value, ValueKind } from "../record.ts";
 import {
   Columns,
+  HEADER_BYTES,
   Names,
   STRING_TABLE_LIMIT,
   StringTable,
@@ -441,6 +442,87 @@ export class WireEnd {
     const strs = this.strings.takePending();
     if (strs) (x ??= {}).strs = strs;
     return x;
+  }
+
+  /**
+   * The bytes of the last message this end encoded (header and columns), for a peer in
+   * another process, which cannot share the buffer.
+   */
+  wireView(): Uint8Array {
+    this.#newBuffer = false;
+    return new Uint8Array(this.#sab!, 0, wireBytes(this.#hdr![0]!));
+  }
+
+  /** Copies the bytes of a message from a peer in another process into this end's buffer. */
+  load(bytes: Uint8Array): void {
+    const cur = this.#sab;
+    if (!cur || cur.byteLength < bytes.byteLength) {
+      this.#use(new SharedArrayBuffer(Math.max(bytes.byteLength, 2 * (cur?.byteLength ?? 0))));
+    }
+    new Uint8Array(this.#sab!).set(bytes);
+  }
+
+  /**
+   * Checks a reply loaded with {@linkcode WireEnd.load} before {@linkcode decodeBatch}
+   * reads it (host side): the peer is untrusted. Returns what is wrong, or undefined.
+   */
+  check(bytes: number, x: WireExtras | undefined, maxRecords: number): string | undefined {
+    const h = this.#hdr;
+    if (!h || bytes < HEADER_BYTES) return "a reply without records";
+    const n = h[0]!, flags = h[1]!;
+    if (!Number.isInteger(n) || n < 0) return `a record count of ${n}`;
+    if (n > maxRecords) return `${n} records, more than its limit of ${maxRecords}`;
+    if (wireBytes(n) > bytes) return `${n} records in ${bytes} bytes`;
+    if (!Number.isInteger(flags) || (flags & ~(F_NAMES | F_RESET)) !== 0) {
+      return `unknown flags ${flags}`;
+    }
+    if (flags & F_RESET) return "a string table reset in a reply";
+    const c = this.#columns(n);
+    for (let i = 0; i < n; i++) {
+      if (c.kind[i]! > K_NULL) return `value kind ${c.kind[i]} in record ${i}`;
+      if (c.quality[i]! > 2) return `quality ${c.quality[i]} in record ${i}`;
+    }
+    const strs = x?.strs;
+    if (strs !== undefined && (!Array.isArray(strs) || strs.some((v) => typeof v !== "string"))) {
+      return "names that are not strings";
+    }
+    if (flags & F_NAMES) {
+      if (this.#names.n !== n) return `the names of ${this.#names.n} records for ${n}`;
+    } else {
+      const size = this.strings.size + (strs?.length ?? 0);
+      for (let i = 0; i < n; i++) {
+        const d = c.dev[i]!, t = c.tag[i]!;
+        if (d < 0 || d >= size || t < 0 || t >= size) return `an unknown name id in record ${i}`;
+      }
+    }
+    const bad = (is: unknown, vs: unknown, str: boolean): boolean => {
+      if (is === undefined && vs === undefined) return false;
+      if (!Array.isArray(is) || !Array.isArray(vs) || is.length !== vs.length) return true;
+      let last = -1;
+      for (let j = 0; j < is.length; j++) {
+        const i = is[j];
+        if (!Number.isInteger(i) || i <= last || i >= n) return true;
+        if (str && typeof vs[j] !== "string") return true;
+        last = i;
+      }
+      return false;
+    };
+    if (bad(x?.objI, x?.objV, false)) return "malformed values";
+    if (bad(x?.reasonI, x?.reasonV, true)) return "malformed reasons";
+    const objI = x?.objI;
+    if (objI) {
+      for (let j = 0; j < objI.length; j++) {
+        const i = objI[j]!, k = c.kind[i]!, v = x!.objV![j];
+        const ok = k === K_STRING
+          ? typeof v === "string"
+          : k === K_BIGINT
+          ? typeof v === "bigint"
+          : k === K_JSON && typeof v === "object" && v !== null &&
+            (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype);
+        if (!ok) return `a value that does not match its kind in record ${i}`;
+      }
+    }
+    return undefined;
   }
 
   /** Applies extras that came with a reply that carries no records. */

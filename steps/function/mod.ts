@@ -64,6 +64,15 @@ import type { Batch } from "../../engine/record.ts";
 import type { Step, StepContext, StepModule } from "../../engine/step.ts";
 import { flowPath, validateFunction } from "./validate.ts";
 
+/** A memory size: a whole number of MB or GB. */
+const MEMORY_PATTERN = "^[1-9][0-9]*(MB|GB)$";
+
+/** The MB of a size written like `64MB` or `1GB` (the spec's pattern). */
+export function parseMemory(size: string): number {
+  const n = parseInt(size, 10);
+  return size.endsWith("GB") ? n * 1024 : n;
+}
+
 const Names = (description: string, examples: string[][]) =>
   Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description, default: [], examples }));
 
@@ -80,6 +89,21 @@ export const FunctionSpec = Type.Object({
     description:
       "Time limit of one batch; past it the batch is marked bad and the worker restarted.",
     examples: ["1s", "200ms"],
+  })),
+  memory: Type.Optional(Type.String({
+    pattern: MEMORY_PATTERN,
+    default: "128MB",
+    description:
+      "Memory limit of the function (its heap, in MB or GB); past it the batch is marked bad " +
+      "and the function's process restarted.",
+    examples: ["64MB", "1GB"],
+  })),
+  maxOutput: Type.Optional(Type.Integer({
+    minimum: 1,
+    description:
+      "The most records the function may return for one batch; more marks the batch bad. " +
+      "Default: 10 times the batch's records plus 1000.",
+    examples: [5000],
   })),
   permissions: Type.Optional(Type.Object({
     net: Names("Hosts (`host` or `host:port`) the function may connect to.", [[
@@ -122,6 +146,8 @@ export function createFunction(config: FunctionConfig, ctx: StepContext): Step {
       read: (p.read ?? []).map((r) => flowPath(ctx.flowDir, r)),
     },
     timeoutMs: parseDuration(config.timeout ?? "1s"),
+    memoryMb: parseMemory(config.memory ?? "128MB"),
+    ...(config.maxOutput !== undefined ? { maxOutput: config.maxOutput } : {}),
     log: ctx.log,
     clock: ctx.clock,
     countError: (reason) => ctx.countError(reason),

@@ -63,13 +63,29 @@ function assertAllBad(b: Batch, reason: RegExp): void {
   }
 }
 
-Deno.test("records of every value kind pass through the worker byte for byte", async () => {
+/** What the identity function gives for `everyKind()`: non-finite numbers marked bad. */
+function everyKindOut(step: string): Batch {
+  return Batch.from(
+    everyKind().map((r) =>
+      typeof r.value === "number" && !Number.isFinite(r.value)
+        ? {
+          ...r,
+          quality: "bad" as const,
+          reason:
+            `function "${step}" returned a non-finite number (${r.value}) for "${r.device}/${r.tag}"`,
+        }
+        : r
+    ),
+  );
+}
+
+Deno.test("records of every value kind pass through the process byte for byte", async () => {
   await using h = await start({ file: "testdata/identity.ts" });
   // The step may write its output into its input batch: compare with fresh copies.
-  assertSameBatch(await h.step.process(Batch.from(everyKind())), Batch.from(everyKind()));
+  assertSameBatch(await h.step.process(Batch.from(everyKind())), everyKindOut("smoothed"));
   // A second batch goes through the cached string table and buffer.
-  assertSameBatch(await h.step.process(Batch.from(everyKind())), Batch.from(everyKind()));
-  assert.deepEqual(h.errors, []);
+  assertSameBatch(await h.step.process(Batch.from(everyKind())), everyKindOut("smoothed"));
+  assert.equal(h.errors.length, 2, "one count a batch with non-finite numbers");
 });
 
 Deno.test("state persists between batches and params reach the function", async () => {
@@ -108,7 +124,7 @@ Deno.test("a throw marks its batch bad and the next batch runs with state kept",
   assert.equal(next.get(0).value, 2, "state survived the throw");
 });
 
-Deno.test("an endless loop times out, the worker restarts and state starts over", async () => {
+Deno.test("an endless loop times out, the process restarts and state starts over", async () => {
   await using h = await start({ file: "testdata/faulty.ts", timeout: "200ms" });
   assert.equal((await h.step.process(batchOf("ok"))).get(0).value, 1);
   const timedOut = await h.step.process(batchOf("loop"));
@@ -117,7 +133,7 @@ Deno.test("an endless loop times out, the worker restarts and state starts over"
   assert.equal(next.get(0).quality, "good");
   assert.equal(next.get(0).value, 1, "a fresh worker has empty state");
   assert.ok(h.lines.some((l) => /state is lost/.test(String(l.msg))));
-  assert.ok(h.lines.some((l) => /restarted in a new worker/.test(String(l.msg))));
+  assert.ok(h.lines.some((l) => /restarted in a new process/.test(String(l.msg))));
 });
 
 Deno.test("an unhandled rejection crashes the worker and the step recovers", async () => {
@@ -125,7 +141,7 @@ Deno.test("an unhandled rejection crashes the worker and the step recovers", asy
   const crashed = await h.step.process(batchOf("reject"));
   // The rejection may surface during the batch or right after it.
   if (crashed.get(0).quality === "bad") {
-    assertAllBad(crashed, /worker crashed: unhandled rejection: forgotten promise/);
+    assertAllBad(crashed, /process crashed: unhandled rejection: forgotten promise/);
   }
   let next = await h.step.process(batchOf("ok"));
   if (next.get(0).quality === "bad") next = await h.step.process(batchOf("ok"));

@@ -1,0 +1,154 @@
+/**
+ * @module
+ * One child process of the `function` step, seen from the host: spawned with only the
+ * permissions the step grants and a V8 heap limit, frames in and out (`frames.ts`), the
+ * tail of its stderr kept for diagnosis (a heap limit abort is reported there), and its
+ * resident memory and CPU time read from `/proc` (Linux) for the host's watchdog.
+ */
+
+import { encodeFrame, FrameError, FrameReader } from "./frames.ts";
+
+/** What the host hears from a child. */
+export interface ChildEvents {
+  /** A frame; `columns` is valid only during the call. */
+  message(meta: unknown, columns: Uint8Array): void;
+  /** The stream from the child is not made of valid frames. */
+  malformed(why: string): void;
+  /** The child ended; `why` describes its exit status. */
+  exit(why: string): void;
+}
+
+/** Options of {@linkcode FunctionProcess}. */
+export interface FunctionProcessOptions {
+  /** `deno run` arguments before the entry file (permissions, flags). */
+  args: string[];
+  /** Environment of the child (it starts with an empty one). */
+  env: Record<string, string>;
+  /** The largest frame body accepted from the child, in bytes. */
+  maxFrame: number;
+  events: ChildEvents;
+}
+
+const ENTRY = new URL("./child.ts", import.meta.url);
+const STDERR_TAIL = 2048;
+const PAGE_KB = 4;
+
+/** Resident memory (MB) and CPU time (ms) of a process. */
+export interface ProcessStats {
+  rssMb: number;
+  cpuMs: number;
+}
+
+/** A running child process. */
+export class FunctionProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #events: ChildEvents;
+  readonly #reader: FrameReader;
+  #stderr = "";
+  #dead = false;
+
+  constructor(o: FunctionProcessOptions) {
+    this.#events = o.events;
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "--no-prompt", ...o.args, ENTRY.pathname],
+      env: o.env,
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#writer.closed.catch(() => {});
+    this.#reader = new FrameReader(o.maxFrame);
+    void this.#read(this.#reader);
+    void this.#readStderr();
+    void this.#child.status.then(async (s) => {
+      this.#dead = true;
+      // Let the last stderr lines (a heap limit abort) arrive before reporting.
+      await this.#stderrDone;
+      const code = s.signal ? `signal ${s.signal}` : `exit code ${s.code}`;
+      this.#events.exit(code);
+    });
+  }
+
+  #stderrDone: Promise<void> = Promise.resolve();
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** Sets the largest frame body accepted from now on, in bytes. */
+  set maxFrame(bytes: number) {
+    this.#reader.maxBody = bytes;
+  }
+
+  /** The last bytes the child wrote to stderr. */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  /** Sends a frame; a child that is gone is reported through `exit`. */
+  send(meta: unknown, columns?: Uint8Array): void {
+    if (this.#dead) return;
+    this.#writer.write(encodeFrame(meta, columns)).catch(() => {});
+  }
+
+  /** Kills the child (SIGKILL: nothing it runs can delay its end). */
+  kill(): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** Ends the child and waits until it is gone. */
+  async close(): Promise<void> {
+    this.kill();
+    await this.#child.status;
+  }
+
+  /** Memory and CPU of the child from /proc, or undefined where there is no /proc. */
+  stats(): ProcessStats | undefined {
+    try {
+      const s = Deno.readTextFileSync(`/proc/${this.#child.pid}/stat`);
+      const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+      // Fields after the name: utime 11, stime 12 (clock ticks, 100/s), rss 21 (pages).
+      return {
+        cpuMs: (Number(f[11]) + Number(f[12])) * 10,
+        rssMb: (Number(f[21]) * PAGE_KB) / 1024,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #read(reader: FrameReader): Promise<void> {
+    try {
+      for await (const chunk of this.#child.stdout) {
+        reader.push(chunk);
+        for (let f = reader.next(); f; f = reader.next()) this.#events.message(f.meta, f.columns);
+      }
+    } catch (e) {
+      if (e instanceof FrameError) this.#events.malformed(e.message);
+    }
+  }
+
+  #readStderr(): Promise<void> {
+    this.#stderrDone = (async () => {
+      const dec = new TextDecoder();
+      try {
+        for await (const chunk of this.#child.stderr) {
+          this.#stderr = (this.#stderr + dec.decode(chunk, { stream: true })).slice(-STDERR_TAIL);
+        }
+      } catch {
+        // The child is gone.
+      }
+    })();
+    return this.#stderrDone;
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * @module
+ * Tests of what a hostile or runaway function can no longer do to the gateway, with real
+ * child processes and the fixture `testdata/hostile.ts`: post its own messages, flood the
+ * log, grow without bound, start threads, return non-finite numbers or a million records.
+ * Waits are bounded polls; nothing asserts on durations.
+ */
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { systemClock } from "../clock.ts";
+import { createLogger } from "../log.ts";
+import { Batch, type DataRecord } from "../record.ts";
+import { FunctionHost, type FunctionHostOptions } from "./host.ts";
+
+const FIXTURE = fileURLToPath(new URL("./testdata/hostile.ts", import.meta.url));
+
+interface Harness extends AsyncDisposable {
+  host: FunctionHost;
+  lines: Record<string, unknown>[];
+  errors: string[];
+  run(...values: DataRecord["value"][]): Promise<Batch>;
+}
+
+async function start(o: Partial<FunctionHostOptions> = {}): Promise<Harness> {
+  const lines: Record<string, unknown>[] = [];
+  const errors: string[] = [];
+  const host = new FunctionHost({
+    step: "x",
+    path: FIXTURE,
+    params: {},
+    permissions: {},
+    timeoutMs: 2000,
+    log: createLogger({ level: "debug", json: true, write: (l) => lines.push(JSON.parse(l)) }),
+    clock: systemClock,
+    countError: (r) => errors.push(r),
+    ...o,
+  });
+  await host.start();
+  return {
+    host,
+    lines,
+    errors,
+    run: (...values) => host.process(batchOf(...values)),
+    [Symbol.asyncDispose]: () => host.close(),
+  };
+}
+
+function batchOf(...values: DataRecord["value"][]): Batch {
+  return Batch.from(values.map((value, i) => ({
+    device: "plc",
+    tag: `t${i}`,
+    value,
+    quality: "good" as const,
+    sourceTs: 1000 + i,
+    gatewayTs: 2000 + i,
+    seq: i,
+  })));
+}
+
+function assertAllBad(b: Batch, reason: RegExp): void {
+  assert.ok(b.length > 0);
+  for (const r of b) {
+    assert.equal(r.quality, "bad");
+    assert.match(r.reason ?? "", reason);
+  }
+}
+
+/** Polls `ok` every 50 ms until it holds, for at most `ms`. */
+async function eventually(ok: () => boolean, ms: number, what: string): Promise<void> {
+  for (const end = performance.now() + ms; !ok();) {
+    if (performance.now() > end) assert.fail(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+Deno.test("a message the function writes to the host's channel never reaches the host's logger unchecked", async () => {
+  await using h = await start();
+  const out = await h.run("post", 1);
+  // Either the channel is closed to the function, or the host drops and counts the message.
+  if (out.get(0).quality === "bad") assertAllBad(out, /Deno\.stdout is not allowed/);
+  else assert.equal(h.host.malformed, 1);
+  assert.equal((await h.run("ok")).get(0).quality, "good", "the host lives on");
+});
+
+Deno.test("a malformed message is dropped and counted, and a log level that is not one is refused", async () => {
+  const { checkMessage } = await import("./check.ts");
+  assert.match(String(checkMessage({ t: "log", level: "x", msg: "" })), /level "x"/);
+  assert.match(String(checkMessage({ t: "log", level: "constructor", msg: "" })), /level/);
+  assert.match(String(checkMessage({ t: "ok", id: -1 })), /id -1/);
+  assert.match(String(checkMessage(null)), /expected an object, got null/);
+  assert.match(String(checkMessage({ t: "__proto__" })), /unknown message type/);
+  const long = checkMessage({ t: "log", level: "info", msg: "a".repeat(10_000) });
+  assert.ok(typeof long === "object" && long.t === "log" && long.msg.length < 4200);
+});
+
+Deno.test("a flood of log lines is rate-limited on the host side too", async () => {
+  await using h = await start();
+  assert.equal((await h.run("flood")).get(0).quality, "good");
+  assert.equal((await h.run("console")).get(0).quality, "good");
+  const lines = h.lines.filter((l) => /^line /.test(String(l.msg)));
+  assert.ok(lines.length > 0 && lines.length <= 25, `${lines.length} lines logged`);
+});
+
+Deno.test("bytes that are no frame end the process; the next batch runs in a new one", async () => {
+  await using h = await start();
+  const out = await h.run("garbage");
+  if (out.get(0).quality === "bad" && /stdout is not allowed/.test(out.get(0).reason ?? "")) {
+    return; // The channel is closed to the function: nothing to check beyond.
+  }
+  await eventually(() => h.host.malformed > 0, 5000, "the garbage is noticed");
+  assert.equal((await h.run("ok")).get(0).quality, "good");
+});
+
+Deno.test("a function that keeps growing its state is stopped at its memory limit", async () => {
+  await using h = await start({ memoryMb: 64 });
+  let out = await h.run("grow");
+  for (let i = 0; i < 20 && out.get(0).quality === "good"; i++) out = await h.run("grow");
+  assertAllBad(out, /^function "x" exceeded its memory limit of 64 MB$/);
+  const next = await h.run("ok");
+  assert.equal(next.get(0).quality, "good", "a new process runs the next batch");
+});
+
+Deno.test("a function that allocates in a loop is stopped at its memory limit", async () => {
+  await using h = await start({ memoryMb: 64, timeoutMs: 30_000 });
+  assertAllBad(await h.run("alloc"), /^function "x" exceeded its memory limit of 64 MB$/);
+  assert.equal((await h.run("ok")).get(0).quality, "good");
+});
+
+Deno.test("NaN and Infinity returned by a function are bad with the reason", async () => {
+  await using h = await start();
+  const out = await h.run("nan", 1, 2);
+  assert.deepEqual(out.toArray().map((r) => [r.quality, r.reason]), [
+    ["bad", 'function "x" returned a non-finite number (Infinity) for "plc/t0"'],
+    ["bad", 'function "x" returned a non-finite number (NaN) for "plc/t1"'],
+    ["bad", 'function "x" returned a non-finite number (Infinity) for "plc/t2"'],
+  ]);
+  assert.equal(h.errors.length, 1);
+});
+
+Deno.test("more records than maxOutput mark the batch bad and nothing huge reaches the host", async () => {
+  await using h = await start({ timeoutMs: 60_000 });
+  assertAllBad(await h.run("many"), /1000000 records, more than its limit of 1010/);
+  await using fixed = await start({ maxOutput: 5, timeoutMs: 60_000 });
+  assertAllBad(await fixed.run("many"), /more than its limit of 5$/);
+  assert.equal((await fixed.run("ok")).get(0).quality, "good", "state and process kept");
+});
+
+Deno.test("a function cannot start a web worker", async () => {
+  await using h = await start();
+  assertAllBad(await h.run("web"), /new Worker\(\) is not allowed in a function/);
+});
+
+Deno.test("a node worker a function starts does not outlive the time limit", async () => {
+  await using h = await start({ timeoutMs: 300 });
+  const out = await h.run("node");
+  assert.equal(out.get(0).quality, "good", out.get(0).reason);
+  await eventually(
+    () => h.lines.some((l) => /kept running after its batch/.test(String(l.msg))),
+    10_000,
+    "the spinning worker's process is ended",
+  );
+  assert.equal((await h.run("ok")).get(0).quality, "good", "a new process runs the next batch");
+});
