@@ -152,12 +152,12 @@ Deno.test("a function cannot start a web worker", async () => {
 });
 
 Deno.test("a node worker a function starts does not outlive the time limit", async () => {
-  await using h = await start({ timeoutMs: 300 });
+  await using h = await start({ timeoutMs: 1000 });
   const out = await h.run("node");
   assert.equal(out.get(0).quality, "good", out.get(0).reason);
   await eventually(
     () => h.lines.some((l) => /kept running after its batch/.test(String(l.msg))),
-    10_000,
+    15_000,
     "the spinning worker's process is ended",
   );
   assert.equal((await h.run("ok")).get(0).quality, "good", "a new process runs the next batch");
