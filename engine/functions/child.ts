@@ -19,7 +19,7 @@
 
 import type { Context, DataRecord, FunctionLogger, UserFunction } from "./api.ts";
 import { WireEnd } from "./codec.ts";
-import { encodeFrame, FrameReader } from "./frames.ts";
+import { FrameReader, FrameWriter } from "./frames.ts";
 import type { Extras, FromChild, FunctionLogLevel, InitMessage, ToChild } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
 
@@ -30,9 +30,18 @@ const limiter = new RateLimiter(20, 2);
 let fn: UserFunction | undefined;
 let ctx: Context | undefined;
 
+const frames = new FrameWriter();
+
 function post(m: FromChild, columns?: Uint8Array): void {
-  const f = encodeFrame(m, columns);
+  const f = frames.encode(m, columns, needsV8(m));
   for (let off = 0; off < f.byteLength;) off += stdout.writeSync(f.subarray(off));
+}
+
+/** Log fields and values other than strings need V8's format (see `frames.ts`). */
+function needsV8(m: FromChild): boolean {
+  if (m.t === "log") return m.fields !== undefined;
+  const objV = "x" in m ? m.x?.objV : undefined;
+  return objV !== undefined && objV.some((v) => typeof v !== "string");
 }
 
 function message(e: unknown): string {
@@ -153,11 +162,10 @@ try {
 }
 
 const reader = new FrameReader(2 ** 31);
-const chunk = new Uint8Array(256 * 1024);
 for (;;) {
-  const k = await Deno.stdin.read(chunk);
+  const k = await Deno.stdin.read(reader.space());
   if (k === null) break;
-  reader.push(chunk.subarray(0, k));
+  reader.commit(k);
   for (let f = reader.next(); f; f = reader.next()) {
     const m = f.meta as ToChild;
     if (m.t === "run") await run(m, f.columns);

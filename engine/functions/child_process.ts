@@ -6,7 +6,7 @@
  * resident memory and CPU time read from `/proc` (Linux) for the host's watchdog.
  */
 
-import { encodeFrame, FrameError, FrameReader } from "./frames.ts";
+import { FrameError, FrameReader, FrameWriter } from "./frames.ts";
 
 /** What the host hears from a child. */
 export interface ChildEvents {
@@ -45,6 +45,7 @@ export class FunctionProcess {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   readonly #events: ChildEvents;
   readonly #reader: FrameReader;
+  readonly #frames = new FrameWriter();
   #stderr = "";
   #dead = false;
 
@@ -89,10 +90,13 @@ export class FunctionProcess {
     return this.#stderr;
   }
 
-  /** Sends a frame; a child that is gone is reported through `exit`. */
-  send(meta: unknown, columns?: Uint8Array): void {
+  /**
+   * Sends a frame; a child that is gone is reported through `exit`. The frame's buffer is
+   * reused: send the next one only after the child answered this one.
+   */
+  send(meta: unknown, columns?: Uint8Array, v8 = false): void {
     if (this.#dead) return;
-    this.#writer.write(encodeFrame(meta, columns)).catch(() => {});
+    this.#writer.write(this.#frames.encode(meta, columns, v8)).catch(() => {});
   }
 
   /** Kills the child (SIGKILL: nothing it runs can delay its end). */
@@ -128,13 +132,19 @@ export class FunctionProcess {
   }
 
   async #read(reader: FrameReader): Promise<void> {
+    // A BYOB read lands in the frame reader's buffer: no chunk allocated per read.
+    const r = this.#child.stdout.getReader({ mode: "byob" });
     try {
-      for await (const chunk of this.#child.stdout) {
-        reader.push(chunk);
+      for (;;) {
+        const { value, done } = await r.read(reader.space());
+        if (done || !value) break;
+        reader.filled(value);
         for (let f = reader.next(); f; f = reader.next()) this.#events.message(f.meta, f.columns);
       }
     } catch (e) {
       if (e instanceof FrameError) this.#events.malformed(e.message);
+    } finally {
+      r.releaseLock();
     }
   }
 

@@ -78,7 +78,7 @@ const MONITOR_MS = 100;
 const IDLE_CPU_SHARE = 0.1;
 
 type Reply =
-  | { m: FromChild; columns: Uint8Array | undefined }
+  | { m: FromChild; bytes: number }
   | { m: { t: "timeout" } | { t: "gone"; message: string } | { t: "memory" } };
 
 /** The default output limit for a batch of `n` records. */
@@ -182,7 +182,8 @@ export class FunctionHost {
     const x = strip(this.#wire.encodeBatch(batch, this.#o.clock.now()));
     const msg: ToChild = x ? { t: "run", id, max, x } : { t: "run", id, max };
     this.#child!.maxFrame = frameBytes(max);
-    const r = await this.#call(msg, this.#wire.wireView(), this.#o.timeoutMs);
+    const v8 = x?.objV !== undefined && x.objV.some((v) => typeof v !== "string");
+    const r = await this.#call(msg, this.#wire.wireView(), this.#o.timeoutMs, v8);
     if (this.#closed) return this.#fail(batch, `function "${step}" failed: the step was closed`);
     const m = r.m;
     if ((m.t === "ok" || m.t === "same" || m.t === "fail") && m.id !== id) {
@@ -190,12 +191,10 @@ export class FunctionHost {
     }
     switch (m.t) {
       case "ok": {
-        const columns = (r as { columns: Uint8Array }).columns;
-        if (columns.byteLength < HEADER_BYTES) {
-          return this.#broken(batch, "a reply without records");
-        }
-        this.#wire.load(columns);
-        const bad = this.#wire.check(columns.byteLength, m.x, max);
+        // The columns were loaded into the wire buffer when the frame arrived.
+        const bytes = (r as { bytes: number }).bytes;
+        if (bytes < HEADER_BYTES) return this.#broken(batch, "a reply without records");
+        const bad = this.#wire.check(bytes, m.x, max);
         if (bad !== undefined) return this.#broken(batch, `a malformed reply (${bad})`);
         this.#failures = 0;
         return this.#finite(this.#wire.decodeBatch(m.x, batch));
@@ -297,7 +296,7 @@ export class FunctionHost {
     const covered = read.some((p) => dir === p || dir.startsWith(p.endsWith("/") ? p : p + "/"));
     const reads = covered ? read : [...read, dir];
     const args = [
-      `--v8-flags=--max-old-space-size=${this.#memoryMb},--max-semi-space-size=1`,
+      `--v8-flags=--max-old-space-size=${this.#memoryMb},--max-semi-space-size=8`,
       `--allow-read=${reads.join(",")}`,
       ...(net.length ? [`--allow-net=${net.join(",")}`] : []),
       ...(env.length ? [`--allow-env=${env.join(",")}`] : []),
@@ -360,10 +359,12 @@ export class FunctionHost {
       params: this.#o.params,
     };
     if (!covered) init.revokeRead = dir;
+    // Params are any YAML value: V8's format keeps what JSON would not.
     const r = await this.#call(
       init,
       undefined,
       this.#o.loadTimeoutMs ?? Math.max(10_000, this.#o.timeoutMs),
+      true,
     );
     if (r.m.t === "ready") return undefined;
     this.#stop({ t: "gone", message: "load failed" });
@@ -407,12 +408,17 @@ export class FunctionHost {
     }
   }
 
-  #call(msg: ToChild, columns: Uint8Array | undefined, timeoutMs: number): Promise<Reply> {
+  #call(
+    msg: ToChild,
+    columns: Uint8Array | undefined,
+    timeoutMs: number,
+    v8 = false,
+  ): Promise<Reply> {
     return new Promise((resolve) => {
       this.#waiting = resolve;
       this.#deadline = performance.now() + timeoutMs;
       this.#idleCpu = 0;
-      this.#child!.send(msg, columns);
+      this.#child!.send(msg, columns, v8);
     });
   }
 
@@ -446,7 +452,9 @@ export class FunctionHost {
       return;
     }
     if (this.#waiting) {
-      this.#settle({ m, columns });
+      // The frame's bytes are valid only now: the next read reuses the buffer.
+      if (m.t === "ok" && columns.byteLength >= HEADER_BYTES) this.#wire.load(columns);
+      this.#settle({ m, bytes: columns.byteLength });
     } else if (m.t === "crash") {
       // Between batches: replace the process before the next one.
       this.#stop({ t: "gone", message: m.message });

@@ -136,24 +136,27 @@ Deno.test("an endless loop times out, the process restarts and state starts over
   assert.ok(h.lines.some((l) => /restarted in a new process/.test(String(l.msg))));
 });
 
-Deno.test("an unhandled rejection crashes the worker and the step recovers", async () => {
+Deno.test("an unhandled rejection crashes the process and the step recovers", async () => {
   await using h = await start({ file: "testdata/faulty.ts" });
   const crashed = await h.step.process(batchOf("reject"));
-  // The rejection may surface during the batch or right after it.
+  // The rejection may surface during the batch, right after it or during the next one
+  // (the process reports it when its event loop gets to it).
   if (crashed.get(0).quality === "bad") {
     assertAllBad(crashed, /process crashed: unhandled rejection: forgotten promise/);
   }
   let next = await h.step.process(batchOf("ok"));
-  if (next.get(0).quality === "bad") next = await h.step.process(batchOf("ok"));
+  for (let i = 0; i < 3 && (next.get(0).quality === "bad" || next.get(0).value !== 1); i++) {
+    next = await h.step.process(batchOf("ok"));
+  }
   assert.equal(next.get(0).quality, "good");
-  assert.equal(next.get(0).value, 1, "a fresh worker has empty state");
+  assert.equal(next.get(0).value, 1, "a fresh process has empty state");
   assert.ok(
     h.errors.some((e) => /forgotten promise/.test(e)) ||
       h.lines.some((l) => /forgotten promise/.test(String(l.msg))),
   );
 });
 
-Deno.test("Deno.exit() in a function fails its batch instead of ending the worker", async () => {
+Deno.test("Deno.exit() in a function fails its batch instead of ending the process", async () => {
   await using h = await start({ file: "testdata/faulty.ts" });
   assertAllBad(await h.step.process(batchOf("exit")), /Deno\.exit\(\) is not allowed/);
   assert.equal((await h.step.process(batchOf("ok"))).get(0).value, 2);
