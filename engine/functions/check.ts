@@ -5,6 +5,7 @@
  * defines is described (for the log) and dropped by the host; it never throws.
  */
 
+import { type Batch, Quality, ValueKind } from "../record.ts";
 import { type FromChild, LOG_LEVELS, type LogMessage } from "./protocol.ts";
 
 /** The longest log line kept, in characters; longer lines are cut. */
@@ -83,4 +84,27 @@ function kind(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   return typeof v === "object" ? "an object" : typeof v;
+}
+
+/**
+ * Marks the records of a reply whose number is NaN or infinite bad, with the reason
+ * `function "<step>" returned a non-finite number (<v>) for "<device>/<tag>"`: they are no
+ * measurement. Returns the first such reason, or undefined when every number is finite.
+ */
+export function markNonFinite(b: Batch, step: string): string | undefined {
+  const num = b.num, kind = b.kind, q = b.quality;
+  let first: string | undefined;
+  for (let i = 0; i < b.length; i++) {
+    const v = num[i]!;
+    // v - v is NaN for NaN and ±Infinity, 0 otherwise: one test for both.
+    if (kind[i] === ValueKind.number && v - v !== 0 && q[i] !== Quality.bad) {
+      q[i] = Quality.bad;
+      const reason = `function "${step}" returned a non-finite number (${v}) for "${b.device[i]}/${
+        b.tag[i]
+      }"`;
+      b.reason[i] = reason;
+      first ??= reason;
+    }
+  }
+  return first;
 }

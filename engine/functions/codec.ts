@@ -30,6 +30,7 @@
 import { Batch, type DataRecord, QUALITY_NAMES, type Value, ValueKind } from "../record.ts";
 import {
   Columns,
+  FIXED_BYTES_PER_RECORD,
   HEADER_BYTES,
   Names,
   STRING_TABLE_LIMIT,
@@ -450,14 +451,26 @@ export class WireEnd {
    */
   wireView(): Uint8Array {
     this.#newBuffer = false;
-    return new Uint8Array(this.#sab!, 0, wireBytes(this.#hdr![0]!));
+    const h = this.#hdr!;
+    return new Uint8Array(this.#sab!, 0, sentBytes(h[0]!, h[1]!));
   }
 
   /** Copies the bytes of a message from a peer in another process into this end's buffer. */
   load(bytes: Uint8Array): void {
     const cur = this.#sab;
-    if (!cur || cur.byteLength < bytes.byteLength) {
-      this.#use(new SharedArrayBuffer(Math.max(bytes.byteLength, 2 * (cur?.byteLength ?? 0))));
+    // Room for every column of the message's records, the name ids included when they
+    // were not sent; a count that does not match the bytes is for `check` to refuse.
+    let need = bytes.byteLength;
+    if (need >= HEADER_BYTES) {
+      // The bytes sit at any offset of a frame: not aligned for a Float64Array.
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, 16);
+      const n = dv.getFloat64(0, true), flags = dv.getFloat64(8, true);
+      if (Number.isInteger(n) && n >= 0 && sentBytes(n, flags) <= need) {
+        need = Math.max(need, wireBytes(n));
+      }
+    }
+    if (!cur || cur.byteLength < need) {
+      this.#use(new SharedArrayBuffer(Math.max(need, 2 * (cur?.byteLength ?? 0))));
     }
     new Uint8Array(this.#sab!).set(bytes);
   }
@@ -472,7 +485,7 @@ export class WireEnd {
     const n = h[0]!, flags = h[1]!;
     if (!Number.isInteger(n) || n < 0) return `a record count of ${n}`;
     if (n > maxRecords) return `${n} records, more than its limit of ${maxRecords}`;
-    if (wireBytes(n) > bytes) return `${n} records in ${bytes} bytes`;
+    if (sentBytes(n, flags) > bytes) return `${n} records in ${bytes} bytes`;
     if (!Number.isInteger(flags) || (flags & ~(F_NAMES | F_RESET)) !== 0) {
       return `unknown flags ${flags}`;
     }
@@ -530,6 +543,14 @@ export class WireEnd {
     if (x?.buf) this.#use(x.buf);
     if (x?.strs) this.strings.receive(x.strs);
   }
+}
+
+/**
+ * Bytes of a message of `n` records for a peer in another process: without the name id
+ * columns when the names are those of the last request (`F_NAMES`), as nobody reads them.
+ */
+function sentBytes(n: number, flags: number): number {
+  return flags & F_NAMES ? HEADER_BYTES + FIXED_BYTES_PER_RECORD * n : wireBytes(n);
 }
 
 /** Copies the first `n` entries of `src` into `dst` (whose length is `n`). */

@@ -1,42 +1,54 @@
 /**
  * @module
- * The host side of a user edge function: one worker per `function` step, batches sent one
- * at a time and in order, and recovery when the function misbehaves.
+ * The host side of a user edge function: one child process per `function` step
+ * (`child.ts`), batches sent one at a time and in order, and recovery when the function
+ * misbehaves. Why a process and not a worker is said in `child.ts`.
  *
  * - A throw in the function marks that batch's records bad (reason
- *   `function "<step>" failed: <message>`); the worker keeps running with its state.
- * - A batch that takes longer than the time limit gets the worker terminated; the batch is
+ *   `function "<step>" failed: <message>`); the process keeps running with its state.
+ * - A batch that takes longer than the time limit gets the process killed; the batch is
  *   marked bad (`function "<step>" timed out after <n> ms`) and the next batch starts a
- *   fresh worker, with empty state.
- * - A crash (an unhandled rejection, a throw in a timer) is handled the same way.
+ *   fresh process, with empty state.
+ * - Memory: the process runs with a V8 heap limit (`memory`, default 128 MB); past it V8
+ *   ends the process. A watchdog reads its resident memory from /proc every 100 ms and
+ *   kills it past the limit plus {@linkcode PROCESS_OVERHEAD_MB} (array buffers are
+ *   outside the heap). Either way the batch is bad with
+ *   `function "<step>" exceeded its memory limit of <n> MB`.
+ * - The same watchdog charges CPU time the process uses between batches (beyond 10 % of
+ *   the time): past one time limit's worth, something the function started is still
+ *   running (a `node:worker_threads` worker, a timer loop) and the process is killed.
+ *   `new Worker` is refused in the process outright.
+ * - A crash (an unhandled rejection, a throw in a timer) is handled like a time-out.
  * - Restarts back off after consecutive failures (0, 250 ms, 500 ms … 30 s) so that a
  *   module that no longer loads does not spin; batches that arrive meanwhile are marked
  *   bad at once.
+ * - Output: at most `maxOutput` records a batch (default 10 per input record plus 1000);
+ *   the process refuses to send more, and the host refuses a frame or a reply beyond it
+ *   before decoding anything. Non-finite numbers returned as values are marked bad.
  *
- * The function never sees the host: records cross through the columnar codec
- * (`codec.ts`) and the worker has only the permissions the step grants. What the function
- * returns is decoded into the input batch, which the step owns: a steady stream allocates
- * no batches on the host.
+ * Everything the process sends is untrusted: frames are bounded, messages validated
+ * (`check.ts`), malformed ones dropped and counted ({@linkcode FunctionHost.malformed});
+ * a stream that is not made of frames gets the process replaced. Log lines are
+ * rate-limited here too (a burst of 20, then 2 a second), not only in the process.
+ *
+ * Records cross through the columnar codec (`codec.ts`) in frames (`frames.ts`). What the
+ * function returns is decoded into the input batch, which the step owns: a steady stream
+ * allocates no batches on the host.
  */
 
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import type { Clock } from "../clock.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { type Batch, Quality, ValueKind } from "../record.ts";
+import { type Batch, Quality } from "../record.ts";
 import { BYTES_PER_RECORD, HEADER_BYTES, WireEnd } from "./codec.ts";
-import { FunctionProcess } from "./child_process.ts";
-import { checkMessage } from "./check.ts";
+import { type FunctionPermissions, FunctionProcess, processSetup } from "./child_process.ts";
+import { checkMessage, markNonFinite } from "./check.ts";
 import type { Extras, FromChild, ToChild } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
+import { WATCH_MS, Watchdog } from "./watchdog.ts";
 
-/** Permissions granted to a function's process; absolute paths for `read`. */
-export interface FunctionPermissions {
-  net?: string[];
-  read?: string[];
-  env?: string[];
-}
+export type { FunctionPermissions };
 
 /** Options of {@linkcode FunctionHost}. */
 export interface FunctionHostOptions {
@@ -65,21 +77,12 @@ export interface FunctionHostOptions {
 /** The heap limit of a function's process when the step declares none, in MB. */
 export const DEFAULT_MEMORY_MB = 128;
 
-/**
- * What a Deno process takes beside its JS heap (runtime, code, threads), in MB: the
- * watchdog kills a process whose resident memory passes its heap limit plus this.
- */
-export const PROCESS_OVERHEAD_MB = 96;
-
 const MAX_BACKOFF_MS = 30_000;
-/** How often the watchdog reads the process's memory and CPU time. */
-const MONITOR_MS = 100;
-/** CPU share a process may use between batches (timers, GC) without being charged. */
-const IDLE_CPU_SHARE = 0.1;
 
-type Reply =
-  | { m: FromChild; bytes: number }
-  | { m: { t: "timeout" } | { t: "gone"; message: string } | { t: "memory" } };
+/** Why the host stopped waiting for the process. */
+type Stop = { t: "timeout" } | { t: "gone"; message: string } | { t: "memory" };
+
+type Reply = { m: FromChild; bytes: number } | { m: Stop };
 
 /** The default output limit for a batch of `n` records. */
 export function defaultMaxOutput(n: number): number {
@@ -98,11 +101,11 @@ export class FunctionHost {
   #child: FunctionProcess | undefined;
   #wire = new WireEnd();
   #waiting: ((r: Reply) => void) | undefined;
-  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #watchdog: Watchdog;
+  /** How often the watchdog looks, in ms: often enough for the time limit. */
+  readonly #watchMs: number;
   #deadline = 0;
-  /** CPU time the process used between batches beyond its allowance, in ms. */
-  #idleCpu = 0;
-  #lastCpu = 0;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
   #busy = 0;
@@ -120,6 +123,8 @@ export class FunctionHost {
     this.#lines = new RateLimiter(20, 2, () => options.clock.monotonic());
     this.#url = pathToFileURL(options.path).href;
     this.#memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
+    this.#watchdog = new Watchdog(this.#memoryMb, options.timeoutMs);
+    this.#watchMs = Math.min(WATCH_MS, Math.max(10, Math.floor(options.timeoutMs / 4)));
   }
 
   /** Spawns the process and loads the module; throws `FUNCTION_FAILED` when it cannot. */
@@ -244,23 +249,12 @@ export class FunctionHost {
 
   /** Marks records whose number is NaN or infinite bad: they are not measurements. */
   #finite(b: Batch): Batch {
-    const num = b.num, kind = b.kind, q = b.quality;
-    let first: string | undefined;
-    for (let i = 0; i < b.length; i++) {
-      const v = num[i]!;
-      if (kind[i] === ValueKind.number && v - v !== 0 && q[i] !== Quality.bad) {
-        q[i] = Quality.bad;
-        const reason = `function "${this.#o.step}" returned a non-finite number (${v}) for "${
-          b.device[i]
-        }/${b.tag[i]}"`;
-        b.reason[i] = reason;
-        first ??= reason;
-      }
-    }
+    const reason = markNonFinite(b, this.#o.step);
     // Counted once a batch, as a failed batch is.
-    if (first !== undefined) this.#o.countError(first);
+    if (reason !== undefined) this.#o.countError(reason);
     return b;
   }
+
   /** Notes a worker failure and schedules the next restart. */
   #failed(reason: string): void {
     this.#lastFailure = reason;
@@ -291,27 +285,12 @@ export class FunctionHost {
   /** Spawns a process and loads the module; returns the error text when it fails. */
   async #spawn(): Promise<string | undefined> {
     this.#stop({ t: "gone", message: "replaced" });
-    const { read = [], net = [], env = [] } = this.#o.permissions;
-    const dir = dirname(this.#o.path);
-    const covered = read.some((p) => dir === p || dir.startsWith(p.endsWith("/") ? p : p + "/"));
-    const reads = covered ? read : [...read, dir];
-    const args = [
-      `--v8-flags=--max-old-space-size=${this.#memoryMb},--max-semi-space-size=8`,
-      `--allow-read=${reads.join(",")}`,
-      ...(net.length ? [`--allow-net=${net.join(",")}`] : []),
-      ...(env.length ? [`--allow-env=${env.join(",")}`] : []),
-      ...CONFIG,
-    ];
-    const childEnv: Record<string, string> = {};
-    for (const k of [...PASSED_ENV, ...env]) {
-      const v = Deno.env.get(k);
-      if (v !== undefined) childEnv[k] = v;
-    }
+    const setup = processSetup(this.#o.path, this.#o.permissions, this.#memoryMb);
     let c: FunctionProcess;
     try {
       c = new FunctionProcess({
-        args,
-        env: childEnv,
+        args: setup.args,
+        env: setup.env,
         maxFrame: LOAD_FRAME_BYTES,
         events: {
           message: (m, columns) => {
@@ -320,9 +299,7 @@ export class FunctionHost {
           malformed: (why) => {
             if (this.#child !== c) return;
             this.malformed++;
-            this.#stop({ t: "gone", message: `it sent ${why}` });
-            this.#failed(`function "${this.#o.step}" failed: its process sent ${why}`);
-            this.#log.error(`${this.#lastFailure}; its process was ended; state is lost`);
+            this.#lost({ t: "gone", message: `it sent ${why}` }, `its process sent ${why}`);
           },
           exit: (why) => {
             if (this.#child !== c) return;
@@ -330,16 +307,7 @@ export class FunctionHost {
               t: "gone" as const,
               message: `it ended (${why})${firstLine(c.stderr)}`,
             };
-            if (this.#waiting) this.#settle({ m });
-            else {
-              this.#stop(m);
-              this.#failed(
-                m.t === "memory"
-                  ? this.#memoryReason()
-                  : `function "${this.#o.step}" failed: its process crashed: ${m.message}`,
-              );
-              this.#log.error(`${this.#lastFailure}; its process was ended; state is lost`);
-            }
+            this.#lost(m, m.t === "gone" ? `its process crashed: ${m.message}` : "");
           },
         },
       });
@@ -348,17 +316,16 @@ export class FunctionHost {
     }
     this.#child = c;
     this.#wire = new WireEnd();
-    this.#idleCpu = 0;
-    this.#lastCpu = 0;
-    this.#watchdog = setInterval(() => this.#watch(c), MONITOR_MS);
-    Deno.unrefTimer(this.#watchdog as unknown as number);
+    this.#watchdog = new Watchdog(this.#memoryMb, this.#o.timeoutMs);
+    this.#timer = setInterval(() => this.#watch(c), this.#watchMs);
+    Deno.unrefTimer(this.#timer as unknown as number);
     const init: ToChild = {
       t: "init",
       url: this.#url,
       step: this.#o.step,
       params: this.#o.params,
     };
-    if (!covered) init.revokeRead = dir;
+    if (setup.revokeRead) init.revokeRead = setup.revokeRead;
     // Params are any YAML value: V8's format keeps what JSON would not.
     const r = await this.#call(
       init,
@@ -375,7 +342,21 @@ export class FunctionHost {
     return `unexpected reply "${m.t}"`;
   }
 
-  /** The watchdog: time limit, memory, and CPU used between batches. */
+  /**
+   * The process is lost: the batch in flight gets `m`; between batches the process is
+   * replaced before the next one and the log says why (`what`, or the memory limit).
+   */
+  #lost(m: Stop, what: string): void {
+    if (this.#waiting) {
+      this.#settle({ m });
+      return;
+    }
+    this.#stop(m);
+    this.#failed(m.t === "memory" ? this.#memoryReason() : `function "${this.#o.step}" ${what}`);
+    this.#log.error(`${this.#lastFailure}; its process was ended; state is lost`);
+  }
+
+  /** The watchdog's round: time limit, memory, CPU used between batches. */
   #watch(c: FunctionProcess): void {
     if (this.#child !== c) return;
     if (this.#waiting && performance.now() >= this.#deadline) {
@@ -383,28 +364,15 @@ export class FunctionHost {
       return;
     }
     const st = c.stats();
-    if (!st) return;
-    if (st.rssMb > this.#memoryMb + PROCESS_OVERHEAD_MB) {
-      if (this.#waiting) this.#settle({ m: { t: "memory" } });
-      else {
-        this.#stop({ t: "memory" });
-        this.#failed(this.#memoryReason());
-        this.#log.error(`${this.#lastFailure}; its process was ended; state is lost`);
-      }
-      return;
-    }
-    const used = st.cpuMs - this.#lastCpu;
-    this.#lastCpu = st.cpuMs;
-    if (this.#waiting) return;
-    this.#idleCpu = Math.max(0, this.#idleCpu + used - IDLE_CPU_SHARE * MONITOR_MS);
-    if (this.#idleCpu > Math.max(this.#o.timeoutMs, 2 * MONITOR_MS)) {
-      this.#stop({ t: "gone", message: "busy between batches" });
-      this.#failed(
-        `function "${this.#o.step}" kept running after its batch (${
-          Math.round(this.#idleCpu)
-        } ms of CPU time beyond its time limit, e.g. a worker or timer it started)`,
+    const verdict = st && this.#watchdog.observe(st, this.#waiting !== undefined, this.#watchMs);
+    if (verdict === "memory") this.#lost({ t: "memory" }, "");
+    else if (verdict === "busy") {
+      this.#lost(
+        { t: "gone", message: "busy between batches" },
+        `kept running after its batch (${
+          Math.round(this.#watchdog.charged)
+        } ms of CPU time past its time limit, e.g. a worker or a timer it started)`,
       );
-      this.#log.error(`${this.#lastFailure}; its process was ended; state is lost`);
     }
   }
 
@@ -417,7 +385,7 @@ export class FunctionHost {
     return new Promise((resolve) => {
       this.#waiting = resolve;
       this.#deadline = performance.now() + timeoutMs;
-      this.#idleCpu = 0;
+      this.#watchdog.batch();
       this.#child!.send(msg, columns, v8);
     });
   }
@@ -456,21 +424,18 @@ export class FunctionHost {
       if (m.t === "ok" && columns.byteLength >= HEADER_BYTES) this.#wire.load(columns);
       this.#settle({ m, bytes: columns.byteLength });
     } else if (m.t === "crash") {
-      // Between batches: replace the process before the next one.
-      this.#stop({ t: "gone", message: m.message });
-      this.#failed(`function "${this.#o.step}" failed: its process crashed: ${m.message}`);
-      this.#log.error(`${this.#lastFailure}; its process was ended; state is lost`);
+      this.#lost({ t: "gone", message: m.message }, `failed: its process crashed: ${m.message}`);
     } else {
       this.malformed++;
     }
   }
 
-  #stop(m: { t: "timeout" } | { t: "gone"; message: string } | { t: "memory" }): void {
+  #stop(m: Stop): void {
     const c = this.#child;
     this.#child = undefined;
     this.#settle({ m });
-    clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
     c?.kill();
   }
 }
@@ -485,20 +450,6 @@ const LOAD_FRAME_BYTES = 1024 * 1024;
 function frameBytes(max: number): number {
   return LOAD_FRAME_BYTES + (BYTES_PER_RECORD + 1024) * max;
 }
-
-/** Environment every child gets: where Deno keeps its cache. */
-const PASSED_ENV = ["HOME", "DENO_DIR", "XDG_CACHE_HOME", "PATH", "NO_COLOR"];
-
-/** The project's deno.json for the child, when the host runs from a source tree. */
-const CONFIG = (() => {
-  try {
-    const p = join(dirname(fileURLToPath(import.meta.url)), "../../deno.json");
-    Deno.statSync(p);
-    return [`--config=${p}`];
-  } catch {
-    return ["--no-config"];
-  }
-})();
 
 function outOfMemory(stderr: string): boolean {
   return /out of memory|heap limit|allocation failed/i.test(stderr);

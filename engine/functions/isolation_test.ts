@@ -154,11 +154,31 @@ Deno.test("a function cannot start a web worker", async () => {
 Deno.test("a node worker a function starts does not outlive the time limit", async () => {
   await using h = await start({ timeoutMs: 1000 });
   const out = await h.run("node");
-  assert.equal(out.get(0).quality, "good", out.get(0).reason);
+  assert.equal(out.get(0).quality, "good", String(out.get(0).reason));
   await eventually(
     () => h.lines.some((l) => /kept running after its batch/.test(String(l.msg))),
     15_000,
     "the spinning worker's process is ended",
   );
   assert.equal((await h.run("ok")).get(0).quality, "good", "a new process runs the next batch");
+});
+
+Deno.test("replacing a timed-out process releases everything: the gateway's memory stays flat", async () => {
+  await using h = await start({ timeoutMs: 300 });
+  const cycle = async () => {
+    // A fresh process (after a back-off on a loaded machine) takes 8 MB of state, then
+    // times out and is killed.
+    let r = await h.run("hoard");
+    for (let i = 0; i < 100 && r.get(0).quality !== "good"; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await h.run("hoard");
+    }
+    assertAllBad(await h.run("spin"), /timed out after 300 ms/);
+  };
+  for (let i = 0; i < 3; i++) await cycle();
+  const before = Deno.memoryUsage().rss;
+  for (let i = 0; i < 15; i++) await cycle();
+  const grown = (Deno.memoryUsage().rss - before) / 2 ** 20;
+  // The worker host grew about 8 MB a replacement (120 MB here).
+  assert.ok(grown < 40, `the gateway grew ${grown.toFixed(1)} MB over 15 replacements`);
 });

@@ -1,7 +1,7 @@
 /**
  * @module
  * Checks of a `function` step's config beyond its schema: the file exists, type-checks
- * (with `deno check`, when a `deno` executable is at hand) and loads in a worker with a
+ * (with `deno check`, when a `deno` executable is at hand) and loads in a process with a
  * default export function.
  */
 

@@ -3,7 +3,8 @@
  * "post" writes a log message with an unknown level to the host's channel, "garbage" writes
  * bytes that are no frame, "flood" logs 10,000 lines, "grow" keeps growing its state,
  * "alloc" allocates in a loop, "nan" returns NaN and Infinity, "many" returns 100,000
- * records, "web" and "node" start a spinning worker of each kind and return.
+ * records, "web" and "node" start a spinning worker of each kind and return, "hoard"
+ * keeps 8 MB of state, "spin" never returns.
  */
 import { serialize } from "node:v8";
 import type { Context, DataRecord } from "../../../engine/functions/api.ts";
@@ -26,7 +27,7 @@ function write(bytes: Uint8Array): void {
 
 export default async function (
   records: DataRecord[],
-  ctx: Context<{ hoard: number[][] }>,
+  ctx: Context<{ hoard: number[][]; big: number[] }>,
 ): Promise<DataRecord[] | void> {
   const cmd = records[0]?.value;
   if (cmd === "post") write(frame({ t: "log", level: "x", msg: "" }));
@@ -41,6 +42,8 @@ export default async function (
     const keep: number[][] = [];
     for (;;) keep.push(new Array(100_000).fill(1.5));
   }
+  if (cmd === "hoard") ctx.state.big = new Array(1_000_000).fill(0.5);
+  if (cmd === "spin") { for (;;) { /* never returns */ } }
   if (cmd === "nan") return records.map((r, i) => ({ ...r, value: i % 2 ? NaN : Infinity }));
   if (cmd === "many") {
     return Array.from({ length: 100_000 }, (_, i) => ({ ...records[0]!, seq: i }));
