@@ -22,6 +22,7 @@ import { WireEnd } from "./codec.ts";
 import { FrameReader, FrameWriter } from "./frames.ts";
 import type { Extras, FromChild, FunctionLogLevel, InitMessage, ToChild } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
+import { serialize } from "node:v8";
 
 const stdout = Deno.stdout;
 const exit = Deno.exit;
@@ -51,20 +52,26 @@ function message(e: unknown): string {
   return String(e);
 }
 
+/** The longest log line sent (the host cuts longer ones too), in characters. */
+const MAX_LOG_CHARS = 4096;
+/** The most bytes of log fields sent; bigger fields are sent as a note. */
+const MAX_FIELD_BYTES = 16 * 1024;
+
 function logLine(level: FunctionLogLevel, msg: unknown, fields?: Record<string, unknown>): void {
   const suppressed = limiter.take();
   if (suppressed < 0) return;
-  const m: FromChild = { t: "log", level, msg: String(msg) };
+  const m: FromChild = { t: "log", level, msg: String(msg).slice(0, MAX_LOG_CHARS) };
   if (suppressed > 0) m.suppressed = suppressed;
-  if (fields !== undefined) m.fields = fields;
-  try {
-    post(m);
-  } catch {
-    // Fields that cannot be serialized (functions, symbols): send their text instead.
-    delete m.fields;
-    m.msg += ` ${String(fields)}`;
-    post(m);
+  if (fields !== undefined) {
+    try {
+      const size = serialize(fields).byteLength;
+      m.fields = size <= MAX_FIELD_BYTES ? fields : { fieldsDropped: `${size} bytes` };
+    } catch {
+      // Fields that cannot be serialized (functions, symbols): send their text instead.
+      m.msg += ` ${String(fields)}`.slice(0, MAX_LOG_CHARS);
+    }
   }
+  post(m);
 }
 
 const log: FunctionLogger = {

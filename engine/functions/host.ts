@@ -80,7 +80,11 @@ export const DEFAULT_MEMORY_MB = 128;
 const MAX_BACKOFF_MS = 30_000;
 
 /** Why the host stopped waiting for the process. */
-type Stop = { t: "timeout" } | { t: "gone"; message: string } | { t: "memory" };
+type Stop =
+  | { t: "timeout" }
+  | { t: "gone"; message: string }
+  | { t: "memory" }
+  | { t: "broken"; what: string };
 
 type Reply = { m: FromChild; bytes: number } | { m: Stop };
 
@@ -221,6 +225,10 @@ export class FunctionHost {
         this.#stop(m);
         this.#failed(this.#memoryReason());
         return this.#fail(batch, this.#lastFailure, "its process was ended; state is lost");
+      case "broken":
+        this.#stop(m);
+        this.#failed(`function "${step}" failed: its process sent ${m.what}`);
+        return this.#fail(batch, this.#lastFailure, "its process was ended; state is lost");
       default: {
         const why = m.t === "crash" || m.t === "gone" ? m.message : `unexpected reply "${m.t}"`;
         const c = this.#child;
@@ -242,7 +250,7 @@ export class FunctionHost {
   /** The child broke the protocol: replace it. */
   #broken(batch: Batch, what: string): Batch {
     this.malformed++;
-    this.#stop({ t: "gone", message: what });
+    this.#stop({ t: "broken", what });
     this.#failed(`function "${this.#o.step}" failed: its process sent ${what}`);
     return this.#fail(batch, this.#lastFailure, "its process was ended; state is lost");
   }
@@ -299,7 +307,7 @@ export class FunctionHost {
           malformed: (why) => {
             if (this.#child !== c) return;
             this.malformed++;
-            this.#lost({ t: "gone", message: `it sent ${why}` }, `its process sent ${why}`);
+            this.#lost({ t: "broken", what: why }, `failed: its process sent ${why}`);
           },
           exit: (why) => {
             if (this.#child !== c) return;
@@ -339,6 +347,7 @@ export class FunctionHost {
     if (m.t === "loadError" || m.t === "crash" || m.t === "gone") return m.message;
     if (m.t === "timeout") return "loading took too long";
     if (m.t === "memory") return `it exceeded its memory limit of ${this.#memoryMb} MB`;
+    if (m.t === "broken") return `it sent ${m.what}`;
     return `unexpected reply "${m.t}"`;
   }
 

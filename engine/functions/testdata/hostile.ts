@@ -6,11 +6,11 @@
  * records, "web" and "node" start a spinning worker of each kind and return, "hoard"
  * keeps 8 MB of state, "spin" never returns.
  */
-import { serialize } from "node:v8";
+import process from "node:process";
 import type { Context, DataRecord } from "../../../engine/functions/api.ts";
 
 function frame(meta: unknown): Uint8Array {
-  const m = serialize(meta);
+  const m = new TextEncoder().encode(JSON.stringify(meta));
   const out = new Uint8Array(8 + m.byteLength);
   const dv = new DataView(out.buffer);
   dv.setUint32(0, 4 + m.byteLength, true);
@@ -19,10 +19,9 @@ function frame(meta: unknown): Uint8Array {
   return out;
 }
 
+/** Writes to fd 1, the host's channel: `Deno.stdout` is closed, `node:process` is not. */
 function write(bytes: Uint8Array): void {
-  // console.log and Deno.stdout are closed to functions: reach fd 1 another way if any.
-  const out = (Deno as unknown as { stdout: { writeSync(b: Uint8Array): number } }).stdout;
-  out.writeSync(bytes);
+  process.stdout.write(bytes);
 }
 
 export default async function (
