@@ -11,10 +11,11 @@
  * survives its parent's termination. A process is killed whole: its heap limit
  * (`--max-old-space-size`), its threads, its memory all go with it.
  *
- * Inside, the function cannot use stdout (the protocol's): `console` goes to the gateway's
- * log, rate-limited. `new Worker` is refused; `Deno.exit()` and `close()` too, so that a
- * function cannot end its process silently. Errors nobody handles are reported as `crash`
- * and the host replaces the process.
+ * Inside, stdout is the protocol's: `console` goes to the gateway's log, rate-limited, and
+ * `Deno.stdout` is closed to the function. It can still reach fd 1 (`node:process`), which
+ * is why the host treats everything from here as untrusted. `new Worker` is refused;
+ * `Deno.exit()` and `close()` too, so that a function cannot end its process silently.
+ * Errors nobody handles are reported as `crash` and the host replaces the process.
  */
 
 import type { Context, DataRecord, FunctionLogger, UserFunction } from "./api.ts";
@@ -165,7 +166,7 @@ for (const [k, level] of Object.entries(levels)) {
 try {
   Object.defineProperty(Deno, "stdout", { get: refuse("Deno.stdout") });
 } catch {
-  // The namespace is frozen: what a function writes there is a malformed frame to the host.
+  // A frozen namespace: what a function writes there reaches the host as untrusted bytes.
 }
 
 const reader = new FrameReader(2 ** 31);

@@ -126,6 +126,7 @@ export class FunctionProcess {
     void this.#readStderr();
     void this.#child.status.then(async (s) => {
       this.#dead = true;
+      this.#writer.abort().catch(() => {});
       // Let the last stderr lines (a heap limit abort) arrive before reporting.
       await this.#stderrDone;
       const code = s.signal ? `signal ${s.signal}` : `exit code ${s.code}`;
@@ -168,6 +169,9 @@ export class FunctionProcess {
     } catch {
       // Already gone.
     }
+    // Close our end of its stdin now rather than when the stream is collected; its
+    // stdout and stderr end when the process does.
+    this.#writer.abort().catch(() => {});
   }
 
   /** Ends the child and waits until it is gone. */
