@@ -6,6 +6,8 @@
  */
 
 import { type Batch, Quality, ValueKind } from "../record.ts";
+import { HEADER_BYTES } from "./wire_layout.ts";
+import type { WireEnd, WireExtras } from "./codec.ts";
 import { type FromChild, LOG_LEVELS, type LogMessage } from "./protocol.ts";
 
 /** The longest log line kept, in characters; longer lines are cut. */
@@ -107,4 +109,74 @@ export function markNonFinite(b: Batch, step: string): string | undefined {
     }
   }
   return first;
+}
+
+/**
+ * Checks a reply loaded into the host's wire end (`WireEnd.load`) before
+ * `WireEnd.decodeBatch` reads it: a count within `maxRecords` and the bytes received,
+ * known value kinds and qualities, name ids in the string table, values that match their
+ * kinds. Returns what is wrong, or undefined.
+ */
+export function checkReply(
+  wire: WireEnd,
+  bytes: number,
+  x: WireExtras | undefined,
+  maxRecords: number,
+): string | undefined {
+  const h = wire.header();
+  const n = h.n;
+  if (bytes < HEADER_BYTES) return "a reply without records";
+  if (!Number.isInteger(n) || n < 0) return `a record count of ${n}`;
+  if (n > maxRecords) return `${n} records, more than its limit of ${maxRecords}`;
+  if (h.need > bytes) return `${n} records in ${bytes} bytes`;
+  if (!h.known) return "unknown flags";
+  if (h.reset) return "a string table reset in a reply";
+  const c = wire.columnsOf(n);
+  for (let i = 0; i < n; i++) {
+    if (c.kind[i]! > ValueKind.null) return `value kind ${c.kind[i]} in record ${i}`;
+    if (c.quality[i]! > Quality.bad) return `quality ${c.quality[i]} in record ${i}`;
+  }
+  const strs = x?.strs;
+  if (strs !== undefined && (!Array.isArray(strs) || strs.some((v) => typeof v !== "string"))) {
+    return "names that are not strings";
+  }
+  if (h.sameNames) {
+    if (h.lastN !== n) return `the names of ${h.lastN} records for ${n}`;
+  } else {
+    const size = wire.strings.size + (strs?.length ?? 0);
+    for (let i = 0; i < n; i++) {
+      const d = c.dev[i]!, t = c.tag[i]!;
+      if (d < 0 || d >= size || t < 0 || t >= size) return `an unknown name id in record ${i}`;
+    }
+  }
+  if (badSparse(x?.objI, x?.objV, n, false)) return "malformed values";
+  if (badSparse(x?.reasonI, x?.reasonV, n, true)) return "malformed reasons";
+  const objI = x?.objI;
+  if (objI) {
+    for (let j = 0; j < objI.length; j++) {
+      const i = objI[j]!, k = c.kind[i]!, v = x!.objV![j];
+      const ok = k === ValueKind.string
+        ? typeof v === "string"
+        : k === ValueKind.bigint
+        ? typeof v === "bigint"
+        : k === ValueKind.json && typeof v === "object" && v !== null &&
+          (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype);
+      if (!ok) return `a value that does not match its kind in record ${i}`;
+    }
+  }
+  return undefined;
+}
+
+/** True when a sparse column (ascending indexes below `n`, one value each) is malformed. */
+function badSparse(is: unknown, vs: unknown, n: number, strings: boolean): boolean {
+  if (is === undefined && vs === undefined) return false;
+  if (!Array.isArray(is) || !Array.isArray(vs) || is.length !== vs.length) return true;
+  let last = -1;
+  for (let j = 0; j < is.length; j++) {
+    const i = is[j];
+    if (!Number.isInteger(i) || i <= last || i >= n) return true;
+    if (strings && typeof vs[j] !== "string") return true;
+    last = i;
+  }
+  return false;
 }

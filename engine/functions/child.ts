@@ -21,7 +21,14 @@
 import type { Context, DataRecord, FunctionLogger, UserFunction } from "./api.ts";
 import { WireEnd } from "./codec.ts";
 import { FrameReader, FrameWriter } from "./frames.ts";
-import type { Extras, FromChild, FunctionLogLevel, InitMessage, ToChild } from "./protocol.ts";
+import {
+  type Extras,
+  extrasOf,
+  type FromChild,
+  type FunctionLogLevel,
+  type InitMessage,
+  type ToChild,
+} from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { serialize } from "node:v8";
 
@@ -82,13 +89,6 @@ const log: FunctionLogger = {
   error: (msg, fields) => logLine("error", msg, fields),
 };
 
-/** Extras without `buf`: a shared buffer cannot cross processes. */
-function extras(x: ReturnType<WireEnd["pending"]>): Extras | undefined {
-  if (!x) return undefined;
-  const { buf: _, ...rest } = x;
-  return Object.keys(rest).length ? rest : undefined;
-}
-
 async function init(m: InitMessage): Promise<void> {
   try {
     const mod = await import(m.url);
@@ -107,7 +107,7 @@ async function init(m: InitMessage): Promise<void> {
 
 function reply(id: number, max: number, result: unknown): void {
   if (result === undefined) {
-    const x = extras(wire.pending());
+    const x = extrasOf(wire.pending());
     post(x ? { t: "same", id, x } : { t: "same", id });
     return;
   }
@@ -116,12 +116,12 @@ function reply(id: number, max: number, result: unknown): void {
       `Cannot use the returned value: ${result.length} records, more than its limit of ${max}`,
     );
   }
-  const x = extras(wire.encodeRecords(result as DataRecord[]));
+  const x = extrasOf(wire.encodeRecords(result as DataRecord[]));
   post(x ? { t: "ok", id, x } : { t: "ok", id }, wire.wireView());
 }
 
 function fail(id: number, e: unknown): void {
-  const x = extras(wire.pending());
+  const x = extrasOf(wire.pending());
   post(x ? { t: "fail", id, message: message(e), x } : { t: "fail", id, message: message(e) });
 }
 

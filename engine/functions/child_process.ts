@@ -8,7 +8,19 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BYTES_PER_RECORD } from "./wire_layout.ts";
 import { FrameError, FrameReader, FrameWriter } from "./frames.ts";
+
+/** The largest frame accepted while a module loads: no records, short messages. */
+export const LOAD_FRAME_BYTES = 1024 * 1024;
+
+/**
+ * The largest frame a reply of `max` records may take: their columns, and beside them
+ * their string values, reasons and new names (a generous 1 KB a record, plus 1 MB).
+ */
+export function frameBytes(max: number): number {
+  return LOAD_FRAME_BYTES + (BYTES_PER_RECORD + 1024) * max;
+}
 
 /** Permissions granted to a function's process; absolute paths for `read`. */
 export interface FunctionPermissions {
@@ -149,6 +161,17 @@ export class FunctionProcess {
   /** The last bytes the child wrote to stderr. */
   get stderr(): string {
     return this.#stderr;
+  }
+
+  /** Whether its stderr says V8 ended it at its heap limit. */
+  get outOfMemory(): boolean {
+    return /out of memory|heap limit|allocation failed/i.test(this.#stderr);
+  }
+
+  /** The first line of its stderr as `: <line>`, or "" when it wrote none. */
+  get stderrLine(): string {
+    const l = this.#stderr.trim().split("\n").find((x) => x.trim() !== "");
+    return l ? `: ${l.slice(0, 200)}` : "";
   }
 
   /**

@@ -476,66 +476,35 @@ export class WireEnd {
   }
 
   /**
-   * Checks a reply loaded with {@linkcode WireEnd.load} before {@linkcode decodeBatch}
-   * reads it (host side): the peer is untrusted. Returns what is wrong, or undefined.
+   * What a loaded message's header says (the peer is untrusted: `check.ts` validates it
+   * before {@linkcode WireEnd.decodeBatch} reads the records): the record count, whether
+   * the names are those of the last request, whether the string table was reset, whether
+   * the flags are all known, how many names the last request had, and the bytes the
+   * message must have had.
    */
-  check(bytes: number, x: WireExtras | undefined, maxRecords: number): string | undefined {
+  header(): {
+    n: number;
+    need: number;
+    sameNames: boolean;
+    reset: boolean;
+    known: boolean;
+    lastN: number;
+  } {
     const h = this.#hdr;
-    if (!h || bytes < HEADER_BYTES) return "a reply without records";
-    const n = h[0]!, flags = h[1]!;
-    if (!Number.isInteger(n) || n < 0) return `a record count of ${n}`;
-    if (n > maxRecords) return `${n} records, more than its limit of ${maxRecords}`;
-    if (sentBytes(n, flags) > bytes) return `${n} records in ${bytes} bytes`;
-    if (!Number.isInteger(flags) || (flags & ~(F_NAMES | F_RESET)) !== 0) {
-      return `unknown flags ${flags}`;
-    }
-    if (flags & F_RESET) return "a string table reset in a reply";
-    const c = this.#columns(n);
-    for (let i = 0; i < n; i++) {
-      if (c.kind[i]! > K_NULL) return `value kind ${c.kind[i]} in record ${i}`;
-      if (c.quality[i]! > 2) return `quality ${c.quality[i]} in record ${i}`;
-    }
-    const strs = x?.strs;
-    if (strs !== undefined && (!Array.isArray(strs) || strs.some((v) => typeof v !== "string"))) {
-      return "names that are not strings";
-    }
-    if (flags & F_NAMES) {
-      if (this.#names.n !== n) return `the names of ${this.#names.n} records for ${n}`;
-    } else {
-      const size = this.strings.size + (strs?.length ?? 0);
-      for (let i = 0; i < n; i++) {
-        const d = c.dev[i]!, t = c.tag[i]!;
-        if (d < 0 || d >= size || t < 0 || t >= size) return `an unknown name id in record ${i}`;
-      }
-    }
-    const bad = (is: unknown, vs: unknown, str: boolean): boolean => {
-      if (is === undefined && vs === undefined) return false;
-      if (!Array.isArray(is) || !Array.isArray(vs) || is.length !== vs.length) return true;
-      let last = -1;
-      for (let j = 0; j < is.length; j++) {
-        const i = is[j];
-        if (!Number.isInteger(i) || i <= last || i >= n) return true;
-        if (str && typeof vs[j] !== "string") return true;
-        last = i;
-      }
-      return false;
+    const n = h?.[0] ?? NaN, flags = h?.[1] ?? NaN;
+    return {
+      n,
+      need: Number.isInteger(n) && n >= 0 ? sentBytes(n, flags) : Infinity,
+      sameNames: (flags & F_NAMES) !== 0,
+      reset: (flags & F_RESET) !== 0,
+      known: Number.isInteger(flags) && (flags & ~(F_NAMES | F_RESET)) === 0,
+      lastN: this.#names.n,
     };
-    if (bad(x?.objI, x?.objV, false)) return "malformed values";
-    if (bad(x?.reasonI, x?.reasonV, true)) return "malformed reasons";
-    const objI = x?.objI;
-    if (objI) {
-      for (let j = 0; j < objI.length; j++) {
-        const i = objI[j]!, k = c.kind[i]!, v = x!.objV![j];
-        const ok = k === K_STRING
-          ? typeof v === "string"
-          : k === K_BIGINT
-          ? typeof v === "bigint"
-          : k === K_JSON && typeof v === "object" && v !== null &&
-            (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype);
-        if (!ok) return `a value that does not match its kind in record ${i}`;
-      }
-    }
-    return undefined;
+  }
+
+  /** Views of `n` records in the buffer; `n` must fit it (see `sentBytes`). */
+  columnsOf(n: number): Columns {
+    return this.#columns(n);
   }
 
   /** Applies extras that came with a reply that carries no records. */

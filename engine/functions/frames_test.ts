@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { Batch } from "../record.ts";
 import { assertSameBatch, everyKind } from "./_testing.ts";
+import { checkReply } from "./check.ts";
 import { WireEnd } from "./codec.ts";
 import { FrameError, FrameReader, FrameWriter } from "./frames.ts";
 import type { Extras } from "./protocol.ts";
@@ -69,12 +70,12 @@ Deno.test("batches cross between ends without a shared buffer, names sent once",
     const y = strip(child.encodeRecords(records));
     const bytes = child.wireView().slice();
     host.load(bytes);
-    assert.equal(host.check(bytes.byteLength, y, 12), undefined);
+    assert.equal(checkReply(host, bytes.byteLength, y, 12), undefined);
     assertSameBatch(host.decodeBatch(y), Batch.from(everyKind()));
   }
 });
 
-Deno.test("check() refuses replies a child could forge", () => {
+Deno.test("checkReply() refuses replies a child could forge", () => {
   const host = new WireEnd(), child = new WireEnd();
   const x = strip(host.encodeBatch(Batch.from(everyKind()), 0));
   child.load(host.wireView().slice());
@@ -84,7 +85,7 @@ Deno.test("check() refuses replies a child could forge", () => {
     const bytes = child.wireView().slice();
     edit(new Float64Array(bytes.buffer, 0, 2), bytes);
     host.load(bytes);
-    return host.check(bytes.byteLength, y, limit);
+    return checkReply(host, bytes.byteLength, y, limit);
   };
   assert.equal(forged(() => {}), undefined);
   assert.match(forged(() => {}, 5) ?? "", /12 records, more than its limit of 5/);

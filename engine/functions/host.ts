@@ -41,10 +41,16 @@ import type { Clock } from "../clock.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type Batch, Quality } from "../record.ts";
-import { BYTES_PER_RECORD, HEADER_BYTES, WireEnd } from "./codec.ts";
-import { type FunctionPermissions, FunctionProcess, processSetup } from "./child_process.ts";
-import { checkMessage, markNonFinite } from "./check.ts";
-import type { Extras, FromChild, ToChild } from "./protocol.ts";
+import { HEADER_BYTES, WireEnd } from "./codec.ts";
+import {
+  frameBytes,
+  type FunctionPermissions,
+  FunctionProcess,
+  LOAD_FRAME_BYTES,
+  processSetup,
+} from "./child_process.ts";
+import { checkMessage, checkReply, markNonFinite } from "./check.ts";
+import { extrasOf, type FromChild, type ToChild } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { WATCH_MS, Watchdog } from "./watchdog.ts";
 
@@ -188,7 +194,7 @@ export class FunctionHost {
     }
     const id = this.#nextId++;
     const max = this.#o.maxOutput ?? defaultMaxOutput(batch.length);
-    const x = strip(this.#wire.encodeBatch(batch, this.#o.clock.now()));
+    const x = extrasOf(this.#wire.encodeBatch(batch, this.#o.clock.now()));
     const msg: ToChild = x ? { t: "run", id, max, x } : { t: "run", id, max };
     this.#child!.maxFrame = frameBytes(max);
     const v8 = x?.objV !== undefined && x.objV.some((v) => typeof v !== "string");
@@ -203,7 +209,7 @@ export class FunctionHost {
         // The columns were loaded into the wire buffer when the frame arrived.
         const bytes = (r as { bytes: number }).bytes;
         if (bytes < HEADER_BYTES) return this.#broken(batch, "a reply without records");
-        const bad = this.#wire.check(bytes, m.x, max);
+        const bad = checkReply(this.#wire, bytes, m.x, max);
         if (bad !== undefined) return this.#broken(batch, `a malformed reply (${bad})`);
         this.#failures = 0;
         return this.#finite(this.#wire.decodeBatch(m.x, batch));
@@ -234,7 +240,7 @@ export class FunctionHost {
         const c = this.#child;
         this.#stop({ t: "gone", message: why });
         this.#failed(
-          c && outOfMemory(c.stderr)
+          c?.outOfMemory
             ? this.#memoryReason()
             : `function "${step}" failed: its process crashed: ${why}`,
         );
@@ -311,9 +317,9 @@ export class FunctionHost {
           },
           exit: (why) => {
             if (this.#child !== c) return;
-            const m = outOfMemory(c.stderr) ? { t: "memory" as const } : {
+            const m = c.outOfMemory ? { t: "memory" as const } : {
               t: "gone" as const,
-              message: `it ended (${why})${firstLine(c.stderr)}`,
+              message: `it ended (${why})${c.stderrLine}`,
             };
             this.#lost(m, m.t === "gone" ? `its process crashed: ${m.message}` : "");
           },
@@ -447,30 +453,4 @@ export class FunctionHost {
     this.#timer = undefined;
     c?.kill();
   }
-}
-
-/** The largest frame accepted while a module loads: no records, short messages. */
-const LOAD_FRAME_BYTES = 1024 * 1024;
-
-/**
- * The largest frame a reply of `max` records may take: their columns, and beside them
- * their string values, reasons and new names (a generous 1 KB a record, plus 1 MB).
- */
-function frameBytes(max: number): number {
-  return LOAD_FRAME_BYTES + (BYTES_PER_RECORD + 1024) * max;
-}
-
-function outOfMemory(stderr: string): boolean {
-  return /out of memory|heap limit|allocation failed/i.test(stderr);
-}
-
-function firstLine(stderr: string): string {
-  const l = stderr.trim().split("\n").find((x) => x.trim() !== "");
-  return l ? `: ${l.slice(0, 200)}` : "";
-}
-
-function strip(x: ReturnType<WireEnd["pending"]>): Extras | undefined {
-  if (!x) return undefined;
-  const { buf: _, ...rest } = x;
-  return Object.keys(rest).length ? rest : undefined;
 }

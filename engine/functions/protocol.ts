@@ -16,6 +16,13 @@ import type { WireExtras } from "./codec.ts";
 /** The extras of a message between processes: never a shared buffer. */
 export type Extras = Omit<WireExtras, "buf">;
 
+/** The extras of an encode for the other process: without `buf`, undefined when empty. */
+export function extrasOf(x: WireExtras | undefined): Extras | undefined {
+  if (!x) return undefined;
+  const { buf: _, ...rest } = x;
+  return Object.keys(rest).length ? rest : undefined;
+}
+
 /** Loads the user module. */
 export interface InitMessage {
   t: "init";
