@@ -15,6 +15,15 @@
  * median of the per-round ratios (each round's case over the same round's (a)). The cost
  * of structured-cloning 1,000 record objects (b) is measured afterwards, for reference.
  *
+ * Measured 2026-12-04 on the shared 2-vCPU machine (load average 12), pinned to one CPU,
+ * p50s: (a) 108 µs, (f) 157 µs = 1.45x, (c) 119 µs = 1.10x, (d) 284 µs = 2.62x. The
+ * isolated step misses the 2x target. What the difference buys: a process that can be
+ * killed (a worker in a busy loop cannot be stopped by `terminate()` on Deno 2.9.6),
+ * a heap limit, everything freed on replacement, nothing a function starts surviving it.
+ * What it costs: the pipe round trip of the 34 KB of columns each way (f - a, about 50 µs)
+ * and four copies of them (into and out of frames on both ends, about 40 µs) where the
+ * worker shared one buffer; the records' decoding and encoding are the same as before.
+ *
  * Run pinned to one CPU (unpinned runs flip between modes, see DENO_NOTES):
  *
  * ```sh
