@@ -6,7 +6,7 @@
  * resident memory and CPU time read from `/proc` (Linux) for the host's watchdog.
  */
 
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BYTES_PER_RECORD } from "./wire_layout.ts";
 import { FrameError, FrameReader, FrameWriter } from "./frames.ts";
@@ -102,6 +102,26 @@ export interface FunctionProcessOptions {
 }
 
 const ENTRY = new URL("./child.ts", import.meta.url);
+
+/**
+ * The `deno` that runs function processes: this one when the gateway runs under `deno`.
+ * A compiled gateway has no `deno run` and its sources are not on disk: there, functions
+ * fail to start with this error (it would have to run itself with a subcommand).
+ */
+function denoExecutable(): string {
+  const self = Deno.execPath();
+  if (/^deno(\.exe)?$/.test(basename(self))) {
+    try {
+      if (Deno.statSync(ENTRY).isFile) return self;
+    } catch {
+      // Not on disk: a compiled binary.
+    }
+  }
+  throw new Error(
+    "the gateway does not run under deno with its sources (a compiled binary cannot run " +
+      "functions yet)",
+  );
+}
 const STDERR_TAIL = 2048;
 const PAGE_KB = 4;
 
@@ -123,7 +143,7 @@ export class FunctionProcess {
 
   constructor(o: FunctionProcessOptions) {
     this.#events = o.events;
-    this.#child = new Deno.Command(Deno.execPath(), {
+    this.#child = new Deno.Command(denoExecutable(), {
       args: ["run", "--quiet", "--no-prompt", ...o.args, ENTRY.pathname],
       env: o.env,
       clearEnv: true,
