@@ -40,7 +40,7 @@ Deno.test({
         "compile",
         "-A",
         "--include",
-        "engine/functions/worker.ts",
+        "engine/functions/child.ts",
         "--output",
         out,
         "app/cli/main.ts",

@@ -3,7 +3,8 @@
  * The API of user edge functions: what a file under `functions/` exports and what it is
  * given. A function receives the records of one batch as plain objects and returns the
  * records to pass on (or nothing, to pass the input on unchanged). It runs in its own
- * worker with no permissions unless the step grants some.
+ * process with no permissions unless the step grants some, within a time and a memory
+ * limit.
  *
  * @example
  * ```ts
@@ -42,8 +43,9 @@ export interface Context<
   P extends Record<string, unknown> = Record<string, unknown>,
 > {
   /**
-   * A plain object kept between calls of this step's function. It lives in the worker:
-   * it is lost when the worker is restarted (after a time-out or a crash).
+   * A plain object kept between calls of this step's function. It lives in the function's
+   * process: it is lost when the process is restarted (after a time-out, a crash or going
+   * over the memory limit).
    */
   state: Partial<S> & Record<string, unknown>;
   /** The step's `with:` object from the flow. */

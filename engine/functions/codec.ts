@@ -30,6 +30,8 @@
 import { Batch, type DataRecord, QUALITY_NAMES, StorageKind, type Value } from "../record.ts";
 import {
   Columns,
+  FIXED_BYTES_PER_RECORD,
+  HEADER_BYTES,
   Names,
   STRING_TABLE_LIMIT,
   StringTable,
@@ -443,11 +445,81 @@ export class WireEnd {
     return x;
   }
 
+  /**
+   * The bytes of the last message this end encoded (header and columns), for a peer in
+   * another process, which cannot share the buffer.
+   */
+  wireView(): Uint8Array {
+    this.#newBuffer = false;
+    const h = this.#hdr!;
+    return new Uint8Array(this.#sab!, 0, sentBytes(h[0]!, h[1]!));
+  }
+
+  /** Copies the bytes of a message from a peer in another process into this end's buffer. */
+  load(bytes: Uint8Array): void {
+    const cur = this.#sab;
+    // Room for every column of the message's records, the name ids included when they
+    // were not sent; a count that does not match the bytes is for `check` to refuse.
+    let need = bytes.byteLength;
+    if (need >= HEADER_BYTES) {
+      // The bytes sit at any offset of a frame: not aligned for a Float64Array.
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, 16);
+      const n = dv.getFloat64(0, true), flags = dv.getFloat64(8, true);
+      if (Number.isInteger(n) && n >= 0 && sentBytes(n, flags) <= need) {
+        need = Math.max(need, wireBytes(n));
+      }
+    }
+    if (!cur || cur.byteLength < need) {
+      this.#use(new SharedArrayBuffer(Math.max(need, 2 * (cur?.byteLength ?? 0))));
+    }
+    new Uint8Array(this.#sab!).set(bytes);
+  }
+
+  /**
+   * What a loaded message's header says (the peer is untrusted: `check.ts` validates it
+   * before {@linkcode WireEnd.decodeBatch} reads the records): the record count, whether
+   * the names are those of the last request, whether the string table was reset, whether
+   * the flags are all known, how many names the last request had, and the bytes the
+   * message must have had.
+   */
+  header(): {
+    n: number;
+    need: number;
+    sameNames: boolean;
+    reset: boolean;
+    known: boolean;
+    lastN: number;
+  } {
+    const h = this.#hdr;
+    const n = h?.[0] ?? NaN, flags = h?.[1] ?? NaN;
+    return {
+      n,
+      need: Number.isInteger(n) && n >= 0 ? sentBytes(n, flags) : Infinity,
+      sameNames: (flags & F_NAMES) !== 0,
+      reset: (flags & F_RESET) !== 0,
+      known: Number.isInteger(flags) && (flags & ~(F_NAMES | F_RESET)) === 0,
+      lastN: this.#names.n,
+    };
+  }
+
+  /** Views of `n` records in the buffer; `n` must fit it (see `sentBytes`). */
+  columnsOf(n: number): Columns {
+    return this.#columns(n);
+  }
+
   /** Applies extras that came with a reply that carries no records. */
   accept(x: WireExtras | undefined): void {
     if (x?.buf) this.#use(x.buf);
     if (x?.strs) this.strings.receive(x.strs);
   }
+}
+
+/**
+ * Bytes of a message of `n` records for a peer in another process: without the name id
+ * columns when the names are those of the last request (`F_NAMES`), as nobody reads them.
+ */
+function sentBytes(n: number, flags: number): number {
+  return flags & F_NAMES ? HEADER_BYTES + FIXED_BYTES_PER_RECORD * n : wireBytes(n);
 }
 
 /** Copies the first `n` entries of `src` into `dst` (whose length is `n`). */

@@ -1,40 +1,60 @@
 /**
  * @module
- * The host side of a user edge function: one worker per `function` step, batches sent one
- * at a time and in order, and recovery when the function misbehaves.
+ * The host side of a user edge function: one child process per `function` step
+ * (`child.ts`), batches sent one at a time and in order, and recovery when the function
+ * misbehaves. Why a process and not a worker is said in `child.ts`.
  *
  * - A throw in the function marks that batch's records bad (reason
- *   `function "<step>" failed: <message>`); the worker keeps running with its state.
- * - A batch that takes longer than the time limit gets the worker terminated; the batch is
+ *   `function "<step>" failed: <message>`); the process keeps running with its state.
+ * - A batch that takes longer than the time limit gets the process killed; the batch is
  *   marked bad (`function "<step>" timed out after <n> ms`) and the next batch starts a
- *   fresh worker, with empty state.
- * - A crash (an unhandled rejection, a throw in a timer) is handled the same way.
+ *   fresh process, with empty state.
+ * - Memory: the process runs with a V8 heap limit (`memory`, default 128 MB); past it V8
+ *   ends the process. A watchdog reads its resident memory from /proc every 100 ms and
+ *   kills it past the limit plus {@linkcode PROCESS_OVERHEAD_MB} (array buffers are
+ *   outside the heap). Either way the batch is bad with
+ *   `function "<step>" exceeded its memory limit of <n> MB`.
+ * - The same watchdog charges CPU time the process uses between batches (beyond 10 % of
+ *   the time): past one time limit's worth, something the function started is still
+ *   running (a `node:worker_threads` worker, a timer loop) and the process is killed.
+ *   `new Worker` is refused in the process outright.
+ * - A crash (an unhandled rejection, a throw in a timer) is handled like a time-out.
  * - Restarts back off after consecutive failures (0, 250 ms, 500 ms … 30 s) so that a
  *   module that no longer loads does not spin; batches that arrive meanwhile are marked
  *   bad at once.
+ * - Output: at most `maxOutput` records a batch (default 10 per input record plus 1000);
+ *   the process refuses to send more, and the host refuses a frame or a reply beyond it
+ *   before decoding anything. Non-finite numbers returned as values are marked bad.
  *
- * The function never sees the host: records cross through the columnar codec
- * (`codec.ts`) and the worker has only the permissions the step grants. What the function
- * returns is decoded into the input batch, which the step owns: a steady stream allocates
- * no batches on the host.
+ * Everything the process sends is untrusted: frames are bounded, messages validated
+ * (`check.ts`), malformed ones dropped and counted ({@linkcode FunctionHost.malformed});
+ * a stream that is not made of frames gets the process replaced. Log lines are
+ * rate-limited here too (a burst of 20, then 2 a second), not only in the process.
+ *
+ * Records cross through the columnar codec (`codec.ts`) in frames (`frames.ts`). What the
+ * function returns is decoded into the input batch, which the step owns: a steady stream
+ * allocates no batches on the host.
  */
 
-import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Clock } from "../clock.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type Batch, Quality } from "../record.ts";
-import { WireEnd } from "./codec.ts";
-import type { FromWorker, ToWorker } from "./protocol.ts";
+import { HEADER_BYTES, WireEnd } from "./codec.ts";
+import {
+  frameBytes,
+  type FunctionPermissions,
+  FunctionProcess,
+  LOAD_FRAME_BYTES,
+  processSetup,
+} from "./child_process.ts";
+import { checkMessage, checkReply, markNonFinite } from "./check.ts";
+import { extrasOf, type FromChild, type ToChild } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
+import { WATCH_MS, Watchdog } from "./watchdog.ts";
 
-/** Permissions granted to a function's worker; absolute paths for `read`. */
-export interface FunctionPermissions {
-  net?: string[];
-  read?: string[];
-  env?: string[];
-}
+export type { FunctionPermissions };
 
 /** Options of {@linkcode FunctionHost}. */
 export interface FunctionHostOptions {
@@ -49,32 +69,53 @@ export interface FunctionHostOptions {
   timeoutMs: number;
   /** Time limit of loading the module, in ms (default: the larger of 10 s and `timeoutMs`). */
   loadTimeoutMs?: number;
+  /** Heap limit of the function's process, in MB (default {@linkcode DEFAULT_MEMORY_MB}). */
+  memoryMb?: number;
+  /**
+   * The most records the function may return for a batch of `n` (default: `10 n + 1000`).
+   */
+  maxOutput?: number;
   log: Logger;
   clock: Clock;
   countError(reason: string): void;
 }
 
-const WORKER_URL = new URL("./worker.ts", import.meta.url);
+/** The heap limit of a function's process when the step declares none, in MB. */
+export const DEFAULT_MEMORY_MB = 128;
+
 const MAX_BACKOFF_MS = 30_000;
 
-type Reply = FromWorker | { t: "timeout" } | { t: "gone"; message: string };
+/** Why the host stopped waiting for the process. */
+type Stop =
+  | { t: "timeout" }
+  | { t: "gone"; message: string }
+  | { t: "memory" }
+  | { t: "broken"; what: string };
 
-/** Records a new worker's buffer starts with. */
-const INITIAL_CAPACITY = 1024;
+type Reply = { m: FromChild; bytes: number } | { m: Stop };
 
-/** Runs one user function in a worker. */
+/** The default output limit for a batch of `n` records. */
+export function defaultMaxOutput(n: number): number {
+  return 10 * n + 1000;
+}
+
+/** Runs one user function in a child process. */
 export class FunctionHost {
   readonly #o: FunctionHostOptions;
   readonly #log: Logger;
   readonly #errors: RateLimiter;
+  /** Log lines of the function, limited here too: the child is not trusted to limit them. */
+  readonly #lines: RateLimiter;
   readonly #url: string;
-  #worker: Worker | undefined;
-  #wire = WireEnd.withCapacity(INITIAL_CAPACITY);
+  readonly #memoryMb: number;
+  #child: FunctionProcess | undefined;
+  #wire = new WireEnd();
   #waiting: ((r: Reply) => void) | undefined;
-  /** One watchdog timer, re-armed only when it fires early: no timer per batch. */
-  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #watchdog: Watchdog;
+  /** How often the watchdog looks, in ms: often enough for the time limit. */
+  readonly #watchMs: number;
   #deadline = 0;
-  #firesAt = 0;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
   #busy = 0;
@@ -82,15 +123,21 @@ export class FunctionHost {
   #retryAt = 0;
   #lastFailure = "";
   #closed = false;
+  /** Messages from the child that were dropped as malformed. */
+  malformed = 0;
 
   constructor(options: FunctionHostOptions) {
     this.#o = options;
     this.#log = options.log.child({ step: options.step });
     this.#errors = new RateLimiter(5, 0.2, () => options.clock.monotonic());
+    this.#lines = new RateLimiter(20, 2, () => options.clock.monotonic());
     this.#url = pathToFileURL(options.path).href;
+    this.#memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
+    this.#watchdog = new Watchdog(this.#memoryMb, options.timeoutMs);
+    this.#watchMs = Math.min(WATCH_MS, Math.max(10, Math.floor(options.timeoutMs / 4)));
   }
 
-  /** Spawns the worker and loads the module; throws `FUNCTION_FAILED` when it cannot. */
+  /** Spawns the process and loads the module; throws `FUNCTION_FAILED` when it cannot. */
   async start(): Promise<void> {
     const err = await this.#spawn();
     if (err !== undefined) {
@@ -109,7 +156,6 @@ export class FunctionHost {
    * returned as a copy marked bad.
    */
   process(batch: Batch): Promise<Batch> {
-    // Fast path when idle: no promise chaining on the hot path.
     const p = this.#busy === 0 ? this.#run(batch) : this.#queue.then(() => this.#run(batch));
     this.#busy++;
     const done = p.then(() => {
@@ -121,18 +167,20 @@ export class FunctionHost {
     return p;
   }
 
-  /** Terminates the worker. */
+  /** Ends the process. */
   async close(): Promise<void> {
     this.#closed = true;
+    const c = this.#child;
     this.#stop({ t: "gone", message: "the step was closed" });
     await this.#queue;
+    await c?.close();
   }
 
   async #run(batch: Batch): Promise<Batch> {
     const step = this.#o.step;
     if (this.#closed) return this.#fail(batch, `function "${step}" failed: the step is closed`);
     if (batch.length === 0) return batch;
-    if (!this.#worker) {
+    if (!this.#child) {
       const wait = this.#retryAt - this.#o.clock.monotonic();
       if (wait > 0) {
         return this.#fail(batch, `${this.#lastFailure} (restarting in ${Math.ceil(wait)} ms)`);
@@ -142,45 +190,83 @@ export class FunctionHost {
         this.#failed(`function "${step}" failed: cannot load "${this.#o.path}": ${err}`);
         return this.#fail(batch, this.#lastFailure);
       }
-      this.#log.info(`Function "${step}" restarted in a new worker; its state starts empty`);
+      this.#log.info(`Function "${step}" restarted in a new process; its state starts empty`);
     }
     const id = this.#nextId++;
-    const x = this.#wire.encodeBatch(batch, this.#o.clock.now());
-    const r = await this.#call(x ? { t: "run", id, x } : id, this.#o.timeoutMs);
+    const max = this.#o.maxOutput ?? defaultMaxOutput(batch.length);
+    const x = extrasOf(this.#wire.encodeBatch(batch, this.#o.clock.now()));
+    const msg: ToChild = x ? { t: "run", id, max, x } : { t: "run", id, max };
+    this.#child!.maxFrame = frameBytes(max);
+    const v8 = x?.objV !== undefined && x.objV.some((v) => typeof v !== "string");
+    const r = await this.#call(msg, this.#wire.wireView(), this.#o.timeoutMs, v8);
     if (this.#closed) return this.#fail(batch, `function "${step}" failed: the step was closed`);
-    if (r === id) {
-      this.#failures = 0;
-      return this.#wire.decodeBatch(undefined, batch);
+    const m = r.m;
+    if ((m.t === "ok" || m.t === "same" || m.t === "fail") && m.id !== id) {
+      return this.#broken(batch, `a reply to batch ${m.id} while waiting for ${id}`);
     }
-    if (typeof r === "number") {
-      this.#stop({ t: "gone", message: `reply to batch ${r} while waiting for ${id}` });
-      this.#failed(`function "${step}" failed: its worker is out of step`);
-      return this.#fail(batch, this.#lastFailure);
-    }
-    switch (r.t) {
-      case "ok":
+    switch (m.t) {
+      case "ok": {
+        // The columns were loaded into the wire buffer when the frame arrived.
+        const bytes = (r as { bytes: number }).bytes;
+        if (bytes < HEADER_BYTES) return this.#broken(batch, "a reply without records");
+        const bad = checkReply(this.#wire, bytes, m.x, max);
+        if (bad !== undefined) return this.#broken(batch, `a malformed reply (${bad})`);
         this.#failures = 0;
-        return this.#wire.decodeBatch(r.x, batch);
+        return this.#finite(this.#wire.decodeBatch(m.x, batch));
+      }
       case "same":
         this.#failures = 0;
-        this.#wire.accept(r.x);
-        return batch;
+        this.#wire.accept(m.x);
+        return this.#finite(batch);
       case "fail":
         this.#failures = 0;
-        this.#wire.accept(r.x);
+        this.#wire.accept(m.x);
         this.#wire.resync();
-        return this.#fail(batch, `function "${step}" failed: ${r.message}`);
+        return this.#fail(batch, `function "${step}" failed: ${m.message}`);
       case "timeout":
-        this.#stop(r);
+        this.#stop(m);
         this.#failed(`function "${step}" timed out after ${this.#o.timeoutMs} ms`);
-        return this.#fail(batch, this.#lastFailure, "its worker was terminated; state is lost");
+        return this.#fail(batch, this.#lastFailure, "its process was ended; state is lost");
+      case "memory":
+        this.#stop(m);
+        this.#failed(this.#memoryReason());
+        return this.#fail(batch, this.#lastFailure, "its process was ended; state is lost");
+      case "broken":
+        this.#stop(m);
+        this.#failed(`function "${step}" failed: its process sent ${m.what}`);
+        return this.#fail(batch, this.#lastFailure, "its process was ended; state is lost");
       default: {
-        const why = r.t === "crash" || r.t === "gone" ? r.message : `unexpected reply "${r.t}"`;
+        const why = m.t === "crash" || m.t === "gone" ? m.message : `unexpected reply "${m.t}"`;
+        const c = this.#child;
         this.#stop({ t: "gone", message: why });
-        this.#failed(`function "${step}" failed: its worker crashed: ${why}`);
-        return this.#fail(batch, this.#lastFailure, "its worker was terminated; state is lost");
+        this.#failed(
+          c?.outOfMemory
+            ? this.#memoryReason()
+            : `function "${step}" failed: its process crashed: ${why}`,
+        );
+        return this.#fail(batch, this.#lastFailure, "its process was ended; state is lost");
       }
     }
+  }
+
+  #memoryReason(): string {
+    return `function "${this.#o.step}" exceeded its memory limit of ${this.#memoryMb} MB`;
+  }
+
+  /** The child broke the protocol: replace it. */
+  #broken(batch: Batch, what: string): Batch {
+    this.malformed++;
+    this.#stop({ t: "broken", what });
+    this.#failed(`function "${this.#o.step}" failed: its process sent ${what}`);
+    return this.#fail(batch, this.#lastFailure, "its process was ended; state is lost");
+  }
+
+  /** Marks records whose number is NaN or infinite bad: they are not measurements. */
+  #finite(b: Batch): Batch {
+    const reason = markNonFinite(b, this.#o.step);
+    // Counted once a batch, as a failed batch is.
+    if (reason !== undefined) this.#o.countError(reason);
+    return b;
   }
 
   /** Notes a worker failure and schedules the next restart. */
@@ -210,88 +296,113 @@ export class FunctionHost {
     return out;
   }
 
-  /** Spawns a worker and loads the module; returns the error text when it fails. */
+  /** Spawns a process and loads the module; returns the error text when it fails. */
   async #spawn(): Promise<string | undefined> {
     this.#stop({ t: "gone", message: "replaced" });
-    const { read = [], net = [], env = [] } = this.#o.permissions;
-    const dir = dirname(this.#o.path);
-    const covered = read.some((p) => dir === p || dir.startsWith(p.endsWith("/") ? p : p + "/"));
-    const w = new Worker(WORKER_URL, {
-      type: "module",
-      name: `function ${this.#o.step}`,
-      deno: {
-        permissions: {
-          read: covered ? read : [...read, dir],
-          net: net.length ? net : false,
-          env: env.length ? env : false,
-          write: false,
-          run: false,
-          ffi: false,
-          sys: false,
-          import: false,
+    const setup = processSetup(this.#o.path, this.#o.permissions, this.#memoryMb);
+    let c: FunctionProcess;
+    try {
+      c = new FunctionProcess({
+        args: setup.args,
+        env: setup.env,
+        maxFrame: LOAD_FRAME_BYTES,
+        events: {
+          message: (m, columns) => {
+            if (this.#child === c) this.#onMessage(m, columns);
+          },
+          malformed: (why) => {
+            if (this.#child !== c) return;
+            this.malformed++;
+            this.#lost({ t: "broken", what: why }, `failed: its process sent ${why}`);
+          },
+          exit: (why) => {
+            if (this.#child !== c) return;
+            const m = c.outOfMemory ? { t: "memory" as const } : {
+              t: "gone" as const,
+              message: `it ended (${why})${c.stderrLine}`,
+            };
+            this.#lost(m, m.t === "gone" ? `its process crashed: ${m.message}` : "");
+          },
         },
-      },
-    });
-    this.#worker = w;
-    this.#wire = WireEnd.withCapacity(INITIAL_CAPACITY);
-    w.onmessage = (e: MessageEvent<FromWorker>) => {
-      if (this.#worker === w) this.#onMessage(e.data);
-    };
-    w.onerror = (e: ErrorEvent) => {
-      e.preventDefault();
-      if (this.#worker === w) this.#onMessage({ t: "crash", message: e.message });
-    };
-    w.onmessageerror = () => {
-      if (this.#worker === w) {
-        this.#onMessage({ t: "crash", message: "a message could not be read" });
-      }
-    };
-    const init: ToWorker = {
+      });
+    } catch (e) {
+      return `cannot start a process: ${errorMessage(e)}`;
+    }
+    this.#child = c;
+    this.#wire = new WireEnd();
+    this.#watchdog = new Watchdog(this.#memoryMb, this.#o.timeoutMs);
+    this.#timer = setInterval(() => this.#watch(c), this.#watchMs);
+    Deno.unrefTimer(this.#timer as unknown as number);
+    const init: ToChild = {
       t: "init",
       url: this.#url,
       step: this.#o.step,
       params: this.#o.params,
-      x: this.#wire.pending(),
     };
-    if (!covered) init.revokeRead = dir;
-    const r = await this.#call(init, this.#o.loadTimeoutMs ?? Math.max(10_000, this.#o.timeoutMs));
-    if (typeof r === "object" && r.t === "ready") return undefined;
+    if (setup.revokeRead) init.revokeRead = setup.revokeRead;
+    // Params are any YAML value: V8's format keeps what JSON would not.
+    const r = await this.#call(
+      init,
+      undefined,
+      this.#o.loadTimeoutMs ?? Math.max(10_000, this.#o.timeoutMs),
+      true,
+    );
+    if (r.m.t === "ready") return undefined;
     this.#stop({ t: "gone", message: "load failed" });
-    if (typeof r === "number") return "unexpected reply";
-    if (r.t === "loadError" || r.t === "crash" || r.t === "gone") return r.message;
-    if (r.t === "timeout") return "loading took too long";
-    return `unexpected reply "${r.t}"`;
+    const m = r.m;
+    if (m.t === "loadError" || m.t === "crash" || m.t === "gone") return m.message;
+    if (m.t === "timeout") return "loading took too long";
+    if (m.t === "memory") return `it exceeded its memory limit of ${this.#memoryMb} MB`;
+    if (m.t === "broken") return `it sent ${m.what}`;
+    return `unexpected reply "${m.t}"`;
   }
 
-  #call(msg: ToWorker, timeoutMs: number): Promise<Reply> {
+  /**
+   * The process is lost: the batch in flight gets `m`; between batches the process is
+   * replaced before the next one and the log says why (`what`, or the memory limit).
+   */
+  #lost(m: Stop, what: string): void {
+    if (this.#waiting) {
+      this.#settle({ m });
+      return;
+    }
+    this.#stop(m);
+    this.#failed(m.t === "memory" ? this.#memoryReason() : `function "${this.#o.step}" ${what}`);
+    this.#log.error(`${this.#lastFailure}; its process was ended; state is lost`);
+  }
+
+  /** The watchdog's round: time limit, memory, CPU used between batches. */
+  #watch(c: FunctionProcess): void {
+    if (this.#child !== c) return;
+    if (this.#waiting && performance.now() >= this.#deadline) {
+      this.#settle({ m: { t: "timeout" } });
+      return;
+    }
+    const st = c.stats();
+    const verdict = st && this.#watchdog.observe(st, this.#waiting !== undefined, this.#watchMs);
+    if (verdict === "memory") this.#lost({ t: "memory" }, "");
+    else if (verdict === "busy") {
+      this.#lost(
+        { t: "gone", message: "busy between batches" },
+        `kept running after its batch (${
+          Math.round(this.#watchdog.charged)
+        } ms of CPU time past its time limit, e.g. a worker or a timer it started)`,
+      );
+    }
+  }
+
+  #call(
+    msg: ToChild,
+    columns: Uint8Array | undefined,
+    timeoutMs: number,
+    v8 = false,
+  ): Promise<Reply> {
     return new Promise((resolve) => {
       this.#waiting = resolve;
       this.#deadline = performance.now() + timeoutMs;
-      // Re-arm only when this deadline is earlier than the one the timer is set for.
-      if (this.#watchdog === undefined || this.#deadline < this.#firesAt) {
-        clearTimeout(this.#watchdog);
-        this.#arm(timeoutMs);
-      }
-      try {
-        this.#worker!.postMessage(msg);
-      } catch (e) {
-        this.#settle({ t: "gone", message: errorMessage(e) });
-      }
+      this.#watchdog.batch();
+      this.#child!.send(msg, columns, v8);
     });
-  }
-
-  #arm(ms: number): void {
-    this.#firesAt = performance.now() + ms;
-    const t = setTimeout(() => {
-      this.#watchdog = undefined;
-      if (!this.#waiting) return;
-      const left = this.#deadline - performance.now();
-      if (left <= 0) this.#settle({ t: "timeout" });
-      else this.#arm(left);
-    }, ms);
-    // The watchdog alone must not keep the process alive.
-    Deno.unrefTimer(t as unknown as number);
-    this.#watchdog = t;
   }
 
   #settle(r: Reply): void {
@@ -301,29 +412,45 @@ export class FunctionHost {
     w(r);
   }
 
-  #onMessage(m: FromWorker): void {
-    if (typeof m === "object" && m.t === "log") {
+  /** A message from the child: untrusted, validated before use. */
+  #onMessage(raw: unknown, columns: Uint8Array): void {
+    const m = checkMessage(raw);
+    if (typeof m === "string") {
+      this.malformed++;
+      const suppressed = this.#lines.take();
+      if (suppressed >= 0) {
+        this.#log.warn(`Function "${this.#o.step}" sent a malformed message: ${m}; dropped`, {
+          malformed: this.malformed,
+        });
+      }
+      return;
+    }
+    if (m.t === "log") {
+      const suppressed = this.#lines.take();
+      if (suppressed < 0) return;
       const fields: Record<string, unknown> = { ...m.fields };
-      if (m.suppressed) fields.suppressed = m.suppressed;
+      const dropped = (m.suppressed ?? 0) + suppressed;
+      if (dropped) fields.suppressed = dropped;
       this.#log[m.level](m.msg, fields);
       return;
     }
     if (this.#waiting) {
-      this.#settle(m);
-    } else if (typeof m === "object" && m.t === "crash") {
-      // Between batches: replace the worker before the next one.
-      this.#stop({ t: "gone", message: m.message });
-      this.#failed(`function "${this.#o.step}" failed: its worker crashed: ${m.message}`);
-      this.#log.error(`${this.#lastFailure}; its worker was terminated; state is lost`);
+      // The frame's bytes are valid only now: the next read reuses the buffer.
+      if (m.t === "ok" && columns.byteLength >= HEADER_BYTES) this.#wire.load(columns);
+      this.#settle({ m, bytes: columns.byteLength });
+    } else if (m.t === "crash") {
+      this.#lost({ t: "gone", message: m.message }, `failed: its process crashed: ${m.message}`);
+    } else {
+      this.malformed++;
     }
   }
 
-  #stop(r: Reply): void {
-    const w = this.#worker;
-    this.#worker = undefined;
-    this.#settle(r);
-    clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
-    w?.terminate();
+  #stop(m: Stop): void {
+    const c = this.#child;
+    this.#child = undefined;
+    this.#settle({ m });
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    c?.kill();
   }
 }

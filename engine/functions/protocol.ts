@@ -1,17 +1,27 @@
 /**
  * @module
- * Messages between the `function` step (host) and its worker. The protocol is strictly
- * request/response: the host sends `init` (with the shared buffer) and waits for `ready`
- * or `loadError`, then sends one run request at a time and waits for its reply. `log`
- * lines may come at any time, `crash` when the worker caught an error nobody handled.
+ * Messages between the `function` step (host) and its child process, each the `meta` of a
+ * frame (`frames.ts`). The protocol is strictly request/response: the host sends `init`
+ * and waits for `ready` or `loadError`, then sends one `run` at a time and waits for its
+ * reply. `log` lines may come at any time, `crash` when the child caught an error nobody
+ * handled.
  *
- * The records themselves sit in the shared buffer (see `codec.ts`). In a steady stream of
- * numeric records a run request and its reply are a bare number, the batch id: the
- * cheapest message there is. An object is sent only when there are extras (new strings,
- * string or json values, reasons, a grown buffer).
+ * The records travel as the frame's columns (see `codec.ts`); `x` carries what does not
+ * fit there (new strings, string or json values, reasons). The host treats every message
+ * from the child as untrusted: `check.ts` validates it before anything reads it.
  */
 
 import type { WireExtras } from "./codec.ts";
+
+/** The extras of a message between processes: never a shared buffer. */
+export type Extras = Omit<WireExtras, "buf">;
+
+/** The extras of an encode for the other process: without `buf`, undefined when empty. */
+export function extrasOf(x: WireExtras | undefined): Extras | undefined {
+  if (!x) return undefined;
+  const { buf: _, ...rest } = x;
+  return Object.keys(rest).length ? rest : undefined;
+}
 
 /** Loads the user module. */
 export interface InitMessage {
@@ -24,32 +34,41 @@ export interface InitMessage {
   params: Record<string, unknown>;
   /** A directory granted only for loading the module; revoked once it is loaded. */
   revokeRead?: string;
-  /** The shared buffer. */
-  x: WireExtras | undefined;
 }
 
-/** Runs the function on the batch in the shared buffer; a bare number when no extras. */
-export type RunMessage = number | { t: "run"; id: number; x: WireExtras };
+/** Runs the function on the batch in the frame's columns. */
+export interface RunMessage {
+  t: "run";
+  id: number;
+  /** The most records the function may return for this batch. */
+  max: number;
+  x?: Extras;
+}
 
-/** Host to worker. */
-export type ToWorker = InitMessage | RunMessage;
+/** Host to child. */
+export type ToChild = InitMessage | RunMessage;
 
 /** Log levels a function may use. */
 export type FunctionLogLevel = "debug" | "info" | "warn" | "error";
 
-/** Worker to host. A bare number is an `ok` reply without extras. */
-export type FromWorker =
-  | number
+/** The log levels, for validation. */
+export const LOG_LEVELS: readonly FunctionLogLevel[] = ["debug", "info", "warn", "error"];
+
+/** A log line of the function. */
+export interface LogMessage {
+  t: "log";
+  level: FunctionLogLevel;
+  msg: string;
+  fields?: Record<string, unknown>;
+  suppressed?: number;
+}
+
+/** Child to host; `ok` carries the returned records as the frame's columns. */
+export type FromChild =
   | { t: "ready" }
   | { t: "loadError"; message: string }
-  | { t: "ok"; id: number; x: WireExtras }
-  | { t: "same"; id: number; x: WireExtras | undefined }
-  | { t: "fail"; id: number; message: string; x: WireExtras | undefined }
+  | { t: "ok"; id: number; x?: Extras }
+  | { t: "same"; id: number; x?: Extras }
+  | { t: "fail"; id: number; message: string; x?: Extras }
   | { t: "crash"; message: string }
-  | {
-    t: "log";
-    level: FunctionLogLevel;
-    msg: string;
-    fields?: Record<string, unknown>;
-    suppressed?: number;
-  };
+  | LogMessage;

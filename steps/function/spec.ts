@@ -7,6 +7,15 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../../engine/plugin.ts";
 
+/** A memory size: a whole number of MB or GB. */
+const MEMORY_PATTERN = "^[1-9][0-9]*(MB|GB)$";
+
+/** The MB of a size written like `64MB` or `1GB` (the spec's pattern). */
+export function parseMemory(size: string): number {
+  const n = parseInt(size, 10);
+  return size.endsWith("GB") ? n * 1024 : n;
+}
+
 const Names = (description: string, examples: string[][]) =>
   Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description, default: [], examples }));
 
@@ -21,8 +30,23 @@ export const FunctionSpec = Type.Object({
     pattern: DURATION_PATTERN,
     default: "1s",
     description:
-      "Time limit of one batch; past it the batch is marked bad and the worker restarted.",
+      "Time limit of one batch; past it the batch is marked bad and the process restarted.",
     examples: ["1s", "200ms"],
+  })),
+  memory: Type.Optional(Type.String({
+    pattern: MEMORY_PATTERN,
+    default: "128MB",
+    description:
+      "Memory limit of the function (its heap, in MB or GB); past it the batch is marked bad " +
+      "and the function's process restarted.",
+    examples: ["64MB", "1GB"],
+  })),
+  maxOutput: Type.Optional(Type.Integer({
+    minimum: 1,
+    description:
+      "The most records the function may return for one batch; more marks the batch bad. " +
+      "Default: 10 times the batch's records plus 1000.",
+    examples: [5000],
   })),
   permissions: Type.Optional(Type.Object({
     net: Names("Hosts (`host` or `host:port`) the function may connect to.", [[
@@ -45,7 +69,7 @@ export const FunctionSpec = Type.Object({
   })),
 }, {
   additionalProperties: false,
-  description: "Runs a user edge function (TypeScript) in its own worker.",
+  description: "Runs a user edge function (TypeScript) in its own process.",
   examples: [{ file: "functions/smooth.ts", with: { alpha: 0.2 } }],
 });
 

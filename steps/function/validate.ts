@@ -2,7 +2,7 @@
  * @module
  * Checks of a `function` step's config beyond its schema: the file lies inside the flow
  * repository, exists, type-checks (with `deno check`, when a `deno` executable is at hand)
- * and loads in a worker with a default export function.
+ * and loads in a process with a default export function.
  *
  * The flow repository is the git work tree that holds the flow directory (the nearest
  * ancestor with a `.git` entry: the demo keeps `functions/` beside `flows/`), or the flow

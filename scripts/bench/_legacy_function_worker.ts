@@ -4,7 +4,7 @@
  * export on each batch the host sends. Records arrive and leave through the columnar codec
  * (`codec.ts`); only inside this worker do they become objects.
  *
- * The host spawns this file with `new URL("./worker.ts", import.meta.url)` so that
+ * The host spawns this file with `new URL("./_legacy_function_worker.ts", import.meta.url)` so that
  * `deno compile --include engine/functions/worker.ts` can embed it. The user module is
  * imported by absolute file URL at run time.
  *
@@ -16,10 +16,20 @@
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 
-import type { Context, DataRecord, FunctionLogger, UserFunction } from "./api.ts";
-import { WireEnd, type WireExtras } from "./codec.ts";
-import type { FromWorker, FunctionLogLevel, InitMessage, ToWorker } from "./protocol.ts";
-import { RateLimiter } from "./rate_limit.ts";
+import type {
+  Context,
+  DataRecord,
+  FunctionLogger,
+  UserFunction,
+} from "../../engine/functions/api.ts";
+import { WireEnd, type WireExtras } from "../../engine/functions/codec.ts";
+import type {
+  FromWorker,
+  FunctionLogLevel,
+  InitMessage,
+  ToWorker,
+} from "./_legacy_function_protocol.ts";
+import { RateLimiter } from "../../engine/functions/rate_limit.ts";
 
 const post = (m: FromWorker) => self.postMessage(m);
 const wire = new WireEnd();

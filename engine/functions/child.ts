@@ -1,0 +1,183 @@
+/**
+ * @module
+ * The child process of the `function` step: loads one user module, then runs its default
+ * export on each batch the host sends over stdin, and answers over stdout (`frames.ts`).
+ * Records arrive and leave through the columnar codec (`codec.ts`); only in this process
+ * do they become objects.
+ *
+ * Why a process and not a worker (measured on Deno 2.9.6): `terminate()` of a web or
+ * `node:worker_threads` worker does not stop a worker in a busy loop (its thread keeps
+ * spinning for good), web workers take no heap limit, and a worker a function starts
+ * survives its parent's termination. A process is killed whole: its heap limit
+ * (`--max-old-space-size`), its threads, its memory all go with it.
+ *
+ * Inside, stdout is the protocol's: `console` goes to the gateway's log, rate-limited, and
+ * `Deno.stdout` is closed to the function. It can still reach fd 1 (`node:process`), which
+ * is why the host treats everything from here as untrusted. `new Worker` is refused;
+ * `Deno.exit()` and `close()` too, so that a function cannot end its process silently.
+ * Errors nobody handles are reported as `crash` and the host replaces the process.
+ */
+
+import type { Context, DataRecord, FunctionLogger, UserFunction } from "./api.ts";
+import { WireEnd } from "./codec.ts";
+import { FrameReader, FrameWriter } from "./frames.ts";
+import {
+  type Extras,
+  extrasOf,
+  type FromChild,
+  type FunctionLogLevel,
+  type InitMessage,
+  type ToChild,
+} from "./protocol.ts";
+import { RateLimiter } from "./rate_limit.ts";
+import { serialize } from "node:v8";
+
+const stdout = Deno.stdout;
+const exit = Deno.exit;
+const wire = new WireEnd();
+const limiter = new RateLimiter(20, 2);
+let fn: UserFunction | undefined;
+let ctx: Context | undefined;
+
+const frames = new FrameWriter();
+
+function post(m: FromChild, columns?: Uint8Array): void {
+  const f = frames.encode(m, columns, needsV8(m));
+  for (let off = 0; off < f.byteLength;) off += stdout.writeSync(f.subarray(off));
+}
+
+/** Log fields and values other than strings need V8's format (see `frames.ts`). */
+function needsV8(m: FromChild): boolean {
+  if (m.t === "log") return m.fields !== undefined;
+  const objV = "x" in m ? m.x?.objV : undefined;
+  return objV !== undefined && objV.some((v) => typeof v !== "string");
+}
+
+function message(e: unknown): string {
+  if (e instanceof Error) {
+    return e.name && e.name !== "Error" ? `${e.name}: ${e.message}` : e.message;
+  }
+  return String(e);
+}
+
+/** The longest log line sent (the host cuts longer ones too), in characters. */
+const MAX_LOG_CHARS = 4096;
+/** The most bytes of log fields sent; bigger fields are sent as a note. */
+const MAX_FIELD_BYTES = 16 * 1024;
+
+function logLine(level: FunctionLogLevel, msg: unknown, fields?: Record<string, unknown>): void {
+  const suppressed = limiter.take();
+  if (suppressed < 0) return;
+  const m: FromChild = { t: "log", level, msg: String(msg).slice(0, MAX_LOG_CHARS) };
+  if (suppressed > 0) m.suppressed = suppressed;
+  if (fields !== undefined) {
+    try {
+      const size = serialize(fields).byteLength;
+      m.fields = size <= MAX_FIELD_BYTES ? fields : { fieldsDropped: `${size} bytes` };
+    } catch {
+      // Fields that cannot be serialized (functions, symbols): send their text instead.
+      m.msg += ` ${String(fields)}`.slice(0, MAX_LOG_CHARS);
+    }
+  }
+  post(m);
+}
+
+const log: FunctionLogger = {
+  debug: (msg, fields) => logLine("debug", msg, fields),
+  info: (msg, fields) => logLine("info", msg, fields),
+  warn: (msg, fields) => logLine("warn", msg, fields),
+  error: (msg, fields) => logLine("error", msg, fields),
+};
+
+async function init(m: InitMessage): Promise<void> {
+  try {
+    const mod = await import(m.url);
+    if (m.revokeRead) await Deno.permissions.revoke({ name: "read", path: m.revokeRead });
+    if (typeof mod.default !== "function") {
+      const got = mod.default === undefined ? "no default export" : `a ${typeof mod.default}`;
+      throw new TypeError(`Cannot use the module: it must export a default function, found ${got}`);
+    }
+    fn = mod.default as UserFunction;
+    ctx = { state: {}, params: m.params, step: m.step, log, now: () => wire.now };
+    post({ t: "ready" });
+  } catch (e) {
+    post({ t: "loadError", message: message(e) });
+  }
+}
+
+function reply(id: number, max: number, result: unknown): void {
+  if (result === undefined) {
+    const x = extrasOf(wire.pending());
+    post(x ? { t: "same", id, x } : { t: "same", id });
+    return;
+  }
+  if (Array.isArray(result) && result.length > max) {
+    throw new RangeError(
+      `Cannot use the returned value: ${result.length} records, more than its limit of ${max}`,
+    );
+  }
+  const x = extrasOf(wire.encodeRecords(result as DataRecord[]));
+  post(x ? { t: "ok", id, x } : { t: "ok", id }, wire.wireView());
+}
+
+function fail(id: number, e: unknown): void {
+  const x = extrasOf(wire.pending());
+  post(x ? { t: "fail", id, message: message(e), x } : { t: "fail", id, message: message(e) });
+}
+
+async function run(m: { id: number; max: number; x?: Extras }, columns: Uint8Array) {
+  try {
+    wire.load(columns);
+    const records = wire.decodeRecords(m.x);
+    let result = fn!(records, ctx!);
+    if (result instanceof Promise) result = await result;
+    reply(m.id, m.max, result);
+  } catch (e) {
+    fail(m.id, e);
+  }
+}
+
+globalThis.addEventListener("error", (e) => {
+  e.preventDefault();
+  post({ t: "crash", message: message(e.error ?? e.message) });
+});
+globalThis.addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  post({ t: "crash", message: `unhandled rejection: ${message(e.reason)}` });
+});
+
+const refuse = (what: string) => () => {
+  throw new Error(`${what} is not allowed in a function`);
+};
+Deno.exit = refuse("Deno.exit()");
+globalThis.close = refuse("close()");
+Object.defineProperty(globalThis, "Worker", {
+  value: function Worker() {
+    throw new Error("new Worker() is not allowed in a function");
+  },
+  writable: false,
+  configurable: false,
+});
+const levels = { debug: "debug", info: "info", log: "info", warn: "warn", error: "error" };
+for (const [k, level] of Object.entries(levels)) {
+  const c = console as unknown as Record<string, unknown>;
+  c[k] = (...args: unknown[]) => logLine(level as FunctionLogLevel, args.map(String).join(" "));
+}
+try {
+  Object.defineProperty(Deno, "stdout", { get: refuse("Deno.stdout") });
+} catch {
+  // A frozen namespace: what a function writes there reaches the host as untrusted bytes.
+}
+
+const reader = new FrameReader(2 ** 31);
+for (;;) {
+  const k = await Deno.stdin.read(reader.space());
+  if (k === null) break;
+  reader.commit(k);
+  for (let f = reader.next(); f; f = reader.next()) {
+    const m = f.meta as ToChild;
+    if (m.t === "run") await run(m, f.columns);
+    else if (m.t === "init") await init(m);
+  }
+}
+exit(0);
