@@ -5,11 +5,22 @@
  *
  * Start-up is arranged for a fast first value: the flows are validated in a child process
  * (see `_load.ts`) while this process loads the runtime modules; only these stay resident.
+ *
+ * `BIFROST_STATS_EVERY=60s` in the environment logs a "Process stats" line (RSS, heap,
+ * records produced) per interval and a last one, with every device's sequence range, after
+ * a clean stop (see `runtime/process_stats.ts`).
  */
 
 import { parseArgs } from "node:util";
 import { errorMessage } from "../errors.ts";
 import { createLogger, type LogLevel } from "../log.ts";
+import { systemClock } from "../clock.ts";
+import {
+  parseStatsEvery,
+  processStats,
+  startProcessStats,
+  STATS_EVERY_ENV,
+} from "../runtime/process_stats.ts";
 import { loadIsolated } from "./_load.ts";
 
 /** Runs the gateway; returns the exit code. */
@@ -23,6 +34,13 @@ export async function runGatewayCommand(args: string[]): Promise<number> {
     },
     allowPositionals: true,
   });
+  let statsEvery: number | undefined;
+  try {
+    statsEvery = parseStatsEvery(Deno.env.get(STATS_EVERY_ENV));
+  } catch (e) {
+    createLogger().error(errorMessage(e));
+    return 1;
+  }
   const [loaded, { Gateway }, { registries }] = await Promise.all([
     loadIsolated(positionals[0]),
     import("../runtime/gateway.ts"),
@@ -45,6 +63,12 @@ export async function runGatewayCommand(args: string[]): Promise<number> {
     log.error("Cannot start the gateway", { error: errorMessage(e) });
     return 1;
   }
+  const stats = statsEvery === undefined ? undefined : startProcessStats({
+    everyMs: statsEvery,
+    log,
+    clock: systemClock,
+    records: () => gateway.recordsProduced(),
+  });
   const stopped = Promise.withResolvers<void>();
   let firstSignalAt: number | undefined;
   const onSignal = () => {
@@ -65,6 +89,15 @@ export async function runGatewayCommand(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   await stopped.promise;
   await gateway.stop();
+  if (stats) {
+    stats.stop();
+    // What every device produced, for whoever checks the sinks against it (the soak test).
+    log.info("Process stats", {
+      ...processStats(gateway.recordsProduced()),
+      final: true,
+      sequences: gateway.sequences(),
+    });
+  }
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   return 0;
