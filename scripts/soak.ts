@@ -18,12 +18,12 @@
 import { join } from "node:path";
 import { mosquittoMissing } from "../sinks/mqtt/_mosquitto.ts";
 import { errorMessage } from "../engine/errors.ts";
-import { accountLosses, type LossReport, type Received } from "./soak/accounting.ts";
 import { parseSoakArgs, type SoakArgs, soakUsage } from "./soak/args.ts";
 import { type FaultCounts, runFaults } from "./soak/faults.ts";
 import { writeFlowDir } from "./soak/flow.ts";
 import { type GatewayProcess, procSample, startGateway } from "./soak/gateway.ts";
-import { historySequences } from "./soak/history.ts";
+import type { Received } from "./soak/accounting.ts";
+import { finish } from "./soak/finish.ts";
 import { faultPlan, TAIL_S } from "./soak/plan.ts";
 import {
   failures,
@@ -51,10 +51,6 @@ import type { Mosquitto } from "../sinks/mqtt/_mosquitto.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 /** RSS and fds are read from /proc this often (ms). */
 const SAMPLE_MS = 5_000;
-/** How long the gateway may take to drain and stop after SIGINT (ms). */
-const STOP_TIMEOUT_MS = 120_000;
-/** How long the subscriber may take to receive the rest after the gateway stopped (ms). */
-const SETTLE_MS = 30_000;
 
 const say = (line: string) => console.log(line);
 
@@ -194,37 +190,13 @@ async function soak(a: SoakArgs, interrupted: AbortSignal): Promise<boolean> {
 
     // Whatever the faults left (they undo themselves): the function back to normal.
     await writeMode(rig.ctl.port, 0).catch(() => {});
-    let alive = true;
-    let gatewayProblem: string | undefined;
-    if (gw.exited) {
-      alive = false;
-      gatewayProblem = `it exited at +${formatElapsed(elapsed())} with code ${gw.exited.code}${
-        gw.exited.signal ? ` (${gw.exited.signal})` : ""
-      }`;
-    } else {
-      say(`Stopping the gateway (SIGINT); it drains its queue first…`);
-      const stoppedAt = performance.now();
-      const st = await gw.stop(STOP_TIMEOUT_MS);
-      const took = ((performance.now() - stoppedAt) / 1000).toFixed(1);
-      if (st.code !== 0) gatewayProblem = `it exited with code ${st.code} after SIGINT (${took} s)`;
-      else say(`Gateway stopped cleanly in ${took} s.`);
-    }
-    const ranges = gw.final?.sequences;
-    let mqtt: LossReport | undefined, history: LossReport | undefined;
-    if (ranges) {
-      const deadline = performance.now() + SETTLE_MS;
-      while (performance.now() < deadline) {
-        mqtt = accountLosses(ranges, rig.subscriber.received);
-        if (mqtt.lost === 0) break;
-        await sleep(500);
-      }
-      mqtt = accountLosses(ranges, rig.subscriber.received);
-      try {
-        history = accountLosses(ranges, historySequences(historyPath));
-      } catch (e) {
-        say(`Cannot read the history: ${errorMessage(e)}`);
-      }
-    }
+    const { alive, gatewayProblem, mqtt, history } = await finish(
+      gw,
+      rig.subscriber.received,
+      historyPath,
+      elapsed(),
+      say,
+    );
     const warmupS = warmupSeconds(a.minutes);
     const slope = rssSlopeMbPerHour(samples, warmupS);
     const first = samples[0], last = samples.at(-1);

@@ -78,6 +78,23 @@ export function receive(received: Received, device: string, seq: number): void {
   s.add(seq);
 }
 
+/**
+ * The ranges to account against when the gateway died before reporting its own: per
+ * device, from the lowest to the highest number any destination received. A lower bound:
+ * records after the last one that reached a destination are not counted.
+ */
+export function receivedRanges(...all: Received[]): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const received of all) {
+    for (const [device, s] of received) {
+      if (s.size === 0) continue;
+      const r = out[device];
+      out[device] = r ? [Math.min(r[0], s.min), Math.max(r[1], s.max)] : [s.min, s.max];
+    }
+  }
+  return out;
+}
+
 /** The outcome of {@linkcode accountLosses}. */
 export interface LossReport {
   /** Records produced (the sum of the range lengths). */

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/_assert.ts";
-import { accountLosses, receive, type Received, SeqSet } from "./accounting.ts";
+import { accountLosses, receive, type Received, receivedRanges, SeqSet } from "./accounting.ts";
 
 Deno.test("SeqSet counts distinct numbers and repeats, across chunk boundaries", () => {
   const s = new SeqSet();
@@ -36,4 +36,14 @@ Deno.test("accountLosses counts duplicates as delivered once and strangers as un
 Deno.test("accountLosses reports a device whose records never arrived as all lost", () => {
   const r = accountLosses({ quiet: [10, 19] }, new Map());
   assertEquals([r.produced, r.lost, r.missing.length], [10, 10, 10]);
+});
+
+Deno.test("receivedRanges spans what any destination received, per device", () => {
+  const mqtt: Received = new Map(), history: Received = new Map();
+  for (const n of [10, 12]) receive(mqtt, "a", n);
+  for (const n of [11, 15]) receive(history, "a", n);
+  receive(history, "b", 7);
+  assertEquals(receivedRanges(mqtt, history), { a: [10, 15], b: [7, 7] });
+  // Against those ranges the MQTT side misses 11, 13, 14 and 15 of "a" and all of "b".
+  assertEquals(accountLosses(receivedRanges(mqtt, history), mqtt).lost, 5);
 });

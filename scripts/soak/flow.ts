@@ -67,7 +67,7 @@ export function flowYaml(t: FlowTargets): string {
     driver: modbus-tcp
     host: 127.0.0.1
     port: ${port}
-    timeout: 300ms
+    timeout: 1s
     tags:
 ${tags}`
   ).join("\n");
@@ -87,7 +87,7 @@ ${devices}
     driver: modbus-tcp
     host: 127.0.0.1
     port: ${t.ctlPort}
-    timeout: 300ms
+    timeout: 1s
     tags:
       mode: { address: HR${MODE_REGISTER}, type: uint16 }
 

@@ -115,7 +115,8 @@ export async function startGateway(o: GatewayStartOptions): Promise<GatewayProce
   const child = new Deno.Command(cmd, {
     args: cmdArgs,
     cwd: o.root,
-    env: { BIFROST_STATS_EVERY: o.statsEvery, BIFROST_LOG_LEVEL: "info" },
+    // NO_COLOR: a panic or an uncaught error is quoted in the report as plain text.
+    env: { BIFROST_STATS_EVERY: o.statsEvery, BIFROST_LOG_LEVEL: "info", NO_COLOR: "1" },
     stdin: "null",
     stdout: "null",
     stderr: "piped",
