@@ -64,8 +64,8 @@ interface Rig {
 }
 
 async function cleanup(rig: Rig): Promise<void> {
-  rig.gateway?.kill();
-  await rig.gateway?.status.catch(() => {});
+  // SIGINT first (a clean stop keeps its queue consistent), SIGKILL after 10 s.
+  await rig.gateway?.stop(10_000).catch(() => {});
   await rig.subscriber?.close().catch(() => {});
   for (const d of rig.devices) {
     await d.proxy.close().catch(() => {});

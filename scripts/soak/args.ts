@@ -164,7 +164,7 @@ ${faults}
   --max-slope X       PASS bound of the RSS slope after the warm-up, MB/hour (default ${DEFAULT_MAX_SLOPE})
   --devices N         Modbus devices (default 4)
   --spin D            how long the function spins in the timeout fault (default 10s; "forever":
-                      an endless loop, see the README on Worker.terminate())
+                      an endless loop: see the README, Soak test)
   --seed N            seed of the fault durations (default: printed at start)
   --keep              keep the run directory (it is always kept on FAIL)
 `;
