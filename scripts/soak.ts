@@ -108,7 +108,7 @@ async function soak(a: SoakArgs, interrupted: AbortSignal): Promise<boolean> {
     });
     const plan = faultPlan(a.faults, runS, a.seed);
     say(
-      `Soak: ${a.minutes} min, ${a.devices} devices + ${"ctl"}, faults ${
+      `Soak: ${a.minutes} min, ${a.devices} devices and a control device, faults ${
         a.faults.join(",") || "none"
       } (${plan.length} occurrences, seed ${a.seed}), gateway ${
         a.cpu ? `pinned to CPU ${a.cpu}` : "not pinned"
@@ -161,6 +161,7 @@ async function soak(a: SoakArgs, interrupted: AbortSignal): Promise<boolean> {
     const stopFaults = new AbortController();
     const onInterrupt = () => stopFaults.abort(new Error("interrupted"));
     interrupted.addEventListener("abort", onInterrupt, { once: true });
+    if (interrupted.aborted) onInterrupt();
     const faults = runFaults(
       plan,
       {
