@@ -149,7 +149,7 @@ export function parseSoakArgs(args: string[]): SoakArgs {
 
 /** The `--help` text. */
 export function soakUsage(): string {
-  const faults = FAULTS.map((f) => `  ${f.padEnd(10)} ${FAULT_HELP[f]}`).join("\n");
+  const faults = FAULTS.map((f) => `      ${f.padEnd(10)} ${FAULT_HELP[f]}`).join("\n");
   return `deno task soak [options]
 
 Runs \`bifrost run\` against Modbus simulators (through netem proxies), a real mosquitto and
