@@ -85,7 +85,7 @@ export interface GatewayProcess {
   readonly status: Promise<Deno.CommandStatus>;
   /** Set once it exited. */
   exited: Deno.CommandStatus | undefined;
-  /** Log lines so far, and per level. */
+  /** Log lines so far, and per level ("Process stats" lines excluded). */
   lines: number;
   levels: Record<string, number>;
   /** The latest "Process stats" line. */
@@ -155,23 +155,27 @@ export async function startGateway(o: GatewayStartOptions): Promise<GatewayProce
     },
   };
   const onLine = (line: string) => {
-    g.lines++;
     g.tail.push(line);
     if (g.tail.length > 30) g.tail.shift();
     let m: Record<string, unknown>;
     try {
       m = JSON.parse(line);
     } catch {
+      g.lines++;
       g.levels.text = (g.levels.text ?? 0) + 1; // a panic or a V8 message: not ours
       return;
     }
-    const level = String(m.level);
-    g.levels[level] = (g.levels[level] ?? 0) + 1;
     if (m.msg === "Process stats") {
+      // The soak's own probe: not counted as the gateway's log.
       const s = m as unknown as GatewayStats;
       g.stats = s;
       if (s.final) g.final = s;
-    } else if (typeof m.msg === "string" && NOTABLE.test(m.msg) && g.notes.length < 20) {
+      return;
+    }
+    g.lines++;
+    const level = String(m.level);
+    g.levels[level] = (g.levels[level] ?? 0) + 1;
+    if (typeof m.msg === "string" && NOTABLE.test(m.msg) && g.notes.length < 20) {
       g.notes.push(line);
     }
   };
