@@ -315,4 +315,21 @@ export class SequenceCounter {
     this.#next.set(source, n + count);
     return n;
   }
+
+  /**
+   * The numbers handed out so far, per source: `[first, last]` (inclusive). Every number in
+   * between was handed out once, so `last - first + 1` records came from that source.
+   */
+  ranges(): Record<string, [number, number]> {
+    const out: Record<string, [number, number]> = {};
+    for (const [source, next] of this.#next) out[source] = [this.#base, next - 1];
+    return out;
+  }
+
+  /** How many numbers were handed out, over all sources. */
+  issued(): number {
+    let n = 0;
+    for (const next of this.#next.values()) n += next - this.#base;
+    return n;
+  }
 }

@@ -9,6 +9,17 @@ Deno.test("SequenceCounter numbers each source on its own, above the wall clock 
   assertEquals(s.next("b"), 1_000_000);
 });
 
+Deno.test("SequenceCounter reports the range each source used and the total handed out", () => {
+  const s = new SequenceCounter(1_000);
+  assertEquals(s.ranges(), {});
+  assertEquals(s.issued(), 0);
+  s.take("a", 3);
+  s.take("a", 2);
+  s.next("b");
+  assertEquals(s.ranges(), { a: [1_000_000, 1_000_004], b: [1_000_000, 1_000_000] });
+  assertEquals(s.issued(), 6);
+});
+
 Deno.test("Batch keeps every value kind and grows past its capacity", () => {
   const b = new Batch(1);
   const values = [1.5, true, "text", 12n, null, [1, 2], { a: 1 }];

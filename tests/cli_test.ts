@@ -205,3 +205,67 @@ Deno.test("bifrost check ends an alias bomb and a binary file with positioned er
     assert(r.out.length < 400, `${r.out.length} characters printed`);
   }
 });
+
+Deno.test("bifrost run logs process stats with BIFROST_STATS_EVERY, and every device's sequences at the stop", async () => {
+  await using sim = await startModbusSimulator({ units: { 1: { HR0: { value: 7 } } } });
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      join(dir, "flow.yaml"),
+      `devices:
+  plc:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: ${sim.port}
+    tags:
+      a: { address: HR0, type: uint16 }
+      b: { address: HR1, type: uint16 }
+polls:
+  fast: { device: plc, tags: "*", every: 50ms }
+sinks:
+  history: { use: sqlite, from: fast, path: ${join(dir, "h.db")} }
+`,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "run", dir, "--data-dir", dir],
+      env: { BIFROST_STATS_EVERY: "200ms" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const lines: Record<string, unknown>[] = [];
+    const reading = (async () => {
+      let rest = "";
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        rest += chunk;
+        const parts = rest.split("\n");
+        rest = parts.pop()!;
+        for (const l of parts) lines.push(JSON.parse(l));
+      }
+    })();
+    const stats = () => lines.filter((l) => l.msg === "Process stats");
+    const deadline = Date.now() + 15_000;
+    while (stats().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGINT");
+    assertEquals((await child.status).code, 0);
+    await reading;
+    const [first, ...rest] = stats();
+    assert(first !== undefined && rest.length >= 2, JSON.stringify(lines));
+    assert((first.rss as number) > 0 && (first.heapUsed as number) > 0, JSON.stringify(first));
+    const last = rest.at(-1)!;
+    assertEquals(last.final, true);
+    // The final line's ranges are what the polls produced: two records a poll, no gap.
+    const [from, to] = (last.sequences as Record<string, [number, number]>).plc!;
+    assertEquals(to - from + 1, last.records);
+    assertEquals((last.records as number) % 2, 0);
+    assert((last.records as number) >= (first.records as number));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bifrost run refuses a BIFROST_STATS_EVERY that is not a duration", async () => {
+  const r = await bifrost(["run", "flows/"], { BIFROST_STATS_EVERY: "often" });
+  assertEquals(r.code, 1);
+  assertMatch(r.err, /Cannot use BIFROST_STATS_EVERY=\\"often\\": expected a duration/);
+});

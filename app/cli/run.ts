@@ -5,11 +5,22 @@
  *
  * Start-up is arranged for a fast first value: the flows are validated in a child process
  * (see `_load.ts`) while this process loads the runtime modules; only these stay resident.
+ *
+ * `BIFROST_STATS_EVERY=60s` in the environment logs a "Process stats" line (RSS, heap,
+ * records produced) per interval and a last one, with every device's sequence range, after
+ * a clean stop (see `runtime/process_stats.ts`).
  */
 
 import { errorMessage } from "../../engine/errors.ts";
 import { createLogger, type LogLevel, LogLevels } from "../../engine/log.ts";
 import { parseCli, UsageError, withUsage } from "./_args.ts";
+import { systemClock } from "../../engine/clock.ts";
+import {
+  parseStatsEvery,
+  processStats,
+  startProcessStats,
+  STATS_EVERY_ENV,
+} from "../../engine/runtime/process_stats.ts";
 import { loadIsolated } from "./_load.ts";
 
 /** Usage of `bifrost run`. */
@@ -39,6 +50,13 @@ async function run(args: string[]): Promise<number> {
       `Cannot use --log-level "${level}": expected ${Object.keys(LogLevels).join(", ")}`,
     );
   }
+  let statsEvery: number | undefined;
+  try {
+    statsEvery = parseStatsEvery(Deno.env.get(STATS_EVERY_ENV));
+  } catch (e) {
+    createLogger().error(errorMessage(e));
+    return 1;
+  }
   const [loaded, { Gateway }, { registries }] = await Promise.all([
     loadIsolated(positionals[0]),
     import("../../engine/runtime/gateway.ts"),
@@ -61,6 +79,12 @@ async function run(args: string[]): Promise<number> {
     log.error("Cannot start the gateway", { error: errorMessage(e) });
     return 1;
   }
+  const stats = statsEvery === undefined ? undefined : startProcessStats({
+    everyMs: statsEvery,
+    log,
+    clock: systemClock,
+    records: () => gateway.recordsProduced(),
+  });
   const stopped = Promise.withResolvers<void>();
   let firstSignalAt: number | undefined;
   const onSignal = () => {
@@ -81,6 +105,15 @@ async function run(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   await stopped.promise;
   await gateway.stop();
+  if (stats) {
+    stats.stop();
+    // What every device produced, for whoever checks the sinks against it (the soak test).
+    log.info("Process stats", {
+      ...processStats(gateway.recordsProduced()),
+      final: true,
+      sequences: gateway.sequences(),
+    });
+  }
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   return 0;

@@ -352,6 +352,20 @@ export class Gateway {
     };
   }
 
+  /**
+   * The sequence numbers the polls stamped so far, per device: `[first, last]`, inclusive
+   * and without gaps (a poll reserves its numbers only once its read is done). What a
+   * device produced is exactly that range: sinks are checked against it for losses.
+   */
+  sequences(): Record<string, [number, number]> {
+    return this.#seq.ranges();
+  }
+
+  /** Records the polls produced so far, over all devices. */
+  recordsProduced(): number {
+    return this.#seq.issued();
+  }
+
   /** Stops polling, drains the graph, flushes and closes everything. */
   async stop(): Promise<void> {
     this.#abort.abort();
