@@ -52,9 +52,10 @@ if (!args.base || !args.bench || !/^[a-z0-9_]+$/.test(args.bench) || !(rounds >=
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 async function sh(cmd: string[], cwd: string): Promise<string> {
-  const out = await new Deno.Command(cmd[0]!, { args: cmd.slice(1), cwd, stderr: "inherit" })
-    .output();
-  if (!out.success) throw new Error(`${cmd.join(" ")} failed in ${cwd}`);
+  const out = await new Deno.Command(cmd[0]!, { args: cmd.slice(1), cwd }).output();
+  if (!out.success) {
+    throw new Error(`${cmd.join(" ")} failed in ${cwd}: ${new TextDecoder().decode(out.stderr)}`);
+  }
   return new TextDecoder().decode(out.stdout).trim();
 }
 
