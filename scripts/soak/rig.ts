@@ -143,7 +143,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const t = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    }, Math.max(0, ms));
     const onAbort = () => {
       clearTimeout(t);
       reject(signal!.reason);
