@@ -12,11 +12,11 @@ import { BifrostError, type ErrorCode } from "../../engine/errors.ts";
 import { createLogger } from "../../engine/log.ts";
 import { DeviceRuntime } from "../../engine/runtime/device.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import type { DriverCase } from "./_driver_types.ts";
 import {
   conformanceDevice,
   connectedPair,
   ctx,
-  type DriverCase,
   readBoth,
   show,
   signal,

@@ -1,36 +1,14 @@
 /**
  * @module
- * Helpers of the driver conformance cases: the case shape, the device config of the suite,
+ * Helpers of the driver conformance cases: the device config of the suite,
  * a connected simulator and driver pair, bounded waits and reads through both read paths.
  */
 
 import { systemClock } from "../../engine/clock.ts";
-import type {
-  DeviceConfig,
-  Driver,
-  DriverModule,
-  ReadPlan,
-  TagResult,
-} from "../../engine/driver.ts";
+import type { DeviceConfig, Driver, ReadPlan, TagResult } from "../../engine/driver.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { assert, assertEquals } from "../_assert.ts";
-import type {
-  ConformanceSimulator,
-  DriverConformanceOptions,
-  DriverModuleV2,
-  DriverV2,
-} from "./driver.ts";
-
-/** One case of the suite. */
-export interface DriverCase {
-  /** Short name: the test is named `<driver>: <name>: <does>`. */
-  name: string;
-  /** What the driver must do, as the test name says it. */
-  does: string;
-  /** The reason the driver cannot run this case, if it cannot. */
-  skip?(o: DriverConformanceOptions): string | undefined;
-  run(o: DriverConformanceOptions): Promise<void> | void;
-}
+import type { ConformanceSimulator, DriverConformanceOptions } from "./_driver_types.ts";
 
 /** A driver context that logs nothing. */
 export const ctx = { log: nullLogger, clock: systemClock };
@@ -125,14 +103,4 @@ export function conformanceDevice(
     config: o.device(connection),
     tags: new Map(tags.map((t) => [t.name, t])),
   };
-}
-
-/** The V2 view of a driver (its optional members looked up by presence). */
-export function v2(driver: Driver): DriverV2 {
-  return driver as unknown as DriverV2;
-}
-
-/** The V2 view of a module. */
-export function moduleV2(module: DriverModule): DriverModuleV2 {
-  return module as unknown as DriverModuleV2;
 }
