@@ -11,7 +11,14 @@ import { type BrowseNode, VALUE_KINDS, type ValueKind } from "../../engine/drive
 import type { Value } from "../../engine/record.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { schemaProblem, setAt, specExamples } from "./_examples.ts";
-import { conformanceDevice, connectedPair, ctx, signal, slack, within } from "./_driver_helpers.ts";
+import {
+  conformanceDevice,
+  connectedPair,
+  ctx,
+  hangMs,
+  signal,
+  within,
+} from "./_driver_helpers.ts";
 import type { DriverCase, DriverConformanceOptions } from "./_driver_types.ts";
 
 /** Whether `v` is carried as `kind` says (see `ValueKind` in engine/driver.ts). */
@@ -47,7 +54,7 @@ export const browseCase: DriverCase = {
   async run(o) {
     await using pair = await connectedPair(o);
     const browse = pair.driver.browse!.bind(pair.driver);
-    const bound = o.timeoutMs * 4 + slack(o);
+    const bound = hangMs(o);
     const queue: (string | undefined)[] = [undefined];
     let calls = 0;
     let value: BrowseNode | undefined;
@@ -80,7 +87,7 @@ export const valueKindCase: DriverCase = {
   async run(o) {
     await using pair = await connectedPair(o);
     const rs = await within(
-      o.timeoutMs * 4 + slack(o),
+      hangMs(o),
       "read()",
       pair.driver.read(pair.driver.plan(o.tags.map((t) => t.tag)), signal(o)),
     );
@@ -101,7 +108,7 @@ export const examplesCase: DriverCase = {
   name: "spec examples",
   does: "every example of the device, tag (and subscribe) specs validates against the flow schema",
   run(o) {
-    const { driver: _, ...device } = { driver: "", ...o.device(o.refused()) };
+    const { driver: _, ...device } = { driver: "", ...o.device(o.refused(), o.timeoutMs) };
     const tag = o.tags[0]!.tag.config;
     const check = (d: Json, t: Json, what: string) =>
       schemaProblem(

@@ -20,7 +20,13 @@ import { nullLogger } from "../../engine/log.ts";
 import type { DataRecord, Value } from "../../engine/record.ts";
 import { Gateway } from "../../engine/runtime/gateway.ts";
 import { assert, assertEquals } from "../_assert.ts";
-import { conformanceDevice, connectedPair, slack, within } from "./_driver_helpers.ts";
+import {
+  conformanceDevice,
+  connectedPair,
+  hangMs,
+  relaxedTimeoutMs,
+  within,
+} from "./_driver_helpers.ts";
 import type { DriverCase, DriverConformanceOptions } from "./_driver_types.ts";
 
 const noPush = (o: DriverConformanceOptions) =>
@@ -33,7 +39,7 @@ function subscribeOptions(o: DriverConformanceOptions): Record<string, unknown> 
 }
 
 /** How long a case waits for something the device or the engine must do, ms. */
-const patience = (o: DriverConformanceOptions) => o.timeoutMs * 10 + 15_000;
+const patience = (o: DriverConformanceOptions) => relaxedTimeoutMs(o) * 2 + 15_000;
 
 /** Waits until `done()` holds, checking every 20 ms, at most `ms`; `last()` explains a miss. */
 async function until(ms: number, what: string, done: () => boolean, last: () => unknown) {
@@ -71,7 +77,7 @@ export const subscribeCase: DriverCase = {
     const seen: Value[][] = plan.tags.map(() => []);
     const stop = new AbortController();
     const subscription = await within(
-      o.timeoutMs * 4 + slack(o),
+      hangMs(o),
       "subscribe()",
       driver.subscribe(
         plan,

@@ -39,16 +39,18 @@ export interface DriverConformanceOptions {
   /** Starts the simulator (listening on port 0, or on a fresh pty). */
   startSimulator(): Promise<ConformanceSimulator>;
   /**
-   * The device fields for a connection (the connection fields merged with the driver's
-   * timeout set to {@linkcode timeoutMs}, no retries).
+   * The device fields for a connection: the connection fields merged with the driver's
+   * timeout set to `timeoutMs` and no retries. The suite configures
+   * {@linkcode timeoutMs} in the cases that check time bounds, and a generous timeout in the
+   * others (see `relaxedTimeoutMs`).
    */
-  device(connection: Record<string, unknown>): Record<string, unknown>;
+  device(connection: Record<string, unknown>, timeoutMs: number): Record<string, unknown>;
   /**
    * Connection fields where nothing answers and the driver is refused at once (also used to
    * create drivers that never connect: plan descriptions, feature checks).
    */
   refused(): Record<string, unknown>;
-  /** The timeout the device fields configure, ms. */
+  /** The driver timeout of the cases that check time bounds ("timeout", "restart"), ms. */
   timeoutMs: number;
   /**
    * Tags read together in one plan, with distinct values (at least two, of different types

@@ -21,7 +21,7 @@ const tag = (name: string, address: string, type: string): TagConfig => ({
 runDriverConformance({
   module: memoryModule,
   startSimulator: startMemoryDevice,
-  device: (c) => ({ ...c, timeoutMs: 100 }),
+  device: (c, timeoutMs) => ({ ...c, timeoutMs }),
   refused: () => ({ id: "nowhere" }),
   timeoutMs: 100,
   tags: [
