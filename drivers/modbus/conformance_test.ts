@@ -87,6 +87,7 @@ async function modbusSimulator(
 /** A port of 127.0.0.1 that nothing listens on (bound, then released). */
 const closedPort = () => ({ host: "127.0.0.1", port: freePort() });
 
+/** The tight timeout of the cases that check time bounds; the suite relaxes it in the others. */
 const TIMEOUT_MS = 200;
 
 const common: Omit<DriverConformanceOptions, "module" | "startSimulator" | "device" | "refused"> = {

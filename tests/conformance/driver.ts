@@ -65,7 +65,7 @@ export const DRIVER_CASES: readonly string[] = CASES.map((c) => c.name);
  *
  * @example
  * ```ts
- * runDriverConformance({ module: modbusTcp, startSimulator, device: (c) => ({ ...c, timeout: "200ms" }), ... });
+ * runDriverConformance({ module: modbusTcp, startSimulator, device: (c, ms) => ({ ...c, timeout: `${ms}ms` }), ... });
  * ```
  */
 export function runDriverConformance(o: DriverConformanceOptions): void {
