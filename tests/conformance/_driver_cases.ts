@@ -12,11 +12,12 @@ import { BifrostError, type ErrorCode } from "../../engine/errors.ts";
 import { createLogger } from "../../engine/log.ts";
 import { DeviceRuntime } from "../../engine/runtime/device.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import type { DriverCase } from "./_driver_types.ts";
 import {
   conformanceDevice,
   connectedPair,
   ctx,
-  type DriverCase,
+  hangMs,
   readBoth,
   show,
   signal,
@@ -77,7 +78,8 @@ export const timeout: DriverCase = {
   name: "timeout",
   does: "a device that does not answer fails with TIMEOUT within the configured time",
   async run(o) {
-    await using pair = await connectedPair(o);
+    // The configured (tight) timeout: the bounds are what this case checks.
+    await using pair = await connectedPair(o, o.timeoutMs, 3);
     // One tag, one request: a plan of n requests may take n timeouts.
     const plan = pair.driver.plan([o.tags[0]!.tag]);
     pair.sim.silence(true);
@@ -85,7 +87,7 @@ export const timeout: DriverCase = {
     const bound = o.timeoutMs + slack(o);
     let rs: TagResult[] | undefined;
     const e = await within(
-      o.timeoutMs * 4 + slack(o),
+      hangMs(o, o.timeoutMs),
       "read() of a silent device",
       caught(pair.driver.read(plan, signal(o)).then((r) => void (rs = r))),
     );
@@ -107,7 +109,7 @@ export const write: DriverCase = {
     await using pair = await connectedPair(o);
     const first = o.tags[0]!.tag;
     await within(
-      o.timeoutMs * 4 + slack(o),
+      hangMs(o),
       "write()",
       pair.driver.write(first, o.writeValue, signal(o)),
     );
@@ -127,7 +129,7 @@ export const refuseWrite: DriverCase = {
     const rt = new DeviceRuntime(conformanceDevice(o, sim.connection), o.module, ctx);
     rt.start();
     try {
-      await within(o.timeoutMs * 4 + slack(o), "the first connect", rt.whenConnected());
+      await within(hangMs(o), "the first connect", rt.whenConnected());
       const first = o.tags[0]!;
       const e = await caught(rt.write({ ...first.tag, writable: false }, o.writeValue));
       assertCode(e, "WRITE_REJECTED", "write() of a tag not marked writable");
@@ -212,7 +214,9 @@ export const restart: DriverCase = {
       json: true,
       write: (l) => lines.push(JSON.parse(l)),
     });
-    const rt = new DeviceRuntime(conformanceDevice(o, sim.connection), o.module, {
+    // The configured timeout: a serial line finds the device gone by timeouts.
+    const device = conformanceDevice(o, sim.connection, "conformance-device", o.timeoutMs);
+    const rt = new DeviceRuntime(device, o.module, {
       log,
       clock: systemClock,
       backoff: { baseMs: 20, maxMs: 100 },

@@ -1,36 +1,14 @@
 /**
  * @module
- * Helpers of the driver conformance cases: the case shape, the device config of the suite,
+ * Helpers of the driver conformance cases: the device config of the suite,
  * a connected simulator and driver pair, bounded waits and reads through both read paths.
  */
 
 import { systemClock } from "../../engine/clock.ts";
-import type {
-  DeviceConfig,
-  Driver,
-  DriverModule,
-  ReadPlan,
-  TagResult,
-} from "../../engine/driver.ts";
+import type { DeviceConfig, Driver, ReadPlan, TagResult } from "../../engine/driver.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { assert, assertEquals } from "../_assert.ts";
-import type {
-  ConformanceSimulator,
-  DriverConformanceOptions,
-  DriverModuleV2,
-  DriverV2,
-} from "./driver.ts";
-
-/** One case of the suite. */
-export interface DriverCase {
-  /** Short name: the test is named `<driver>: <name>: <does>`. */
-  name: string;
-  /** What the driver must do, as the test name says it. */
-  does: string;
-  /** The reason the driver cannot run this case, if it cannot. */
-  skip?(o: DriverConformanceOptions): string | undefined;
-  run(o: DriverConformanceOptions): Promise<void> | void;
-}
+import type { ConformanceSimulator, DriverConformanceOptions } from "./_driver_types.ts";
 
 /** A driver context that logs nothing. */
 export const ctx = { log: nullLogger, clock: systemClock };
@@ -48,19 +26,33 @@ export async function within<T>(ms: number, what: string, p: Promise<T>): Promis
   }
 }
 
-/** A simulator and a driver connected to it, both closed by `await using`. */
+/**
+ * A simulator and a driver connected to it, both closed by `await using`. The driver's
+ * timeout is `timeoutMs` (default {@linkcode relaxedTimeoutMs}); `attempts` connects are
+ * tried (only the "timeout" case, whose strict timeout a loaded machine may miss on connect,
+ * tries more than one).
+ */
 export async function connectedPair(
   o: DriverConformanceOptions,
+  timeoutMs = relaxedTimeoutMs(o),
+  attempts = 1,
 ): Promise<{ sim: ConformanceSimulator; driver: Driver } & AsyncDisposable> {
   const sim = await o.startSimulator();
   for (const t of o.tags) sim.setValue(t.tag, t.value);
-  const driver = o.module.create(conformanceDevice(o, sim.connection), ctx);
-  try {
-    await within(o.timeoutMs * 4 + slack(o), "connect()", driver.connect(signal(o)));
-  } catch (e) {
-    await driver.close().catch(() => {});
-    await sim.close();
-    throw e;
+  const driver = o.module.create(
+    conformanceDevice(o, sim.connection, "conformance-device", timeoutMs),
+    ctx,
+  );
+  for (let attempt = 1;; attempt++) {
+    try {
+      await within(hangMs(o, timeoutMs), "connect()", driver.connect(signal(o)));
+      break;
+    } catch (e) {
+      await driver.close().catch(() => {});
+      if (attempt < attempts) continue;
+      await sim.close();
+      throw e;
+    }
   }
   return {
     sim,
@@ -72,6 +64,25 @@ export async function connectedPair(
   };
 }
 
+/**
+ * The driver timeout of every case but the two that check time bounds ("timeout", "restart
+ * and recovery"), ms: ten times {@linkcode DriverConformanceOptions.timeoutMs}, at least 5 s.
+ * A case that checks what a driver does must not fail because a loaded machine (test files
+ * run in parallel on two cores, a first request that compiles its code path) answered a
+ * loopback request later than a tight timeout; a driver that never answers still fails.
+ */
+export function relaxedTimeoutMs(o: DriverConformanceOptions): number {
+  return Math.max(5_000, o.timeoutMs * 10);
+}
+
+/**
+ * How long one call to a driver whose timeout is `timeoutMs` may take before the suite calls
+ * it hung, ms (a plan of several requests may take several timeouts).
+ */
+export function hangMs(o: DriverConformanceOptions, timeoutMs = relaxedTimeoutMs(o)): number {
+  return timeoutMs * 4 + slack(o);
+}
+
 /** The slack on time bounds, ms. */
 export function slack(o: DriverConformanceOptions): number {
   return o.slackMs ?? 500;
@@ -79,7 +90,7 @@ export function slack(o: DriverConformanceOptions): number {
 
 /** A signal that ends a call that outlived every bound of the suite. */
 export function signal(o: DriverConformanceOptions): AbortSignal {
-  return AbortSignal.timeout(o.timeoutMs * 10 + 5_000);
+  return AbortSignal.timeout(hangMs(o) + 5_000);
 }
 
 /** A result as a test shows it: the value, or `bad CODE: message`. */
@@ -92,12 +103,12 @@ export async function readBoth(
   driver: Driver,
   plan: ReadPlan,
 ): Promise<TagResult[]> {
-  const rs = await within(o.timeoutMs * 4 + slack(o), "read()", driver.read(plan, signal(o)));
+  const rs = await within(hangMs(o), "read()", driver.read(plan, signal(o)));
   assertEquals(rs.length, plan.tags.length, "read() returns one result per tag of the plan");
   if (driver.readInto) {
     const got: (TagResult | undefined)[] = new Array(plan.tags.length);
     await within(
-      o.timeoutMs * 4 + slack(o),
+      hangMs(o),
       "readInto()",
       driver.readInto(plan, signal(o), {
         value: (i, value, sourceTs) => {
@@ -112,27 +123,18 @@ export async function readBoth(
   return rs;
 }
 
-/** The device config of the suite for `connection`. */
+/** The device config of the suite for `connection`, with a driver timeout of `timeoutMs`. */
 export function conformanceDevice(
   o: DriverConformanceOptions,
   connection: Record<string, unknown>,
   name = "conformance-device",
+  timeoutMs = relaxedTimeoutMs(o),
 ): DeviceConfig {
   const tags = [...o.tags.map((t) => t.tag), ...(o.readOnlyTag ? [o.readOnlyTag] : [])];
   return {
     name,
     driver: o.module.name,
-    config: o.device(connection),
+    config: o.device(connection, timeoutMs),
     tags: new Map(tags.map((t) => [t.name, t])),
   };
-}
-
-/** The V2 view of a driver (its optional members looked up by presence). */
-export function v2(driver: Driver): DriverV2 {
-  return driver as unknown as DriverV2;
-}
-
-/** The V2 view of a module. */
-export function moduleV2(module: DriverModule): DriverModuleV2 {
-  return module as unknown as DriverModuleV2;
 }

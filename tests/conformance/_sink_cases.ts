@@ -17,7 +17,7 @@ import {
   type ReadBackRecord,
   type SinkConformanceOptions,
   type SinkServer,
-} from "./sink.ts";
+} from "./_sink_types.ts";
 
 /** One case of the sink suite. */
 export interface SinkCase {

@@ -1,8 +1,9 @@
 /**
  * @module
- * The driver conformance suite's own check: every case, the V2 ones included (browse,
- * subscribe, valueKind), run against the in-memory driver of `_memory_driver.ts`, so that
- * they are known to work before the first push driver needs them.
+ * The driver conformance suite's own check: every case, the push and browse ones included
+ * (subscribe, the subscribed poll through the gateway, browse), run against the in-memory
+ * driver of `_memory_driver.ts`, so that they are known to work before the first push
+ * driver needs them.
  */
 
 import type { TagConfig } from "../../engine/driver.ts";
@@ -20,7 +21,7 @@ const tag = (name: string, address: string, type: string): TagConfig => ({
 runDriverConformance({
   module: memoryModule,
   startSimulator: startMemoryDevice,
-  device: (c) => ({ ...c, timeoutMs: 100 }),
+  device: (c, timeoutMs) => ({ ...c, timeoutMs }),
   refused: () => ({ id: "nowhere" }),
   timeoutMs: 100,
   tags: [

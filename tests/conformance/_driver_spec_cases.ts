@@ -1,39 +1,27 @@
 /**
  * @module
- * The cases of the driver conformance suite that depend on optional members (driver contract
- * V2: `browse`, `subscribe`, `valueKind`), looked up by presence so that they run as soon as
- * a driver has them, and the spec-examples case (every `examples` entry of a driver's device
- * and tag specs validates against the flow schema of the registries).
+ * The cases of the driver conformance suite on the contract's description of values and
+ * address space: `browse()` (optional, run when a driver has it), `valueKind()`, and the
+ * spec-examples case (every `examples` entry of a driver's device, tag and subscribe specs
+ * validates against the flow schema of the registries). The subscribe cases are in
+ * `_driver_subscribe_cases.ts`.
  */
 
-import { systemClock } from "../../engine/clock.ts";
-import { nullLogger } from "../../engine/log.ts";
+import { type BrowseNode, VALUE_KINDS, type ValueKind } from "../../engine/driver.ts";
 import type { Value } from "../../engine/record.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { schemaProblem, setAt, specExamples } from "./_examples.ts";
 import {
   conformanceDevice,
   connectedPair,
-  type DriverCase,
-  moduleV2,
+  ctx,
+  hangMs,
   signal,
-  slack,
-  v2,
   within,
 } from "./_driver_helpers.ts";
-import type { BrowseNodeV2, DriverConformanceOptions, ValueKind } from "./driver.ts";
+import type { DriverCase, DriverConformanceOptions } from "./_driver_types.ts";
 
-const KINDS: readonly ValueKind[] = [
-  "boolean",
-  "integer",
-  "bigint",
-  "float",
-  "string",
-  "bytes",
-  "array",
-];
-
-/** Whether `v` is carried as `kind` says. */
+/** Whether `v` is carried as `kind` says (see `ValueKind` in engine/driver.ts). */
 export function matchesKind(v: Value, kind: ValueKind): boolean {
   switch (kind) {
     case "boolean":
@@ -47,18 +35,15 @@ export function matchesKind(v: Value, kind: ValueKind): boolean {
     case "string":
       return typeof v === "string";
     case "bytes":
-      return v instanceof Uint8Array;
+      return typeof v === "string" && /^(?:[0-9a-f]{2})*$/.test(v);
     case "array":
       return Array.isArray(v) || ArrayBuffer.isView(v);
   }
 }
 
 function browsable(o: DriverConformanceOptions): boolean {
-  const d = o.module.create(conformanceDevice(o, o.refused()), {
-    log: nullLogger,
-    clock: systemClock,
-  });
-  return typeof v2(d).browse === "function";
+  const d = o.module.create(conformanceDevice(o, o.refused()), ctx);
+  return typeof d.browse === "function";
 }
 
 /** `browse()`: one level per call, nodes well formed, a value node carries its address. */
@@ -68,11 +53,11 @@ export const browseCase: DriverCase = {
   skip: (o) => browsable(o) ? undefined : "the driver has no browse()",
   async run(o) {
     await using pair = await connectedPair(o);
-    const browse = v2(pair.driver).browse!.bind(pair.driver);
-    const bound = o.timeoutMs * 4 + slack(o);
+    const browse = pair.driver.browse!.bind(pair.driver);
+    const bound = hangMs(o);
     const queue: (string | undefined)[] = [undefined];
     let calls = 0;
-    let value: BrowseNodeV2 | undefined;
+    let value: BrowseNode | undefined;
     while (queue.length > 0 && calls < 50 && value === undefined) {
       const node = queue.shift();
       const level = await within(bound, `browse(${node})`, browse(node, signal(o)));
@@ -83,7 +68,9 @@ export const browseCase: DriverCase = {
         assert(typeof n.id === "string" && n.id.length > 0, `a node has an id: ${n.name}`);
         assert(typeof n.name === "string", "a node has a name");
         assert(typeof n.hasChildren === "boolean", `"${n.name}" says whether it has children`);
-        if (n.kind !== undefined) assert(KINDS.includes(n.kind), `"${n.name}": kind ${n.kind}`);
+        if (n.kind !== undefined) {
+          assert(VALUE_KINDS.includes(n.kind), `"${n.name}": kind ${n.kind}`);
+        }
         if (n.address !== undefined) value ??= n;
         if (n.hasChildren) queue.push(n.id);
       }
@@ -93,78 +80,22 @@ export const browseCase: DriverCase = {
   },
 };
 
-/** `subscribe()`: pushed values reach the sink by tag index until the subscription closes. */
-export const subscribeCase: DriverCase = {
-  name: "subscribe",
-  does: "subscribe() pushes a changed value to the sink by the tag's index, and closes",
-  skip: (o) =>
-    moduleV2(o.module).subscribeSpec === undefined ? "the driver cannot push" : undefined,
-  async run(o) {
-    await using pair = await connectedPair(o);
-    const sub = v2(pair.driver).subscribe;
-    assert(typeof sub === "function", "a module with subscribeSpec has drivers with subscribe()");
-    const plan = pair.driver.plan(o.tags.map((t) => t.tag));
-    const seen: Value[][] = plan.tags.map(() => []);
-    const stop = new AbortController();
-    const subscription = await within(
-      o.timeoutMs * 4 + slack(o),
-      "subscribe()",
-      sub.call(
-        pair.driver,
-        plan,
-        {
-          value: (i, v, ts) => {
-            assert(typeof ts === "number" && ts > 0, "a pushed value has a timestamp");
-            seen[i]!.push(v);
-          },
-          fail: (i, e) => void seen[i]!.push(`bad ${e.code}`),
-        },
-        stop.signal,
-        o.subscribeOptions ?? {},
-      ),
-    );
-    try {
-      pair.sim.setValue(o.tags[0]!.tag, o.writeValue);
-      const end = performance.now() + o.timeoutMs * 10 + 5_000;
-      while (!seen[0]!.some((v) => sameValue(v, o.writeValue))) {
-        if (performance.now() > end) {
-          throw new Error(`No pushed ${String(o.writeValue)}; got ${JSON.stringify(seen)}`);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    } finally {
-      await subscription.close();
-      stop.abort();
-    }
-  },
-};
-
-function sameValue(a: Value, b: Value): boolean {
-  try {
-    assertEquals(a, b);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `valueKind()`: every tag has a kind, and the values read are carried as it says. */
 export const valueKindCase: DriverCase = {
   name: "valueKind",
   does: "valueKind() names a kind for every tag, and the values read match it",
-  skip: (o) =>
-    typeof moduleV2(o.module).valueKind === "function"
-      ? undefined
-      : "the module has no valueKind() (driver contract V2)",
   async run(o) {
-    const valueKind = moduleV2(o.module).valueKind!.bind(o.module);
     await using pair = await connectedPair(o);
-    const rs = await pair.driver.read(pair.driver.plan(o.tags.map((t) => t.tag)), signal(o));
+    const rs = await within(
+      hangMs(o),
+      "read()",
+      pair.driver.read(pair.driver.plan(o.tags.map((t) => t.tag)), signal(o)),
+    );
     for (const [i, t] of o.tags.entries()) {
-      const kind = valueKind(t.tag);
-      assert(KINDS.includes(kind), `"${t.tag.name}": unknown kind ${kind}`);
+      const kind = o.module.valueKind(t.tag);
+      assert(VALUE_KINDS.includes(kind), `"${t.tag.name}": unknown kind ${kind}`);
       const r = rs[i]!;
-      assert(r.ok, `"${t.tag.name}" reads`);
+      assert(r.ok, `"${t.tag.name}" reads: ${r.ok || r.error.message}`);
       assert(matchesKind(r.value, kind), `"${t.tag.name}": ${String(r.value)} is not ${kind}`);
     }
   },
@@ -177,7 +108,7 @@ export const examplesCase: DriverCase = {
   name: "spec examples",
   does: "every example of the device, tag (and subscribe) specs validates against the flow schema",
   run(o) {
-    const { driver: _, ...device } = { driver: "", ...o.device(o.refused()) };
+    const { driver: _, ...device } = { driver: "", ...o.device(o.refused(), o.timeoutMs) };
     const tag = o.tags[0]!.tag.config;
     const check = (d: Json, t: Json, what: string) =>
       schemaProblem(
@@ -198,8 +129,8 @@ export const examplesCase: DriverCase = {
       const p = check(device, setAt(tag, path, e), `tag ${path.join(".")} = ${show(e)}`);
       if (p) problems.push(p);
     }
-    // A push driver's `subscribe:` examples, in a poll of the device (driver contract V2).
-    const subscribeSpec = moduleV2(o.module).subscribeSpec;
+    // A push driver's `subscribe:` examples, in a poll of the device.
+    const subscribeSpec = o.module.subscribeSpec;
     for (const [path, e] of subscribeSpec ? specExamples(subscribeSpec) : []) {
       const p = schemaProblem({
         devices: { "conformance-device": { ...device, driver: o.module.name, tags: { t: tag } } },
