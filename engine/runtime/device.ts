@@ -13,6 +13,15 @@
  * three reads and is reconnected, over and over. It is logged once, "Device connected, not
  * answering" (warn), then its reconnections are quiet (debug) until a read gets an answer,
  * logged once, "Device answering again". Its tags stay bad with the timeout as the reason.
+ *
+ * A new connection is on probation until the device answers a read (or a write), or until it
+ * has lasted `earlyLossMs` (for devices nobody reads). One the peer closes before that (a
+ * proxy or serial device server whose device is restarting, a Modbus gateway whose PLC is
+ * gone: they accept, then close) counts as a failed connect, backed off like a refused one:
+ * logged once, "Device accepts connections but closes them; retrying with backoff" (warn),
+ * unless the outage's loss was already logged, then quiet (debug). The recovery is logged
+ * when the probation ends ("Device connected after retrying"), not when TCP connects: one
+ * line for the outage, one for the recovery, however many connections it took.
  */
 
 import type { Clock } from "../clock.ts";
@@ -71,6 +80,13 @@ export interface DeviceRuntimeOptions {
   timeoutsBeforeReconnect?: number;
   /** The shortest interval poll of the device, ms (see `DriverContext.pollEveryMs`). */
   pollEveryMs?: number;
+  /**
+   * How long a new connection must last, if the device answers nothing on it, before it
+   * counts as made (see the module doc). Default: 2 s, or two polls of `pollEveryMs` if
+   * longer (a poll that reads only while requests are on the wire notices a close at the
+   * next poll).
+   */
+  earlyLossMs?: number;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
@@ -96,6 +112,15 @@ export class DeviceRuntime {
   #subs: DeviceSubscriptions;
   /** Monotonic ms when the device was found not answering. */
   #silentSince = 0;
+  #earlyLossMs: number;
+  /** Consecutive failed connects: refused, or closed by the peer while on probation. */
+  #failures = 0;
+  /** Whether this outage's loss was logged ("connection lost; reconnecting"). */
+  #reconnecting = false;
+  /** Whether the connection is past its probation (see the module doc). */
+  #confirmed = true;
+  /** Why the connection on probation was lost, for `#run` to back off. */
+  #earlyLoss: string | undefined;
 
   constructor(config: DeviceConfig, module: DriverModule, o: DeviceRuntimeOptions) {
     this.config = config;
@@ -104,6 +129,7 @@ export class DeviceRuntime {
     this.#clock = o.clock;
     this.#backoff = o.backoff ?? DEFAULT_BACKOFF;
     this.#timeoutsBeforeReconnect = o.timeoutsBeforeReconnect ?? 3;
+    this.#earlyLossMs = o.earlyLossMs ?? Math.max(2000, 2 * (o.pollEveryMs ?? 0));
     this.driver = module.create(config, {
       log: this.#log,
       clock: o.clock,
@@ -180,8 +206,6 @@ export class DeviceRuntime {
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
-    let failures = 0;
-    let reconnecting = false;
     while (!signal.aborted) {
       this.#setState("connecting");
       try {
@@ -192,63 +216,103 @@ export class DeviceRuntime {
         // A failed attempt's promise holds its error (and stack) until the next one.
         this.#attempt = undefined;
         if (signal.aborted) break;
-        failures++;
-        this.#health.connectFailures++;
-        const msg = errorMessage(e);
-        const delay = backoffDelay(failures, this.#backoff);
-        this.#setState("backoff", msg);
         this.#subs.reportDown(this.#notConnected());
-        // Unreachable is a state of its own: the next connection is logged again.
-        this.#health.answering = true;
-        // After a loss, its line ("connection lost; reconnecting") already told the operator:
-        // one line for the loss, one for the recovery.
-        if (failures === 1 && !reconnecting) {
-          this.#log.warn("Device unreachable; retrying with backoff", { error: msg });
-        } else {
-          this.#log.debug("Device still unreachable", { error: msg, attempt: failures, delay });
-        }
-        await this.#clock.sleep(delay, signal).catch(() => {});
+        await this.#backOff(errorMessage(e), false, signal);
         continue;
       }
       this.#health.connects++;
       this.#allTimeoutReads = 0;
+      this.#confirmed = false;
       this.#setState("connected");
-      if (!this.#health.answering) this.#log.debug("Device reconnected, still not answering");
-      else {
-        this.#log.info(
-          failures > 0 ? "Device connected after retrying" : "Device connected",
-          failures > 0 ? { attempts: failures + 1 } : {},
-        );
-      }
-      failures = 0;
-      reconnecting = false;
       this.#markConnected();
       // Wait until a read reports the connection lost, or until stopped.
+      let onAbort!: () => void;
       const lost = new Promise<void>((resolve) => {
         this.#lost = resolve;
-        signal.addEventListener("abort", () => resolve(), { once: true });
+        onAbort = resolve;
+        signal.addEventListener("abort", onAbort, { once: true });
       });
       // After #lost is set: a subscribe that fails at once must find it.
       this.#subs.open();
+      const probation = new AbortController();
+      this.#clock.sleep(this.#earlyLossMs, probation.signal).then(() => {
+        if (this.#health.state === "connected") this.#confirm();
+      }, () => {});
       await lost;
+      probation.abort();
+      signal.removeEventListener("abort", onAbort);
       this.#lost = undefined;
       // Closed on the old connection before anything is subscribed on a new one.
       await this.#subs.close();
       if (!signal.aborted) this.#subs.reportDown(this.#notConnected());
       await this.driver.close().catch(() => {});
       if (signal.aborted) break;
-      reconnecting = true;
+      const early = this.#earlyLoss;
+      this.#earlyLoss = undefined;
+      if (early !== undefined) await this.#backOff(early, true, signal);
       // Reconnect straight away once; backoff applies from the first failed attempt on.
     }
     this.#setState("closed");
   }
 
+  /**
+   * A failed connect: refused (`closes` false), or closed by the peer while on probation.
+   * The first of an outage is logged unless the outage's loss was; the rest are debug.
+   */
+  async #backOff(msg: string, closes: boolean, signal: AbortSignal): Promise<void> {
+    const failures = ++this.#failures;
+    this.#health.connectFailures++;
+    const delay = backoffDelay(failures, this.#backoff);
+    this.#setState("backoff", msg);
+    // Unreachable is a state of its own: the next connection is logged again.
+    this.#health.answering = true;
+    if (failures === 1 && !this.#reconnecting) {
+      this.#log.warn(
+        closes
+          ? "Device accepts connections but closes them; retrying with backoff"
+          : "Device unreachable; retrying with backoff",
+        { error: msg },
+      );
+    } else {
+      this.#log.debug(closes ? "Device still closes connections" : "Device still unreachable", {
+        error: msg,
+        attempt: failures,
+        delay,
+      });
+    }
+    await this.#clock.sleep(delay, signal).catch(() => {});
+  }
+
+  /** Ends the connection's probation: it counts as made, and the outage as over. */
+  #confirm(quiet = false): void {
+    if (this.#confirmed) return;
+    this.#confirmed = true;
+    const attempts = this.#failures + 1;
+    this.#failures = 0;
+    this.#reconnecting = false;
+    if (quiet) return;
+    if (!this.#health.answering) this.#log.debug("Device reconnected, still not answering");
+    else {
+      this.#log.info(
+        attempts > 1 ? "Device connected after retrying" : "Device connected",
+        attempts > 1 ? { attempts } : {},
+      );
+    }
+  }
+
   #connectionLost(reason: string): void {
     if (this.#health.state !== "connected" || !this.#lost) return;
     this.#setState("backoff", reason);
-    if (this.#health.answering) {
-      this.#log.warn("Device connection lost; reconnecting", { error: reason });
-    } else this.#log.debug("Device connection lost; reconnecting", { error: reason });
+    if (!this.#confirmed) {
+      // A failed connect, which `#run` backs off and logs.
+      this.#earlyLoss = reason;
+      this.#log.debug("Device closed a new connection", { error: reason });
+    } else {
+      this.#reconnecting = true;
+      if (this.#health.answering) {
+        this.#log.warn("Device connection lost; reconnecting", { error: reason });
+      } else this.#log.debug("Device connection lost; reconnecting", { error: reason });
+    }
     this.#lost();
   }
 
@@ -328,7 +392,11 @@ export class DeviceRuntime {
       this.#countAllTimeoutRead(t.unanswered);
     } else {
       this.#allTimeoutReads = 0;
-      if (!this.#health.answering) this.#answeringAgain();
+      if (this.#health.answering) this.#confirm();
+      else {
+        this.#confirm(true);
+        this.#answeringAgain();
+      }
     }
   }
 
@@ -339,6 +407,8 @@ export class DeviceRuntime {
   #countAllTimeoutRead(error: string | undefined): void {
     if (++this.#allTimeoutReads < this.#timeoutsBeforeReconnect) return;
     const reason = `${this.#allTimeoutReads} reads in a row got no answer`;
+    // It held the connection through those reads: connected, and the loss is ours.
+    if (this.#health.state === "connected") this.#confirm();
     if (this.#health.answering && this.#health.state === "connected") {
       this.#health.answering = false;
       this.#silentSince = this.#clock.monotonic();
@@ -379,6 +449,7 @@ export class DeviceRuntime {
     await this.#sem.run(async () => {
       try {
         await this.driver.write(tag, raw, this.#abort.signal);
+        if (this.#health.state === "connected") this.#confirm();
       } catch (e) {
         if (isBifrostError(e, "NOT_CONNECTED")) this.#connectionLost(e.message);
         throw e;
