@@ -14,14 +14,11 @@
  * answering" (warn), then its reconnections are quiet (debug) until a read gets an answer,
  * logged once, "Device answering again". Its tags stay bad with the timeout as the reason.
  *
- * A new connection is on probation until the device answers a read (or a write), or until it
- * has lasted `earlyLossMs` (for devices nobody reads). One the peer closes before that (a
- * proxy or serial device server whose device is restarting, a Modbus gateway whose PLC is
- * gone: they accept, then close) counts as a failed connect, backed off like a refused one:
- * logged once, "Device accepts connections but closes them; retrying with backoff" (warn),
- * unless the outage's loss was already logged, then quiet (debug). The recovery is logged
- * when the probation ends ("Device connected after retrying"), not when TCP connects: one
- * line for the outage, one for the recovery, however many connections it took.
+ * A new connection is on probation until the device answers a read or a write, or until it
+ * has lasted `earlyLossMs`. One the peer closes before that (a proxy or serial device server
+ * in front of a restarting device, a Modbus gateway whose PLC is gone: they accept, then
+ * close) is a failed connect, backed off like a refused one, and logged once per outage: see
+ * {@linkcode ConnectionLog}, which also logs the recovery when the probation ends.
  */
 
 import type { Clock } from "../clock.ts";
@@ -41,55 +38,20 @@ import { BifrostError, errorMessage, isBifrostError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Value } from "../record.ts";
 import { unscaleValue } from "../scaling.ts";
-import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import type { BackoffOptions } from "./backoff.ts";
+import { ConnectionLog } from "./connection_log.ts";
 import { CountingSink, deliver, failAll, Tally } from "./counting_sink.ts";
+import {
+  DEFAULT_BACKOFF,
+  type DeviceHealth,
+  type DeviceRuntimeOptions,
+  type DeviceState,
+} from "./device_options.ts";
 import { Semaphore } from "./semaphore.ts";
 import { DeviceSubscriptions, type SubscriptionTarget } from "./subscriptions.ts";
 
 export { CountingSink } from "./counting_sink.ts";
-
-/** Connection states. */
-export type DeviceState = "idle" | "connecting" | "connected" | "backoff" | "closed";
-
-/** Health of a device, for the API and metrics. */
-export interface DeviceHealth {
-  state: DeviceState;
-  /** Wall-clock ms of the last state change. */
-  since: number;
-  lastError?: string;
-  connects: number;
-  connectFailures: number;
-  reads: number;
-  readErrors: number;
-  /** Live subscriptions (subscribed `subscribe:` polls). */
-  subscriptions: number;
-  /** Whether the device answered since it was last found not answering (see module doc). */
-  answering: boolean;
-  /** Tag reads that failed because no answer came in time. */
-  timeouts: number;
-  /** Tag reads that failed because what came was malformed, truncated or another's answer. */
-  malformed: number;
-}
-
-/** Options of a {@linkcode DeviceRuntime}. */
-export interface DeviceRuntimeOptions {
-  log: Logger;
-  clock: Clock;
-  backoff?: BackoffOptions;
-  /** Consecutive all-timeout reads that count as a lost connection. */
-  timeoutsBeforeReconnect?: number;
-  /** The shortest interval poll of the device, ms (see `DriverContext.pollEveryMs`). */
-  pollEveryMs?: number;
-  /**
-   * How long a new connection must last, if the device answers nothing on it, before it
-   * counts as made (see the module doc). Default: 2 s, or two polls of `pollEveryMs` if
-   * longer (a poll that reads only while requests are on the wire notices a close at the
-   * next poll).
-   */
-  earlyLossMs?: number;
-}
-
-const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
+export type { DeviceHealth, DeviceRuntimeOptions, DeviceState } from "./device_options.ts";
 
 /** One device's connection, owned by the engine. */
 export class DeviceRuntime {
@@ -113,12 +75,7 @@ export class DeviceRuntime {
   /** Monotonic ms when the device was found not answering. */
   #silentSince = 0;
   #earlyLossMs: number;
-  /** Consecutive failed connects: refused, or closed by the peer while on probation. */
-  #failures = 0;
-  /** Whether this outage's loss was logged ("connection lost; reconnecting"). */
-  #reconnecting = false;
-  /** Whether the connection is past its probation (see the module doc). */
-  #confirmed = true;
+  #story: ConnectionLog;
   /** Why the connection on probation was lost, for `#run` to back off. */
   #earlyLoss: string | undefined;
 
@@ -130,6 +87,7 @@ export class DeviceRuntime {
     this.#backoff = o.backoff ?? DEFAULT_BACKOFF;
     this.#timeoutsBeforeReconnect = o.timeoutsBeforeReconnect ?? 3;
     this.#earlyLossMs = o.earlyLossMs ?? Math.max(2000, 2 * (o.pollEveryMs ?? 0));
+    this.#story = new ConnectionLog(this.#log, this.#backoff);
     this.driver = module.create(config, {
       log: this.#log,
       clock: o.clock,
@@ -216,13 +174,15 @@ export class DeviceRuntime {
         // A failed attempt's promise holds its error (and stack) until the next one.
         this.#attempt = undefined;
         if (signal.aborted) break;
+        const msg = errorMessage(e);
+        this.#setState("backoff", msg);
         this.#subs.reportDown(this.#notConnected());
-        await this.#backOff(errorMessage(e), false, signal);
+        await this.#backOff(msg, false, signal);
         continue;
       }
       this.#health.connects++;
       this.#allTimeoutReads = 0;
-      this.#confirmed = false;
+      this.#story.connected();
       this.#setState("connected");
       this.#markConnected();
       // Wait until a read reports the connection lost, or until stopped.
@@ -255,64 +215,26 @@ export class DeviceRuntime {
     this.#setState("closed");
   }
 
-  /**
-   * A failed connect: refused (`closes` false), or closed by the peer while on probation.
-   * The first of an outage is logged unless the outage's loss was; the rest are debug.
-   */
+  /** A failed connect (see {@linkcode ConnectionLog.failed}): waits out its backoff. */
   async #backOff(msg: string, closes: boolean, signal: AbortSignal): Promise<void> {
-    const failures = ++this.#failures;
     this.#health.connectFailures++;
-    const delay = backoffDelay(failures, this.#backoff);
     this.#setState("backoff", msg);
     // Unreachable is a state of its own: the next connection is logged again.
     this.#health.answering = true;
-    if (failures === 1 && !this.#reconnecting) {
-      this.#log.warn(
-        closes
-          ? "Device accepts connections but closes them; retrying with backoff"
-          : "Device unreachable; retrying with backoff",
-        { error: msg },
-      );
-    } else {
-      this.#log.debug(closes ? "Device still closes connections" : "Device still unreachable", {
-        error: msg,
-        attempt: failures,
-        delay,
-      });
-    }
+    const delay = this.#story.failed(msg, closes);
     await this.#clock.sleep(delay, signal).catch(() => {});
   }
 
-  /** Ends the connection's probation: it counts as made, and the outage as over. */
+  /** Ends the connection's probation (see {@linkcode ConnectionLog.confirm}). */
   #confirm(quiet = false): void {
-    if (this.#confirmed) return;
-    this.#confirmed = true;
-    const attempts = this.#failures + 1;
-    this.#failures = 0;
-    this.#reconnecting = false;
-    if (quiet) return;
-    if (!this.#health.answering) this.#log.debug("Device reconnected, still not answering");
-    else {
-      this.#log.info(
-        attempts > 1 ? "Device connected after retrying" : "Device connected",
-        attempts > 1 ? { attempts } : {},
-      );
-    }
+    this.#story.confirm(this.#health.answering, quiet);
   }
 
   #connectionLost(reason: string): void {
     if (this.#health.state !== "connected" || !this.#lost) return;
     this.#setState("backoff", reason);
-    if (!this.#confirmed) {
-      // A failed connect, which `#run` backs off and logs.
-      this.#earlyLoss = reason;
-      this.#log.debug("Device closed a new connection", { error: reason });
-    } else {
-      this.#reconnecting = true;
-      if (this.#health.answering) {
-        this.#log.warn("Device connection lost; reconnecting", { error: reason });
-      } else this.#log.debug("Device connection lost; reconnecting", { error: reason });
-    }
+    // Lost on probation: a failed connect, which `#run` backs off.
+    if (this.#story.lost(reason, this.#health.answering)) this.#earlyLoss = reason;
     this.#lost();
   }
 
