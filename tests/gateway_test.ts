@@ -124,6 +124,9 @@ polls:
   const batches: Batch[] = [];
   gw.tap((node, b) => node === "fast" && batches.push(b));
   await gw.start();
+  // Declared out here so that it closes after the gateway stops: a simulator closed first is
+  // a second outage, and the gateway rightly logs it (this test failed so under load).
+  let sim2: Awaited<ReturnType<typeof startModbusSimulator>> | undefined;
   try {
     await waitFor(() => batches.some((b) => b.quality[0] === 0), 5000, "a good value");
     await sim1.close();
@@ -136,13 +139,14 @@ polls:
     assertEquals(bad.value, null);
     assertMatch(bad.reason ?? "", /plc/);
     await new Promise((r) => setTimeout(r, 300)); // several failed reconnects
-    await using _sim2 = await startModbusSimulator({
+    sim2 = await startModbusSimulator({
       port,
       units: { 1: { HR0: { type: "uint16", value: 8 } } },
     });
     await waitFor(() => batches.at(-1)?.value(0) === 8, 35_000, "recovery after restart");
   } finally {
     await gw.stop();
+    await sim2?.close();
   }
   const msgs = lines.map((l) => JSON.parse(l).msg as string);
   assertEquals(msgs.filter((m) => m === "Device connection lost; reconnecting").length, 1);

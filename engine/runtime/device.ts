@@ -13,6 +13,12 @@
  * three reads and is reconnected, over and over. It is logged once, "Device connected, not
  * answering" (warn), then its reconnections are quiet (debug) until a read gets an answer,
  * logged once, "Device answering again". Its tags stay bad with the timeout as the reason.
+ *
+ * A new connection is on probation until the device answers a read or a write, or until it
+ * has lasted `earlyLossMs`. One the peer closes before that (a proxy or serial device server
+ * in front of a restarting device, a Modbus gateway whose PLC is gone: they accept, then
+ * close) is a failed connect, backed off like a refused one, and logged once per outage: see
+ * {@linkcode ConnectionLog}, which also logs the recovery when the probation ends.
  */
 
 import type { Clock } from "../clock.ts";
@@ -32,48 +38,20 @@ import { BifrostError, errorMessage, isBifrostError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Value } from "../record.ts";
 import { unscaleValue } from "../scaling.ts";
-import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import type { BackoffOptions } from "./backoff.ts";
+import { ConnectionLog } from "./connection_log.ts";
 import { CountingSink, deliver, failAll, Tally } from "./counting_sink.ts";
+import {
+  DEFAULT_BACKOFF,
+  type DeviceHealth,
+  type DeviceRuntimeOptions,
+  type DeviceState,
+} from "./device_options.ts";
 import { Semaphore } from "./semaphore.ts";
 import { DeviceSubscriptions, type SubscriptionTarget } from "./subscriptions.ts";
 
 export { CountingSink } from "./counting_sink.ts";
-
-/** Connection states. */
-export type DeviceState = "idle" | "connecting" | "connected" | "backoff" | "closed";
-
-/** Health of a device, for the API and metrics. */
-export interface DeviceHealth {
-  state: DeviceState;
-  /** Wall-clock ms of the last state change. */
-  since: number;
-  lastError?: string;
-  connects: number;
-  connectFailures: number;
-  reads: number;
-  readErrors: number;
-  /** Live subscriptions (subscribed `subscribe:` polls). */
-  subscriptions: number;
-  /** Whether the device answered since it was last found not answering (see module doc). */
-  answering: boolean;
-  /** Tag reads that failed because no answer came in time. */
-  timeouts: number;
-  /** Tag reads that failed because what came was malformed, truncated or another's answer. */
-  malformed: number;
-}
-
-/** Options of a {@linkcode DeviceRuntime}. */
-export interface DeviceRuntimeOptions {
-  log: Logger;
-  clock: Clock;
-  backoff?: BackoffOptions;
-  /** Consecutive all-timeout reads that count as a lost connection. */
-  timeoutsBeforeReconnect?: number;
-  /** The shortest interval poll of the device, ms (see `DriverContext.pollEveryMs`). */
-  pollEveryMs?: number;
-}
-
-const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
+export type { DeviceHealth, DeviceRuntimeOptions, DeviceState } from "./device_options.ts";
 
 /** One device's connection, owned by the engine. */
 export class DeviceRuntime {
@@ -96,6 +74,10 @@ export class DeviceRuntime {
   #subs: DeviceSubscriptions;
   /** Monotonic ms when the device was found not answering. */
   #silentSince = 0;
+  #earlyLossMs: number;
+  #story: ConnectionLog;
+  /** Why the connection on probation was lost, for `#run` to back off. */
+  #earlyLoss: string | undefined;
 
   constructor(config: DeviceConfig, module: DriverModule, o: DeviceRuntimeOptions) {
     this.config = config;
@@ -104,6 +86,8 @@ export class DeviceRuntime {
     this.#clock = o.clock;
     this.#backoff = o.backoff ?? DEFAULT_BACKOFF;
     this.#timeoutsBeforeReconnect = o.timeoutsBeforeReconnect ?? 3;
+    this.#earlyLossMs = o.earlyLossMs ?? Math.max(2000, 2 * (o.pollEveryMs ?? 0));
+    this.#story = new ConnectionLog(this.#log, this.#backoff);
     this.driver = module.create(config, {
       log: this.#log,
       clock: o.clock,
@@ -180,8 +164,6 @@ export class DeviceRuntime {
 
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
-    let failures = 0;
-    let reconnecting = false;
     while (!signal.aborted) {
       this.#setState("connecting");
       try {
@@ -192,63 +174,67 @@ export class DeviceRuntime {
         // A failed attempt's promise holds its error (and stack) until the next one.
         this.#attempt = undefined;
         if (signal.aborted) break;
-        failures++;
-        this.#health.connectFailures++;
         const msg = errorMessage(e);
-        const delay = backoffDelay(failures, this.#backoff);
         this.#setState("backoff", msg);
         this.#subs.reportDown(this.#notConnected());
-        // Unreachable is a state of its own: the next connection is logged again.
-        this.#health.answering = true;
-        // After a loss, its line ("connection lost; reconnecting") already told the operator:
-        // one line for the loss, one for the recovery.
-        if (failures === 1 && !reconnecting) {
-          this.#log.warn("Device unreachable; retrying with backoff", { error: msg });
-        } else {
-          this.#log.debug("Device still unreachable", { error: msg, attempt: failures, delay });
-        }
-        await this.#clock.sleep(delay, signal).catch(() => {});
+        await this.#backOff(msg, false, signal);
         continue;
       }
       this.#health.connects++;
       this.#allTimeoutReads = 0;
+      this.#story.connected();
       this.#setState("connected");
-      if (!this.#health.answering) this.#log.debug("Device reconnected, still not answering");
-      else {
-        this.#log.info(
-          failures > 0 ? "Device connected after retrying" : "Device connected",
-          failures > 0 ? { attempts: failures + 1 } : {},
-        );
-      }
-      failures = 0;
-      reconnecting = false;
       this.#markConnected();
       // Wait until a read reports the connection lost, or until stopped.
+      let onAbort!: () => void;
       const lost = new Promise<void>((resolve) => {
         this.#lost = resolve;
-        signal.addEventListener("abort", () => resolve(), { once: true });
+        onAbort = resolve;
+        signal.addEventListener("abort", onAbort, { once: true });
       });
       // After #lost is set: a subscribe that fails at once must find it.
       this.#subs.open();
+      const probation = new AbortController();
+      this.#clock.sleep(this.#earlyLossMs, probation.signal).then(() => {
+        if (this.#health.state === "connected") this.#confirm();
+      }, () => {});
       await lost;
+      probation.abort();
+      signal.removeEventListener("abort", onAbort);
       this.#lost = undefined;
       // Closed on the old connection before anything is subscribed on a new one.
       await this.#subs.close();
       if (!signal.aborted) this.#subs.reportDown(this.#notConnected());
       await this.driver.close().catch(() => {});
       if (signal.aborted) break;
-      reconnecting = true;
+      const early = this.#earlyLoss;
+      this.#earlyLoss = undefined;
+      if (early !== undefined) await this.#backOff(early, true, signal);
       // Reconnect straight away once; backoff applies from the first failed attempt on.
     }
     this.#setState("closed");
   }
 
+  /** A failed connect (see {@linkcode ConnectionLog.failed}): waits out its backoff. */
+  async #backOff(msg: string, closes: boolean, signal: AbortSignal): Promise<void> {
+    this.#health.connectFailures++;
+    this.#setState("backoff", msg);
+    // Unreachable is a state of its own: the next connection is logged again.
+    this.#health.answering = true;
+    const delay = this.#story.failed(msg, closes);
+    await this.#clock.sleep(delay, signal).catch(() => {});
+  }
+
+  /** Ends the connection's probation (see {@linkcode ConnectionLog.confirm}). */
+  #confirm(quiet = false): void {
+    this.#story.confirm(this.#health.answering, quiet);
+  }
+
   #connectionLost(reason: string): void {
     if (this.#health.state !== "connected" || !this.#lost) return;
     this.#setState("backoff", reason);
-    if (this.#health.answering) {
-      this.#log.warn("Device connection lost; reconnecting", { error: reason });
-    } else this.#log.debug("Device connection lost; reconnecting", { error: reason });
+    // Lost on probation: a failed connect, which `#run` backs off.
+    if (this.#story.lost(reason, this.#health.answering)) this.#earlyLoss = reason;
     this.#lost();
   }
 
@@ -328,7 +314,11 @@ export class DeviceRuntime {
       this.#countAllTimeoutRead(t.unanswered);
     } else {
       this.#allTimeoutReads = 0;
-      if (!this.#health.answering) this.#answeringAgain();
+      if (this.#health.answering) this.#confirm();
+      else {
+        this.#confirm(true);
+        this.#answeringAgain();
+      }
     }
   }
 
@@ -339,6 +329,8 @@ export class DeviceRuntime {
   #countAllTimeoutRead(error: string | undefined): void {
     if (++this.#allTimeoutReads < this.#timeoutsBeforeReconnect) return;
     const reason = `${this.#allTimeoutReads} reads in a row got no answer`;
+    // It held the connection through those reads: connected, and the loss is ours.
+    if (this.#health.state === "connected") this.#confirm();
     if (this.#health.answering && this.#health.state === "connected") {
       this.#health.answering = false;
       this.#silentSince = this.#clock.monotonic();
@@ -379,6 +371,7 @@ export class DeviceRuntime {
     await this.#sem.run(async () => {
       try {
         await this.driver.write(tag, raw, this.#abort.signal);
+        if (this.#health.state === "connected") this.#confirm();
       } catch (e) {
         if (isBifrostError(e, "NOT_CONNECTED")) this.#connectionLost(e.message);
         throw e;

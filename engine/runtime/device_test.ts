@@ -179,6 +179,8 @@ Deno.test("DeviceRuntime: a loss whose reconnects are refused logs one warning a
   try {
     await rt.whenConnected();
     const plan = rt.plan([level]);
+    // An answer ends the new connection's probation: what follows is the loss of a made one.
+    assertEquals((await rt.read(plan))[0]?.ok, true);
     const before = lines.length;
     await sim.close();
     await rt.read(plan);
