@@ -60,6 +60,8 @@ export interface DeviceHealth {
   timeouts: number;
   /** Tag reads that failed because what came was malformed, truncated or another's answer. */
   malformed: number;
+  /** Round trip of the last read that got through to the driver, ms. */
+  latencyMs?: number;
 }
 
 /** Options of a {@linkcode DeviceRuntime}. */
@@ -293,8 +295,10 @@ export class DeviceRuntime {
     try {
       if (this.#health.state !== "connected") return failAll(plan, sink, this.#notConnected());
       const driver = this.driver;
+      const t0 = this.#clock.monotonic();
       if (driver.readInto) await driver.readInto(plan, this.#abort.signal, tally);
       else deliver(await driver.read(plan, this.#abort.signal), tally, this.#clock.now());
+      this.#health.latencyMs = this.#clock.monotonic() - t0;
       this.#checkTimeouts(tally, plan.tags.length);
     } catch (e) {
       this.#health.readErrors++;
