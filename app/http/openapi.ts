@@ -34,7 +34,7 @@ export interface RouteDef {
 function issue(schema: TSchema, value: unknown, where: string): ApiError | undefined {
   const first = Value.Errors(schema, value).First();
   if (!first) return undefined;
-  const field = `${where}${first.path}`;
+  const field = where === "query." ? `query.${first.path.slice(1)}` : `${where}${first.path}`;
   const seen = first.value === undefined ? "missing" : JSON.stringify(first.value);
   return new ApiError(
     400,
