@@ -44,9 +44,8 @@ async function get<T>(
       ...(client ? { client } : {}),
     });
   } catch (e) {
-    const why = e instanceof TypeError && /refused|os error 111/i.test(String(e.message))
-      ? "connection refused"
-      : errorMessage(e);
+    const detail = `${errorMessage(e)} ${e instanceof Error ? String(e.cause ?? "") : ""}`;
+    const why = /refused|os error 111/i.test(detail) ? "connection refused" : detail.trim();
     throw new Error(
       `No gateway answers at ${base}: ${why} (is \`bifrost run\` running? see --url)`,
     );
@@ -126,7 +125,9 @@ export function statusCommand(args: string[]): Promise<number> {
           "",
           table([
             ["POLL", "RUNS", "SKIPPED", "P99 LATE"],
-            ...polls.map(([n, p]) => [n, String(p.runs), String(p.skipped), `${p.p99LateMs}ms`]),
+            ...polls.map((
+              [n, p],
+            ) => [n, String(p.runs), String(p.skipped), `${Math.round(p.p99LateMs)}ms`]),
             ...subs.map(([n, s]) => [n, `${s.pushes} pushes`, "-", "-"]),
           ]),
         );
