@@ -5,10 +5,10 @@
  */
 
 import { join } from "node:path";
-import { assert, assertEquals, assertMatch } from "../../tests/_assert.ts";
-import { bifrost } from "../../tests/_cli.ts";
-import { freePort } from "../../tests/fixtures/net.ts";
-import { startTestGateway } from "../http/_test_gateway.ts";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { bifrost } from "./_cli.ts";
+import { freePort } from "./fixtures/net.ts";
+import { startTestGateway } from "../app/http/_test_gateway.ts";
 
 Deno.test("bifrost status prints the devices, polls and sinks of a running gateway", async () => {
   await using t = await startTestGateway();
