@@ -8,6 +8,7 @@
  */
 
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { type Clock, systemClock } from "../../engine/clock.ts";
 import type { DriverModule } from "../../engine/driver.ts";
@@ -24,6 +25,9 @@ import { writeRoutes } from "./routes_write.ts";
 
 /** Where the REST API lives. */
 export const API_BASE = "/api/v1";
+
+/** The largest request body accepted, bytes. */
+export const MAX_BODY_BYTES = 1_000_000;
 
 /** Every route of the REST API. */
 export const ROUTES: readonly Route[] = [...deviceRoutes, ...writeRoutes, ...adminRoutes];
@@ -130,6 +134,20 @@ export function createApi(o: ApiOptions): Api {
   }
 
   const api = new Hono<Env>();
+  // A write list of 100 items is a few kB: a megabyte is generous and keeps memory bounded.
+  api.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "BAD_REQUEST",
+          `Request body too large: at most ${MAX_BODY_BYTES} bytes`,
+        );
+      },
+    }),
+  );
   const doc = openApiDocument(ROUTES.map((r) => r.def), API_BASE);
   api.get("/openapi.json", (c) => c.json(doc));
   for (const r of ROUTES) {

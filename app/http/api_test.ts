@@ -156,6 +156,8 @@ Deno.test("POST /write refuses what it cannot write with 403/400/404 and writes 
   const malformed = await call(`${t.api}/write`, { raw: '{"device": "plc",' });
   assertEquals([malformed.status, malformed.body.error.code], [400, "BAD_REQUEST"]);
   assertMatch(malformed.body.error.message, /Malformed JSON/);
+  const huge = await call(`${t.api}/write`, { raw: `[${'{"device":"plc"},'.repeat(70_000)}1]` });
+  assertEquals([huge.status, huge.body.error.code], [413, "BAD_REQUEST"]);
   assertEquals(t.sim.getValue("HR0", { type: "float32" }), 20.5);
   assertEquals(t.sim.getValue("HR3", { type: "uint16" }), 7);
   assertEquals(t.sim.getValue("HR2", { type: "int16" }), 1234);

@@ -24,6 +24,8 @@ import {
 
 /** Raw records a history query reads at most before downsampling. */
 export const HISTORY_MAX_RECORDS = 100_000;
+/** The range of a history query without `from`: the hour before `to`. */
+const DEFAULT_RANGE_MS = 3_600_000;
 
 function stats(c: Context, ctx: ApiContext): Response {
   const s = ctx.gateway.stats();
@@ -161,14 +163,23 @@ function history(c: Context, ctx: ApiContext): Response {
     );
   }
   const [name, cons] = candidates[0]!;
-  const range: { from?: number; to?: number } = {};
-  const from = time(q.from, "query.from"), to = time(q.to, "query.to");
-  if (from !== undefined) range.from = from;
-  if (to !== undefined) range.to = to;
+  const to = time(q.to, "query.to") ?? ctx.clock.now();
+  const from = time(q.from, "query.from") ?? to - DEFAULT_RANGE_MS;
+  if (from > to) {
+    throw new ApiError(
+      400,
+      "BAD_REQUEST",
+      `Invalid range: query.from (${from}) is after query.to (${to})`,
+      {
+        field: "query.from",
+      },
+    );
+  }
   const records = (cons.sink as unknown as Queryable).query({
     device: q.device!,
     tag: q.tag!,
-    ...range,
+    from,
+    to,
     limit: HISTORY_MAX_RECORDS,
   });
   const out = downsample(records, points);
@@ -176,8 +187,11 @@ function history(c: Context, ctx: ApiContext): Response {
     device: q.device,
     tag: q.tag,
     sink: name,
+    from,
+    to,
     downsampled: out.length < records.length,
     records: records.length,
+    truncated: records.length >= HISTORY_MAX_RECORDS,
     points: out,
   });
 }

@@ -149,8 +149,12 @@ export const FlowsSchema = Type.Object({
 export const HistoryQuerySchema = Type.Object({
   device: Type.String({ minLength: 1 }),
   tag: Type.String({ minLength: 1 }),
-  from: Type.Optional(Type.String({ description: "ms since the epoch or an ISO 8601 time" })),
-  to: Type.Optional(Type.String({ description: "ms since the epoch or an ISO 8601 time" })),
+  from: Type.Optional(Type.String({
+    description: "ms since the epoch or an ISO 8601 time; default: an hour before `to`",
+  })),
+  to: Type.Optional(
+    Type.String({ description: "ms since the epoch or an ISO 8601 time; default: now" }),
+  ),
   points: Type.Optional(
     Type.String({ description: "Most points returned (1..5000), default 500" }),
   ),
@@ -162,8 +166,13 @@ export const HistorySchema = Type.Object({
   device: Type.String(),
   tag: Type.String(),
   sink: Type.String(),
+  from: Type.Number(),
+  to: Type.Number(),
   downsampled: Type.Boolean(),
   records: Type.Integer({ description: "Records in the range" }),
+  truncated: Type.Boolean({
+    description: "The range holds more than 100,000 records: only the first were read",
+  }),
   points: Type.Array(Type.Object({
     ts: Type.Number(),
     value: ValueSchema,
