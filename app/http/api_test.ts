@@ -8,6 +8,13 @@
 import { assert, assertEquals, assertMatch, waitFor } from "../../tests/_assert.ts";
 import { API_BASE, createApi, ROUTES } from "./api.ts";
 import { registries } from "../registries.ts";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { Value } from "@sinclair/typebox/value";
+
+interface Operation {
+  responses: Record<string, { content: { "application/json": { schema: object } } }>;
+  requestBody?: { content: { "application/json": { schema: object } } };
+}
 import { call, startTestGateway } from "./_test_gateway.ts";
 
 Deno.test("GET /devices and /tags report health, latency and each tag's last value", async () => {
@@ -229,4 +236,33 @@ Deno.test("the OpenAPI document is OpenAPI 3.1 and lists every route of the API"
   const probe = await call(`${t.api}/nothing-here`);
   assertEquals([probe.status, probe.body.error.code], [404, "NOT_FOUND"]);
   assert(doc.paths[`${API_BASE}/write`].post.requestBody.content["application/json"].schema.anyOf);
+  // Every schema of the document is valid JSON Schema, and what the routes answer matches it.
+  const ajv = new Ajv2020({ strict: false });
+  for (const ops of Object.values(doc.paths as Record<string, Record<string, Operation>>)) {
+    for (const op of Object.values(ops)) {
+      ajv.compile(op.responses["200"]!.content["application/json"].schema);
+      if (op.requestBody) ajv.compile(op.requestBody.content["application/json"].schema);
+    }
+  }
+  await call(`${t.api}/write`, { body: { device: "plc", tag: "mode", value: 1 } });
+  const byPath = new Map(ROUTES.map((x) => [`${x.def.method} ${x.def.path}`, x.def.response]));
+  for (
+    const [path, url] of [
+      ["/devices", "/devices"],
+      ["/devices/:device", "/devices/plc"],
+      ["/tags", "/tags"],
+      ["/tags/:device/:tag", "/tags/plc/setpoint"],
+      ["/stats", "/stats"],
+      ["/flows", "/flows"],
+      ["/history", "/history?device=plc&tag=mode"],
+      ["/audit", "/audit"],
+    ]
+  ) {
+    const r = await call(`${t.api}${url}`);
+    assertEquals(r.status, 200, url);
+    const errors = [...Value.Errors(byPath.get(`get ${path}`)!, r.body)].map((e) =>
+      `${e.path} ${e.message}`
+    );
+    assertEquals(errors, [], url);
+  }
 });
