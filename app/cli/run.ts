@@ -113,6 +113,9 @@ async function run(args: string[]): Promise<number> {
         dataDir: values["data-dir"],
         drivers: registries.drivers,
         log,
+        // ── Mount point: /metrics, /healthz, /readyz and the WebSocket (app/http/metrics.ts,
+        // health.ts, ws.ts) join here as Hono sub-apps, e.g. `mount: [metricsApp(gateway)]`.
+        mount: [],
       });
     } catch (e) {
       log.error("Cannot start the HTTP API", { error: errorMessage(e) });

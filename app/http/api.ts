@@ -7,7 +7,7 @@
  * Without tokens the API is open: `serve.ts` allows that on a loopback address only.
  */
 
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { type Clock, systemClock } from "../../engine/clock.ts";
@@ -46,10 +46,17 @@ export interface ApiOptions {
   maxAuthFailures?: number;
   /**
    * Other HTTP parts, each a Hono sub-app mounted at `/` (metrics, health, WebSocket: see
-   * the mount point in {@linkcode createApi}).
+   * the mount point in {@linkcode createApi}). A part that needs the API's tokens is given
+   * as a function of the guard, e.g. `(guard) => new Hono().use("/ws", guard("read"))…`.
    */
-  mount?: readonly Hono[];
+  mount?: readonly MountPart[];
 }
+
+/** Middleware that lets through only a caller whose token has `scope` (401, 403, 429). */
+export type Guard = (scope: Scope) => MiddlewareHandler;
+
+/** An HTTP part mounted beside the API: a sub-app, or a function of the API's guard. */
+export type MountPart = Hono | ((guard: Guard) => Hono);
 
 /** The HTTP application and what feeds it. */
 export interface Api {
@@ -162,7 +169,11 @@ export function createApi(o: ApiOptions): Api {
   // `/metrics` (app/http/metrics.ts), `/healthz` and `/readyz` (app/http/health.ts) and the
   // WebSocket (app/http/ws.ts) are Hono sub-apps mounted here, e.g. `app.route("/", metricsApp)`;
   // `run` passes them as `mount`.
-  for (const sub of o.mount ?? []) app.route("/", sub);
+  const guard: Guard = (scope) => async (c, next) => {
+    authorize(c.req.raw, c.env?.remoteAddr?.hostname ?? "unknown", scope);
+    await next();
+  };
+  for (const part of o.mount ?? []) app.route("/", typeof part === "function" ? part(guard) : part);
 
   return { app: app as unknown as Hono, lastValues, close: untap };
 }

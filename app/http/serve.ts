@@ -8,13 +8,12 @@
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Hono } from "hono";
 import { type Clock, systemClock } from "../../engine/clock.ts";
 import type { DriverModule } from "../../engine/driver.ts";
 import { BifrostError, errorMessage } from "../../engine/errors.ts";
 import type { Logger } from "../../engine/log.ts";
 import type { Gateway } from "../../engine/runtime/gateway.ts";
-import { createApi } from "./api.ts";
+import { createApi, type MountPart } from "./api.ts";
 import { AuditLog } from "./audit.ts";
 import { loadTokens } from "./auth.ts";
 import { isLoopback, type Listen } from "./listen.ts";
@@ -35,7 +34,7 @@ export interface HttpOptions {
   log: Logger;
   clock?: Clock;
   /** Other HTTP parts mounted at `/` (metrics, health, WebSocket). */
-  mount?: readonly Hono[];
+  mount?: readonly MountPart[];
 }
 
 /** A listening HTTP server. */

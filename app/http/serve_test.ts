@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { Hono } from "hono";
 import { assert, assertEquals, assertMatch, assertRejects } from "../../tests/_assert.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { registries } from "../registries.ts";
@@ -53,6 +54,24 @@ Deno.test("tokens: 401 without or with a wrong token, 403 without the scope, wri
   ]);
   // The OpenAPI document is public.
   assertEquals((await call(`${t.api}/openapi.json`)).status, 200);
+});
+
+Deno.test("parts mounted beside the API are public, or guarded by the API's tokens", async () => {
+  await using t = await startTestGateway({
+    tokensEnv: TOKENS,
+    mount: [
+      new Hono().get("/probe-public", (c) => c.text("up")),
+      (guard) => new Hono().get("/probe-guarded", guard("read"), (c) => c.text("live")),
+    ],
+  });
+  const pub = await fetch(`${t.http.url}/probe-public`);
+  assertEquals([pub.status, await pub.text()], [200, "up"]);
+  const denied = await call(`${t.http.url}/probe-guarded`);
+  assertEquals([denied.status, denied.body.error.code], [401, "UNAUTHORIZED"]);
+  const ok = await fetch(`${t.http.url}/probe-guarded`, {
+    headers: { authorization: "Bearer view-secret" },
+  });
+  assertEquals([ok.status, await ok.text()], [200, "live"]);
 });
 
 Deno.test("repeated failed authentication from one address gets 429 with Retry-After", async () => {
