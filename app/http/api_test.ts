@@ -175,6 +175,24 @@ Deno.test("POST /write refuses what it cannot write with 403/400/404 and writes 
   assertEquals(audit.body.entries[0].result, "WRITE_REJECTED");
 });
 
+Deno.test("POST /write to a device that is down answers 503 and audits the refusal", async () => {
+  await using t = await startTestGateway();
+  await t.sim.close();
+  const plc = t.gateway.devices.get("plc")!;
+  await waitFor(() => plc.health().state !== "connected", 5000, "the device down");
+  const r = await call(`${t.api}/write`, { body: { device: "plc", tag: "mode", value: 2 } });
+  assertEquals([r.status, r.body.error.code], [503, "NOT_CONNECTED"]);
+  assertMatch(r.body.error.message, /Cannot write "plc\/mode": device not connected/);
+  const read = await call(`${t.api}/read`, { body: { device: "plc", tag: "mode" } });
+  assertEquals([read.status, read.body.results[0].ok, read.body.results[0].quality], [
+    200,
+    false,
+    "bad",
+  ]);
+  const audit = await call(`${t.api}/audit`);
+  assertEquals(audit.body.entries[0].result, "NOT_CONNECTED");
+});
+
 Deno.test("GET /stats, /flows and /history report polls, sinks, the revision and downsampled values", async () => {
   await using t = await startTestGateway();
   await waitFor(
