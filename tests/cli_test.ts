@@ -227,7 +227,7 @@ sinks:
 `,
     );
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "run", dir, "--data-dir", dir],
+      args: ["run", "-A", MAIN, "run", dir, "--data-dir", dir, "--no-http"],
       env: { BIFROST_STATS_EVERY: "200ms" },
       stdin: "null",
       stdout: "null",

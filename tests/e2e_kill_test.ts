@@ -26,7 +26,7 @@ const BEFORE_KILL = 300;
 /** A `bifrost run` child; its stderr is collected (and so never blocks it). */
 function runGateway(dir: string): { child: Deno.ChildProcess; stderr: () => string } {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "run", dir],
+    args: ["run", "-A", MAIN, "run", dir, "--no-http"],
     cwd: dir,
     stdin: "null",
     stdout: "null",

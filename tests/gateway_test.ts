@@ -173,7 +173,14 @@ sinks:
   history: { use: sqlite, from: fast, path: ${join("DIR", "h.db")} }
 `.replace("DIR", "."));
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../app/cli/main.ts", import.meta.url).pathname, "run", dir],
+    args: [
+      "run",
+      "-A",
+      new URL("../app/cli/main.ts", import.meta.url).pathname,
+      "run",
+      dir,
+      "--no-http",
+    ],
     cwd: dir,
     stdout: "piped",
     stderr: "piped",

@@ -12,7 +12,10 @@ Usage: bifrost <command> [options]   (bifrost <command> --help)
 
 Commands:
   run <flow-dir> [--simulate] [--data-dir DIR] [--log-level L]
-                                       run the flows (Ctrl-C stops cleanly)
+      [--http HOST:PORT | --no-http] [--tokens FILE] [--tls-cert F --tls-key F] [--cors ORIGIN]
+                                       run the flows and the HTTP API (Ctrl-C stops cleanly)
+  status [--url http://127.0.0.1:8720] [--token T] [--json]
+                                       devices, polls and sinks of a running gateway
   check <flow-dir> [--json]            validate flows; every problem with file:line:column
   plan <flow-dir>                      print the requests each poll makes
   read <flow-dir> <device> <tag>       read one tag through a flow's device
@@ -29,7 +32,7 @@ Commands:
   schema                               print the flow JSON Schema
   version                              print the version
 
-Environment: BIFROST_LOG_LEVEL=debug|info|warn|error`;
+Environment: BIFROST_LOG_LEVEL=debug|info|warn|error, BIFROST_API_TOKENS (run), BIFROST_TOKEN (status)`;
 
 /** The full help: the commands, then what the installed drivers offer. */
 async function usage(): Promise<string> {
@@ -43,6 +46,8 @@ export async function runCommand(args: string[]): Promise<number> {
   switch (cmd) {
     case "run":
       return await (await import("./run.ts")).runGatewayCommand(rest);
+    case "status":
+      return await (await import("./status.ts")).statusCommand(rest);
     case "check":
       return await (await import("./check.ts")).checkCommand(rest);
     case "plan":

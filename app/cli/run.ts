@@ -22,10 +22,22 @@ import {
   STATS_EVERY_ENV,
 } from "../../engine/runtime/process_stats.ts";
 import { loadIsolated } from "./_load.ts";
+import { DEFAULT_LISTEN, type Listen, parseListen } from "../http/listen.ts";
+import type { HttpServer } from "../http/serve.ts";
+
+function httpListen(text: string): Listen {
+  try {
+    return parseListen(text);
+  } catch (e) {
+    throw new UsageError(errorMessage(e));
+  }
+}
 
 /** Usage of `bifrost run`. */
 export const RUN_USAGE =
-  "Usage: bifrost run <flow-dir> [--simulate] [--data-dir data] [--log-level debug|info|warn|error]";
+  "Usage: bifrost run <flow-dir> [--simulate] [--data-dir data] [--log-level debug|info|warn|error]\n" +
+  "         [--http HOST:PORT | --no-http] [--tokens FILE] [--tls-cert FILE --tls-key FILE]\n" +
+  "         [--cors ORIGIN]   (API on 127.0.0.1:8720 by default; tokens also from BIFROST_API_TOKENS)";
 
 /** Runs the gateway; returns the exit code. */
 export function runGatewayCommand(args: string[]): Promise<number> {
@@ -37,6 +49,12 @@ async function run(args: string[]): Promise<number> {
     simulate: { type: "boolean", default: false },
     "data-dir": { type: "string", default: "data" },
     "log-level": { type: "string" },
+    http: { type: "string" },
+    "no-http": { type: "boolean", default: false },
+    tokens: { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    cors: { type: "string", multiple: true },
   });
   if (values.help) {
     console.log(RUN_USAGE);
@@ -50,6 +68,11 @@ async function run(args: string[]): Promise<number> {
       `Cannot use --log-level "${level}": expected ${Object.keys(LogLevels).join(", ")}`,
     );
   }
+  if (values["no-http"] && values.http !== undefined) {
+    throw new UsageError("Cannot use --http with --no-http");
+  }
+  // Checked before the flows load: a bad address is a usage error, not a failed start.
+  const listen = values["no-http"] ? undefined : httpListen(values.http ?? DEFAULT_LISTEN);
   let statsEvery: number | undefined;
   try {
     statsEvery = parseStatsEvery(Deno.env.get(STATS_EVERY_ENV));
@@ -57,10 +80,12 @@ async function run(args: string[]): Promise<number> {
     createLogger().error(errorMessage(e));
     return 1;
   }
-  const [loaded, { Gateway }, { registries }] = await Promise.all([
+  const [loaded, { Gateway }, { registries }, serve, { TOKENS_ENV }] = await Promise.all([
     loadIsolated(positionals[0]),
     import("../../engine/runtime/gateway.ts"),
     import("../registries.ts"),
+    import("../http/serve.ts"),
+    import("../http/auth.ts"),
   ]);
   if (!loaded) return 1;
   const log = createLogger({
@@ -73,10 +98,35 @@ async function run(args: string[]): Promise<number> {
     simulate: values.simulate,
     dataDir: values["data-dir"],
   });
+  // The API listens before anything starts: a port in use or missing tokens stop the run
+  // at once, with nothing to undo.
+  let http: HttpServer | undefined;
+  if (listen) {
+    try {
+      http = await serve.startHttp(gateway, {
+        listen,
+        ...(values.tokens === undefined ? {} : { tokensFile: values.tokens }),
+        ...(Deno.env.get(TOKENS_ENV) === undefined ? {} : { tokensEnv: Deno.env.get(TOKENS_ENV)! }),
+        ...(values["tls-cert"] === undefined ? {} : { tlsCert: values["tls-cert"] }),
+        ...(values["tls-key"] === undefined ? {} : { tlsKey: values["tls-key"] }),
+        ...(values.cors === undefined ? {} : { corsOrigins: values.cors }),
+        dataDir: values["data-dir"],
+        drivers: registries.drivers,
+        log,
+        // ── Mount point: /metrics, /healthz, /readyz and the WebSocket (app/http/metrics.ts,
+        // health.ts, ws.ts) join here as Hono sub-apps, e.g. `mount: [metricsApp(gateway)]`.
+        mount: [],
+      });
+    } catch (e) {
+      log.error("Cannot start the HTTP API", { error: errorMessage(e) });
+      return 1;
+    }
+  }
   try {
     await gateway.start();
   } catch (e) {
     log.error("Cannot start the gateway", { error: errorMessage(e) });
+    await http?.close();
     return 1;
   }
   const stats = statsEvery === undefined ? undefined : startProcessStats({
@@ -104,6 +154,7 @@ async function run(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   await stopped.promise;
+  await http?.close();
   await gateway.stop();
   if (stats) {
     stats.stop();

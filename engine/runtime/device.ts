@@ -279,8 +279,10 @@ export class DeviceRuntime {
     try {
       if (this.#health.state !== "connected") return failAll(plan, sink, this.#notConnected());
       const driver = this.driver;
+      const t0 = this.#clock.monotonic();
       if (driver.readInto) await driver.readInto(plan, this.#abort.signal, tally);
       else deliver(await driver.read(plan, this.#abort.signal), tally, this.#clock.now());
+      this.#health.latencyMs = this.#clock.monotonic() - t0;
       this.#checkTimeouts(tally, plan.tags.length);
     } catch (e) {
       this.#health.readErrors++;

@@ -29,6 +29,8 @@ export interface DeviceHealth {
   timeouts: number;
   /** Tag reads that failed because what came was malformed, truncated or another's answer. */
   malformed: number;
+  /** Round trip of the last read that got through to the driver, ms. */
+  latencyMs?: number;
 }
 
 /** Options of a `DeviceRuntime`. */

@@ -35,7 +35,7 @@ async function startDemo(
   const cwd = await Deno.makeTempDir({ prefix: "bifrost-bench-" });
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...flags, main, "run", flows, "--simulate"],
+    args: ["run", "-A", ...flags, main, "run", flows, "--simulate", "--no-http"],
     cwd,
     stdout: "piped",
     stderr: "null",

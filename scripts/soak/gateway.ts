@@ -108,7 +108,7 @@ const NOTABLE = /unsent records on disk|dropped|overloaded|Cannot start/;
 /** Starts `bifrost run` as a child process. */
 export async function startGateway(o: GatewayStartOptions): Promise<GatewayProcess> {
   const denoArgs = bifrostTaskArgs(await Deno.readTextFile(join(o.root, "deno.json")));
-  const args = [...denoArgs, "run", o.flowDir, "--data-dir", o.dataDir];
+  const args = [...denoArgs, "run", o.flowDir, "--data-dir", o.dataDir, "--no-http"];
   const [cmd, cmdArgs] = o.cpu === undefined
     ? [Deno.execPath(), args]
     : ["taskset", ["-c", o.cpu, Deno.execPath(), ...args]];

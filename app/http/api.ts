@@ -1,0 +1,179 @@
+/**
+ * @module
+ * The gateway's HTTP application (Hono): the REST API under `/api/v1` with its OpenAPI
+ * document, token authentication with per-address limits on failures, optional CORS, one
+ * `onError` for every error, and the place where the other HTTP parts are mounted.
+ *
+ * Without tokens the API is open: `serve.ts` allows that on a loopback address only.
+ */
+
+import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { type Clock, systemClock } from "../../engine/clock.ts";
+import type { DriverModule } from "../../engine/driver.ts";
+import type { Gateway } from "../../engine/runtime/gateway.ts";
+import type { AuditLog } from "./audit.ts";
+import { allows, type ApiToken, FailureLimiter, type Scope, TokenStore } from "./auth.ts";
+import type { ApiContext, Route } from "./context.ts";
+import { ApiError, errorResponse } from "./errors.ts";
+import { LastValues } from "./last_values.ts";
+import { openApiDocument } from "./openapi.ts";
+import { adminRoutes } from "./routes_admin.ts";
+import { deviceRoutes } from "./routes_devices.ts";
+import { writeRoutes } from "./routes_write.ts";
+
+/** Where the REST API lives. */
+export const API_BASE = "/api/v1";
+
+/** The largest request body accepted, bytes. */
+export const MAX_BODY_BYTES = 1_000_000;
+
+/** Every route of the REST API. */
+export const ROUTES: readonly Route[] = [...deviceRoutes, ...writeRoutes, ...adminRoutes];
+
+/** Options of {@linkcode createApi}. */
+export interface ApiOptions {
+  gateway: Gateway;
+  drivers: readonly DriverModule[];
+  /** API tokens; none means an open API (loopback only, see `serve.ts`). */
+  tokens?: readonly ApiToken[];
+  audit?: AuditLog;
+  /** Allowed CORS origins; CORS is off without any. */
+  corsOrigins?: readonly string[];
+  clock?: Clock;
+  /** Failed authentications per minute and address before 429; default 5. */
+  maxAuthFailures?: number;
+  /**
+   * Other HTTP parts, each a Hono sub-app mounted at `/` (metrics, health, WebSocket: see
+   * the mount point in {@linkcode createApi}). A part that needs the API's tokens is given
+   * as a function of the guard, e.g. `(guard) => new Hono().use("/ws", guard("read"))…`.
+   */
+  mount?: readonly MountPart[];
+}
+
+/** Middleware that lets through only a caller whose token has `scope` (401, 403, 429). */
+export type Guard = (scope: Scope) => MiddlewareHandler;
+
+/** An HTTP part mounted beside the API: a sub-app, or a function of the API's guard. */
+export type MountPart = Hono | ((guard: Guard) => Hono);
+
+/** The HTTP application and what feeds it. */
+export interface Api {
+  app: Hono;
+  lastValues: LastValues;
+  /** Stops listening to the gateway. */
+  close(): void;
+}
+
+interface Env {
+  Bindings: { remoteAddr?: { hostname?: string } };
+}
+
+/** Builds the HTTP application of a running gateway. */
+export function createApi(o: ApiOptions): Api {
+  const clock = o.clock ?? systemClock;
+  const lastValues = new LastValues();
+  const sources = new Set(o.gateway.flows.polls.keys());
+  const untap = o.gateway.tap((node, batch) => {
+    if (sources.has(node)) lastValues.update(batch);
+  });
+  const ctx: ApiContext = {
+    gateway: o.gateway,
+    drivers: o.drivers,
+    lastValues,
+    audit: o.audit,
+    clock,
+  };
+  const store = o.tokens && o.tokens.length > 0 ? new TokenStore(o.tokens) : undefined;
+  const limiter = new FailureLimiter({ clock, maxFailures: o.maxAuthFailures ?? 5 });
+
+  /** The caller's token id (`local` on an open API); throws 401, 403 or 429. */
+  const authorize = (req: Request, address: string, scope: Scope): string => {
+    if (!store) return "local";
+    const wait = limiter.retryAfter(address);
+    if (wait > 0) {
+      throw new ApiError(
+        429,
+        "RATE_LIMITED",
+        `Too many failed authentications from ${address}: try again in ${wait} s`,
+        {
+          headers: { "Retry-After": String(wait) },
+        },
+      );
+    }
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
+    const token = m ? store.verify(m[1]!) : undefined;
+    if (!token) {
+      limiter.fail(address);
+      throw new ApiError(
+        401,
+        "UNAUTHORIZED",
+        m ? "Unknown API token" : "Missing API token: send Authorization: Bearer <token>",
+        { headers: { "WWW-Authenticate": 'Bearer realm="bifrost"' } },
+      );
+    }
+    if (!allows(token, scope)) {
+      throw new ApiError(403, "FORBIDDEN", `Token "${token.id}" lacks the scope "${scope}"`);
+    }
+    return token.id;
+  };
+
+  const app = new Hono<Env>();
+  app.onError((e, c) => {
+    const r = errorResponse(e);
+    for (const [k, v] of Object.entries(r.headers)) c.header(k, v);
+    return c.json(r.body, r.status as 400);
+  });
+  app.notFound((c) =>
+    c.json({
+      error: {
+        code: "NOT_FOUND",
+        message: `No route ${c.req.method} ${new URL(c.req.url).pathname}`,
+      },
+    }, 404)
+  );
+  if (o.corsOrigins && o.corsOrigins.length > 0) {
+    app.use(
+      "*",
+      cors({ origin: [...o.corsOrigins], allowHeaders: ["Authorization", "Content-Type"] }),
+    );
+  }
+
+  const api = new Hono<Env>();
+  // A write list of 100 items is a few kB: a megabyte is generous and keeps memory bounded.
+  api.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          "BAD_REQUEST",
+          `Request body too large: at most ${MAX_BODY_BYTES} bytes`,
+        );
+      },
+    }),
+  );
+  const doc = openApiDocument(ROUTES.map((r) => r.def), API_BASE);
+  api.get("/openapi.json", (c) => c.json(doc));
+  for (const r of ROUTES) {
+    api.on(r.def.method.toUpperCase(), r.def.path, (c) => {
+      const who = authorize(c.req.raw, c.env?.remoteAddr?.hostname ?? "unknown", r.def.scope);
+      return r.handle(c, ctx, who);
+    });
+  }
+  app.route(API_BASE, api);
+
+  // ── Mount point of the other HTTP parts ────────────────────────────────────────────
+  // `/metrics` (app/http/metrics.ts), `/healthz` and `/readyz` (app/http/health.ts) and the
+  // WebSocket (app/http/ws.ts) are Hono sub-apps mounted here, e.g. `app.route("/", metricsApp)`;
+  // `run` passes them as `mount`.
+  const guard: Guard = (scope) => async (c, next) => {
+    authorize(c.req.raw, c.env?.remoteAddr?.hostname ?? "unknown", scope);
+    await next();
+  };
+  for (const part of o.mount ?? []) app.route("/", typeof part === "function" ? part(guard) : part);
+
+  return { app: app as unknown as Hono, lastValues, close: untap };
+}

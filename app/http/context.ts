@@ -1,0 +1,28 @@
+/**
+ * @module
+ * What every route handler gets: the running gateway, the drivers, the last-value cache,
+ * the audit log and a clock; and the shape of a route (its declaration and its handler).
+ */
+
+import type { Context } from "hono";
+import type { Clock } from "../../engine/clock.ts";
+import type { DriverModule } from "../../engine/driver.ts";
+import type { Gateway } from "../../engine/runtime/gateway.ts";
+import type { AuditLog } from "./audit.ts";
+import type { LastValues } from "./last_values.ts";
+import type { RouteDef } from "./openapi.ts";
+
+/** The gateway's parts the API reads and drives. */
+export interface ApiContext {
+  gateway: Gateway;
+  drivers: readonly DriverModule[];
+  lastValues: LastValues;
+  audit: AuditLog | undefined;
+  clock: Clock;
+}
+
+/** A route: its declaration and its handler (`who` is the token id, or `local`). */
+export interface Route {
+  def: RouteDef;
+  handle(c: Context, ctx: ApiContext, who: string): Promise<Response> | Response;
+}

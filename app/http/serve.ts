@@ -1,0 +1,131 @@
+/**
+ * @module
+ * Serving the HTTP application: the listen address (`127.0.0.1:8720` by default), tokens,
+ * TLS, CORS and the audit log, checked before the gateway starts, so that a bad option or a
+ * port in use ends in one clear error and exit code 1. An address other than loopback is
+ * refused without API tokens: an open API on a plant network would let anyone write setpoints.
+ */
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Clock, systemClock } from "../../engine/clock.ts";
+import type { DriverModule } from "../../engine/driver.ts";
+import { BifrostError, errorMessage } from "../../engine/errors.ts";
+import type { Logger } from "../../engine/log.ts";
+import type { Gateway } from "../../engine/runtime/gateway.ts";
+import { createApi, type MountPart } from "./api.ts";
+import { AuditLog } from "./audit.ts";
+import { loadTokens } from "./auth.ts";
+import { isLoopback, type Listen } from "./listen.ts";
+
+/** Options of {@linkcode startHttp}. */
+export interface HttpOptions {
+  listen: Listen;
+  /** `--tokens FILE`. */
+  tokensFile?: string;
+  /** The `BIFROST_API_TOKENS` document. */
+  tokensEnv?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  corsOrigins?: string[];
+  /** The audit log goes to `<dataDir>/audit.db`. */
+  dataDir: string;
+  drivers: readonly DriverModule[];
+  log: Logger;
+  clock?: Clock;
+  /** Other HTTP parts mounted at `/` (metrics, health, WebSocket). */
+  mount?: readonly MountPart[];
+}
+
+/** A listening HTTP server. */
+export interface HttpServer {
+  /** `http://127.0.0.1:8720` (the port actually bound when 0 was asked). */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Checks the options, opens the audit log and listens; throws a {@linkcode BifrostError}
+ * with the reason when it cannot (no tokens off loopback, half a TLS pair, port in use).
+ */
+export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpServer> {
+  const { host, port } = o.listen;
+  const tokens = await loadTokens(o.tokensFile, o.tokensEnv);
+  if (!isLoopback(host) && !tokens) {
+    throw new BifrostError(
+      "CONFIG_INVALID",
+      `Cannot serve the API on ${host}:${port} without API tokens: an address other than ` +
+        `loopback needs --tokens FILE or BIFROST_API_TOKENS (or use --http 127.0.0.1:${port})`,
+    );
+  }
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
+    throw new BifrostError(
+      "CONFIG_INVALID",
+      "Cannot serve TLS: give both --tls-cert and --tls-key",
+    );
+  }
+  let tls: { cert: string; key: string } | undefined;
+  if (o.tlsCert !== undefined && o.tlsKey !== undefined) {
+    const read = async (path: string, what: string) => {
+      try {
+        return await Deno.readTextFile(path);
+      } catch (e) {
+        throw new BifrostError(
+          "CONFIG_INVALID",
+          `Cannot read the TLS ${what} "${path}": ${errorMessage(e)}`,
+        );
+      }
+    };
+    tls = { cert: await read(o.tlsCert, "certificate"), key: await read(o.tlsKey, "key") };
+  }
+  mkdirSync(o.dataDir, { recursive: true });
+  const audit = new AuditLog(join(o.dataDir, "audit.db"), { clock: o.clock ?? systemClock });
+  const api = createApi({
+    gateway,
+    drivers: o.drivers,
+    audit,
+    ...(tokens ? { tokens } : {}),
+    ...(o.corsOrigins ? { corsOrigins: o.corsOrigins } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.mount ? { mount: o.mount } : {}),
+  });
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: host,
+      port,
+      ...(tls ?? {}),
+      onListen: () => {},
+      onError: (e) => {
+        o.log.error("HTTP request failed", { error: errorMessage(e) });
+        return new Response("Internal error", { status: 500 });
+      },
+    }, (req, info) => api.app.fetch(req, info));
+  } catch (e) {
+    api.close();
+    audit.close();
+    const why = e instanceof Deno.errors.AddrInUse
+      ? "the address is in use (is another gateway running? change it with --http HOST:PORT or turn the API off with --no-http)"
+      : errorMessage(e);
+    throw new BifrostError("CONFIG_INVALID", `Cannot serve the API on ${host}:${port}: ${why}`, {
+      cause: e,
+    });
+  }
+  const bound = server.addr.port;
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  const url = `${tls ? "https" : "http"}://${shownHost}:${bound}`;
+  o.log.info("HTTP API listening", {
+    url: `${url}/api/v1`,
+    auth: tokens ? "tokens" : "open (loopback)",
+  });
+  return {
+    url,
+    port: bound,
+    close: async () => {
+      await server.shutdown();
+      api.close();
+      audit.close();
+    },
+  };
+}
