@@ -69,6 +69,11 @@ function deviceSchema(d: DriverModule): TSchema {
   return Type.Object({
     driver: Type.Literal(d.name, { description: d.description }),
     description: Type.Optional(Type.String()),
+    required: Type.Optional(Type.Boolean({
+      default: false,
+      description:
+        "Whether the gateway is ready (`GET /readyz`) only while this device is connected.",
+    })),
     ...propsOf(d.deviceSpec),
     tags: Type.Record(Type.String({ pattern: NAME_PATTERN }), tag, {
       additionalProperties: false,

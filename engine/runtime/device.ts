@@ -34,6 +34,7 @@ import type { Value } from "../record.ts";
 import { unscaleValue } from "../scaling.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { CountingSink, deliver, failAll, Tally } from "./counting_sink.ts";
+import { Histogram, LATENCY_BUCKETS_MS } from "./histogram.ts";
 import { Semaphore } from "./semaphore.ts";
 import { DeviceSubscriptions, type SubscriptionTarget } from "./subscriptions.ts";
 
@@ -79,6 +80,8 @@ const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000 };
 export class DeviceRuntime {
   readonly config: DeviceConfig;
   readonly driver: Driver;
+  /** Duration of every read that reached the driver, ms (for metrics). */
+  readonly readLatency = new Histogram(LATENCY_BUCKETS_MS);
   #module: DriverModule;
   #log: Logger;
   #clock: Clock;
@@ -290,6 +293,7 @@ export class DeviceRuntime {
     this.#health.reads++;
     // The poll loop's sink counts for itself: no forwarding call per tag.
     const tally = sink instanceof CountingSink ? sink : new Tally(sink);
+    const t0 = this.#clock.monotonic();
     try {
       if (this.#health.state !== "connected") return failAll(plan, sink, this.#notConnected());
       const driver = this.driver;
@@ -310,6 +314,7 @@ export class DeviceRuntime {
         this.#countAllTimeoutRead(err.message);
       }
     } finally {
+      this.readLatency.observe(this.#clock.monotonic() - t0);
       this.#sem.release();
     }
   }

@@ -40,6 +40,19 @@ export interface GatewayOptions {
   queueCapacity?: number;
 }
 
+/** Figures of one step or sink, as {@linkcode Gateway.stats} reports them. */
+export interface ConsumerStats extends QueueStats {
+  kind: "step" | "sink";
+  /** Records taken from its queue (processed or being processed). */
+  records: number;
+  /** Batches that failed (a step's batch passed on bad, a sink's write that threw). */
+  errors: number;
+  /** Records dropped from its full queue. */
+  droppedRecords: number;
+  /** What the step or sink reports itself (`Sink.stats()`, `Step.stats()`). */
+  own: Record<string, number>;
+}
+
 /** A listener of every batch a node emits. */
 export type Tap = (node: string, batch: Batch) => void;
 
@@ -49,6 +62,8 @@ interface ConsumerRuntime {
   step?: Step;
   sink?: Sink;
   errors: number;
+  /** Records taken from the queue. */
+  records: number;
   lastErrorLog: number;
   /** Records dropped from `queue` when full, logged apart from errors (never rate-limited away). */
   drops: DropLog;
@@ -195,6 +210,7 @@ export class Gateway {
       kind,
       ...parts,
       errors: 0,
+      records: 0,
       lastErrorLog: -Infinity,
       drops: new DropLog(this.#clock, (records, batches, total) =>
         this.#log.warn(
@@ -204,6 +220,7 @@ export class Gateway {
       queue: new SerialQueue<Batch>(
         (b) => {
           if (c.drops.pending) c.drops.flush(false);
+          c.records += b.length;
           return kind === "step" ? this.#runStep(name, c, b) : this.#runSink(name, c, b);
         },
         capacity,
@@ -331,7 +348,7 @@ export class Gateway {
   stats(): {
     polls: Record<string, { runs: number; skipped: number; p99LateMs: number }>;
     subscriptions: Record<string, SubscriptionStats>;
-    consumers: Record<string, QueueStats & { errors: number; droppedRecords: number }>;
+    consumers: Record<string, ConsumerStats>;
   } {
     return {
       polls: Object.fromEntries([...this.polls].map(([n, p]) => [n, {
@@ -345,8 +362,11 @@ export class Gateway {
       consumers: Object.fromEntries(
         [...this.consumers].map(([n, c]) => [n, {
           ...c.queue.stats(),
+          kind: c.kind,
+          records: c.records,
           errors: c.errors,
           droppedRecords: c.drops.total,
+          own: (c.sink ? c.sink.stats?.() : c.step?.stats?.()) ?? {},
         }]),
       ),
     };
