@@ -13,7 +13,7 @@ import { parseExposition, sampleValue } from "./_prom_test_util.ts";
 import { serve, startGateway } from "./_test_util.ts";
 import { waitFor } from "../../tests/_assert.ts";
 
-async function closedPort(): Promise<number> {
+function closedPort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -24,7 +24,7 @@ Deno.test("GET /metrics serves devices, polls, steps, sinks and the process in t
   await using sim = await startModbusSimulator({
     units: { 1: { HR0: { type: "float32", value: 20 }, HR2: { type: "int16", value: 7 } } },
   });
-  const dead = await closedPort();
+  const dead = closedPort();
   await using g = await startGateway((dir) => `
 devices:
   plc:

@@ -53,6 +53,9 @@ export interface ConsumerStats extends QueueStats {
   own: Record<string, number>;
 }
 
+/** Phases of a {@linkcode Gateway}'s life. */
+export type GatewayPhase = "created" | "starting" | "running" | "stopping" | "stopped";
+
 /** A listener of every batch a node emits. */
 export type Tap = (node: string, batch: Batch) => void;
 
@@ -87,6 +90,7 @@ export class Gateway {
   #sims: SimulatedDevice[] = [];
   #taps = new Set<Tap>();
   #started = false;
+  #phase: GatewayPhase = "created";
 
   constructor(flows: FlowSet, options: GatewayOptions) {
     this.flows = flows;
@@ -94,6 +98,11 @@ export class Gateway {
     this.#o = options;
     this.#log = options.log ?? nullLogger;
     this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Where the gateway is in its life: `running` between a successful start and stop. */
+  get phase(): GatewayPhase {
+    return this.#phase;
   }
 
   /** Listens to every batch every node emits (the live-data feed). Returns an unsubscriber. */
@@ -112,6 +121,7 @@ export class Gateway {
   async start(): Promise<void> {
     if (this.#started) throw new Error("Gateway already started");
     this.#started = true;
+    this.#phase = "starting";
     try {
       await this.#startDevices();
       await this.#startConsumers();
@@ -120,6 +130,7 @@ export class Gateway {
       throw e;
     }
     for (const p of this.flows.polls.values()) this.#startPoll(p);
+    this.#phase = "running";
     this.#log.info("Gateway started", {
       devices: this.devices.size,
       polls: this.polls.size,
@@ -388,6 +399,7 @@ export class Gateway {
 
   /** Stops polling, drains the graph, flushes and closes everything. */
   async stop(): Promise<void> {
+    this.#phase = "stopping";
     this.#abort.abort();
     await Promise.all(this.#schedules);
     // Closed before the queues drain: what was pushed until then reaches the sinks.
@@ -409,6 +421,7 @@ export class Gateway {
     }
     await Promise.all([...this.devices.values()].map((d) => d.stop()));
     await Promise.all(this.#sims.map((s) => s.close().catch(() => {})));
+    this.#phase = "stopped";
     this.#log.info("Gateway stopped");
   }
 }
