@@ -13,7 +13,8 @@
  *
  * A gateway batch costs one map lookup per device and per record, plus one set insertion
  * per record and watching client; the JSON of a changed value is built once, on the first
- * flush that needs it, and shared by every client.
+ * flush that needs it, and shared by every client, and so is the text of an update that
+ * several clients get alike.
  */
 
 import { type Batch, QUALITY_NAMES, type Value } from "../../engine/record.ts";
@@ -103,10 +104,9 @@ export class LiveClient {
       this.socket.send(`{"type":"dropped","count":${this.dropped}}`);
       this.dropped = 0;
     }
-    const parts: string[] = [];
-    for (const e of this.pending) parts.push(e.toJSON());
+    const entries = [...this.pending];
     this.pending.clear();
-    this.socket.send(`{"type":"update","values":[${parts.join(",")}]}`);
+    this.socket.send(this.hub.updateText(entries));
   }
 }
 
@@ -117,6 +117,9 @@ export class LiveHub {
   #waiting = new Set<LiveClient>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #untap: () => void;
+  /** Bumped by every batch: the cached update text is for this version of the values. */
+  #version = 0;
+  #cache: { version: number; entries: Entry[]; text: string } | undefined;
 
   constructor(readonly gateway: Gateway, readonly options: LiveHubOptions) {
     this.#untap = gateway.tap((node, batch) => {
@@ -125,6 +128,7 @@ export class LiveHub {
   }
 
   #onBatch(b: Batch): void {
+    this.#version++;
     let device: string | undefined;
     let tags: Map<string, Entry> | undefined;
     for (let i = 0; i < b.length; i++) {
@@ -178,6 +182,25 @@ export class LiveHub {
       n++;
     }
     return n;
+  }
+
+  /**
+   * The update message of `entries`. Clients watching the same tags flush the same entries
+   * in the same order after a batch: the text built for the first is reused by the others
+   * (checked entry by entry, which costs far less than building it again).
+   */
+  updateText(entries: readonly Entry[]): string {
+    const c = this.#cache;
+    if (c && c.version === this.#version && c.entries.length === entries.length) {
+      let same = true;
+      for (let i = 0; i < entries.length && same; i++) same = c.entries[i] === entries[i];
+      if (same) return c.text;
+    }
+    const parts: string[] = [];
+    for (const e of entries) parts.push(e.toJSON());
+    const text = `{"type":"update","values":[${parts.join(",")}]}`;
+    this.#cache = { version: this.#version, entries: entries as Entry[], text };
+    return text;
   }
 
   /** The snapshot message of `entries` (those with a value). */
