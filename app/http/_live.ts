@@ -128,6 +128,7 @@ export class LiveHub {
   }
 
   #onBatch(b: Batch): void {
+    if (this.#byDevice.size === 0) return; // nobody ever watched a tag: no cost
     this.#version++;
     let device: string | undefined;
     let tags: Map<string, Entry> | undefined;

@@ -151,11 +151,34 @@ export class RawWsClient implements AsyncDisposable {
           const text = new TextDecoder().decode(b.subarray(off, off + len));
           this.#buf = b.slice(off + len);
           this.bytesRead += off + len;
-          if ((b[0]! & 15) === 1) return JSON.parse(text);
+          const op = b[0]! & 15;
+          if (op === 1) return JSON.parse(text);
+          if (op === 8) {
+            const code = len >= 2 ? (b[off]! << 8) | b[off + 1]! : 1005;
+            return { type: "close", code };
+          }
           continue; // ping or other control frame
         }
       }
       await this.#fill();
+    }
+  }
+
+  /**
+   * Reads (and drops) messages until the connection ends: the close frame's code, or
+   * "closed" when the connection ended without one (closed or reset by the server).
+   */
+  async readUntilClose(): Promise<number | "closed"> {
+    try {
+      for (;;) {
+        const m = await this.next();
+        if (m.type === "close") return m.code;
+      }
+    } catch (e) {
+      if (e instanceof Deno.errors.ConnectionReset || /connection closed/.test(String(e))) {
+        return "closed";
+      }
+      throw e;
     }
   }
 

@@ -26,7 +26,8 @@
  * epoch; 64-bit integers as strings, non-finite numbers as null).
  *
  * A slow client never grows the gateway's memory: see `_live.ts` (per client at most one
- * pending value per tag; sent while the socket buffers less than `lowWaterBytes`).
+ * pending value per tag; sent while the socket buffers less than `lowWaterBytes`). A client
+ * that sends requests while more than four times that waits unread is closed (code 1008).
  */
 
 import { Hono } from "hono";
@@ -166,7 +167,14 @@ export function wsApp(gateway: Gateway, options: WsOptions = {}): Hono {
           client = hub.add(raw as LiveSocket);
         },
         onMessage(evt, ws) {
-          if (client) ws.send(handle(hub, client, evt.data, o));
+          if (!client) return;
+          // Answers bypass the low-water mark (they are bounded by the flows' tags), so a
+          // client that keeps asking and never reads is closed rather than buffered for.
+          if ((ws.raw as WebSocket).bufferedAmount > 4 * o.lowWaterBytes) {
+            ws.close(1008, "Client does not read its messages");
+            return;
+          }
+          ws.send(handle(hub, client, evt.data, o));
         },
         onClose(_evt, ws) {
           sockets.delete(ws.raw as WebSocket);

@@ -189,3 +189,32 @@ Deno.test("a client that never reads is coalesced and told what it missed; other
   assert.ok(slow.bytesRead < 10e6, `the slow client was sent ${slow.bytesRead} bytes`);
   assert.deepEqual([...new Set(latest.values())], [`${rounds - 1}`]);
 });
+
+Deno.test("a client that keeps asking and never reads its answers is closed", async () => {
+  const tags = Array.from({ length: 50 }, (_, i) => `s${i}`);
+  await using t = await pushed("ws-asker", tags, "string", { lowWaterBytes: 4096 });
+  const pad = "y".repeat(2000);
+  // Watched once so that the snapshots below carry the values (100 KB each).
+  await using c = await WsClient.connect(t.url);
+  c.send({ type: "subscribe", patterns: ["plc/*"] });
+  await c.next();
+  for (const tag of tags) t.server.set(tag, pad);
+  await c.next();
+  await using asker = await RawWsClient.connect(t.srv.port);
+  let closed = false;
+  for (let i = 0; i < 2000 && !closed; i++) {
+    try {
+      await asker.send({ type: "unsubscribe" });
+      await asker.send({ type: "subscribe", patterns: ["plc/*"] });
+    } catch {
+      closed = true; // the gateway closed the connection
+    }
+    if (i % 50 === 49) await new Promise((r) => setTimeout(r, 10));
+  }
+  // Reading now finds the connection closed after what was buffered (with the close frame,
+  // code 1008, when it fitted in the buffer).
+  assert.ok(closed || [1008, "closed"].includes(await asker.readUntilClose()));
+  // The others go on.
+  t.server.set("s1", "after");
+  assert.equal((await c.next()).values[0].value, "after");
+});
