@@ -104,6 +104,8 @@ export interface DeviceConfig {
   tags: Map<string, TagConfig>;
   /** Value generators for the virtual device (`--simulate`), as written in the flow. */
   simulator?: Record<string, unknown>;
+  /** Whether the gateway is ready only while this device is connected (`required: true`). */
+  required?: boolean;
 }
 
 /** The outcome of reading one tag. */

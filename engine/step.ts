@@ -30,6 +30,8 @@ export interface Step {
   /** Starts resources (workers); called once before the first batch. */
   start?(): Promise<void>;
   close?(): Promise<void>;
+  /** Figures for metrics (the function step: `restarts`). */
+  stats?(): Record<string, number>;
 }
 
 /** A semantic problem found in a step's config. */

@@ -24,6 +24,7 @@ import {
 import { loadIsolated } from "./_load.ts";
 import { DEFAULT_LISTEN, type Listen, parseListen } from "../http/listen.ts";
 import type { HttpServer } from "../http/serve.ts";
+import type { LiveParts } from "../http/parts.ts";
 
 function httpListen(text: string): Listen {
   try {
@@ -80,12 +81,13 @@ async function run(args: string[]): Promise<number> {
     createLogger().error(errorMessage(e));
     return 1;
   }
-  const [loaded, { Gateway }, { registries }, serve, { TOKENS_ENV }] = await Promise.all([
+  const [loaded, { Gateway }, { registries }, serve, { TOKENS_ENV }, live] = await Promise.all([
     loadIsolated(positionals[0]),
     import("../../engine/runtime/gateway.ts"),
     import("../registries.ts"),
     import("../http/serve.ts"),
     import("../http/auth.ts"),
+    import("../http/parts.ts"),
   ]);
   if (!loaded) return 1;
   const log = createLogger({
@@ -101,6 +103,7 @@ async function run(args: string[]): Promise<number> {
   // The API listens before anything starts: a port in use or missing tokens stop the run
   // at once, with nothing to undo.
   let http: HttpServer | undefined;
+  let parts: LiveParts | undefined;
   if (listen) {
     try {
       http = await serve.startHttp(gateway, {
@@ -113,11 +116,11 @@ async function run(args: string[]): Promise<number> {
         dataDir: values["data-dir"],
         drivers: registries.drivers,
         log,
-        // ── Mount point: /metrics, /healthz, /readyz and the WebSocket (app/http/metrics.ts,
-        // health.ts, ws.ts) join here as Hono sub-apps, e.g. `mount: [metricsApp(gateway)]`.
-        mount: [],
+        // /metrics, /healthz, /readyz and the WebSocket, beside the API.
+        mount: (parts = live.liveParts(gateway)).mount,
       });
     } catch (e) {
+      parts?.close();
       log.error("Cannot start the HTTP API", { error: errorMessage(e) });
       return 1;
     }
@@ -126,6 +129,7 @@ async function run(args: string[]): Promise<number> {
     await gateway.start();
   } catch (e) {
     log.error("Cannot start the gateway", { error: errorMessage(e) });
+    parts?.close();
     await http?.close();
     return 1;
   }
@@ -154,6 +158,7 @@ async function run(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   await stopped.promise;
+  parts?.close();
   await http?.close();
   await gateway.stop();
   if (stats) {

@@ -10,6 +10,7 @@ import { loadFlows } from "../../engine/flow/mod.ts";
 import { Gateway } from "../../engine/runtime/gateway.ts";
 import { nullLogger } from "../../engine/log.ts";
 import { type ModbusSimulator, startModbusSimulator } from "../../drivers/modbus/simulator/mod.ts";
+import type { MountPart } from "./api.ts";
 import { type HttpOptions, type HttpServer, startHttp } from "./serve.ts";
 
 /** A running gateway with its API. */
@@ -25,6 +26,8 @@ export interface TestGateway extends AsyncDisposable {
 /** Starts the simulator, the gateway and the API (`options` override the HTTP options). */
 export async function startTestGateway(
   options: Partial<HttpOptions> = {},
+  /** Parts to mount that need the gateway (made before the server starts). */
+  parts?: (gateway: Gateway) => MountPart[],
 ): Promise<TestGateway> {
   const sim = await startModbusSimulator({
     units: {
@@ -70,6 +73,7 @@ sinks:
       drivers: registries.drivers,
       log: nullLogger,
       ...options,
+      ...(parts ? { mount: [...(options.mount ?? []), ...parts(gateway)] } : {}),
     });
     const untap = gateway.tap((node) => node === "fast" && polled.resolve());
     await gateway.start();

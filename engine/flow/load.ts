@@ -60,11 +60,12 @@ function toDevice(e: Entity): DeviceEntry {
   const device: DeviceEntry = {
     name: e.name,
     driver: String(e.data.driver),
-    config: without(e.data, ["driver", "description", "tags", "simulator"]),
+    config: without(e.data, ["driver", "description", "required", "tags", "simulator"]),
     tags,
     origin: originOf(e),
   };
   if (isRecord(e.data.simulator)) device.simulator = e.data.simulator;
+  if (e.data.required === true) device.required = true;
   return device;
 }
 

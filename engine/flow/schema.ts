@@ -69,6 +69,11 @@ function deviceSchema(d: DriverModule): TSchema {
   return Type.Object({
     driver: Type.Literal(d.name, { description: d.description }),
     description: Type.Optional(Type.String()),
+    // No `default`: ajv would write `required: false` into every device it validates.
+    required: Type.Optional(Type.Boolean({
+      description:
+        "Whether the gateway is ready (`GET /readyz`) only while this device is connected (default false).",
+    })),
     ...propsOf(d.deviceSpec),
     tags: Type.Record(Type.String({ pattern: NAME_PATTERN }), tag, {
       additionalProperties: false,

@@ -123,6 +123,7 @@ export class FunctionHost {
   #retryAt = 0;
   #lastFailure = "";
   #closed = false;
+  #restarts = 0;
   /** Messages from the child that were dropped as malformed. */
   malformed = 0;
 
@@ -167,6 +168,11 @@ export class FunctionHost {
     return p;
   }
 
+  /** Figures for metrics: `restarts`, the processes started again after a failure. */
+  stats(): Record<string, number> {
+    return { restarts: this.#restarts };
+  }
+
   /** Ends the process. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -190,6 +196,7 @@ export class FunctionHost {
         this.#failed(`function "${step}" failed: cannot load "${this.#o.path}": ${err}`);
         return this.#fail(batch, this.#lastFailure);
       }
+      this.#restarts++;
       this.#log.info(`Function "${step}" restarted in a new process; its state starts empty`);
     }
     const id = this.#nextId++;

@@ -47,6 +47,7 @@ import {
   type DeviceRuntimeOptions,
   type DeviceState,
 } from "./device_options.ts";
+import { Histogram, LATENCY_BUCKETS_MS } from "./histogram.ts";
 import { Semaphore } from "./semaphore.ts";
 import { DeviceSubscriptions, type SubscriptionTarget } from "./subscriptions.ts";
 
@@ -57,6 +58,8 @@ export type { DeviceHealth, DeviceRuntimeOptions, DeviceState } from "./device_o
 export class DeviceRuntime {
   readonly config: DeviceConfig;
   readonly driver: Driver;
+  /** Duration of every read that reached the driver, ms (for metrics). */
+  readonly readLatency = new Histogram(LATENCY_BUCKETS_MS);
   #module: DriverModule;
   #log: Logger;
   #clock: Clock;
@@ -276,10 +279,12 @@ export class DeviceRuntime {
     this.#health.reads++;
     // The poll loop's sink counts for itself: no forwarding call per tag.
     const tally = sink instanceof CountingSink ? sink : new Tally(sink);
+    // Only reads that reach the driver are timed (latency and the metrics' histogram).
+    let t0: number | undefined;
     try {
       if (this.#health.state !== "connected") return failAll(plan, sink, this.#notConnected());
       const driver = this.driver;
-      const t0 = this.#clock.monotonic();
+      t0 = this.#clock.monotonic();
       if (driver.readInto) await driver.readInto(plan, this.#abort.signal, tally);
       else deliver(await driver.read(plan, this.#abort.signal), tally, this.#clock.now());
       this.#health.latencyMs = this.#clock.monotonic() - t0;
@@ -298,6 +303,7 @@ export class DeviceRuntime {
         this.#countAllTimeoutRead(err.message);
       }
     } finally {
+      if (t0 !== undefined) this.readLatency.observe(this.#clock.monotonic() - t0);
       this.#sem.release();
     }
   }

@@ -2,7 +2,7 @@
  * @module
  * The engine's device lifecycle against the real Modbus simulator over TCP: first reads wait
  * for the connection, a silent device gets a fresh connection after three all-timeout reads,
- * a refused connection backs off, writes go through the tag's inverted scaling.
+ * a refused connection backs off, writes go through the tag's inverted scaling, reads are timed.
  */
 
 import { assert, assertEquals, assertMatch, assertRejects, waitFor } from "../../tests/_assert.ts";
@@ -196,6 +196,33 @@ Deno.test("DeviceRuntime: a loss whose reconnects are refused logs one warning a
       "warn: Device connection lost; reconnecting",
       "info: Device connected after retrying",
     ]);
+  } finally {
+    await rt.stop();
+  }
+});
+
+Deno.test("DeviceRuntime: every read that reaches the driver is timed in the latency histogram", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "uint16", value: 5 } } },
+  });
+  const rt = new DeviceRuntime(device(sim.port, [level], "2s"), modbusTcp, {
+    log: nullLogger,
+    clock: systemClock,
+  });
+  rt.start();
+  try {
+    await rt.whenConnected();
+    const plan = rt.plan([level]);
+    await rt.read(plan);
+    sim.faults.delayMs = 60;
+    await rt.read(plan);
+    const h = rt.readLatency;
+    assertEquals(h.count, 2);
+    assertEquals(h.count, rt.health().reads);
+    // The delayed answer took more than 50 ms: it is past the 50 ms bucket.
+    const le50 = h.cumulative()[[...h.bounds].indexOf(50)]!;
+    assertEquals(le50, 1);
+    assert(h.sum >= 60, `sum ${h.sum}`);
   } finally {
     await rt.stop();
   }

@@ -40,6 +40,22 @@ export interface GatewayOptions {
   queueCapacity?: number;
 }
 
+/** Figures of one step or sink, as {@linkcode Gateway.stats} reports them. */
+export interface ConsumerStats extends QueueStats {
+  kind: "step" | "sink";
+  /** Records taken from its queue (processed or being processed). */
+  records: number;
+  /** Batches that failed (a step's batch passed on bad, a sink's write that threw). */
+  errors: number;
+  /** Records dropped from its full queue. */
+  droppedRecords: number;
+  /** What the step or sink reports itself (`Sink.stats()`, `Step.stats()`). */
+  own: Record<string, number>;
+}
+
+/** Phases of a {@linkcode Gateway}'s life. */
+export type GatewayPhase = "created" | "starting" | "running" | "stopping" | "stopped";
+
 /** A listener of every batch a node emits. */
 export type Tap = (node: string, batch: Batch) => void;
 
@@ -49,6 +65,8 @@ interface ConsumerRuntime {
   step?: Step;
   sink?: Sink;
   errors: number;
+  /** Records taken from the queue. */
+  records: number;
   lastErrorLog: number;
   /** Records dropped from `queue` when full, logged apart from errors (never rate-limited away). */
   drops: DropLog;
@@ -72,6 +90,7 @@ export class Gateway {
   #sims: SimulatedDevice[] = [];
   #taps = new Set<Tap>();
   #started = false;
+  #phase: GatewayPhase = "created";
 
   constructor(flows: FlowSet, options: GatewayOptions) {
     this.flows = flows;
@@ -79,6 +98,11 @@ export class Gateway {
     this.#o = options;
     this.#log = options.log ?? nullLogger;
     this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Where the gateway is in its life: `running` between a successful start and stop. */
+  get phase(): GatewayPhase {
+    return this.#phase;
   }
 
   /** Listens to every batch every node emits (the live-data feed). Returns an unsubscriber. */
@@ -97,6 +121,7 @@ export class Gateway {
   async start(): Promise<void> {
     if (this.#started) throw new Error("Gateway already started");
     this.#started = true;
+    this.#phase = "starting";
     try {
       await this.#startDevices();
       await this.#startConsumers();
@@ -105,6 +130,7 @@ export class Gateway {
       throw e;
     }
     for (const p of this.flows.polls.values()) this.#startPoll(p);
+    this.#phase = "running";
     this.#log.info("Gateway started", {
       devices: this.devices.size,
       polls: this.polls.size,
@@ -195,6 +221,7 @@ export class Gateway {
       kind,
       ...parts,
       errors: 0,
+      records: 0,
       lastErrorLog: -Infinity,
       drops: new DropLog(this.#clock, (records, batches, total) =>
         this.#log.warn(
@@ -204,6 +231,7 @@ export class Gateway {
       queue: new SerialQueue<Batch>(
         (b) => {
           if (c.drops.pending) c.drops.flush(false);
+          c.records += b.length;
           return kind === "step" ? this.#runStep(name, c, b) : this.#runSink(name, c, b);
         },
         capacity,
@@ -331,7 +359,7 @@ export class Gateway {
   stats(): {
     polls: Record<string, { runs: number; skipped: number; p99LateMs: number }>;
     subscriptions: Record<string, SubscriptionStats>;
-    consumers: Record<string, QueueStats & { errors: number; droppedRecords: number }>;
+    consumers: Record<string, ConsumerStats>;
   } {
     return {
       polls: Object.fromEntries([...this.polls].map(([n, p]) => [n, {
@@ -345,8 +373,11 @@ export class Gateway {
       consumers: Object.fromEntries(
         [...this.consumers].map(([n, c]) => [n, {
           ...c.queue.stats(),
+          kind: c.kind,
+          records: c.records,
           errors: c.errors,
           droppedRecords: c.drops.total,
+          own: (c.sink ? c.sink.stats?.() : c.step?.stats?.()) ?? {},
         }]),
       ),
     };
@@ -368,6 +399,7 @@ export class Gateway {
 
   /** Stops polling, drains the graph, flushes and closes everything. */
   async stop(): Promise<void> {
+    this.#phase = "stopping";
     this.#abort.abort();
     await Promise.all(this.#schedules);
     // Closed before the queues drain: what was pushed until then reaches the sinks.
@@ -389,6 +421,7 @@ export class Gateway {
     }
     await Promise.all([...this.devices.values()].map((d) => d.stop()));
     await Promise.all(this.#sims.map((s) => s.close().catch(() => {})));
+    this.#phase = "stopped";
     this.#log.info("Gateway stopped");
   }
 }

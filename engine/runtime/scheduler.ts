@@ -16,6 +16,7 @@
 
 import { Cron } from "croner";
 import type { Clock } from "../clock.ts";
+import { Histogram, LATENESS_BUCKETS_MS } from "./histogram.ts";
 import { MAX_EARLY_MS, TimerEntry, type TimerQueue, timerQueueFor } from "./timer_queue.ts";
 
 /** When a poll runs. */
@@ -29,11 +30,14 @@ export class ScheduleStats {
   skipped = 0;
   /** Largest lateness seen, ms. */
   maxLateMs = 0;
+  /** Lateness of every deadline since start, ms (for metrics). */
+  readonly latenessHistogram = new Histogram(LATENESS_BUCKETS_MS);
   #late = new Float64Array(256);
   #n = 0;
 
   /** Records the lateness of one deadline. */
   addLateness(ms: number): void {
+    this.latenessHistogram.observe(ms);
     this.#late[this.#n++ % this.#late.length] = ms;
     if (ms > this.maxLateMs) this.maxLateMs = ms;
   }

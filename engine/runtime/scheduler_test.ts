@@ -39,6 +39,10 @@ Deno.test("runSchedule() keeps an hour of 1 s polls on the grid despite late tim
   assert(deadlines.length >= 3_600, `ran ${deadlines.length} of 3600`);
   assertEquals(stats.skipped, 0);
   assert(stats.maxLateMs <= 7);
+  // Every deadline's lateness is in the metrics histogram, all of it within 10 ms.
+  const h = stats.latenessHistogram;
+  assertEquals(h.count, deadlines.length);
+  assertEquals(h.cumulative()[[...h.bounds].indexOf(10)], deadlines.length);
 });
 
 Deno.test("runSchedule() skips and counts a tick while the previous poll is still running", async () => {

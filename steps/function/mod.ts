@@ -104,6 +104,7 @@ export function createFunction(config: FunctionConfig, ctx: StepContext): Step {
     start: () => host.start(),
     process: (batch: Batch) => host.process(batch),
     close: () => host.close(),
+    stats: () => host.stats(),
   };
 }
 

@@ -138,6 +138,8 @@ Deno.test("an endless loop times out, the process restarts and state starts over
   assert.equal(next.get(0).value, 1, "a fresh process has empty state");
   assert.ok(h.lines.some((l) => /state is lost/.test(String(l.msg))));
   assert.ok(h.lines.some((l) => /restarted in a new process/.test(String(l.msg))));
+  // Counted for /metrics (bifrost_step_restarts_total).
+  assert.deepEqual(h.step.stats?.(), { restarts: 1 });
 });
 
 Deno.test("an unhandled rejection crashes the process and the step recovers", async () => {
