@@ -569,8 +569,13 @@ export class Gateway {
         await start(next);
         return true;
       } catch (e) {
-        failures.push(`${kind} "${name}" kept its old settings: ${errorMessage(e)}`);
-        await start(before);
+        try {
+          await start(before);
+          failures.push(`${kind} "${name}" kept its old settings: ${errorMessage(e)}`);
+        } catch (again) {
+          // Its batches now fail one by one (counted and logged as the node's errors).
+          failures.push(`${kind} "${name}" is down: ${errorMessage(e)}; ${errorMessage(again)}`);
+        }
         return false;
       }
     } finally {
