@@ -126,6 +126,7 @@ export class Supervisor {
     this.#last = await fingerprint(this.#o.dir);
     this.#loop = this.#watchLoop();
     if (options.signals) Deno.addSignalListener("SIGHUP", this.#onHup);
+    this.#o.log.info("Watching the flow directory for changes", { dir: this.#o.dir });
   }
 
   /** Stops watching; waits for a reload in progress. */
@@ -226,8 +227,9 @@ export class Supervisor {
       const diff = await this.#o.gateway.apply(result.flows);
       this.#o.onApplied?.(result);
       if (diff.empty) {
-        log.info("Flows reloaded: nothing to change", { reason });
+        log.debug("Flows validated: nothing to change", { reason });
         this.#status = { ...this.#status, ok: true, errors: [], attemptedAt: at };
+        return this.status();
       } else {
         this.#status = {
           revision: this.#status.revision + 1,
