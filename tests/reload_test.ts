@@ -115,16 +115,18 @@ Deno.test("a reload loses and duplicates no record: step, interval, sink URL, de
   }
   const produced = gw.sequences();
   assertEquals(Object.keys(produced).sort(), ["new", "old", "plc"]);
-  await waitFor(() => {
-    const n = Object.values(produced).reduce((s, [a, b]) => s + b - a + 1, 0);
-    return up.got.length >= n;
-  }, 5000, "every record at the new URL");
+  await waitFor(
+    () => {
+      const n = Object.values(produced).reduce((s, [a, b]) => s + b - a + 1, 0);
+      return up.got.length >= n;
+    },
+    5000,
+    "every record at the new URL",
+  );
   // The sink was stopped: what it had queued is on disk; reopening it would resume. Here
   // everything was delivered before the stop returned, so compare exactly.
   for (const [device, [first, last]] of Object.entries(produced)) {
-    const seqs = up.got.filter((r) => r.device === device).map((r) => r.seq).sort((x, y) =>
-      x - y
-    );
+    const seqs = up.got.filter((r) => r.device === device).map((r) => r.seq).sort((x, y) => x - y);
     assertEquals(new Set(seqs).size, seqs.length, `no duplicate on ${device}`);
     assertEquals(seqs.length, last - first + 1, `every record of ${device}`);
     assertEquals(seqs[0], first);

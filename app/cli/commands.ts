@@ -12,7 +12,7 @@ Usage: bifrost <command> [options]   (bifrost <command> --help)
 
 Commands:
   run <flow-dir> [--simulate] [--data-dir DIR] [--log-level L]
-                                       run the flows (Ctrl-C stops cleanly)
+                                       run the flows, reload them live on change (SIGHUP too)
   check <flow-dir> [--json]            validate flows; every problem with file:line:column
   plan <flow-dir>                      print the requests each poll makes
   read <flow-dir> <device> <tag>       read one tag through a flow's device
