@@ -12,6 +12,7 @@ import { assert, assertEquals, waitFor } from "./_assert.ts";
 import { loadFlows } from "../engine/flow/mod.ts";
 import { registries } from "../app/registries.ts";
 import { Gateway } from "../engine/runtime/gateway.ts";
+import { isBifrostError } from "../engine/errors.ts";
 import { startModbusSimulator } from "../drivers/modbus/simulator/mod.ts";
 
 interface Received {
@@ -98,6 +99,7 @@ Deno.test("a reload loses and duplicates no record: step, interval, sink URL, de
   await gw.start();
   try {
     await waitFor(() => (gw.stats().polls.fast?.runs ?? 0) >= 5, 5000, "five polls");
+    const plc = gw.devices.get("plc");
     await Deno.writeTextFile(
       join(dir, "flow.yaml"),
       flowYaml({ port: sim.port, gain: 3, every: "150ms", url: up.url, second: "new" }),
@@ -108,6 +110,7 @@ Deno.test("a reload loses and duplicates no record: step, interval, sink URL, de
     assertEquals(d.steps.changed, ["sc"]);
     assertEquals(d.sinks.changed, ["out"]);
     assert(!gw.devices.has("old") && gw.devices.has("new"), "devices swapped");
+    assert(gw.devices.get("plc") === plc, "the unchanged device kept its connection");
     await waitFor(() => (gw.stats().polls.fast?.runs ?? 0) >= 4, 5000, "polls after reload");
     await waitFor(() => stepOut.includes(30), 5000, "the new gain");
   } finally {
@@ -139,4 +142,57 @@ Deno.test("a reload loses and duplicates no record: step, interval, sink URL, de
   const plc = up.got.filter((r) => r.device === "plc").map((r) => r.seq).sort((x, y) => x - y);
   for (let i = 1; i < plc.length; i++) assertEquals(plc[i]! - plc[i - 1]!, 1);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a reload whose new sink cannot open changes nothing; a changed one keeps its old settings", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "int16", value: 1 } } },
+  });
+  const dir = await Deno.makeTempDir({ prefix: "bifrost-reload-bad-" });
+  const good = join(dir, "h.db");
+  // A directory where the database file should be: SQLite cannot open it.
+  const bad = join(dir, "taken");
+  await Deno.mkdir(join(bad), { recursive: true });
+  const yaml = (extra: string, path = good) =>
+    `devices:
+  plc:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: ${sim.port}
+    tags:
+      a: { address: HR0, type: int16 }
+polls:
+  fast: { device: plc, tags: "*", every: 100ms }
+sinks:
+  history: { use: sqlite, from: fast, path: ${path} }
+${extra}`;
+  await Deno.writeTextFile(join(dir, "flow.yaml"), yaml(""));
+  const gw = new Gateway(await load(dir), { sources: registries, dataDir: dir });
+  await gw.start();
+  try {
+    const device = gw.devices.get("plc");
+    await Deno.writeTextFile(
+      join(dir, "flow.yaml"),
+      yaml(`  more: { use: sqlite, from: fast, path: ${bad} }\n`),
+    );
+    const e1 = await gw.apply(await load(dir)).then(() => undefined, (e) => e);
+    assert(isBifrostError(e1, "CONFIG_INVALID"), String(e1));
+    assert(!gw.flows.sinks.has("more") && !gw.consumers.has("more"), "nothing added");
+
+    await Deno.writeTextFile(join(dir, "flow.yaml"), yaml("", bad));
+    const e2 = await gw.apply(await load(dir)).then(() => undefined, (e) => e);
+    assert(isBifrostError(e2, "RELOAD_FAILED"), String(e2));
+    assertEquals(gw.flows.sinks.get("history")?.config.path, good, "the old settings run");
+    assert(gw.devices.get("plc") === device, "the device kept its connection");
+    const written = gw.stats().consumers.history!.processed;
+    await waitFor(
+      () => gw.stats().consumers.history!.processed > written + 1,
+      5000,
+      "the sink writing on",
+    );
+    assertEquals(gw.stats().consumers.history!.errors, 0);
+  } finally {
+    await gw.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -27,6 +27,7 @@ import { SubscriptionRunner, type SubscriptionStats } from "./subscribed_poll.ts
 import { phaseFor, runSchedule } from "./scheduler.ts";
 import { describeDiff, diffFlows, type FlowDiff } from "./reload.ts";
 import { type QueueStats, SerialQueue } from "./serial_queue.ts";
+import { closeConsumer, type ConsumerRuntime, swapConsumer } from "./consumer.ts";
 
 /** Options of a {@linkcode Gateway}. */
 export interface GatewayOptions {
@@ -43,21 +44,6 @@ export interface GatewayOptions {
 
 /** A listener of every batch a node emits. */
 export type Tap = (node: string, batch: Batch) => void;
-
-interface ConsumerRuntime {
-  kind: "step" | "sink";
-  queue: SerialQueue<Batch>;
-  step?: Step;
-  sink?: Sink;
-  errors: number;
-  lastErrorLog: number;
-  /** Records dropped from `queue` when full, logged apart from errors (never rate-limited away). */
-  drops: DropLog;
-  /** While a reload swaps the step or sink, the queue waits on this (batches keep queueing). */
-  gate?: Promise<void>;
-  /** The batch being processed, so that a reload can wait for it before closing the node. */
-  busy?: Promise<unknown>;
-}
 
 /** A running set of flows. */
 export class Gateway {
@@ -465,13 +451,13 @@ export class Gateway {
     const failures: string[] = [];
     for (const n of [...d.polls.removed, ...d.polls.changed]) await this.#stopPoll(n);
     for (const n of d.sinks.changed) {
-      if (!(await this.#swap(n, "sink", next, before, failures))) {
+      if (!(await this.#swap(n, next, before, failures))) {
         next.sinks.set(n, before.sinks.get(n)!);
       }
     }
     for (const n of graph.stepOrder) {
       if (!d.steps.changed.includes(n)) continue;
-      if (!(await this.#swap(n, "step", next, before, failures))) {
+      if (!(await this.#swap(n, next, before, failures))) {
         next.steps.set(n, before.steps.get(n)!);
       }
     }
@@ -524,64 +510,17 @@ export class Gateway {
     if (!c) return;
     await c.queue.idle();
     this.consumers.delete(name);
-    c.drops.flush();
-    try {
-      await c.step?.close?.();
-      if (c.sink) {
-        await c.sink.flush();
-        await c.sink.close();
-      }
-    } catch (e) {
-      this.#log.error("Failed to close", { node: name, error: errorMessage(e) });
-    }
+    await closeConsumer(name, c, this.#log);
   }
 
-  /**
-   * Replaces a step or sink behind its queue: batches wait at the gate, the running one
-   * finishes on the old node, the old node closes (a sink flushes and releases its durable
-   * queue), the new one opens. If the new one cannot start, the old settings start again.
-   * Returns whether the new settings run.
-   */
-  async #swap(
-    name: string,
-    kind: "step" | "sink",
-    next: FlowSet,
-    before: FlowSet,
-    failures: string[],
-  ): Promise<boolean> {
+  /** Swaps a changed step or sink for one with its new settings (see `swapConsumer`). */
+  #swap(name: string, next: FlowSet, before: FlowSet, failures: string[]): Promise<boolean> {
     const c = this.consumers.get(name)!;
-    const open = Promise.withResolvers<void>();
-    c.gate = open.promise;
-    try {
-      await c.busy?.catch(() => {});
-      try {
-        if (c.step) await c.step.close?.();
-        if (c.sink) {
-          await c.sink.flush();
-          await c.sink.close();
-        }
-      } catch (e) {
-        this.#log.error("Failed to close", { node: name, error: errorMessage(e) });
-      }
-      const start = (f: FlowSet) =>
-        kind === "sink" ? this.#startSink(name, f) : this.#startStep(name, f);
-      try {
-        await start(next);
-        return true;
-      } catch (e) {
-        try {
-          await start(before);
-          failures.push(`${kind} "${name}" kept its old settings: ${errorMessage(e)}`);
-        } catch (again) {
-          // Its batches now fail one by one (counted and logged as the node's errors).
-          failures.push(`${kind} "${name}" is down: ${errorMessage(e)}; ${errorMessage(again)}`);
-        }
-        return false;
-      }
-    } finally {
-      c.gate = undefined;
-      open.resolve();
-    }
+    const start = (useNext: boolean) => {
+      const f = useNext ? next : before;
+      return c.kind === "sink" ? this.#startSink(name, f) : this.#startStep(name, f);
+    };
+    return swapConsumer(name, c, start, this.#log, failures);
   }
 
   /** Stops polling, drains the graph, flushes and closes everything. */
@@ -595,18 +534,7 @@ export class Gateway {
     // Drain in graph order: upstream steps first so their output reaches the sinks.
     for (const name of this.graph.stepOrder) await this.consumers.get(name)?.queue.idle();
     for (const [, c] of this.consumers) if (c.kind === "sink") await c.queue.idle();
-    for (const [name, c] of this.consumers) {
-      c.drops.flush();
-      try {
-        if (c.step) await c.step.close?.();
-        if (c.sink) {
-          await c.sink.flush();
-          await c.sink.close();
-        }
-      } catch (e) {
-        this.#log.error("Failed to close", { node: name, error: errorMessage(e) });
-      }
-    }
+    for (const [name, c] of this.consumers) await closeConsumer(name, c, this.#log);
     await Promise.all([...this.devices.values()].map((d) => d.stop()));
     await Promise.all([...this.#sims.values()].map((s) => s.close().catch(() => {})));
     this.#log.info("Gateway stopped");
