@@ -129,8 +129,12 @@ export class Supervisor {
     this.#o.log.info("Watching the flow directory for changes", { dir: this.#o.dir });
   }
 
-  /** Stops watching; waits for a reload in progress. */
-  async close(): Promise<void> {
+  /**
+   * Stops watching. A validation in progress is discarded (not applied); `wait: false` does
+   * not wait for it to end (a cold validation of a large set takes seconds; the gateway's
+   * own `stop()` waits for an apply in progress).
+   */
+  async close(options: { wait?: boolean } = {}): Promise<void> {
     this.#stop.abort();
     try {
       Deno.removeSignalListener("SIGHUP", this.#onHup);
@@ -139,7 +143,7 @@ export class Supervisor {
     }
     this.#watcher?.close();
     await this.#loop;
-    await this.#running;
+    if (options.wait ?? true) await this.#running;
   }
 
   /** Schedules a reload after the debounce time; later calls push it back. */
@@ -213,6 +217,7 @@ export class Supervisor {
     } catch (e) {
       return this.#reject([`${dir}: cannot validate the flows: ${errorMessage(e)}`], reason);
     }
+    if (this.#stop.signal.aborted) return this.status();
     for (const w of result.warnings) log.warn(formatIssue(w));
     if (result.errors.length > 0 || !result.flows) {
       for (const e of result.errors) log.error(formatIssue(e));

@@ -98,11 +98,6 @@ async function run(args: string[]): Promise<number> {
     clock: systemClock,
     records: () => gateway.recordsProduced(),
   });
-  const supervisor = values["no-reload"]
-    ? undefined
-    : await startSupervisor(positionals[0]!, gateway, log, (r) => {
-      secrets = r.secrets;
-    });
   const stopped = Promise.withResolvers<void>();
   let firstSignalAt: number | undefined;
   const onSignal = () => {
@@ -121,8 +116,14 @@ async function run(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  // After the signal listeners: a Ctrl-C while the watch starts is still a clean stop.
+  const supervisor = values["no-reload"]
+    ? undefined
+    : await startSupervisor(positionals[0]!, gateway, log, (r) => {
+      secrets = r.secrets;
+    });
   await stopped.promise;
-  await supervisor?.close();
+  await supervisor?.close({ wait: false });
   await gateway.stop();
   if (stats) {
     stats.stop();
