@@ -196,3 +196,42 @@ ${extra}`;
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("with --simulate, a reload starts the virtual device of a new device and closes a removed one's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bifrost-reload-sim-" });
+  const yaml = (name: string, value: number) =>
+    `devices:
+  ${name}:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: 5020
+    tags:
+      a: { address: HR0, type: int16 }
+    simulator:
+      a: { generator: constant, value: ${value} }
+polls:
+  p-${name}: { device: ${name}, tags: "*", every: 100ms }
+sinks:
+  history: { use: sqlite, from: p-${name}, path: ${join(dir, "h.db")} }
+`;
+  await Deno.writeTextFile(join(dir, "flow.yaml"), yaml("first", 11));
+  const gw = new Gateway(await load(dir), { sources: registries, simulate: true, dataDir: dir });
+  const values: unknown[] = [];
+  gw.tap((node, b) => {
+    if (node.startsWith("p-")) { for (let i = 0; i < b.length; i++) values.push(b.value(i)); }
+  });
+  await gw.start();
+  try {
+    await waitFor(() => values.includes(11), 5000, "the first virtual device");
+    await Deno.writeTextFile(join(dir, "flow.yaml"), yaml("second", 22));
+    await gw.apply(await load(dir));
+    await waitFor(() => values.includes(22), 5000, "the second virtual device");
+    assertEquals([...gw.devices.keys()], ["second"]);
+    const before = values.length;
+    await waitFor(() => values.length > before + 1, 5000, "polling on");
+    assert(values.slice(before).every((v) => v === 22), "the first device is gone");
+  } finally {
+    await gw.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

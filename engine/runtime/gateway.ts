@@ -5,6 +5,9 @@
  * batches into the graph, on a schedule or, for `subscribe:` polls, as the device pushes; every step and sink consumes through its own bounded, ordered
  * queue, so a slow consumer never delays polling and one device never delays another.
  *
+ * `apply()` takes a new revision of the flows as a diff by name (see `reload.ts`): what did
+ * not change keeps running, only what changed is stopped and started.
+ *
  * Stopping is orderly: schedules stop and subscriptions close, running polls finish, queues
  * drain, sinks flush and
  * close, connections close, virtual devices stop.
