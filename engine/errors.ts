@@ -21,6 +21,8 @@ export const ErrorCodes = {
   FUNCTION_FAILED: "FUNCTION_FAILED",
   SINK_FAILED: "SINK_FAILED",
   NOT_FOUND: "NOT_FOUND",
+  /** A valid new revision of the flows could not be applied in full (see `Gateway.apply`). */
+  RELOAD_FAILED: "RELOAD_FAILED",
 } as const;
 
 /** A literal union of the error codes. */

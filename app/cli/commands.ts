@@ -11,9 +11,10 @@ const USAGE = `bifrost ${VERSION}: industrial edge gateway
 Usage: bifrost <command> [options]   (bifrost <command> --help)
 
 Commands:
-  run <flow-dir> [--simulate] [--data-dir DIR] [--log-level L]
+  run <flow-dir> [--simulate] [--data-dir DIR] [--log-level L] [--no-reload]
       [--http HOST:PORT | --no-http] [--tokens FILE] [--tls-cert F --tls-key F] [--cors ORIGIN]
-                                       run the flows and the HTTP API (Ctrl-C stops cleanly)
+                                       run the flows and the HTTP API; reload the flows live on
+                                       change (SIGHUP too); Ctrl-C stops cleanly
   status [--url http://127.0.0.1:8720] [--token T] [--json]
                                        devices, polls and sinks of a running gateway
   check <flow-dir> [--json]            validate flows; every problem with file:line:column

@@ -6,6 +6,14 @@
  * Start-up is arranged for a fast first value: the flows are validated in a child process
  * (see `_load.ts`) while this process loads the runtime modules; only these stay resident.
  *
+ * The flow directory is watched (and SIGHUP reloads): a valid change is applied live as a
+ * diff, an invalid one is rejected with its errors and the running flows carry on (see
+ * `app/supervisor.ts`). Reloads validate in this process, with a per-file cache warmed
+ * right after start so that the first change already re-parses only its own file: the
+ * YAML parser, the schema validators and the cache then stay resident: about 1 KB of heap per
+ * tag (132 MB at 100,000 tags, measured), the price of fast reloads. `--no-reload` runs the
+ * flows as loaded and keeps all of it out of the process.
+ *
  * `BIFROST_STATS_EVERY=60s` in the environment logs a "Process stats" line (RSS, heap,
  * records produced) per interval and a last one, with every device's sequence range, after
  * a clean stop (see `runtime/process_stats.ts`).
@@ -25,6 +33,9 @@ import { loadIsolated } from "./_load.ts";
 import { DEFAULT_LISTEN, type Listen, parseListen } from "../http/listen.ts";
 import type { HttpServer } from "../http/serve.ts";
 import type { LiveParts } from "../http/parts.ts";
+import type { Logger } from "../../engine/log.ts";
+import type { LoadResult } from "../../engine/flow/load.ts";
+import type { ReloadTarget, Supervisor } from "../supervisor.ts";
 
 function httpListen(text: string): Listen {
   try {
@@ -37,8 +48,9 @@ function httpListen(text: string): Listen {
 /** Usage of `bifrost run`. */
 export const RUN_USAGE =
   "Usage: bifrost run <flow-dir> [--simulate] [--data-dir data] [--log-level debug|info|warn|error]\n" +
-  "         [--http HOST:PORT | --no-http] [--tokens FILE] [--tls-cert FILE --tls-key FILE]\n" +
-  "         [--cors ORIGIN]   (API on 127.0.0.1:8720 by default; tokens also from BIFROST_API_TOKENS)";
+  "         [--no-reload] [--http HOST:PORT | --no-http] [--tokens FILE]\n" +
+  "         [--tls-cert FILE --tls-key FILE] [--cors ORIGIN]\n" +
+  "         (API on 127.0.0.1:8720 by default; tokens also from BIFROST_API_TOKENS)";
 
 /** Runs the gateway; returns the exit code. */
 export function runGatewayCommand(args: string[]): Promise<number> {
@@ -56,6 +68,7 @@ async function run(args: string[]): Promise<number> {
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
     cors: { type: "string", multiple: true },
+    "no-reload": { type: "boolean", default: false },
   });
   if (values.help) {
     console.log(RUN_USAGE);
@@ -90,9 +103,10 @@ async function run(args: string[]): Promise<number> {
     import("../http/parts.ts"),
   ]);
   if (!loaded) return 1;
+  let secrets = loaded.secrets;
   const log = createLogger({
     ...(values["log-level"] ? { level: values["log-level"] as LogLevel } : {}),
-    redact: () => loaded.secrets,
+    redact: () => secrets,
   });
   const gateway = new Gateway(loaded.flows, {
     sources: registries,
@@ -157,7 +171,14 @@ async function run(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  // After the signal listeners: a Ctrl-C while the watch starts is still a clean stop.
+  const supervisor = values["no-reload"]
+    ? undefined
+    : await startSupervisor(positionals[0]!, gateway, log, (r) => {
+      secrets = r.secrets;
+    });
   await stopped.promise;
+  await supervisor?.close({ wait: false });
   parts?.close();
   await http?.close();
   await gateway.stop();
@@ -173,4 +194,28 @@ async function run(args: string[]): Promise<number> {
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   return 0;
+}
+
+/** Watches `dir` and applies its valid changes to `gateway` (see `app/supervisor.ts`). */
+async function startSupervisor(
+  dir: string,
+  gateway: ReloadTarget,
+  log: Logger,
+  onApplied: (r: LoadResult) => void,
+): Promise<Supervisor> {
+  const [{ FlowFileCache, loadFlows }, { registries }, { Supervisor }] = await Promise.all([
+    import("../../engine/flow/mod.ts"),
+    import("../registries.ts"),
+    import("../supervisor.ts"),
+  ]);
+  const env = Deno.env.toObject();
+  const cache = new FlowFileCache();
+  const validate = (d: string) =>
+    loadFlows(d, { env, sources: registries, typeCheck: false, cache });
+  const supervisor = new Supervisor({ dir, gateway, validate, log, clock: systemClock, onApplied });
+  await supervisor.start({ signals: true });
+  // Warms the cache (the first change then re-parses only its own file) and catches a change
+  // made between the child's validation and the start of the watch.
+  void supervisor.reload("start", true);
+  return supervisor;
 }

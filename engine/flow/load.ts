@@ -12,13 +12,12 @@ import { BifrostError, errorMessage } from "../errors.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
 import { parseDuration } from "./duration.ts";
 import { FlowTag, isRecord } from "./tag.ts";
-import { type FlowEnv, substituteEnv } from "./env.ts";
-import { type ConfigIssue, formatIssue, fromPointer, issueAt, positionOf } from "./positions.ts";
-import { decodeFlowFile, parseFlowText, toData } from "./parse.ts";
+import type { FlowEnv } from "./env.ts";
+import { type ConfigIssue, formatIssue, issueAt, positionOf } from "./positions.ts";
+import { fileIssue, FlowFileCache } from "./load_file.ts";
 import type { SchemaSources } from "./schema.ts";
-import { checkSemantics, type Entity, KINDS, uniqueEntities } from "./semantic.ts";
+import { checkSemantics, type Entity, uniqueEntities } from "./semantic.ts";
 import type { DeviceEntry, FlowSet, Origin, PollConfig, SinkConfig, StepConfig } from "./types.ts";
-import { validateFlowSchema } from "./validate.ts";
 
 /** Options of {@linkcode loadFlowsWith}. */
 export interface LoadOptions {
@@ -32,6 +31,11 @@ export interface LoadOptions {
    * start-up a function must exist, load and export a default function.
    */
   typeCheck?: boolean;
+  /**
+   * Keeps each file's parse and schema result between loads of the same directory (a hot
+   * reload re-parses only the files that changed; the cross-file checks always rerun).
+   */
+  cache?: FlowFileCache;
 }
 
 /** What loading a flow directory gives. */
@@ -150,25 +154,6 @@ function capped(i: ConfigIssue): ConfigIssue {
   return { ...i, message: `${i.message.slice(0, MAX_MESSAGE)}… (message cut)` };
 }
 
-/** An issue about a whole file, at the line and column of byte `offset`. */
-function fileIssue(
-  file: string,
-  message: string,
-  bytes?: Uint8Array,
-  offset = 0,
-  severity: "error" | "warning" = "error",
-): ConfigIssue {
-  let line = 1;
-  let start = 0;
-  for (let i = 0; bytes && i < offset; i++) {
-    if (bytes[i] === 0x0a) {
-      line++;
-      start = i + 1;
-    }
-  }
-  return { file, line, column: offset - start + 1, path: "", message, severity };
-}
-
 /** Loads and checks every flow file of `dir` against the modules of `sources`. */
 export async function loadFlowsWith(
   dir: string,
@@ -200,66 +185,16 @@ export async function loadFlowsWith(
 
   const files = names.map((n) => join(dir, n));
   const entities: Entity[] = [];
-  for (const file of files) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(file);
-    } catch (err) {
-      errors.push(fileIssue(file, `cannot read the file: ${errorMessage(err)}`));
-      continue;
-    }
-    const decoded = decodeFlowFile(bytes);
-    if (decoded.error !== undefined) {
-      errors.push(fileIssue(file, decoded.error, bytes, decoded.offset));
-      continue;
-    }
-    const parsed = parseFlowText(file, decoded.text);
-    const src = parsed.src;
-    errors.push(...parsed.errors);
-    warnings.push(...parsed.warnings);
-    let data: unknown;
-    const bad = new Set<string>();
-    if (parsed.errors.length > 0) {
-      data = toData(src).data;
-      for (const k of KINDS) bad.add(`/${k}`);
-    } else {
-      const env = substituteEnv(src, options.env ?? {});
-      env.secrets.forEach((s) => secrets.add(s));
-      errors.push(...env.issues);
-      const envPaths = new Set(env.issues.map((i) => i.path));
-      env.issues.forEach((i) =>
-        bad.add(fromPointer(i.path).slice(0, 2).map((s) => "/" + s).join(""))
-      );
-      const resolved = toData(src);
-      data = resolved.data;
-      if (resolved.error) errors.push(resolved.error);
-      else {
-        for (const i of validateFlowSchema(src, data, sources, env.substituted)) {
-          if (envPaths.has(i.path)) continue;
-          errors.push(i);
-          bad.add(fromPointer(i.path).slice(0, 2).map((s) => "/" + s).join(""));
-        }
-      }
-      if (isRecord(data) && isRecord(data.triggers) && Object.keys(data.triggers).length > 0) {
-        errors.push(
-          issueAt(
-            src,
-            ["triggers"],
-            "triggers are not supported in flow version 1: HTTP triggers come in a later version",
-            { anchor: "key" },
-          ),
-        );
-      }
-    }
-    if (!isRecord(data)) continue;
-    for (const kind of KINDS) {
-      const section = data[kind];
-      if (!isRecord(section)) continue;
-      for (const [name, value] of Object.entries(section)) {
-        const valid = isRecord(value) && !bad.has(`/${kind}`) && !bad.has(`/${kind}/${name}`);
-        entities.push({ kind, name, src, data: isRecord(value) ? value : {}, valid });
-      }
-    }
+  const cache = options.cache ?? new FlowFileCache();
+  const results = await Promise.all(
+    files.map((file) => cache.load(file, sources, options.env ?? {})),
+  );
+  cache.keepOnly(files);
+  for (const r of results) {
+    errors.push(...r.errors);
+    warnings.push(...r.warnings);
+    r.secrets.forEach((x) => secrets.add(x));
+    entities.push(...r.entities);
   }
 
   const { unique, issues } = uniqueEntities(entities);

@@ -22,6 +22,7 @@ export {
   toPointer,
   type YamlSource,
 } from "./positions.ts";
+export { FlowFileCache, type FlowFileCacheStats } from "./load_file.ts";
 export { didYouMean, editDistance } from "./suggest.ts";
 export { flowValidator, validateFlowSchema } from "./validate.ts";
 export { type FlowEnv, substituteEnv } from "./env.ts";

@@ -7,7 +7,7 @@
  */
 
 import { Cron } from "croner";
-import type { DriverModule } from "../driver.ts";
+import type { DriverIssue, DriverModule } from "../driver.ts";
 import type { StepModule } from "../step.ts";
 import { errorMessage } from "../errors.ts";
 import {
@@ -161,7 +161,8 @@ function checkPoll(p: PollConfig, inp: SemanticInput, out: ConfigIssue[]): void 
   ) return;
   let min: number;
   try {
-    min = driver.minIntervalMs(device, tags);
+    const deviceData = inp.unique.get(device.name)!.data;
+    min = memo(intervals, deviceData, e.data, () => driver.minIntervalMs!(device, tags));
   } catch (err) {
     return void at(
       ["every"],
@@ -285,10 +286,10 @@ function checkCycles(inp: SemanticInput, out: ConfigIssue[]): void {
 function checkDrivers(inp: SemanticInput, out: ConfigIssue[]): void {
   for (const d of inp.devices.values()) {
     const driver: DriverModule | undefined = inp.sources.drivers.find((m) => m.name === d.driver);
-    const src = inp.unique.get(d.name)!.src;
+    const { src, data } = inp.unique.get(d.name)!;
     if (!driver?.validate) continue;
     try {
-      for (const i of driver.validate(d)) {
+      for (const i of memo(driverIssues, data, driver, () => driver.validate!(d))) {
         out.push(
           issueAt(src, ["devices", d.name, ...i.path], i.message, {
             severity: i.severity ?? "error",
@@ -360,6 +361,38 @@ function checkTimeLimits(inp: SemanticInput, out: ConfigIssue[]): void {
   for (const e of inp.unique.values()) {
     if (e.valid && e.kind !== "polls") walk(e, e.data, []);
   }
+}
+
+/*
+ * A hot reload reuses the entities of unchanged files (engine/flow/load_file.ts): the same
+ * `data` objects come back, so what a driver says about a device (every tag's address
+ * parsed again) is kept per object and not worked out twice. A fresh load has fresh objects
+ * and these maps then only hold what it computed, for as long as its entities live.
+ */
+const driverIssues = new WeakMap<object, WeakMap<object, Memo<DriverIssue[]>>>();
+const intervals = new WeakMap<object, WeakMap<object, Memo<number>>>();
+
+type Memo<T> = { value: T } | { error: unknown };
+
+function memo<T>(
+  cache: WeakMap<object, WeakMap<object, Memo<T>>>,
+  a: object,
+  b: object,
+  compute: () => T,
+): T {
+  let inner = cache.get(a);
+  if (!inner) cache.set(a, inner = new WeakMap());
+  let m = inner.get(b);
+  if (!m) {
+    try {
+      m = { value: compute() };
+    } catch (error) {
+      m = { error };
+    }
+    inner.set(b, m);
+  }
+  if ("error" in m) throw m.error;
+  return m.value;
 }
 
 /** Runs every cross-file check. */

@@ -5,6 +5,9 @@
  * batches into the graph, on a schedule or, for `subscribe:` polls, as the device pushes; every step and sink consumes through its own bounded, ordered
  * queue, so a slow consumer never delays polling and one device never delays another.
  *
+ * `apply()` takes a new revision of the flows as a diff by name (see `reload.ts`): what did
+ * not change keeps running, only what changed is stopped and started.
+ *
  * Stopping is orderly: schedules stop and subscriptions close, running polls finish, queues
  * drain, sinks flush and
  * close, connections close, virtual devices stop.
@@ -13,7 +16,7 @@
 import { type Clock, systemClock } from "../clock.ts";
 import type { DriverModule, SimulatedDevice } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
-import type { FlowSet, PollConfig } from "../flow/types.ts";
+import type { DeviceEntry, FlowSet, PollConfig, SinkConfig } from "../flow/types.ts";
 import { type Logger, nullLogger } from "../log.ts";
 import { type Batch, Quality, SequenceCounter, type Value } from "../record.ts";
 import type { SchemaSources } from "../flow/schema.ts";
@@ -25,7 +28,9 @@ import { compileGraph, type FlowGraph } from "./graph.ts";
 import { PollRunner } from "./poll.ts";
 import { SubscriptionRunner, type SubscriptionStats } from "./subscribed_poll.ts";
 import { phaseFor, runSchedule } from "./scheduler.ts";
+import { describeDiff, diffFlows, type FlowDiff } from "./reload.ts";
 import { type QueueStats, SerialQueue } from "./serial_queue.ts";
+import { closeConsumer, type ConsumerRuntime, swapConsumer } from "./consumer.ts";
 
 /** Options of a {@linkcode Gateway}. */
 export interface GatewayOptions {
@@ -59,23 +64,10 @@ export type GatewayPhase = "created" | "starting" | "running" | "stopping" | "st
 /** A listener of every batch a node emits. */
 export type Tap = (node: string, batch: Batch) => void;
 
-interface ConsumerRuntime {
-  kind: "step" | "sink";
-  queue: SerialQueue<Batch>;
-  step?: Step;
-  sink?: Sink;
-  errors: number;
-  /** Records taken from the queue. */
-  records: number;
-  lastErrorLog: number;
-  /** Records dropped from `queue` when full, logged apart from errors (never rate-limited away). */
-  drops: DropLog;
-}
-
 /** A running set of flows. */
 export class Gateway {
-  readonly flows: FlowSet;
-  readonly graph: FlowGraph;
+  #flows: FlowSet;
+  #graph: FlowGraph;
   readonly devices = new Map<string, DeviceRuntime>();
   readonly polls = new Map<string, PollRunner>();
   /** The `subscribe:` polls. */
@@ -86,15 +78,19 @@ export class Gateway {
   #clock: Clock;
   #seq = new SequenceCounter();
   #abort = new AbortController();
-  #schedules: Promise<void>[] = [];
-  #sims: SimulatedDevice[] = [];
+  /** Each scheduled poll's own stop switch and the promise of its schedule. */
+  #schedules = new Map<string, { stop: AbortController; done: Promise<void> }>();
+  #sims = new Map<string, SimulatedDevice>();
+  #applying: Promise<unknown> = Promise.resolve();
+  /** Where steps removed by a reload send what was still queued in them. */
+  #retired = new Map<string, string[]>();
   #taps = new Set<Tap>();
   #started = false;
   #phase: GatewayPhase = "created";
 
   constructor(flows: FlowSet, options: GatewayOptions) {
-    this.flows = flows;
-    this.graph = compileGraph(flows);
+    this.#flows = flows;
+    this.#graph = compileGraph(flows);
     this.#o = options;
     this.#log = options.log ?? nullLogger;
     this.#clock = options.clock ?? systemClock;
@@ -103,6 +99,16 @@ export class Gateway {
   /** Where the gateway is in its life: `running` between a successful start and stop. */
   get phase(): GatewayPhase {
     return this.#phase;
+  }
+
+  /** The flow set running now (the last one applied). */
+  get flows(): FlowSet {
+    return this.#flows;
+  }
+
+  /** The graph of {@linkcode flows}. */
+  get graph(): FlowGraph {
+    return this.#graph;
   }
 
   /** Listens to every batch every node emits (the live-data feed). Returns an unsubscriber. */
@@ -141,13 +147,23 @@ export class Gateway {
   }
 
   async #startDevices(): Promise<void> {
-    // Each device's fastest interval poll, which its driver may tune its connection to.
+    const fastest = this.#fastestPolls();
+    for (const d of this.flows.devices.values()) await this.#startDevice(d, fastest.get(d.name));
+  }
+
+  /** Each device's fastest interval poll, which its driver may tune its connection to. */
+  #fastestPolls(): Map<string, number> {
     const fastest = new Map<string, number>();
     for (const p of this.flows.polls.values()) {
       if (p.everyMs === undefined) continue;
       fastest.set(p.device, Math.min(fastest.get(p.device) ?? Infinity, p.everyMs));
     }
-    for (const d of this.flows.devices.values()) {
+    return fastest;
+  }
+
+  /** Connects one device (its virtual device first when simulating). */
+  async #startDevice(d: DeviceEntry, everyMs: number | undefined): Promise<void> {
+    {
       const module = this.#driver(d.driver);
       let config = d;
       if (this.#o.simulate) {
@@ -158,11 +174,10 @@ export class Gateway {
           );
         }
         const sim = await module.simulate(d);
-        this.#sims.push(sim);
+        this.#sims.set(d.name, sim);
         config = { ...d, config: { ...d.config, ...sim.connection } };
         this.#log.info("Virtual device started", { device: d.name, ...sim.connection });
       }
-      const everyMs = fastest.get(d.name);
       const rt = new DeviceRuntime(config, module, {
         log: this.#log,
         clock: this.#clock,
@@ -174,49 +189,56 @@ export class Gateway {
   }
 
   async #startConsumers(): Promise<void> {
-    const capacity = this.#o.queueCapacity ?? 1000;
-    const dataDir = this.#o.dataDir ?? "data";
+    for (const s of this.flows.sinks.values()) await this.#startSink(s.name);
+    for (const name of this.graph.stepOrder) await this.#startStep(name);
+  }
+
+  /** Opens a sink of `flows` (default: the current ones); creates its consumer if new. */
+  async #startSink(name: string, flows = this.flows): Promise<void> {
+    const s: SinkConfig = flows.sinks.get(name)!;
+    const m = this.#o.sources.sinks.find((x) => x.name === s.use);
+    if (!m) throw new BifrostError("CONFIG_INVALID", `Unknown sink "${s.use}"`);
     const catalog = () => this.catalog();
-    for (const s of this.flows.sinks.values()) {
-      const m = this.#o.sources.sinks.find((x) => x.name === s.use);
-      if (!m) throw new BifrostError("CONFIG_INVALID", `Unknown sink "${s.use}"`);
-      const sink = m.create(s.config, {
-        name: s.name,
-        log: this.#log.child({ sink: s.name }),
-        clock: this.#clock,
-        dataDir,
-        // Built when a sink asks (Sparkplug's births): 100k tags make ~7 MB of objects.
-        get catalog() {
-          return catalog();
-        },
-        writeTag: (device, tag, value) => this.write(device, tag, value),
-      });
-      await sink.open();
-      this.#addConsumer(s.name, "sink", capacity, { sink });
-    }
-    for (const name of this.graph.stepOrder) {
-      const s = this.flows.steps.get(name)!;
-      const m = this.#o.sources.steps.find((x) => x.name === s.use);
-      if (!m) throw new BifrostError("CONFIG_INVALID", `Unknown step "${s.use}"`);
-      const c = this.#addConsumer(name, "step", capacity, {});
-      const step = await m.create(s.config, {
-        name,
-        log: this.#log.child({ step: name }),
-        clock: this.#clock,
-        flowDir: this.flows.dir,
-        countError: () => c.errors++,
-      });
-      await step.start?.();
-      c.step = step;
-    }
+    const sink = m.create(s.config, {
+      name: s.name,
+      log: this.#log.child({ sink: s.name }),
+      clock: this.#clock,
+      dataDir: this.#o.dataDir ?? "data",
+      // Built when a sink asks (Sparkplug's births): 100k tags make ~7 MB of objects.
+      get catalog() {
+        return catalog();
+      },
+      writeTag: (device, tag, value) => this.write(device, tag, value),
+    });
+    await sink.open();
+    const c = this.consumers.get(name);
+    if (c) c.sink = sink;
+    else this.#addConsumer(name, "sink", { sink });
+  }
+
+  /** Creates and starts a step of `flows` (default: the current ones). */
+  async #startStep(name: string, flows = this.flows): Promise<void> {
+    const s = flows.steps.get(name)!;
+    const m = this.#o.sources.steps.find((x) => x.name === s.use);
+    if (!m) throw new BifrostError("CONFIG_INVALID", `Unknown step "${s.use}"`);
+    const c = this.consumers.get(name) ?? this.#addConsumer(name, "step", {});
+    const step = await m.create(s.config, {
+      name,
+      log: this.#log.child({ step: name }),
+      clock: this.#clock,
+      flowDir: flows.dir,
+      countError: () => c.errors++,
+    });
+    await step.start?.();
+    c.step = step;
   }
 
   #addConsumer(
     name: string,
     kind: "step" | "sink",
-    capacity: number,
     parts: { step?: Step; sink?: Sink },
   ): ConsumerRuntime {
+    const capacity = this.#o.queueCapacity ?? 1000;
     const c: ConsumerRuntime = {
       kind,
       ...parts,
@@ -229,10 +251,12 @@ export class Gateway {
           { records, batches, totalDropped: total },
         )),
       queue: new SerialQueue<Batch>(
-        (b) => {
+        async (b) => {
           if (c.drops.pending) c.drops.flush(false);
           c.records += b.length;
-          return kind === "step" ? this.#runStep(name, c, b) : this.#runSink(name, c, b);
+          if (c.gate) await c.gate;
+          c.busy = kind === "step" ? this.#runStep(name, c, b) : this.#runSink(name, c, b);
+          await c.busy;
         },
         capacity,
         (b) => c.drops.add(b.length),
@@ -285,7 +309,7 @@ export class Gateway {
         this.#log.error("Live-data listener failed", { error: errorMessage(e) });
       }
     }
-    const consumers = this.graph.consumers.get(node) ?? [];
+    const consumers = this.#graph.consumers.get(node) ?? this.#retired.get(node) ?? [];
     const shared = consumers.length > 1;
     for (const name of consumers) {
       const c = this.consumers.get(name);
@@ -319,9 +343,28 @@ export class Gateway {
       // same quarter second (the first poll of each runs at start regardless).
       : { everyMs: p.everyMs!, phaseMs: phaseFor(p.name, p.everyMs!) };
     const task = async () => this.#emit(p.name, await runner.read());
-    this.#schedules.push(
-      runSchedule(schedule, this.#clock, this.#abort.signal, task, runner.stats),
-    );
+    const stop = new AbortController();
+    if (this.#abort.signal.aborted) stop.abort();
+    this.#schedules.set(p.name, {
+      stop,
+      done: runSchedule(schedule, this.#clock, stop.signal, task, runner.stats),
+    });
+  }
+
+  /** Stops one poll; resolves once its running read (if any) has emitted its batch. */
+  async #stopPoll(name: string): Promise<void> {
+    const sub = this.subscriptions.get(name);
+    if (sub) {
+      this.subscriptions.delete(name);
+      await sub.close();
+    }
+    const sched = this.#schedules.get(name);
+    if (sched) {
+      this.#schedules.delete(name);
+      sched.stop.abort();
+      await sched.done.catch(() => {});
+    }
+    this.polls.delete(name);
   }
 
   /** Writes a value to a device tag. */
@@ -397,30 +440,136 @@ export class Gateway {
     return this.#seq.issued();
   }
 
+  /**
+   * Applies a new revision of the flows as a diff by name ({@linkcode diffFlows}): what did
+   * not change keeps running untouched (connections, step state, queues); polls that go or
+   * change stop first (a running read still delivers its batch), changed steps and sinks are
+   * swapped behind their queue (batches wait, none is dropped; a sink's durable queue is
+   * reopened by the new one), new steps and sinks start before the graph is rewired to
+   * feed them, removed ones drain, devices restart, then the new polls start. Sequence
+   * numbers go on per device. Calls are serialised.
+   *
+   * Throws `CONFIG_INVALID` before touching anything if the graph does not compile or a new
+   * step or sink cannot start; `RELOAD_FAILED` after applying the rest when a changed step
+   * or sink could not start with its new settings (it keeps running with its old ones) or
+   * a virtual device could not start.
+   */
+  apply(next: FlowSet): Promise<FlowDiff> {
+    const run = this.#applying.then(() => this.#apply(next));
+    this.#applying = run.catch(() => {});
+    return run;
+  }
+
+  async #apply(proposed: FlowSet): Promise<FlowDiff> {
+    if (this.#abort.signal.aborted) throw new Error("Cannot apply flows: the gateway stopped");
+    const before = this.#flows;
+    const next: FlowSet = { ...proposed, steps: new Map(proposed.steps) };
+    next.sinks = new Map(proposed.sinks);
+    const d = diffFlows(before, next);
+    const graph = compileGraph(next);
+    // New steps and sinks first: nothing feeds them yet, and a failure leaves all as it was.
+    const started: string[] = [];
+    try {
+      for (const n of d.sinks.added) started.push(n), await this.#startSink(n, next);
+      for (const n of graph.stepOrder) {
+        if (d.steps.added.includes(n)) started.push(n), await this.#startStep(n, next);
+      }
+    } catch (e) {
+      for (const n of started) await this.#retire(n);
+      throw new BifrostError("CONFIG_INVALID", `Cannot apply the flows: ${errorMessage(e)}`, {
+        cause: e,
+      });
+    }
+    const failures: string[] = [];
+    for (const n of [...d.polls.removed, ...d.polls.changed]) await this.#stopPoll(n);
+    for (const n of d.sinks.changed) {
+      if (!(await this.#swap(n, next, before, failures))) {
+        next.sinks.set(n, before.sinks.get(n)!);
+      }
+    }
+    for (const n of graph.stepOrder) {
+      if (!d.steps.changed.includes(n)) continue;
+      if (!(await this.#swap(n, next, before, failures))) {
+        next.steps.set(n, before.steps.get(n)!);
+      }
+    }
+    // Rewired: steps that go send what they still hold along their old edges.
+    for (const n of d.steps.removed) this.#retired.set(n, this.#graph.consumers.get(n) ?? []);
+    this.#flows = next;
+    this.#graph = graph;
+    for (const n of this.#oldOrder(before, d)) await this.#retire(n);
+    this.#retired.clear();
+    for (const n of [...d.devices.removed, ...d.devices.changed]) {
+      await this.devices.get(n)?.stop();
+      this.devices.delete(n);
+      await this.#sims.get(n)?.close().catch(() => {});
+      this.#sims.delete(n);
+    }
+    const fastest = this.#fastestPolls();
+    for (const n of [...d.devices.changed, ...d.devices.added]) {
+      try {
+        await this.#startDevice(next.devices.get(n)!, fastest.get(n));
+      } catch (e) {
+        failures.push(`device "${n}": ${errorMessage(e)}`);
+      }
+    }
+    for (const n of [...d.polls.changed, ...d.polls.added]) {
+      const p = next.polls.get(n)!;
+      if (this.devices.has(p.device)) this.#startPoll(p);
+      else failures.push(`poll "${n}": its device "${p.device}" is not running`);
+    }
+    this.#log.info("Flows applied", { changes: describeDiff(d) });
+    if (failures.length > 0) {
+      throw new BifrostError(
+        "RELOAD_FAILED",
+        `Flows applied in part: ${failures.join("; ")}`,
+        { details: { diff: d, failures } },
+      );
+    }
+    return d;
+  }
+
+  /** Removed steps in their old graph order, then removed sinks. */
+  #oldOrder(before: FlowSet, d: FlowDiff): string[] {
+    const gone = new Set(d.steps.removed);
+    const steps = compileGraph(before).stepOrder.filter((n) => gone.has(n));
+    return [...steps, ...d.sinks.removed];
+  }
+
+  /** Drains a consumer, closes its step or sink and forgets it. */
+  async #retire(name: string): Promise<void> {
+    const c = this.consumers.get(name);
+    if (!c) return;
+    await c.queue.idle();
+    this.consumers.delete(name);
+    await closeConsumer(name, c, this.#log);
+  }
+
+  /** Swaps a changed step or sink for one with its new settings (see `swapConsumer`). */
+  #swap(name: string, next: FlowSet, before: FlowSet, failures: string[]): Promise<boolean> {
+    const c = this.consumers.get(name)!;
+    const start = (useNext: boolean) => {
+      const f = useNext ? next : before;
+      return c.kind === "sink" ? this.#startSink(name, f) : this.#startStep(name, f);
+    };
+    return swapConsumer(name, c, start, this.#log, failures);
+  }
+
   /** Stops polling, drains the graph, flushes and closes everything. */
   async stop(): Promise<void> {
     this.#phase = "stopping";
     this.#abort.abort();
-    await Promise.all(this.#schedules);
+    await this.#applying.catch(() => {});
+    for (const s of this.#schedules.values()) s.stop.abort();
+    await Promise.all([...this.#schedules.values()].map((s) => s.done));
     // Closed before the queues drain: what was pushed until then reaches the sinks.
     await Promise.all([...this.subscriptions.values()].map((s) => s.close()));
     // Drain in graph order: upstream steps first so their output reaches the sinks.
     for (const name of this.graph.stepOrder) await this.consumers.get(name)?.queue.idle();
     for (const [, c] of this.consumers) if (c.kind === "sink") await c.queue.idle();
-    for (const [name, c] of this.consumers) {
-      c.drops.flush();
-      try {
-        if (c.step) await c.step.close?.();
-        if (c.sink) {
-          await c.sink.flush();
-          await c.sink.close();
-        }
-      } catch (e) {
-        this.#log.error("Failed to close", { node: name, error: errorMessage(e) });
-      }
-    }
+    for (const [name, c] of this.consumers) await closeConsumer(name, c, this.#log);
     await Promise.all([...this.devices.values()].map((d) => d.stop()));
-    await Promise.all(this.#sims.map((s) => s.close().catch(() => {})));
+    await Promise.all([...this.#sims.values()].map((s) => s.close().catch(() => {})));
     this.#phase = "stopped";
     this.#log.info("Gateway stopped");
   }
