@@ -111,6 +111,8 @@ export {
   type FunctionHostOptions,
   type FunctionPermissions,
 } from "./functions/host.ts";
+export { type FunctionSource, loadFunctionSource } from "./functions/loader.ts";
+export { API_FILES, writeApiFiles } from "./functions/vendor.ts";
 export type {
   Context as FunctionContext,
   FunctionLogFields,

@@ -1,7 +1,8 @@
 /**
  * @module
  * One child process of the `function` step, seen from the host: spawned with only the
- * permissions the step grants and a V8 heap limit, frames in and out (`frames.ts`), the
+ * permissions the step grants (and never to read its module: the host sends the code) and
+ * a V8 heap limit, frames in and out (`frames.ts`), the
  * tail of its stderr kept for diagnosis (a heap limit abort is reported there), and its
  * resident memory and CPU time read from `/proc` (Linux) for the host's watchdog.
  */
@@ -10,6 +11,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BYTES_PER_RECORD } from "./wire_layout.ts";
 import { FrameError, FrameReader, FrameWriter } from "./frames.ts";
+import { BifrostError } from "../errors.ts";
 
 /** The largest frame accepted while a module loads: no records, short messages. */
 export const LOAD_FRAME_BYTES = 1024 * 1024;
@@ -29,12 +31,20 @@ export interface FunctionPermissions {
   env?: string[];
 }
 
-/** How to start the process of a function: `deno run` arguments and environment. */
+/**
+ * How the process is started: `source` is `deno run child.ts` with only the step's
+ * permissions as flags; `self` is the gateway's own executable with the hidden
+ * `__function-child` subcommand (the compiled binary), which revokes every permission
+ * itself before it evaluates anything. From source, `self` runs `deno run -A child.ts
+ * --drop-permissions`: the same revocation, for tests.
+ */
+export type LaunchMode = "source" | "self";
+
+/** How to start the process of a function: executable, arguments and environment. */
 export interface ProcessSetup {
+  command: string;
   args: string[];
   env: Record<string, string>;
-  /** The module's directory when it is readable only for loading (see `InitMessage`). */
-  revokeRead?: string;
 }
 
 /** Environment every process gets: where Deno keeps its cache. */
@@ -51,33 +61,101 @@ const CONFIG = (() => {
   }
 })();
 
+const ENTRY = new URL("./child.ts", import.meta.url);
+
+/** Whether this process is a `deno compile` binary. */
+export function isCompiled(): boolean {
+  return (Deno.build as { standalone?: boolean }).standalone === true;
+}
+
 /**
  * The arguments and environment of a function's process: a heap limit, the permissions
- * the step grants (plus reading the module's directory while it loads), and of the
- * gateway's environment only what Deno needs and the variables granted.
+ * the step grants (none to read the module: the host sends its code), and of the
+ * gateway's environment only what Deno needs and the variables granted. Throws
+ * `FUNCTION_FAILED` when the process cannot be started as asked (see the module comment
+ * of `host.ts` on permissions in the compiled binary).
  */
 export function processSetup(
-  path: string,
   permissions: FunctionPermissions,
   memoryMb: number,
+  mode: LaunchMode = isCompiled() ? "self" : "source",
 ): ProcessSetup {
   const { read = [], net = [], env = [] } = permissions;
-  const dir = dirname(path);
-  const covered = read.some((p) => dir === p || dir.startsWith(p.endsWith("/") ? p : p + "/"));
-  const args = [
-    // A young generation of 8 MB semi-spaces: bounded, and as fast as the default here.
-    `--v8-flags=--max-old-space-size=${memoryMb},--max-semi-space-size=8`,
-    `--allow-read=${(covered ? read : [...read, dir]).join(",")}`,
-    ...(net.length ? [`--allow-net=${net.join(",")}`] : []),
-    ...(env.length ? [`--allow-env=${env.join(",")}`] : []),
-    ...CONFIG,
-  ];
+  // A young generation of 8 MB semi-spaces: bounded, and as fast as the default here.
+  const v8 = `--max-old-space-size=${memoryMb},--max-semi-space-size=8`;
   const vars: Record<string, string> = {};
   for (const k of [...PASSED_ENV, ...env]) {
     const v = Deno.env.get(k);
     if (v !== undefined) vars[k] = v;
   }
-  return covered ? { args, env: vars } : { args, env: vars, revokeRead: dir };
+  if (mode === "self") {
+    const granted = [
+      ...(read.length ? ["read"] : []),
+      ...(net.length ? ["net"] : []),
+      ...(env.length ? ["env"] : []),
+    ];
+    if (granted.length > 0) {
+      throw new BifrostError(
+        "FUNCTION_FAILED",
+        `Cannot grant ${granted.join(", ")} permissions to a function in the compiled ` +
+          "binary: it can only drop all of its permissions (Deno cannot narrow them at run " +
+          "time); run the gateway from source (deno task bifrost) for this step",
+        { details: { permissions: granted } },
+      );
+    }
+    if (isCompiled()) {
+      // The binary's V8 flags are baked in; DENO_V8_FLAGS adds the heap limit.
+      return {
+        command: Deno.execPath(),
+        args: ["__function-child"],
+        env: { ...vars, DENO_V8_FLAGS: v8 },
+      };
+    }
+    return {
+      command: denoExecutable(),
+      args: [
+        "run",
+        "--quiet",
+        "-A",
+        `--v8-flags=${v8}`,
+        ...CONFIG,
+        ENTRY.pathname,
+        "--drop-permissions",
+      ],
+      env: vars,
+    };
+  }
+  const args = [
+    "run",
+    "--quiet",
+    "--no-prompt",
+    `--v8-flags=${v8}`,
+    ...(read.length ? [`--allow-read=${read.join(",")}`] : []),
+    ...(net.length ? [`--allow-net=${net.join(",")}`] : []),
+    ...(env.length ? [`--allow-env=${env.join(",")}`] : []),
+    ...CONFIG,
+    ENTRY.pathname,
+  ];
+  return { command: denoExecutable(), args, env: vars };
+}
+
+/**
+ * The `deno` that runs function processes from source: this one, with `child.ts` on disk.
+ */
+function denoExecutable(): string {
+  const self = Deno.execPath();
+  if (/^deno(\.exe)?$/.test(basename(self))) {
+    try {
+      if (Deno.statSync(ENTRY).isFile) return self;
+    } catch {
+      // Not on disk.
+    }
+  }
+  throw new BifrostError(
+    "FUNCTION_FAILED",
+    `Cannot start a function process: the gateway runs neither under deno with its sources ` +
+      `nor as a compiled bifrost binary (executable ${self})`,
+  );
 }
 
 /** What the host hears from a child. */
@@ -92,7 +170,8 @@ export interface ChildEvents {
 
 /** Options of {@linkcode FunctionProcess}. */
 export interface FunctionProcessOptions {
-  /** `deno run` arguments before the entry file (permissions, flags). */
+  /** The executable and its arguments. */
+  command: string;
   args: string[];
   /** Environment of the child (it starts with an empty one). */
   env: Record<string, string>;
@@ -101,27 +180,6 @@ export interface FunctionProcessOptions {
   events: ChildEvents;
 }
 
-const ENTRY = new URL("./child.ts", import.meta.url);
-
-/**
- * The `deno` that runs function processes: this one when the gateway runs under `deno`.
- * A compiled gateway has no `deno run` and its sources are not on disk: there, functions
- * fail to start with this error (it would have to run itself with a subcommand).
- */
-function denoExecutable(): string {
-  const self = Deno.execPath();
-  if (/^deno(\.exe)?$/.test(basename(self))) {
-    try {
-      if (Deno.statSync(ENTRY).isFile) return self;
-    } catch {
-      // Not on disk: a compiled binary.
-    }
-  }
-  throw new Error(
-    "the gateway does not run under deno with its sources (a compiled binary cannot run " +
-      "functions yet)",
-  );
-}
 const STDERR_TAIL = 2048;
 const PAGE_KB = 4;
 
@@ -143,8 +201,8 @@ export class FunctionProcess {
 
   constructor(o: FunctionProcessOptions) {
     this.#events = o.events;
-    this.#child = new Deno.Command(denoExecutable(), {
-      args: ["run", "--quiet", "--no-prompt", ...o.args, ENTRY.pathname],
+    this.#child = new Deno.Command(o.command, {
+      args: o.args,
       env: o.env,
       clearEnv: true,
       stdin: "piped",

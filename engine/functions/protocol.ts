@@ -12,6 +12,7 @@
  */
 
 import type { WireExtras } from "./codec.ts";
+import type { FunctionSource } from "./loader.ts";
 
 /** The extras of a message between processes: never a shared buffer. */
 export type Extras = Omit<WireExtras, "buf">;
@@ -23,17 +24,18 @@ export function extrasOf(x: WireExtras | undefined): Extras | undefined {
   return Object.keys(rest).length ? rest : undefined;
 }
 
+/** The specifier functions import their API from (types only: it evaluates to `{}`). */
+export const API_SPECIFIER = "bifrost/functions";
+
 /** Loads the user module. */
 export interface InitMessage {
   t: "init";
-  /** Absolute file URL of the user module. */
-  url: string;
+  /** The module and what it imports, transpiled by the host (`loader.ts`). */
+  source: FunctionSource;
   /** The step's name. */
   step: string;
   /** The step's `with:` object. */
   params: Record<string, unknown>;
-  /** A directory granted only for loading the module; revoked once it is loaded. */
-  revokeRead?: string;
 }
 
 /** Runs the function on the batch in the frame's columns. */
