@@ -5,8 +5,8 @@
  * and loads in a process with a default export function.
  *
  * The flow repository is the git work tree that holds the flow directory (the nearest
- * ancestor with a `.git` entry: the demo keeps `functions/` beside `flows/`), or the flow
- * directory itself when it is in no work tree. Paths are compared after resolving symbolic
+ * ancestor with a `.git` entry: the demo keeps `functions/` beside `flows/`) or the nearest
+ * ancestor `bifrost init` made one (a `.bifrost` entry), or the flow directory itself. Paths are compared after resolving symbolic
  * links, so a link cannot lead out. A file outside is refused before it is opened: nothing of
  * its content (`/etc/passwd`) can reach a message.
  */
@@ -39,6 +39,12 @@ export async function flowRepository(
       return { root: d, what: "the flow repository (the git work tree of the flow directory)" };
     } catch {
       // Not a work tree root: look further up.
+    }
+    try {
+      await Deno.lstat(join(d, ".bifrost"));
+      return { root: d, what: "the flow repository (made by bifrost init)" };
+    } catch {
+      // Not one made by `bifrost init`.
     }
     if (dirname(d) === d) return { root: dir, what: "the flow directory" };
   }
