@@ -1,7 +1,10 @@
 /**
  * @module
- * The child process of the `function` step: loads one user module, then runs its default
- * export on each batch the host sends over stdin, and answers over stdout (`frames.ts`).
+ * The child process of the `function` step: evaluates the user module the host sends
+ * (CommonJS from `loader.ts`, with a `require()` limited to the modules sent, the types of
+ * `bifrost/functions` and `node:` built-ins) from memory, then runs its default export on
+ * each batch the host sends over stdin, and answers over stdout (`frames.ts`). It needs no
+ * permission to read: the step grants none unless its `permissions:` say so.
  * Records arrive and leave through the columnar codec (`codec.ts`); only in this process
  * do they become objects.
  *

@@ -4,6 +4,10 @@
  * (`child.ts`), batches sent one at a time and in order, and recovery when the function
  * misbehaves. Why a process and not a worker is said in `child.ts`.
  *
+ * The host reads the module and its imports from the flow repository once, at the first
+ * start, and sends their code, types stripped (`loader.ts`), to every process it starts:
+ * the process reads nothing from disk, and a restart runs the code the step started with.
+ *
  * - A throw in the function marks that batch's records bad (reason
  *   `function "<step>" failed: <message>`); the process keeps running with its state.
  * - A batch that takes longer than the time limit gets the process killed; the batch is
