@@ -53,8 +53,8 @@ Deno.test("the systemd unit is hardened and runs the binary with its state direc
       ["CapabilityBoundingSet", ""],
       ["DevicePolicy", "closed"],
       ["KillSignal", "SIGTERM"],
-    ]
-  ) assert.equal(one(key!), value, key);
+    ] as const
+  ) assert.equal(one(key), value, key);
   assert.deepEqual(k.get("DeviceAllow"), ["char-ttyS rw", "char-ttyUSB rw", "char-ttyACM rw"]);
 });
 
