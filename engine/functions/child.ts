@@ -30,11 +30,11 @@ import {
   extrasOf,
   type FromChild,
   type FunctionLogLevel,
+  type FunctionSource,
   type InitMessage,
   type ToChild,
 } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
-import type { FunctionSource } from "./loader.ts";
 import { serialize } from "node:v8";
 import { createRequire } from "node:module";
 

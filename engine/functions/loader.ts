@@ -26,20 +26,9 @@
 import { dirname, extname, isAbsolute, relative, resolve, sep } from "node:path";
 import { transform } from "sucrase";
 import { BifrostError } from "../errors.ts";
-import { API_SPECIFIER } from "./protocol.ts";
+import { API_SPECIFIER, type FunctionSource, type LoadedModule } from "./protocol.ts";
 
-/** One module for the child: CommonJS code and where each of its specifiers leads. */
-export interface LoadedModule {
-  code: string;
-  /** Specifier → a key of {@linkcode FunctionSource.modules}, `bifrost/functions` or `node:…`. */
-  deps: Record<string, string>;
-}
-
-/** A function and the modules it imports, keyed by their path in the flow repository. */
-export interface FunctionSource {
-  entry: string;
-  modules: Record<string, LoadedModule>;
-}
+export type { FunctionSource, LoadedModule };
 
 /** The most modules a function may load, and their total size in bytes. */
 export const MAX_MODULES = 200;

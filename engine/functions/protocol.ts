@@ -12,7 +12,6 @@
  */
 
 import type { WireExtras } from "./codec.ts";
-import type { FunctionSource } from "./loader.ts";
 
 /** The extras of a message between processes: never a shared buffer. */
 export type Extras = Omit<WireExtras, "buf">;
@@ -26,6 +25,19 @@ export function extrasOf(x: WireExtras | undefined): Extras | undefined {
 
 /** The specifier functions import their API from (types only: it evaluates to `{}`). */
 export const API_SPECIFIER = "bifrost/functions";
+
+/** One module for the child: CommonJS code and where each of its specifiers leads. */
+export interface LoadedModule {
+  code: string;
+  /** Specifier → a key of `FunctionSource.modules`, `bifrost/functions` or `node:…`. */
+  deps: Record<string, string>;
+}
+
+/** A function and the modules it imports, keyed by their path in the flow repository. */
+export interface FunctionSource {
+  entry: string;
+  modules: Record<string, LoadedModule>;
+}
 
 /** Loads the user module. */
 export interface InitMessage {
