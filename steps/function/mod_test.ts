@@ -255,6 +255,17 @@ Deno.test("validate() refuses a file outside the flow directory without quoting 
     }
     await Deno.writeTextFile(`${flows}/ok.ts`, "export default (b: unknown) => b;\n");
     assert.deepEqual(await v("ok.ts"), []);
+    // An import leading out is refused at its position, before anything is evaluated.
+    await Deno.writeTextFile(
+      `${flows}/leak.ts`,
+      'import { s } from "../secret.ts";\nexport default () => s;\n',
+    );
+    const leak = await v("leak.ts");
+    assert.deepEqual(leak.map((i) => i.path), [["file"]]);
+    assert.equal(
+      leak[0]!.message,
+      'leak.ts:1:19: cannot import "../secret.ts": it is outside the flow repository',
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }
