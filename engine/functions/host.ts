@@ -57,7 +57,7 @@ import {
 import { checkMessage, checkReply, markNonFinite } from "./check.ts";
 import { extrasOf, type FromChild, type ToChild } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
-import { type FunctionSource, loadFunctionSource } from "./loader.ts";
+import type { FunctionSource } from "./loader.ts";
 import { WATCH_MS, Watchdog } from "./watchdog.ts";
 
 export type { FunctionPermissions };
@@ -313,7 +313,9 @@ export class FunctionHost {
     this.#stop({ t: "gone", message: "replaced" });
     let c: FunctionProcess;
     try {
-      // Read once: a restarted process runs the code the step started with.
+      // Read once: a restarted process runs the code the step started with. The
+      // transpiler loads with the first function, not with the gateway.
+      const { loadFunctionSource } = await import("./loader.ts");
       this.#source ??= await loadFunctionSource(
         this.#o.path,
         this.#o.root ?? dirname(this.#o.path),
