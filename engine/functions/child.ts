@@ -119,7 +119,21 @@ function evaluate(source: FunctionSource): Record<string, unknown> {
       return load(to);
     };
     // The code is the user's module, transpiled by the host: evaluating it is the point.
-    const body = new Function("exports", "require", "module", `${mod.code}\n//# sourceURL=${key}`);
+    let body: (...args: unknown[]) => unknown;
+    try {
+      body = new Function("exports", "require", "module", `${mod.code}\n//# sourceURL=${key}`) as (
+        ...args: unknown[]
+      ) => unknown;
+    } catch (e) {
+      // Modules are evaluated as CommonJS, where a top-level `await` cannot be.
+      if (e instanceof SyntaxError && /await is only valid/.test(e.message)) {
+        throw new SyntaxError(
+          `${key}: top-level await is not supported in a function module: await inside the ` +
+            "default function instead (it may be async)",
+        );
+      }
+      throw e;
+    }
     body.call(module.exports, module.exports, require, module);
     return module.exports;
   };

@@ -11,8 +11,9 @@
  * or wasm part, maintained, and it produces CommonJS, so the child needs only a tiny
  * `require()` of ours and no `import()`. It keeps line numbers, so stack traces point at
  * the user's lines. Its limits: it strips types without checking them (`bifrost check`
- * runs `deno check` for that), and it does not support `enum`-like constructs that need
- * type information across files (`const enum` from another module).
+ * runs `deno check` for that), it does not support constructs that need type information
+ * across files (`const enum` from another module), and, the modules being evaluated as
+ * CommonJS, a top-level `await` is refused with a message saying so.
  *
  * What a module may import:
  * - a relative path (`./helper.ts`) to a file inside the flow repository, symbolic links

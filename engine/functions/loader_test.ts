@@ -140,6 +140,21 @@ Deno.test("a syntax error is reported at its line and column, at check and at ru
       /Cannot load function ".*bad\.ts" of step "x": bad\.ts:1:36: syntax error/,
     );
     await host.close();
+    // Modules run as CommonJS: a top-level await is refused with a message saying so.
+    await Deno.writeTextFile(join(root, "tla.ts"), "await 1;\nexport default () => {};\n");
+    const tla = new FunctionHost({
+      step: "x",
+      path: join(root, "tla.ts"),
+      root,
+      params: {},
+      permissions: {},
+      timeoutMs: 1000,
+      log: nullLogger,
+      clock: systemClock,
+      countError: () => {},
+    });
+    await assert.rejects(tla.start(), /tla\.ts: top-level await is not supported/);
+    await tla.close();
   } finally {
     await Deno.remove(root, { recursive: true });
   }
