@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { isBifrostError } from "../errors.ts";
-import { processSetup } from "./child_process.ts";
+import { processSetup } from "./launch.ts";
 
 Deno.test("from source the process gets the granted permissions and no read of its module", () => {
   const none = processSetup({}, 64, "source");
