@@ -111,6 +111,16 @@ export {
   type FunctionHostOptions,
   type FunctionPermissions,
 } from "./functions/host.ts";
+import type { FunctionSource } from "./functions/loader.ts";
+export type { FunctionSource };
+/**
+ * Reads and transpiles a function and its imports (see `functions/loader.ts`). The
+ * transpiler (about 100 ms to load) is loaded on first use, not by every command.
+ */
+export async function loadFunctionSource(path: string, root: string): Promise<FunctionSource> {
+  return await (await import("./functions/loader.ts")).loadFunctionSource(path, root);
+}
+export { API_FILES, writeApiFiles } from "./functions/vendor.ts";
 export type {
   Context as FunctionContext,
   FunctionLogFields,

@@ -10,7 +10,7 @@
  * Parameters (`with:`): `alpha` (0 < alpha <= 1, default 0.3): the weight of the newest value.
  */
 
-import type { Context, DataRecord } from "../engine/functions/api.ts";
+import type { Context, DataRecord } from "bifrost/functions";
 
 /** What the function keeps between batches. */
 interface State {

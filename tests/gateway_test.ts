@@ -62,9 +62,7 @@ sinks:
 `.replace("${DB}", "history.db"),
     {
       "functions/double.ts": `
-import type { Context, DataRecord } from "${
-        new URL("../engine/functions/api.ts", import.meta.url).href
-      }";
+import type { Context, DataRecord } from "bifrost/functions";
 export default function (records: DataRecord[], _ctx: Context): DataRecord[] {
   return records.map((r) => typeof r.value === "number" ? { ...r, tag: r.tag + "-x2", value: r.value * 2 } : r);
 }`,

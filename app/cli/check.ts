@@ -13,6 +13,7 @@ import { nullLogger } from "../../engine/log.ts";
 import { systemClock } from "../../engine/clock.ts";
 import { parseCli, UsageError, withUsage } from "./_args.ts";
 import { loadOrReport } from "./_load.ts";
+import { typeCheckAvailable } from "../../steps/function/validate.ts";
 
 /** Usage of `bifrost check`. */
 export const CHECK_USAGE = "Usage: bifrost check <flow-dir> [--json]";
@@ -45,6 +46,14 @@ async function check(args: string[]): Promise<number> {
     return 0;
   }
   const r = await loadFlows(dir, { env: Deno.env.toObject(), sources: registries });
+  const functions = [...(r.flows?.steps.values() ?? [])].some((s) => s.use === "function");
+  if (functions && !typeCheckAvailable()) {
+    // Once, not per function: the compiled binary strips types without checking them.
+    console.error(
+      "note: functions were not type-checked: no deno executable on PATH " +
+        "(install deno to have bifrost check run deno check on them)",
+    );
+  }
   if (values.json) {
     console.log(JSON.stringify({ errors: r.errors, warnings: r.warnings }, null, 2));
   } else {

@@ -30,6 +30,7 @@ Commands:
   sim netem --listen 5021 --target HOST:PORT [--latency 50ms --jitter 10ms --loss 1%
             --bandwidth 9600bps --blackhole]
                                        a network condition proxy for any TCP protocol
+  init [dir]                           write a new flow repository (flows, functions, types)
   schema                               print the flow JSON Schema
   version                              print the version
 
@@ -63,6 +64,13 @@ export async function runCommand(args: string[]): Promise<number> {
       return await (await import("./sim.ts")).simCommand(rest);
     case "discover":
       return await (await import("./discover.ts")).discoverCommand(rest);
+    case "init":
+      return await (await import("./init.ts")).initCommand(rest);
+    case "__function-child":
+      // Hidden: a function's process when the gateway is the compiled binary (see
+      // engine/functions/child_process.ts); it drops every permission before user code.
+      await (await import("../../engine/functions/child.ts")).runChild({ dropPermissions: true });
+      return 0;
     case "schema":
       return (await import("./schema.ts")).schemaCommand(rest);
     case "version":

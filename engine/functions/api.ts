@@ -8,7 +8,7 @@
  *
  * @example
  * ```ts
- * import type { Context, DataRecord } from "../engine/functions/api.ts";
+ * import type { Context, DataRecord } from "bifrost/functions";
  *
  * export default function (records: DataRecord[], ctx: Context<{ total: number }>) {
  *   ctx.state.total ??= 0;

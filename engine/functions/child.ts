@@ -1,7 +1,10 @@
 /**
  * @module
- * The child process of the `function` step: loads one user module, then runs its default
- * export on each batch the host sends over stdin, and answers over stdout (`frames.ts`).
+ * The child process of the `function` step: evaluates the user module the host sends
+ * (CommonJS from `loader.ts`, with a `require()` limited to the modules sent, the types of
+ * `bifrost/functions` and `node:` built-ins) from memory, then runs its default export on
+ * each batch the host sends over stdin, and answers over stdout (`frames.ts`). It needs no
+ * permission to read: the step grants none unless its `permissions:` say so.
  * Records arrive and leave through the columnar codec (`codec.ts`); only in this process
  * do they become objects.
  *
@@ -22,15 +25,18 @@ import type { Context, DataRecord, FunctionLogger, UserFunction } from "./api.ts
 import { WireEnd } from "./codec.ts";
 import { FrameReader, FrameWriter } from "./frames.ts";
 import {
+  API_SPECIFIER,
   type Extras,
   extrasOf,
   type FromChild,
   type FunctionLogLevel,
+  type FunctionSource,
   type InitMessage,
   type ToChild,
 } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { serialize } from "node:v8";
+import { createRequire } from "node:module";
 
 const stdout = Deno.stdout;
 const exit = Deno.exit;
@@ -89,10 +95,54 @@ const log: FunctionLogger = {
   error: (msg, fields) => logLine("error", msg, fields),
 };
 
-async function init(m: InitMessage): Promise<void> {
+/**
+ * Evaluates the modules the host sent (CommonJS, see `loader.ts`) from memory and returns
+ * the entry's exports: no file is read, no `import()` made.
+ */
+function evaluate(source: FunctionSource): Record<string, unknown> {
+  const cache = new Map<string, { exports: Record<string, unknown> }>();
+  const nodeRequire = createRequire(import.meta.url);
+  const load = (key: string): Record<string, unknown> => {
+    const hit = cache.get(key);
+    if (hit) return hit.exports;
+    const mod = source.modules[key];
+    if (!mod) throw new Error(`Cannot find module "${key}" among those the host sent`);
+    const module = { exports: {} as Record<string, unknown> };
+    cache.set(key, module);
+    const require = (spec: string): unknown => {
+      const to = mod.deps[spec];
+      if (to === undefined) {
+        throw new Error(`Cannot import "${spec}" from ${key}: only static imports are loaded`);
+      }
+      if (to === API_SPECIFIER) return {};
+      if (to.startsWith("node:")) return nodeRequire(to);
+      return load(to);
+    };
+    // The code is the user's module, transpiled by the host: evaluating it is the point.
+    let body: (...args: unknown[]) => unknown;
+    try {
+      body = new Function("exports", "require", "module", `${mod.code}\n//# sourceURL=${key}`) as (
+        ...args: unknown[]
+      ) => unknown;
+    } catch (e) {
+      // Modules are evaluated as CommonJS, where a top-level `await` cannot be.
+      if (e instanceof SyntaxError && /await is only valid/.test(e.message)) {
+        throw new SyntaxError(
+          `${key}: top-level await is not supported in a function module: await inside the ` +
+            "default function instead (it may be async)",
+        );
+      }
+      throw e;
+    }
+    body.call(module.exports, module.exports, require, module);
+    return module.exports;
+  };
+  return load(source.entry);
+}
+
+function init(m: InitMessage): void {
   try {
-    const mod = await import(m.url);
-    if (m.revokeRead) await Deno.permissions.revoke({ name: "read", path: m.revokeRead });
+    const mod = evaluate(m.source);
     if (typeof mod.default !== "function") {
       const got = mod.default === undefined ? "no default export" : `a ${typeof mod.default}`;
       throw new TypeError(`Cannot use the module: it must export a default function, found ${got}`);
@@ -137,47 +187,71 @@ async function run(m: { id: number; max: number; x?: Extras }, columns: Uint8Arr
   }
 }
 
-globalThis.addEventListener("error", (e) => {
-  e.preventDefault();
-  post({ t: "crash", message: message(e.error ?? e.message) });
-});
-globalThis.addEventListener("unhandledrejection", (e) => {
-  e.preventDefault();
-  post({ t: "crash", message: `unhandled rejection: ${message(e.reason)}` });
-});
+/** Every permission a Deno process can hold. */
+const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
 
-const refuse = (what: string) => () => {
-  throw new Error(`${what} is not allowed in a function`);
-};
-Deno.exit = refuse("Deno.exit()");
-globalThis.close = refuse("close()");
-Object.defineProperty(globalThis, "Worker", {
-  value: function Worker() {
-    throw new Error("new Worker() is not allowed in a function");
-  },
-  writable: false,
-  configurable: false,
-});
-const levels = { debug: "debug", info: "info", log: "info", warn: "warn", error: "error" };
-for (const [k, level] of Object.entries(levels)) {
-  const c = console as unknown as Record<string, unknown>;
-  c[k] = (...args: unknown[]) => logLine(level as FunctionLogLevel, args.map(String).join(" "));
-}
-try {
-  Object.defineProperty(Deno, "stdout", { get: refuse("Deno.stdout") });
-} catch {
-  // A frozen namespace: what a function writes there reaches the host as untrusted bytes.
+/** Options of {@linkcode runChild}. */
+export interface ChildOptions {
+  /**
+   * Revoke every permission before anything else: the compiled binary's child starts with
+   * the permissions baked in at compile time (`-A`) and cannot be given fewer.
+   */
+  dropPermissions?: boolean;
 }
 
-const reader = new FrameReader(2 ** 31);
-for (;;) {
-  const k = await Deno.stdin.read(reader.space());
-  if (k === null) break;
-  reader.commit(k);
-  for (let f = reader.next(); f; f = reader.next()) {
-    const m = f.meta as ToChild;
-    if (m.t === "run") await run(m, f.columns);
-    else if (m.t === "init") await init(m);
+/**
+ * Runs the child: guards the process, then serves the host's frames on stdin until it
+ * closes. Entered by `deno run child.ts` from source, and by the compiled binary's hidden
+ * `__function-child` subcommand.
+ */
+export async function runChild(o: ChildOptions = {}): Promise<void> {
+  if (o.dropPermissions) {
+    for (const name of PERMISSIONS) await Deno.permissions.revoke({ name });
   }
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    post({ t: "crash", message: message(e.error ?? e.message) });
+  });
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    post({ t: "crash", message: `unhandled rejection: ${message(e.reason)}` });
+  });
+
+  const refuse = (what: string) => () => {
+    throw new Error(`${what} is not allowed in a function`);
+  };
+  Deno.exit = refuse("Deno.exit()");
+  globalThis.close = refuse("close()");
+  Object.defineProperty(globalThis, "Worker", {
+    value: function Worker() {
+      throw new Error("new Worker() is not allowed in a function");
+    },
+    writable: false,
+    configurable: false,
+  });
+  const levels = { debug: "debug", info: "info", log: "info", warn: "warn", error: "error" };
+  for (const [k, level] of Object.entries(levels)) {
+    const c = console as unknown as Record<string, unknown>;
+    c[k] = (...args: unknown[]) => logLine(level as FunctionLogLevel, args.map(String).join(" "));
+  }
+  try {
+    Object.defineProperty(Deno, "stdout", { get: refuse("Deno.stdout") });
+  } catch {
+    // A frozen namespace: what a function writes there reaches the host as untrusted bytes.
+  }
+
+  const reader = new FrameReader(2 ** 31);
+  for (;;) {
+    const k = await Deno.stdin.read(reader.space());
+    if (k === null) break;
+    reader.commit(k);
+    for (let f = reader.next(); f; f = reader.next()) {
+      const m = f.meta as ToChild;
+      if (m.t === "run") await run(m, f.columns);
+      else if (m.t === "init") init(m);
+    }
+  }
+  exit(0);
 }
-exit(0);
+
+if (import.meta.main) await runChild({ dropPermissions: Deno.args.includes("--drop-permissions") });

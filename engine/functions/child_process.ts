@@ -1,15 +1,22 @@
 /**
  * @module
  * One child process of the `function` step, seen from the host: spawned with only the
- * permissions the step grants and a V8 heap limit, frames in and out (`frames.ts`), the
+ * permissions the step grants (and never to read its module: the host sends the code) and
+ * a V8 heap limit, frames in and out (`frames.ts`), the
  * tail of its stderr kept for diagnosis (a heap limit abort is reported there), and its
  * resident memory and CPU time read from `/proc` (Linux) for the host's watchdog.
  */
 
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { BYTES_PER_RECORD } from "./wire_layout.ts";
 import { FrameError, FrameReader, FrameWriter } from "./frames.ts";
+
+export {
+  type FunctionPermissions,
+  isCompiled,
+  type LaunchMode,
+  type ProcessSetup,
+  processSetup,
+} from "./launch.ts";
 
 /** The largest frame accepted while a module loads: no records, short messages. */
 export const LOAD_FRAME_BYTES = 1024 * 1024;
@@ -20,64 +27,6 @@ export const LOAD_FRAME_BYTES = 1024 * 1024;
  */
 export function frameBytes(max: number): number {
   return LOAD_FRAME_BYTES + (BYTES_PER_RECORD + 1024) * max;
-}
-
-/** Permissions granted to a function's process; absolute paths for `read`. */
-export interface FunctionPermissions {
-  net?: string[];
-  read?: string[];
-  env?: string[];
-}
-
-/** How to start the process of a function: `deno run` arguments and environment. */
-export interface ProcessSetup {
-  args: string[];
-  env: Record<string, string>;
-  /** The module's directory when it is readable only for loading (see `InitMessage`). */
-  revokeRead?: string;
-}
-
-/** Environment every process gets: where Deno keeps its cache. */
-const PASSED_ENV = ["HOME", "DENO_DIR", "XDG_CACHE_HOME", "PATH", "NO_COLOR"];
-
-/** The project's deno.json for the process, when the host runs from a source tree. */
-const CONFIG = (() => {
-  try {
-    const p = join(dirname(fileURLToPath(import.meta.url)), "../../deno.json");
-    Deno.statSync(p);
-    return [`--config=${p}`];
-  } catch {
-    return ["--no-config"];
-  }
-})();
-
-/**
- * The arguments and environment of a function's process: a heap limit, the permissions
- * the step grants (plus reading the module's directory while it loads), and of the
- * gateway's environment only what Deno needs and the variables granted.
- */
-export function processSetup(
-  path: string,
-  permissions: FunctionPermissions,
-  memoryMb: number,
-): ProcessSetup {
-  const { read = [], net = [], env = [] } = permissions;
-  const dir = dirname(path);
-  const covered = read.some((p) => dir === p || dir.startsWith(p.endsWith("/") ? p : p + "/"));
-  const args = [
-    // A young generation of 8 MB semi-spaces: bounded, and as fast as the default here.
-    `--v8-flags=--max-old-space-size=${memoryMb},--max-semi-space-size=8`,
-    `--allow-read=${(covered ? read : [...read, dir]).join(",")}`,
-    ...(net.length ? [`--allow-net=${net.join(",")}`] : []),
-    ...(env.length ? [`--allow-env=${env.join(",")}`] : []),
-    ...CONFIG,
-  ];
-  const vars: Record<string, string> = {};
-  for (const k of [...PASSED_ENV, ...env]) {
-    const v = Deno.env.get(k);
-    if (v !== undefined) vars[k] = v;
-  }
-  return covered ? { args, env: vars } : { args, env: vars, revokeRead: dir };
 }
 
 /** What the host hears from a child. */
@@ -92,7 +41,8 @@ export interface ChildEvents {
 
 /** Options of {@linkcode FunctionProcess}. */
 export interface FunctionProcessOptions {
-  /** `deno run` arguments before the entry file (permissions, flags). */
+  /** The executable and its arguments. */
+  command: string;
   args: string[];
   /** Environment of the child (it starts with an empty one). */
   env: Record<string, string>;
@@ -101,27 +51,6 @@ export interface FunctionProcessOptions {
   events: ChildEvents;
 }
 
-const ENTRY = new URL("./child.ts", import.meta.url);
-
-/**
- * The `deno` that runs function processes: this one when the gateway runs under `deno`.
- * A compiled gateway has no `deno run` and its sources are not on disk: there, functions
- * fail to start with this error (it would have to run itself with a subcommand).
- */
-function denoExecutable(): string {
-  const self = Deno.execPath();
-  if (/^deno(\.exe)?$/.test(basename(self))) {
-    try {
-      if (Deno.statSync(ENTRY).isFile) return self;
-    } catch {
-      // Not on disk: a compiled binary.
-    }
-  }
-  throw new Error(
-    "the gateway does not run under deno with its sources (a compiled binary cannot run " +
-      "functions yet)",
-  );
-}
 const STDERR_TAIL = 2048;
 const PAGE_KB = 4;
 
@@ -143,8 +72,8 @@ export class FunctionProcess {
 
   constructor(o: FunctionProcessOptions) {
     this.#events = o.events;
-    this.#child = new Deno.Command(denoExecutable(), {
-      args: ["run", "--quiet", "--no-prompt", ...o.args, ENTRY.pathname],
+    this.#child = new Deno.Command(o.command, {
+      args: o.args,
       env: o.env,
       clearEnv: true,
       stdin: "piped",

@@ -4,6 +4,10 @@
  * (`child.ts`), batches sent one at a time and in order, and recovery when the function
  * misbehaves. Why a process and not a worker is said in `child.ts`.
  *
+ * The host reads the module and its imports from the flow repository once, at the first
+ * start, and sends their code, types stripped (`loader.ts`), to every process it starts:
+ * the process reads nothing from disk, and a restart runs the code the step started with.
+ *
  * - A throw in the function marks that batch's records bad (reason
  *   `function "<step>" failed: <message>`); the process keeps running with its state.
  * - A batch that takes longer than the time limit gets the process killed; the batch is
@@ -36,7 +40,7 @@
  * allocates no batches on the host.
  */
 
-import { pathToFileURL } from "node:url";
+import { dirname } from "node:path";
 import type { Clock } from "../clock.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -46,12 +50,14 @@ import {
   frameBytes,
   type FunctionPermissions,
   FunctionProcess,
+  type LaunchMode,
   LOAD_FRAME_BYTES,
   processSetup,
 } from "./child_process.ts";
 import { checkMessage, checkReply, markNonFinite } from "./check.ts";
 import { extrasOf, type FromChild, type ToChild } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
+import type { FunctionSource } from "./loader.ts";
 import { WATCH_MS, Watchdog } from "./watchdog.ts";
 
 export type { FunctionPermissions };
@@ -62,6 +68,13 @@ export interface FunctionHostOptions {
   step: string;
   /** Absolute path of the module. */
   path: string;
+  /**
+   * The flow repository: the module and what it imports are read from inside it only
+   * (default: the module's directory).
+   */
+  root?: string;
+  /** How to start the process (default: `self` in the compiled binary, else `source`). */
+  launch?: LaunchMode;
   /** The step's `with:` object. */
   params: Record<string, unknown>;
   permissions: FunctionPermissions;
@@ -106,7 +119,7 @@ export class FunctionHost {
   readonly #errors: RateLimiter;
   /** Log lines of the function, limited here too: the child is not trusted to limit them. */
   readonly #lines: RateLimiter;
-  readonly #url: string;
+  #source: FunctionSource | undefined;
   readonly #memoryMb: number;
   #child: FunctionProcess | undefined;
   #wire = new WireEnd();
@@ -132,7 +145,6 @@ export class FunctionHost {
     this.#log = options.log.child({ step: options.step });
     this.#errors = new RateLimiter(5, 0.2, () => options.clock.monotonic());
     this.#lines = new RateLimiter(20, 2, () => options.clock.monotonic());
-    this.#url = pathToFileURL(options.path).href;
     this.#memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
     this.#watchdog = new Watchdog(this.#memoryMb, options.timeoutMs);
     this.#watchMs = Math.min(WATCH_MS, Math.max(10, Math.floor(options.timeoutMs / 4)));
@@ -306,10 +318,23 @@ export class FunctionHost {
   /** Spawns a process and loads the module; returns the error text when it fails. */
   async #spawn(): Promise<string | undefined> {
     this.#stop({ t: "gone", message: "replaced" });
-    const setup = processSetup(this.#o.path, this.#o.permissions, this.#memoryMb);
     let c: FunctionProcess;
     try {
+      // Read once: a restarted process runs the code the step started with. The
+      // transpiler loads with the first function, not with the gateway.
+      const { loadFunctionSource } = await import("./loader.ts");
+      this.#source ??= await loadFunctionSource(
+        this.#o.path,
+        this.#o.root ?? dirname(this.#o.path),
+      );
+    } catch (e) {
+      return errorMessage(e);
+    }
+    const source = this.#source;
+    try {
+      const setup = processSetup(this.#o.permissions, this.#memoryMb, this.#o.launch);
       c = new FunctionProcess({
+        command: setup.command,
         args: setup.args,
         env: setup.env,
         maxFrame: LOAD_FRAME_BYTES,
@@ -342,11 +367,10 @@ export class FunctionHost {
     Deno.unrefTimer(this.#timer as unknown as number);
     const init: ToChild = {
       t: "init",
-      url: this.#url,
+      source,
       step: this.#o.step,
       params: this.#o.params,
     };
-    if (setup.revokeRead) init.revokeRead = setup.revokeRead;
     // Params are any YAML value: V8's format keeps what JSON would not.
     const r = await this.#call(
       init,

@@ -23,17 +23,31 @@ export function extrasOf(x: WireExtras | undefined): Extras | undefined {
   return Object.keys(rest).length ? rest : undefined;
 }
 
+/** The specifier functions import their API from (types only: it evaluates to `{}`). */
+export const API_SPECIFIER = "bifrost/functions";
+
+/** One module for the child: CommonJS code and where each of its specifiers leads. */
+export interface LoadedModule {
+  code: string;
+  /** Specifier → a key of `FunctionSource.modules`, `bifrost/functions` or `node:…`. */
+  deps: Record<string, string>;
+}
+
+/** A function and the modules it imports, keyed by their path in the flow repository. */
+export interface FunctionSource {
+  entry: string;
+  modules: Record<string, LoadedModule>;
+}
+
 /** Loads the user module. */
 export interface InitMessage {
   t: "init";
-  /** Absolute file URL of the user module. */
-  url: string;
+  /** The module and what it imports, transpiled by the host (`loader.ts`). */
+  source: FunctionSource;
   /** The step's name. */
   step: string;
   /** The step's `with:` object. */
   params: Record<string, unknown>;
-  /** A directory granted only for loading the module; revoked once it is loaded. */
-  revokeRead?: string;
 }
 
 /** Runs the function on the batch in the frame's columns. */

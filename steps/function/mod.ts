@@ -9,7 +9,7 @@
  * context, and returns the records to pass on (or nothing, to pass the input on as is):
  *
  * ```ts
- * import type { Context, DataRecord } from "../engine/functions/api.ts";
+ * import type { Context, DataRecord } from "bifrost/functions";
  *
  * export default function (records: DataRecord[], ctx: Context<{ n: number }, { gain: number }>) {
  *   ctx.state.n = (ctx.state.n ?? 0) + records.length;
@@ -77,14 +77,14 @@ import {
   type StepModule,
 } from "../../engine/plugin.ts";
 import { type FunctionConfig, FunctionSpec, parseMemory } from "./spec.ts";
-import { flowPath, validateFunction } from "./validate.ts";
+import { flowPath, flowRepository, validateFunction } from "./validate.ts";
 
 export { type FunctionConfig, FunctionSpec, parseMemory } from "./spec.ts";
 
 /** Creates a function step; the module is loaded by `start()`. */
 export function createFunction(config: FunctionConfig, ctx: StepContext): Step {
   const p = config.permissions ?? {};
-  const host = new FunctionHost({
+  const options = {
     step: ctx.name,
     path: flowPath(ctx.flowDir, config.file),
     params: config.with ?? {},
@@ -98,13 +98,21 @@ export function createFunction(config: FunctionConfig, ctx: StepContext): Step {
     ...(config.maxOutput !== undefined ? { maxOutput: config.maxOutput } : {}),
     log: ctx.log,
     clock: ctx.clock,
-    countError: (reason) => ctx.countError(reason),
-  });
+    countError: (reason: string) => ctx.countError(reason),
+  };
+  let host: FunctionHost | undefined;
+  let making: Promise<FunctionHost> | undefined;
+  // Imports are read from the flow repository only (see validate.ts). One host, however many
+  // callers ask before the repository is found.
+  const made = () =>
+    making ??= flowRepository(ctx.flowDir).then((repo) =>
+      host = new FunctionHost({ ...options, root: repo.root })
+    );
   return {
-    start: () => host.start(),
-    process: (batch: Batch) => host.process(batch),
-    close: () => host.close(),
-    stats: () => host.stats(),
+    start: async () => await (await made()).start(),
+    process: (batch: Batch) => host ? host.process(batch) : made().then((h) => h.process(batch)),
+    close: () => host?.close() ?? Promise.resolve(),
+    stats: () => host?.stats() ?? { restarts: 0 },
   };
 }
 

@@ -27,14 +27,18 @@ interface Harness extends AsyncDisposable {
   errors: string[];
 }
 
-async function start(config: FunctionConfig, name = "smoothed"): Promise<Harness> {
+async function start(
+  config: FunctionConfig,
+  name = "smoothed",
+  dir = flowDir,
+): Promise<Harness> {
   const lines: Record<string, unknown>[] = [];
   const errors: string[] = [];
   const ctx: StepContext = {
     name,
     log: createLogger({ level: "debug", json: true, write: (l) => lines.push(JSON.parse(l)) }),
     clock: systemClock,
-    flowDir,
+    flowDir: dir,
     countError: (r) => errors.push(r),
   };
   const step = await createFunction(config, ctx);
@@ -173,13 +177,16 @@ Deno.test("a module that does not load gives FUNCTION_FAILED with the file", asy
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/broken.ts`, 'throw new Error("bad init");\n');
-    const cases: [string, RegExp][] = [
-      [`${dir}/broken.ts`, /broken\.ts.*bad init/],
-      [`${dir}/missing.ts`, /missing\.ts.*(not found|No such file|Module not found)/i],
-      ["testdata/no_default.ts", /no_default\.ts.*must export a default function/],
+    await Deno.writeTextFile(`${dir}/syntax.ts`, "export default (n: number {\n};\n");
+    const cases: [string, string, RegExp][] = [
+      [dir, "broken.ts", /broken\.ts.*bad init/],
+      [dir, "missing.ts", /missing\.ts.*(not found|No such file|Module not found)/i],
+      [dir, "syntax.ts", /syntax\.ts.*: syntax\.ts:1:27: syntax error: Unexpected token/],
+      [flowDir, "testdata/no_default.ts", /no_default\.ts.*must export a default function/],
+      [flowDir, "/etc/passwd", /"\/etc\/passwd" is outside the flow repository/],
     ];
-    for (const [file, re] of cases) {
-      await assert.rejects(start({ file }), (e: unknown) => {
+    for (const [where, file, re] of cases) {
+      await assert.rejects(start({ file }, "smoothed", where), (e: unknown) => {
         assert.ok(isBifrostError(e, "FUNCTION_FAILED"), String(e));
         assert.match(e.message, /^Cannot load function ".*" of step "smoothed": /);
         assert.match(e.message, re);
@@ -250,6 +257,17 @@ Deno.test("validate() refuses a file outside the flow directory without quoting 
     }
     await Deno.writeTextFile(`${flows}/ok.ts`, "export default (b: unknown) => b;\n");
     assert.deepEqual(await v("ok.ts"), []);
+    // An import leading out is refused at its position, before anything is evaluated.
+    await Deno.writeTextFile(
+      `${flows}/leak.ts`,
+      'import { s } from "../secret.ts";\nexport default () => s;\n',
+    );
+    const leak = await v("leak.ts");
+    assert.deepEqual(leak.map((i) => i.path), [["file"]]);
+    assert.equal(
+      leak[0]!.message,
+      'leak.ts:1:19: cannot import "../secret.ts": it is outside the flow repository',
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -5,8 +5,8 @@
  * and loads in a process with a default export function.
  *
  * The flow repository is the git work tree that holds the flow directory (the nearest
- * ancestor with a `.git` entry: the demo keeps `functions/` beside `flows/`), or the flow
- * directory itself when it is in no work tree. Paths are compared after resolving symbolic
+ * ancestor with a `.git` entry: the demo keeps `functions/` beside `flows/`) or the nearest
+ * ancestor `bifrost init` made one (a `.bifrost` entry), or the flow directory itself. Paths are compared after resolving symbolic
  * links, so a link cannot lead out. A file outside is refused before it is opened: nothing of
  * its content (`/etc/passwd`) can reach a message.
  */
@@ -15,9 +15,11 @@ import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep 
 import {
   errorMessage,
   FunctionHost,
+  loadFunctionSource,
   nullLogger,
   type StepIssue,
   systemClock,
+  writeApiFiles,
 } from "../../engine/plugin.ts";
 import type { FunctionConfig } from "./spec.ts";
 
@@ -37,6 +39,12 @@ export async function flowRepository(
       return { root: d, what: "the flow repository (the git work tree of the flow directory)" };
     } catch {
       // Not a work tree root: look further up.
+    }
+    try {
+      await Deno.lstat(join(d, ".bifrost"));
+      return { root: d, what: "the flow repository (made by bifrost init)" };
+    } catch {
+      // Not one made by `bifrost init`.
     }
     if (dirname(d) === d) return { root: dir, what: "the flow directory" };
   }
@@ -91,7 +99,13 @@ export async function validateFunction(
       path: ["file"],
     }];
   }
-  const diag = ctx.typeCheck === false ? undefined : await typeCheck(path, ctx.flowDir);
+  try {
+    // Syntax errors and refused imports, with their file:line:column.
+    await loadFunctionSource(path, repo.root);
+  } catch (e) {
+    return [{ message: errorMessage(e), path: ["file"] }];
+  }
+  const diag = ctx.typeCheck === false ? undefined : await typeCheck(path, repo.root);
   if (diag) {
     return [{
       message: `Function file "${config.file}" does not type-check: ${diag}`,
@@ -101,6 +115,7 @@ export async function validateFunction(
   const host = new FunctionHost({
     step: "validate",
     path,
+    root: repo.root,
     params: config.with ?? {},
     permissions: {},
     timeoutMs: 10_000,
@@ -141,21 +156,56 @@ export function denoExecutable(): string | undefined {
   return undefined;
 }
 
-/** Runs `deno check` on a file; returns its first diagnostic lines, or undefined when clean. */
-async function typeCheck(path: string, cwd: string): Promise<string | undefined> {
+/** The nearest `deno.json(c)` from the file's folder up to the repository root, if any. */
+async function configOf(path: string, root: string): Promise<string | undefined> {
+  for (let d = dirname(path); inside(root, d); d = dirname(d)) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      try {
+        if ((await Deno.stat(join(d, name))).isFile) return join(d, name);
+      } catch {
+        // Not here.
+      }
+    }
+    if (d === root || dirname(d) === d) break;
+  }
+  return undefined;
+}
+
+/**
+ * Runs `deno check` on a file; returns its first diagnostic lines, or undefined when clean
+ * or when no `deno` is at hand ({@linkcode typeCheckAvailable}). A repository without a
+ * `deno.json` (`bifrost init` writes one) is checked with a temporary one that maps
+ * `bifrost/functions` to the API types the gateway carries.
+ */
+async function typeCheck(path: string, root: string): Promise<string | undefined> {
   const deno = denoExecutable();
   if (!deno) return undefined;
+  let tmp: string | undefined;
+  const args = ["check", "--quiet"];
+  const config = await configOf(path, await Deno.realPath(root));
+  if (!config) {
+    tmp = await Deno.makeTempDir({ prefix: "bifrost-check-" });
+    const api = await writeApiFiles(tmp);
+    await Deno.writeTextFile(
+      join(tmp, "deno.json"),
+      JSON.stringify({ imports: { "bifrost/functions": api } }),
+    );
+    args.push(`--config=${join(tmp, "deno.json")}`, "--no-lock");
+  }
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command(deno, {
-      args: ["check", "--quiet", path],
-      cwd,
+      args: [...args, path],
+      // Deno finds the configuration from its working directory.
+      cwd: config ? dirname(config) : root,
       env: { NO_COLOR: "1" },
       stdout: "piped",
       stderr: "piped",
     }).output();
   } catch {
     return undefined; // Cannot run subprocesses here: skip the check.
+  } finally {
+    if (tmp) await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
   if (out.success) return undefined;
   const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
@@ -163,6 +213,11 @@ async function typeCheck(path: string, cwd: string): Promise<string | undefined>
   const lines = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trimEnd())
     .filter((l) => l.trim() !== "" && !/^Warning|^\s*at file:\/\/.*deno\.json/.test(l));
   return lines.slice(0, MAX_LINES).join("\n") || `deno check exited with code ${out.code}`;
+}
+
+/** Whether `bifrost check` can type-check functions: a `deno` executable is at hand. */
+export function typeCheckAvailable(): boolean {
+  return denoExecutable() !== undefined;
 }
 
 /** A path as the user reads it: relative to the working directory when inside it. */

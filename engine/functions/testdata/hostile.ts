@@ -7,7 +7,7 @@
  * keeps 8 MB of state, "spin" never returns.
  */
 import process from "node:process";
-import type { Context, DataRecord } from "../../../engine/functions/api.ts";
+import type { Context, DataRecord } from "bifrost/functions";
 
 function frame(meta: unknown): Uint8Array {
   const m = new TextEncoder().encode(JSON.stringify(meta));

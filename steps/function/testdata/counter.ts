@@ -1,5 +1,5 @@
 /** @module Test fixture: counts calls in state, adds `params.offset`, logs each call. */
-import type { Context, DataRecord } from "../../../engine/functions/api.ts";
+import type { Context, DataRecord } from "bifrost/functions";
 
 export default function (
   records: DataRecord[],

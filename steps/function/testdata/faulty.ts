@@ -3,7 +3,7 @@
  * "loop", "reject" (an unhandled rejection), "exit" (Deno.exit), "read" (reads the file
  * named by the second record), "async", "void" (returns nothing); otherwise counts calls in state.
  */
-import type { Context, DataRecord } from "../../../engine/functions/api.ts";
+import type { Context, DataRecord } from "bifrost/functions";
 
 export default async function (
   records: DataRecord[],

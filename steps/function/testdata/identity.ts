@@ -1,5 +1,5 @@
 /** @module Test fixture: returns its input. */
-import type { DataRecord } from "../../../engine/functions/api.ts";
+import type { DataRecord } from "bifrost/functions";
 
 export default function (records: DataRecord[]): DataRecord[] {
   return records;

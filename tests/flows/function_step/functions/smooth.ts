@@ -1,5 +1,5 @@
 /** @module Golden case: a user function that averages each tag with its previous value. */
-import type { Context, DataRecord } from "../../../../engine/functions/api.ts";
+import type { Context, DataRecord } from "bifrost/functions";
 
 export default function (
   records: DataRecord[],
