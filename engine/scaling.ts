@@ -13,10 +13,23 @@ import type { Value } from "./record.ts";
 /** A scaling folded for hot loops: `eng = clamp((raw - r0) * g + e0, lo, hi)`. */
 export interface CompiledScaling {
   r0: number;
-  g: number;
+  /** `eng = (raw - r0) * m / dv + e0`: see {@linkcode compileScaling} for why two numbers. */
+  m: number;
+  dv: number;
   e0: number;
   lo: number;
   hi: number;
+}
+
+/**
+ * The integer `n` when `gain` is exactly `1 / n` (0.1, 0.01, 0.001 …), else 1. Dividing by
+ * `n` gives the correctly rounded decimal (`226 / 100 = 2.26`) where multiplying by the
+ * inexact `0.01` gives `2.2600000000000002`, which a user then sees in every sink.
+ */
+function divisorOf(gain: number): number {
+  if (gain === 0 || Math.abs(gain) >= 1) return 1;
+  const n = Math.round(1 / gain);
+  return 1 / n === gain ? n : 1;
 }
 
 /** True when the two-point fields are all present. */
@@ -93,15 +106,24 @@ export function compileScaling(s: TagScaling): CompiledScaling {
   const lo = s.clampMin ?? -Infinity;
   const hi = s.clampMax ?? Infinity;
   if (isTwoPoint(s)) {
-    const g = (s.engMax! - s.engMin!) / (s.rawMax! - s.rawMin!);
-    return { r0: s.rawMin!, g, e0: s.engMin!, lo, hi };
+    // One rounding instead of two: 0..27648 → 0..100 gives 13824 → 50 exactly.
+    return {
+      r0: s.rawMin!,
+      m: s.engMax! - s.engMin!,
+      dv: s.rawMax! - s.rawMin!,
+      e0: s.engMin!,
+      lo,
+      hi,
+    };
   }
-  return { r0: 0, g: s.gain ?? 1, e0: s.offset ?? 0, lo, hi };
+  const gain = s.gain ?? 1;
+  const dv = divisorOf(gain);
+  return { r0: 0, m: dv === 1 ? gain : 1, dv, e0: s.offset ?? 0, lo, hi };
 }
 
 /** Applies a compiled scaling. NaN stays NaN. */
 export function applyCompiled(raw: number, c: CompiledScaling): number {
-  const v = (raw - c.r0) * c.g + c.e0;
+  const v = (raw - c.r0) * c.m / c.dv + c.e0;
   return v < c.lo ? c.lo : v > c.hi ? c.hi : v;
 }
 
@@ -120,9 +142,11 @@ export function applyScaling(raw: number, s: TagScaling): number {
   // Same arithmetic as compileScaling + applyCompiled, without allocating.
   let v: number;
   if (isTwoPoint(s)) {
-    v = (raw - s.rawMin!) * ((s.engMax! - s.engMin!) / (s.rawMax! - s.rawMin!)) + s.engMin!;
+    v = (raw - s.rawMin!) * (s.engMax! - s.engMin!) / (s.rawMax! - s.rawMin!) + s.engMin!;
   } else {
-    v = raw * (s.gain ?? 1) + (s.offset ?? 0);
+    const gain = s.gain ?? 1;
+    const dv = divisorOf(gain);
+    v = (dv === 1 ? raw * gain : raw / dv) + (s.offset ?? 0);
   }
   if (s.clampMin !== undefined && v < s.clampMin) return s.clampMin;
   if (s.clampMax !== undefined && v > s.clampMax) return s.clampMax;
@@ -140,12 +164,15 @@ export function applyScaling(raw: number, s: TagScaling): number {
  */
 export function invertScaling(eng: number, s: TagScaling): number {
   const c = compileScaling({ ...s, clampMin: undefined, clampMax: undefined });
-  if (c.g === 0) {
+  if (c.m === 0) {
     throw new RangeError(
       `Cannot write ${eng} through a scaling with gain 0: no raw value maps to it`,
     );
   }
-  return (eng - c.e0) / c.g + c.r0;
+  // A 1/n gain is undone by dividing by the gain itself (21.37 / 0.1 = 213.7, where
+  // 21.37 * 10 = 213.70000000000002); a two-point scaling with one rounding.
+  if (c.m === 1 && c.dv !== 1) return (eng - c.e0) / (1 / c.dv) + c.r0;
+  return (eng - c.e0) * c.dv / c.m + c.r0;
 }
 
 /** Scales a tag's value: a number, or each number of an array (`count:` tags). */

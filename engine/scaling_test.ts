@@ -89,3 +89,20 @@ Deno.test("unscaleValue() rounds by value kind, and strips only inversion noise 
   assert.equal(unscaleValue(21.3, { gain: 0.1 }, "float"), 21.3 / 0.1);
   assert.deepEqual(unscaleValue([21.3, 21.37], { gain: 0.1 }, "array"), [213, 21.37 / 0.1]);
 });
+
+Deno.test("a 1/n gain and a two-point range give the decimal a user expects, not float noise", () => {
+  // Multiplying by the inexact 0.01 gives 2.2600000000000002; dividing by 100 gives 2.26.
+  assert.equal(226 * 0.01, 2.2600000000000002);
+  assert.equal(applyScaling(226, { gain: 0.01 }), 2.26);
+  assert.equal(applyScaling(7, { gain: 0.1, offset: 1 }), 1.7);
+  assert.equal(applyScaling(13824, { rawMin: 0, rawMax: 27648, engMin: 0, engMax: 100 }), 50);
+  const c = compileScaling({ gain: 0.001 });
+  for (const raw of [1, 226, 4095, -32768, 65535]) {
+    const v = applyCompiled(raw, c);
+    assert.equal(v, raw / 1000, `${raw}`);
+    assert.equal(/\.\d{4,}/.test(String(v)), false, `${raw} -> ${v}`);
+  }
+  // Gains that are not 1/n keep their multiplication; the inverse still round-trips.
+  assert.equal(applyScaling(20, { gain: 1.8, offset: 32 }), 68);
+  assert.equal(unscaleValue(2.26, { gain: 0.01 }, "integer"), 226);
+});

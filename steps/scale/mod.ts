@@ -75,7 +75,7 @@ export type ScaleConfig = Static<typeof ScaleSpec>;
 export function createScale(config: ScaleConfig): Step {
   const c = compileScaling(config);
   const sel = selector(config);
-  const { r0, g, e0, lo, hi } = c;
+  const { r0, m, dv, e0, lo, hi } = c;
   const all = sel.tags === undefined && sel.devices === undefined;
   return {
     process(b: Batch): Batch {
@@ -84,7 +84,7 @@ export function createScale(config: ScaleConfig): Step {
       for (let i = 0; i < n; i++) {
         if (kind[i] !== StorageKind.number || quality[i] === Quality.bad) continue;
         if (!all && !selected(sel, b, i)) continue;
-        const v = (num[i]! - r0) * g + e0;
+        const v = (num[i]! - r0) * m / dv + e0;
         num[i] = v < lo ? lo : v > hi ? hi : v;
       }
       return b;
