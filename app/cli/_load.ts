@@ -7,7 +7,7 @@
  * gateway, which keeps about 25 MB of resident memory off an edge box for good.
  */
 
-import { flowSetFromJson, type FlowSetJson } from "../../engine/flow/serialize.ts";
+import { flowSetFromJson, type FlowSetJson, flowSetToJson } from "../../engine/flow/serialize.ts";
 import type { FlowSet } from "../../engine/flow/types.ts";
 
 /** Loaded flows and the secrets substituted into them. */
@@ -65,4 +65,23 @@ export async function loadIsolated(dir: string | undefined): Promise<Loaded | un
     secrets: string[];
   };
   return { flows: flowSetFromJson(j.flows), secrets: j.secrets };
+}
+
+/**
+ * Whether the flows in `dir` differ from `running` now, asked of a child process so that the
+ * gateway does not keep the YAML parser and schema compiler resident just to find out (the
+ * check that the directory did not change between the first validation and the start of
+ * the watch). An invalid directory counts as a change: the reload then reports it.
+ */
+export async function flowsChanged(dir: string, running: FlowSet): Promise<boolean> {
+  const [cmd, ...args] = selfCommand();
+  const out = await new Deno.Command(cmd!, {
+    args: [...args, "check", dir, "--emit-flowset"],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).output();
+  if (out.code !== 0) return true;
+  const j = JSON.parse(new TextDecoder().decode(out.stdout)) as { flows: FlowSetJson };
+  return JSON.stringify(j.flows) !== JSON.stringify(flowSetToJson(running));
 }
