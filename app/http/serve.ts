@@ -14,6 +14,7 @@ import { BifrostError, errorMessage } from "../../engine/errors.ts";
 import type { Logger } from "../../engine/log.ts";
 import type { Gateway } from "../../engine/runtime/gateway.ts";
 import { createApi, type MountPart } from "./api.ts";
+import { createTriggers } from "./triggers.ts";
 import { AuditLog } from "./audit.ts";
 import { loadTokens } from "./auth.ts";
 import { isLoopback, type Listen } from "./listen.ts";
@@ -79,6 +80,10 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     };
     tls = { cert: await read(o.tlsCert, "certificate"), key: await read(o.tlsKey, "key") };
   }
+  const triggers = gateway.flows.triggers?.size
+    ? createTriggers(gateway.flows.triggers.values(), { log: o.log, clock: o.clock ?? systemClock })
+    : undefined;
+  await triggers?.start();
   mkdirSync(o.dataDir, { recursive: true });
   const audit = new AuditLog(join(o.dataDir, "audit.db"), { clock: o.clock ?? systemClock });
   const api = createApi({
@@ -88,7 +93,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     ...(tokens ? { tokens } : {}),
     ...(o.corsOrigins ? { corsOrigins: o.corsOrigins } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
-    ...(o.mount ? { mount: o.mount } : {}),
+    mount: [...(o.mount ?? []), ...(triggers ? [triggers.part] : [])],
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -105,6 +110,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
   } catch (e) {
     api.close();
     audit.close();
+    await triggers?.close();
     const why = e instanceof Deno.errors.AddrInUse
       ? "the address is in use (is another gateway running? change it with --http HOST:PORT or turn the API off with --no-http)"
       : errorMessage(e);
@@ -126,6 +132,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
       await server.shutdown();
       api.close();
       audit.close();
+      await triggers?.close();
     },
   };
 }

@@ -66,3 +66,29 @@ export type UserFunction = (
   // deno-lint-ignore no-explicit-any
   ctx: Context<any, any>,
 ) => FunctionResult | Promise<FunctionResult>;
+
+/** The request a trigger's function is given (`export default function (req, ctx)`). */
+export interface TriggerRequest<B = unknown> {
+  /** Upper-case HTTP method. */
+  method: string;
+  /** The request's path. */
+  path: string;
+  /** Path parameters (`:name` segments of the trigger's path). */
+  params: Record<string, string>;
+  /** Query parameters (the first value of each). */
+  query: Record<string, string>;
+  /** Request headers, lower-case names (without `authorization` and `cookie`). */
+  headers: Record<string, string>;
+  /** The parsed JSON body (validated against the trigger's `body:` schema), or undefined. */
+  body: B;
+}
+
+/**
+ * What a trigger's function returns: `{ status?, headers?, body }`, or any other value,
+ * which becomes the body of a 200 JSON response.
+ */
+export interface TriggerResponse {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}

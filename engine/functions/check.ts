@@ -44,9 +44,35 @@ export function checkMessage(m: unknown): FromChild | string {
       return { t, id: m.id as number, message: cut(m.message), x: m.x as never };
     case "log":
       return checkLog(m);
+    case "response":
+      return checkResponse(m);
     default:
       return `unknown message type ${kind(t)}`;
   }
+}
+
+/** The most headers a response may set. */
+const MAX_HEADERS = 32;
+
+function checkResponse(m: Record<string, unknown>): FromChild | string {
+  if (!isId(m.id)) return `"response" with id ${kind(m.id)}`;
+  const status = m.status;
+  if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
+    return `a response with status ${kind(status)} (expected 200 to 599)`;
+  }
+  if (!isObject(m.headers)) return `a response with headers ${kind(m.headers)}`;
+  const keys = Object.keys(m.headers);
+  if (keys.length > MAX_HEADERS) return `a response with ${keys.length} headers`;
+  const headers: Record<string, string> = {};
+  for (const k of keys) {
+    const v = m.headers[k];
+    // A header name is a token; a value has no line breaks (no header injection).
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || typeof v !== "string" || /[\r\n\0]/.test(v)) {
+      return `a response with header ${kind(k)}: ${kind(v)}`;
+    }
+    headers[k] = v;
+  }
+  return { t: "response", id: m.id as number, status: status as number, headers, body: m.body };
 }
 
 function checkLog(m: Record<string, unknown>): LogMessage | string {

@@ -27,6 +27,7 @@ import {
   type FromChild,
   type FunctionLogLevel,
   type InitMessage,
+  type RequestMessage,
   type ToChild,
 } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
@@ -38,6 +39,8 @@ const wire = new WireEnd();
 const limiter = new RateLimiter(20, 2);
 let fn: UserFunction | undefined;
 let ctx: Context | undefined;
+/** The gateway clock when the current request arrived (a trigger's `ctx.now()`). */
+let requestNow = 0;
 
 const frames = new FrameWriter();
 
@@ -49,6 +52,7 @@ function post(m: FromChild, columns?: Uint8Array): void {
 /** Log fields and values other than strings need V8's format (see `frames.ts`). */
 function needsV8(m: FromChild): boolean {
   if (m.t === "log") return m.fields !== undefined;
+  if (m.t === "response") return true;
   const objV = "x" in m ? m.x?.objV : undefined;
   return objV !== undefined && objV.some((v) => typeof v !== "string");
 }
@@ -98,7 +102,8 @@ async function init(m: InitMessage): Promise<void> {
       throw new TypeError(`Cannot use the module: it must export a default function, found ${got}`);
     }
     fn = mod.default as UserFunction;
-    ctx = { state: {}, params: m.params, step: m.step, log, now: () => wire.now };
+    const now = m.trigger ? () => requestNow : () => wire.now;
+    ctx = { state: {}, params: m.params, step: m.step, log, now };
     post({ t: "ready" });
   } catch (e) {
     post({ t: "loadError", message: message(e) });
@@ -134,6 +139,35 @@ async function run(m: { id: number; max: number; x?: Extras }, columns: Uint8Arr
     reply(m.id, m.max, result);
   } catch (e) {
     fail(m.id, e);
+  }
+}
+
+/** `{ status?, headers?, body }` as it is; any other value is the body of a 200. */
+function asResponse(id: number, r: unknown): FromChild {
+  const o = r as Record<string, unknown> | null;
+  const shaped = typeof o === "object" && o !== null && !Array.isArray(o) && "body" in o &&
+    Object.keys(o).every((k) => k === "status" || k === "headers" || k === "body");
+  if (!shaped) return { t: "response", id, status: 200, headers: {}, body: r };
+  const status = o.status ?? 200;
+  if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
+    throw new RangeError(`Cannot use the returned status ${String(status)}: expected 200 to 599`);
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries((o.headers ?? {}) as Record<string, unknown>)) {
+    headers[k] = String(v);
+  }
+  return { t: "response", id, status: status as number, headers, body: o.body };
+}
+
+async function request(m: RequestMessage): Promise<void> {
+  try {
+    requestNow = m.now;
+    // deno-lint-ignore no-explicit-any
+    let result: unknown = (fn as any)(m.req, ctx!);
+    if (result instanceof Promise) result = await result;
+    post(asResponse(m.id, result));
+  } catch (e) {
+    post({ t: "fail", id: m.id, message: message(e) });
   }
 }
 
@@ -177,6 +211,7 @@ for (;;) {
   for (let f = reader.next(); f; f = reader.next()) {
     const m = f.meta as ToChild;
     if (m.t === "run") await run(m, f.columns);
+    else if (m.t === "request") await request(m);
     else if (m.t === "init") await init(m);
   }
 }

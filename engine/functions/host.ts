@@ -40,6 +40,7 @@ import { pathToFileURL } from "node:url";
 import type { Clock } from "../clock.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { TriggerRequest } from "./api.ts";
 import { type Batch, Quality } from "../record.ts";
 import { HEADER_BYTES, WireEnd } from "./codec.ts";
 import {
@@ -78,7 +79,22 @@ export interface FunctionHostOptions {
   log: Logger;
   clock: Clock;
   countError(reason: string): void;
+  /** A trigger's function: answers {@linkcode FunctionHost.request}, not batches. */
+  trigger?: boolean;
 }
+
+/** The largest response a trigger's function may send, in bytes. */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** How a trigger's request ended (see {@linkcode FunctionHost.request}). */
+export type TriggerOutcome =
+  | { t: "response"; status: number; headers: Record<string, string>; body: unknown }
+  /** The function threw (or returned what cannot be sent); the process lives on. */
+  | { t: "fail"; message: string }
+  /** Past the time limit: the process was ended. */
+  | { t: "timeout"; message: string }
+  /** The process crashed, ran out of memory, broke the protocol or cannot start. */
+  | { t: "error"; message: string };
 
 /** The heap limit of a function's process when the step declares none, in MB. */
 export const DEFAULT_MEMORY_MB = 128;
@@ -165,6 +181,90 @@ export class FunctionHost {
     });
     this.#queue = done;
     return p;
+  }
+
+  /**
+   * Runs a trigger's function on one request; requests run one at a time, in order. A
+   * time-out, a crash or a protocol breach ends the process; the next request starts a
+   * fresh one (backing off after consecutive failures, as batches do).
+   */
+  request(req: TriggerRequest): Promise<TriggerOutcome> {
+    const p = this.#busy === 0 ? this.#request(req) : this.#queue.then(() => this.#request(req));
+    this.#busy++;
+    const done = p.then(() => {
+      this.#busy--;
+    }, () => {
+      this.#busy--;
+    });
+    this.#queue = done;
+    return p;
+  }
+
+  /** Requests waiting or running. */
+  get pending(): number {
+    return this.#busy;
+  }
+
+  async #request(req: TriggerRequest): Promise<TriggerOutcome> {
+    const name = this.#o.step;
+    if (this.#closed) return { t: "error", message: `function "${name}" is closed` };
+    if (!this.#child) {
+      const wait = this.#retryAt - this.#o.clock.monotonic();
+      if (wait > 0) {
+        return {
+          t: "error",
+          message: `${this.#lastFailure} (restarting in ${Math.ceil(wait)} ms)`,
+        };
+      }
+      const err = await this.#spawn();
+      if (err !== undefined) {
+        this.#failed(`function "${name}" failed: cannot load "${this.#o.path}": ${err}`);
+        return { t: "error", message: this.#lastFailure };
+      }
+      this.#log.info(`Function "${name}" restarted in a new process; its state starts empty`);
+    }
+    const id = this.#nextId++;
+    this.#child!.maxFrame = MAX_RESPONSE_BYTES;
+    const msg: ToChild = { t: "request", id, req, now: this.#o.clock.now() };
+    const r = await this.#call(msg, undefined, this.#o.timeoutMs, true);
+    const m = r.m;
+    const lost = (reason: string, stop: Stop): TriggerOutcome => {
+      this.#stop(stop);
+      this.#failed(reason);
+      this.#o.countError(reason);
+      return { t: "error", message: reason };
+    };
+    if ((m.t === "response" || m.t === "fail") && m.id !== id) {
+      this.malformed++;
+      const what = `a reply to request ${m.id} while waiting for ${id}`;
+      return lost(`function "${name}" failed: its process sent ${what}`, { t: "broken", what });
+    }
+    switch (m.t) {
+      case "response":
+        this.#failures = 0;
+        return { t: "response", status: m.status, headers: m.headers, body: m.body };
+      case "fail":
+        this.#failures = 0;
+        this.#o.countError(`function "${name}" failed: ${m.message}`);
+        return { t: "fail", message: m.message };
+      case "timeout": {
+        const reason = `function "${name}" timed out after ${this.#o.timeoutMs} ms`;
+        lost(reason, m);
+        return { t: "timeout", message: reason };
+      }
+      case "memory":
+        return lost(this.#memoryReason(), m);
+      case "broken":
+        return lost(`function "${name}" failed: its process sent ${m.what}`, m);
+      default: {
+        const why = m.t === "crash" || m.t === "gone" ? m.message : `unexpected reply "${m.t}"`;
+        const oom = this.#child?.outOfMemory;
+        return lost(
+          oom ? this.#memoryReason() : `function "${name}" failed: its process crashed: ${why}`,
+          { t: "gone", message: why },
+        );
+      }
+    }
   }
 
   /** Ends the process. */
@@ -340,6 +440,7 @@ export class FunctionHost {
       params: this.#o.params,
     };
     if (setup.revokeRead) init.revokeRead = setup.revokeRead;
+    if (this.#o.trigger) init.trigger = true;
     // Params are any YAML value: V8's format keeps what JSON would not.
     const r = await this.#call(
       init,

@@ -3,7 +3,8 @@
  * Messages between the `function` step (host) and its child process, each the `meta` of a
  * frame (`frames.ts`). The protocol is strictly request/response: the host sends `init`
  * and waits for `ready` or `loadError`, then sends one `run` at a time and waits for its
- * reply. `log` lines may come at any time, `crash` when the child caught an error nobody
+ * reply. A trigger's process gets `request` messages instead, answered by `response` or
+ * `fail`. `log` lines may come at any time, `crash` when the child caught an error nobody
  * handled.
  *
  * The records travel as the frame's columns (see `codec.ts`); `x` carries what does not
@@ -11,6 +12,7 @@
  * from the child as untrusted: `check.ts` validates it before anything reads it.
  */
 
+import type { TriggerRequest } from "./api.ts";
 import type { WireExtras } from "./codec.ts";
 
 /** The extras of a message between processes: never a shared buffer. */
@@ -34,6 +36,8 @@ export interface InitMessage {
   params: Record<string, unknown>;
   /** A directory granted only for loading the module; revoked once it is loaded. */
   revokeRead?: string;
+  /** The module is a trigger's: it answers `request` messages, not batches. */
+  trigger?: boolean;
 }
 
 /** Runs the function on the batch in the frame's columns. */
@@ -45,8 +49,17 @@ export interface RunMessage {
   x?: Extras;
 }
 
+/** Runs a trigger's function on an HTTP request (sent in V8's format: any JSON body). */
+export interface RequestMessage {
+  t: "request";
+  id: number;
+  req: TriggerRequest;
+  /** The gateway clock when the request arrived (`ctx.now()`). */
+  now: number;
+}
+
 /** Host to child. */
-export type ToChild = InitMessage | RunMessage;
+export type ToChild = InitMessage | RunMessage | RequestMessage;
 
 /** Log levels a function may use. */
 export type FunctionLogLevel = "debug" | "info" | "warn" | "error";
@@ -71,4 +84,14 @@ export type FromChild =
   | { t: "same"; id: number; x?: Extras }
   | { t: "fail"; id: number; message: string; x?: Extras }
   | { t: "crash"; message: string }
+  | ResponseMessage
   | LogMessage;
+
+/** A trigger function's answer to a `request` (a throw answers `fail`). */
+export interface ResponseMessage {
+  t: "response";
+  id: number;
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}

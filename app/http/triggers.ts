@@ -1,0 +1,195 @@
+/**
+ * @module
+ * HTTP triggers: each trigger of the flows is served by the API's Hono app at its path as
+ * written (`/hooks/pump`), behind the API's token guard (scope `trigger:<name>`, or admin),
+ * and runs its edge function in a process of its own (`FunctionHost` with `trigger: true`).
+ *
+ * - The body is parsed as JSON and checked against the trigger's `body:` schema: a body
+ *   that fails gets 400 naming the failing field.
+ * - A throw in the function gets 500 with a request id; the message and the id go to the
+ *   log, the client sees no stack. A time-out gets 504 (the process is replaced); a crash
+ *   500. The gateway serves on either way.
+ * - Requests to one trigger run one at a time in its process; at most
+ *   {@linkcode DEFAULT_MAX_QUEUE} wait, beyond that 503 with `Retry-After`.
+ */
+
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Clock } from "../../engine/clock.ts";
+import { BifrostError } from "../../engine/errors.ts";
+import { compileBodySchema } from "../../engine/flow/triggers.ts";
+import type { TriggerConfig } from "../../engine/flow/types.ts";
+import type { TriggerRequest } from "../../engine/functions/api.ts";
+import { FunctionHost, type TriggerOutcome } from "../../engine/functions/host.ts";
+import type { Logger } from "../../engine/log.ts";
+import { type Guard, MAX_BODY_BYTES } from "./api.ts";
+import { ApiError } from "./errors.ts";
+
+/** Requests that may wait for one trigger (beside the one running) before 503. */
+export const DEFAULT_MAX_QUEUE = 16;
+
+/** Headers the function is not given: credentials stay with the gateway. */
+const HIDDEN_HEADERS = new Set(["authorization", "cookie", "proxy-authorization"]);
+
+/** Options of {@linkcode createTriggers}. */
+export interface TriggerOptions {
+  log: Logger;
+  clock: Clock;
+  /** Requests that may wait per trigger; default {@linkcode DEFAULT_MAX_QUEUE}. */
+  maxQueue?: number;
+}
+
+/** The triggers' processes and their HTTP part. */
+export interface Triggers {
+  /** The Hono part for `createApi`'s `mount`. */
+  part(guard: Guard): Hono;
+  /** Starts every trigger's process; throws `FUNCTION_FAILED` when one cannot load. */
+  start(): Promise<void>;
+  /** Ends every process. */
+  close(): Promise<void>;
+}
+
+/** Builds the triggers of a flow set (nothing runs until `start`). */
+export function createTriggers(
+  triggers: Iterable<TriggerConfig>,
+  o: TriggerOptions,
+): Triggers {
+  const list = [...triggers];
+  const maxQueue = o.maxQueue ?? DEFAULT_MAX_QUEUE;
+  const log = o.log.child({ component: "triggers" });
+  const hosts = new Map(list.map((t) => [
+    t.name,
+    new FunctionHost({
+      step: t.name,
+      path: t.file,
+      params: t.params,
+      permissions: {},
+      timeoutMs: t.timeoutMs,
+      memoryMb: t.memoryMb,
+      log: o.log.child({ trigger: t.name }),
+      clock: o.clock,
+      countError: () => {},
+      trigger: true,
+    }),
+  ]));
+
+  const part = (guard: Guard): Hono => {
+    const app = new Hono();
+    for (const t of list) {
+      const host = hosts.get(t.name)!;
+      const validate = t.body ? compileBodySchema(t.body) : undefined;
+      app.on(
+        t.method,
+        t.path,
+        guard(`trigger:${t.name}`),
+        bodyLimit({
+          maxSize: MAX_BODY_BYTES,
+          onError: () => {
+            throw new ApiError(
+              413,
+              "BAD_REQUEST",
+              `Request body too large: at most ${MAX_BODY_BYTES} bytes`,
+            );
+          },
+        }),
+        async (c) => {
+          if (host.pending > maxQueue) {
+            throw new ApiError(
+              503,
+              "BUSY",
+              `Trigger "${t.name}" is busy: ${host.pending} requests already wait; try again`,
+              { headers: { "Retry-After": "1" } },
+            );
+          }
+          const text = await c.req.text();
+          let body: unknown;
+          if (text.trim() !== "") {
+            try {
+              body = JSON.parse(text);
+            } catch (e) {
+              throw new ApiError(
+                400,
+                "BAD_REQUEST",
+                `Request body of trigger "${t.name}" is not JSON: ${(e as Error).message}`,
+              );
+            }
+          }
+          if (validate && !validate(body)) {
+            const err = validate.errors?.[0];
+            const missing = err?.keyword === "required"
+              ? `/${(err.params as { missingProperty: string }).missingProperty}`
+              : "";
+            const field = `${err?.instancePath ?? ""}${missing}` || "/";
+            throw new ApiError(
+              400,
+              "BAD_REQUEST",
+              `Invalid body for trigger "${t.name}" at ${field}: ${err?.message ?? "invalid"}`,
+              { field },
+            );
+          }
+          const url = new URL(c.req.url);
+          const headers: Record<string, string> = {};
+          c.req.raw.headers.forEach((v, k) => {
+            if (!HIDDEN_HEADERS.has(k)) headers[k] = v;
+          });
+          const req: TriggerRequest = {
+            method: c.req.method,
+            path: url.pathname,
+            params: c.req.param() as Record<string, string>,
+            query: Object.fromEntries(url.searchParams),
+            headers,
+            body,
+          };
+          return answer(t, await host.request(req));
+        },
+      );
+    }
+    return app;
+  };
+
+  /** The HTTP response of an outcome; failures are logged with a request id. */
+  const answer = (t: TriggerConfig, r: TriggerOutcome): Response => {
+    if (r.t === "response") {
+      const h = new Headers(r.headers);
+      if (typeof r.body === "string" && h.has("content-type")) {
+        return new Response(r.body, { status: r.status, headers: h });
+      }
+      let text: string;
+      try {
+        text = JSON.stringify(r.body ?? null);
+      } catch (e) {
+        r = { t: "fail", message: `its answer is not JSON: ${(e as Error).message}` };
+        return answer(t, r);
+      }
+      h.set("content-type", "application/json");
+      return new Response(text, { status: r.status, headers: h });
+    }
+    const requestId = crypto.randomUUID();
+    const status = r.t === "timeout" ? 504 : 500;
+    const code = r.t === "timeout" ? "TIMEOUT" : "FUNCTION_FAILED";
+    log.error(`Trigger "${t.name}" failed: ${r.message}`, { trigger: t.name, requestId });
+    const what = r.t === "timeout" ? `timed out after ${t.timeoutMs} ms` : "failed";
+    return Response.json({
+      error: {
+        code,
+        message: `Trigger "${t.name}" ${what} (request id ${requestId}: see the gateway log)`,
+        requestId,
+      },
+    }, { status, headers: { "X-Request-Id": requestId } });
+  };
+
+  return {
+    part,
+    async start() {
+      try {
+        await Promise.all([...hosts.values()].map((h) => h.start()));
+      } catch (e) {
+        await Promise.all([...hosts.values()].map((h) => h.close()));
+        throw e instanceof BifrostError ? e : new BifrostError("FUNCTION_FAILED", String(e));
+      }
+    },
+    async close() {
+      await Promise.all([...hosts.values()].map((h) => h.close()));
+    },
+  };
+}
