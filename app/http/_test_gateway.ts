@@ -1,7 +1,8 @@
 /**
  * @module
  * Test fixture: a real gateway polling the Modbus simulator over TCP, with SQLite history,
- * and its HTTP API listening on 127.0.0.1 port 0. Closed through `await using`.
+ * and its HTTP API listening on 127.0.0.1 port 0. Closed through `await using`. Tests may
+ * add flow text (triggers) and files (their functions) to the flow directory.
  */
 
 import { join } from "node:path";
@@ -25,6 +26,7 @@ export interface TestGateway extends AsyncDisposable {
 /** Starts the simulator, the gateway and the API (`options` override the HTTP options). */
 export async function startTestGateway(
   options: Partial<HttpOptions> = {},
+  extra: { flow?: string; files?: Record<string, string> } = {},
 ): Promise<TestGateway> {
   const sim = await startModbusSimulator({
     units: {
@@ -54,9 +56,13 @@ polls:
   fast: { device: plc, tags: "*", every: 50ms }
 sinks:
   history: { use: sqlite, from: fast, path: history.db }
-`,
+${extra.flow ?? ""}`,
   );
-  const r = await loadFlows(dir, { env: {}, sources: registries });
+  for (const [name, text] of Object.entries(extra.files ?? {})) {
+    await Deno.writeTextFile(join(dir, name), text);
+  }
+  // Function files are loaded by the checks; type-checking them is `bifrost check`'s.
+  const r = await loadFlows(dir, { env: {}, sources: registries, typeCheck: false });
   if (!r.flows || r.errors.length) throw new Error(r.errors.map((e) => e.message).join("; "));
   r.flows.sinks.get("history")!.config.path = join(dir, "history.db");
   const gateway = new Gateway(r.flows, { sources: registries, dataDir: dir });

@@ -13,7 +13,7 @@
  *   {@linkcode DEFAULT_MAX_QUEUE} wait, beyond that 503 with `Retry-After`.
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Clock } from "../../engine/clock.ts";
 import { BifrostError } from "../../engine/errors.ts";
@@ -23,7 +23,7 @@ import type { TriggerRequest } from "../../engine/functions/api.ts";
 import { FunctionHost, type TriggerOutcome } from "../../engine/functions/host.ts";
 import type { Logger } from "../../engine/log.ts";
 import { type Guard, MAX_BODY_BYTES } from "./api.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, errorResponse } from "./errors.ts";
 
 /** Requests that may wait for one trigger (beside the one running) before 503. */
 export const DEFAULT_MAX_QUEUE = 16;
@@ -75,9 +75,15 @@ export function createTriggers(
 
   const part = (guard: Guard): Hono => {
     const app = new Hono();
+    // The API's one error mapping, also when this part is mounted elsewhere.
+    app.onError((e) => {
+      const r = errorResponse(e);
+      return Response.json(r.body, { status: r.status, headers: r.headers });
+    });
     for (const t of list) {
       const host = hosts.get(t.name)!;
       const validate = t.body ? compileBodySchema(t.body) : undefined;
+      let inflight = 0;
       app.on(
         t.method,
         t.path,
@@ -93,56 +99,65 @@ export function createTriggers(
           },
         }),
         async (c) => {
-          if (host.pending > maxQueue) {
+          // Counted from arrival (reading the body awaits): the host's queue fills later.
+          if (inflight > maxQueue) {
             throw new ApiError(
               503,
               "BUSY",
-              `Trigger "${t.name}" is busy: ${host.pending} requests already wait; try again`,
+              `Trigger "${t.name}" is busy: ${inflight} requests already wait or run; try again`,
               { headers: { "Retry-After": "1" } },
             );
           }
-          const text = await c.req.text();
-          let body: unknown;
-          if (text.trim() !== "") {
-            try {
-              body = JSON.parse(text);
-            } catch (e) {
-              throw new ApiError(
-                400,
-                "BAD_REQUEST",
-                `Request body of trigger "${t.name}" is not JSON: ${(e as Error).message}`,
-              );
-            }
+          inflight++;
+          try {
+            return await handle(c);
+          } finally {
+            inflight--;
           }
-          if (validate && !validate(body)) {
-            const err = validate.errors?.[0];
-            const missing = err?.keyword === "required"
-              ? `/${(err.params as { missingProperty: string }).missingProperty}`
-              : "";
-            const field = `${err?.instancePath ?? ""}${missing}` || "/";
+        },
+      );
+      const handle = async (c: Context): Promise<Response> => {
+        const text = await c.req.text();
+        let body: unknown;
+        if (text.trim() !== "") {
+          try {
+            body = JSON.parse(text);
+          } catch (e) {
             throw new ApiError(
               400,
               "BAD_REQUEST",
-              `Invalid body for trigger "${t.name}" at ${field}: ${err?.message ?? "invalid"}`,
-              { field },
+              `Request body of trigger "${t.name}" is not JSON: ${(e as Error).message}`,
             );
           }
-          const url = new URL(c.req.url);
-          const headers: Record<string, string> = {};
-          c.req.raw.headers.forEach((v, k) => {
-            if (!HIDDEN_HEADERS.has(k)) headers[k] = v;
-          });
-          const req: TriggerRequest = {
-            method: c.req.method,
-            path: url.pathname,
-            params: c.req.param() as Record<string, string>,
-            query: Object.fromEntries(url.searchParams),
-            headers,
-            body,
-          };
-          return answer(t, await host.request(req));
-        },
-      );
+        }
+        if (validate && !validate(body)) {
+          const err = validate.errors?.[0];
+          const missing = err?.keyword === "required"
+            ? `/${(err.params as { missingProperty: string }).missingProperty}`
+            : "";
+          const field = `${err?.instancePath ?? ""}${missing}` || "/";
+          throw new ApiError(
+            400,
+            "BAD_REQUEST",
+            `Invalid body for trigger "${t.name}" at ${field}: ${err?.message ?? "invalid"}`,
+            { field },
+          );
+        }
+        const url = new URL(c.req.url);
+        const headers: Record<string, string> = {};
+        c.req.raw.headers.forEach((v, k) => {
+          if (!HIDDEN_HEADERS.has(k)) headers[k] = v;
+        });
+        const req: TriggerRequest = {
+          method: c.req.method,
+          path: url.pathname,
+          params: c.req.param() as Record<string, string>,
+          query: Object.fromEntries(url.searchParams),
+          headers,
+          body,
+        };
+        return answer(t, await host.request(req));
+      };
     }
     return app;
   };

@@ -1,0 +1,213 @@
+/**
+ * @module
+ * HTTP triggers against a real gateway polling the Modbus simulator, with real requests and
+ * the functions in their own processes: the function's answer, 400 for a body that fails
+ * the schema, 500 with a request id (and no stack) for a throw, 504 then a working next
+ * request for a time-out, tokens with the `trigger:<name>` scope, and 503 past the queue.
+ */
+
+import { Hono } from "hono";
+import { assert, assertEquals, assertMatch } from "../../tests/_assert.ts";
+import { systemClock } from "../../engine/clock.ts";
+import { createLogger, nullLogger } from "../../engine/log.ts";
+import { hashToken } from "./auth.ts";
+import { call, startTestGateway } from "./_test_gateway.ts";
+import { createTriggers } from "./triggers.ts";
+
+const FLOW = `
+triggers:
+  pump-start:
+    http: { method: POST, path: /hooks/pump/:unit }
+    function: pump.ts
+    body:
+      type: object
+      required: [speed]
+      properties: { speed: { type: number, minimum: 0 } }
+    timeout: 1s
+    memory: 64MB
+    with: { site: north }
+  plain:
+    http: { method: GET, path: /hooks/plain }
+    function: plain.ts
+`;
+
+const PUMP = `
+export default function (req, ctx) {
+  if (req.body.speed === 13) throw new Error("unlucky speed");
+  if (req.body.speed === 99) { const end = Date.now() + 10000; while (Date.now() < end) {} }
+  ctx.state.n = (ctx.state.n ?? 0) + 1;
+  return {
+    status: 201,
+    headers: { "x-pump": req.params.unit },
+    body: {
+      unit: req.params.unit, speed: req.body.speed, mode: req.query.mode, site: ctx.params.site,
+      n: ctx.state.n, probe: req.headers["x-probe"], auth: req.headers.authorization ?? null,
+      now: ctx.now() > 0, method: req.method, path: req.path,
+    },
+  };
+}
+`;
+
+const PLAIN = `export default (req) => ({ hello: req.method, path: req.path });\n`;
+
+const FILES = { "pump.ts": PUMP, "plain.ts": PLAIN };
+
+const hex = (s: string) =>
+  Array.from(hashToken(s), (b) => b.toString(16).padStart(2, "0")).join("");
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : null };
+}
+
+Deno.test("a trigger answers with its function's status, headers and body; a plain value is a 200", async () => {
+  await using t = await startTestGateway({}, { flow: FLOW, files: FILES });
+  const r = await post(`${t.http.url}/hooks/pump/p7?mode=auto`, { speed: 40 }, {
+    "x-probe": "yes",
+  });
+  assertEquals(r.status, 201, r.text);
+  assertEquals(r.headers.get("x-pump"), "p7");
+  assertEquals(r.body, {
+    unit: "p7",
+    speed: 40,
+    mode: "auto",
+    site: "north",
+    n: 1,
+    probe: "yes",
+    auth: null,
+    now: true,
+    method: "POST",
+    path: "/hooks/pump/p7",
+  });
+  assertEquals((await post(`${t.http.url}/hooks/pump/p7`, { speed: 1 })).body.n, 2);
+  const plain = await call(`${t.http.url}/hooks/plain`);
+  assertEquals([plain.status, plain.body], [200, { hello: "GET", path: "/hooks/plain" }]);
+  // Another method on the same path is no trigger.
+  assertEquals((await call(`${t.http.url}/hooks/plain`, { body: {} })).status, 404);
+});
+
+Deno.test("a body that fails the trigger's schema gets 400 naming the field; so does one that is not JSON", async () => {
+  await using t = await startTestGateway({}, { flow: FLOW, files: FILES });
+  const url = `${t.http.url}/hooks/pump/p1`;
+  const missing = await post(url, { rpm: 3 });
+  assertEquals(missing.status, 400);
+  assertEquals(missing.body.error.code, "BAD_REQUEST");
+  assertEquals(missing.body.error.field, "/speed");
+  assertMatch(missing.body.error.message, /trigger "pump-start" at \/speed/);
+  const negative = await post(url, { speed: -1 });
+  assertEquals([negative.status, negative.body.error.field], [400, "/speed"]);
+  assertMatch(negative.body.error.message, />= 0/);
+  const garbage = await post(url, "{speed:");
+  assertEquals(garbage.status, 400);
+  assertMatch(garbage.body.error.message, /not JSON/);
+  // The function saw none of them: its first call counts 1.
+  assertEquals((await post(url, { speed: 2 })).body.n, 1);
+});
+
+Deno.test("a throw gets 500 with a request id and no stack, logged with the error; the next request works", async () => {
+  const lines: string[] = [];
+  const log = createLogger({ json: true, write: (l) => lines.push(l) });
+  await using t = await startTestGateway({ log }, { flow: FLOW, files: FILES });
+  const url = `${t.http.url}/hooks/pump/p1`;
+  const r = await post(url, { speed: 13 });
+  assertEquals(r.status, 500);
+  assertEquals(r.body.error.code, "FUNCTION_FAILED");
+  const id = r.body.error.requestId;
+  assertMatch(id, /^[0-9a-f-]{36}$/);
+  assertEquals(r.headers.get("x-request-id"), id);
+  assert(!r.text.includes("unlucky") && !r.text.includes("pump.ts"), r.text);
+  const logged = lines.find((l) => l.includes(id));
+  assert(logged?.includes("unlucky speed"), lines.join("\n"));
+  // State survived: the process lives on after a throw.
+  assertEquals((await post(url, { speed: 3 })).status, 201);
+});
+
+Deno.test("a time-out gets 504, the process is replaced and the next request works", async () => {
+  await using t = await startTestGateway({}, { flow: FLOW, files: FILES });
+  const url = `${t.http.url}/hooks/pump/p1`;
+  assertEquals((await post(url, { speed: 5 })).body.n, 1);
+  const started = performance.now();
+  const slow = await post(url, { speed: 99 });
+  assertEquals(slow.status, 504);
+  assertEquals(slow.body.error.code, "TIMEOUT");
+  assertMatch(slow.body.error.message, /timed out after 1000 ms \(request id /);
+  assert(performance.now() - started < 5000, "answered near the time limit, not after the loop");
+  const next = await post(url, { speed: 6 });
+  assertEquals(next.status, 201, next.text);
+  assertEquals(next.body.n, 1, "a fresh process: state starts empty");
+});
+
+Deno.test("with tokens a trigger needs the scope trigger:<name> or admin; the function never sees the token", async () => {
+  const tokensEnv = JSON.stringify({
+    tokens: [
+      { id: "viewer", sha256: hex("view-secret"), scopes: ["read", "write"] },
+      { id: "hook", sha256: hex("hook-secret"), scopes: ["trigger:pump-start"] },
+      { id: "root", sha256: hex("root-secret"), scopes: ["admin"] },
+    ],
+  });
+  await using t = await startTestGateway({ tokensEnv }, { flow: FLOW, files: FILES });
+  const url = `${t.http.url}/hooks/pump/p1`;
+  assertEquals((await post(url, { speed: 1 })).status, 401);
+  const bearer = (s: string) => ({ authorization: `Bearer ${s}` });
+  assertEquals((await post(url, { speed: 1 }, bearer("view-secret"))).status, 403);
+  const ok = await post(url, { speed: 1 }, bearer("hook-secret"));
+  assertEquals([ok.status, ok.body.auth], [201, null]);
+  assertEquals((await post(url, { speed: 1 }, bearer("root-secret"))).status, 201);
+  // The hook token is for that trigger only.
+  const other = await fetch(`${t.http.url}/hooks/plain`, { headers: bearer("hook-secret") });
+  await other.body?.cancel();
+  assertEquals(other.status, 403);
+});
+
+Deno.test("requests to one trigger run one at a time; past the queue they get 503 with Retry-After", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bifrost-trig-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/slow.ts`,
+      `export default async (req, ctx) => {
+        ctx.state.active = (ctx.state.active ?? 0) + 1;
+        const most = ctx.state.active;
+        await new Promise((r) => setTimeout(r, 150));
+        ctx.state.active--;
+        return { most };
+      };\n`,
+    );
+    const triggers = createTriggers([{
+      name: "slow",
+      method: "POST",
+      path: "/slow",
+      file: `${dir}/slow.ts`,
+      timeoutMs: 5000,
+      memoryMb: 64,
+      params: {},
+      origin: { file: "flow.yaml", line: 1, column: 1 },
+    }], { log: nullLogger, clock: systemClock, maxQueue: 1 });
+    await triggers.start();
+    try {
+      const app = new Hono().route("/", triggers.part(() => async (_c, next) => await next()));
+      const answers = await Promise.all(
+        [0, 1, 2, 3].map(() => app.request("/slow", { method: "POST", body: "{}" })),
+      );
+      const statuses = answers.map((a) => a.status);
+      assertEquals(statuses.filter((s) => s === 200).length, 2, String(statuses));
+      assertEquals(statuses.filter((s) => s === 503).length, 2, String(statuses));
+      for (const a of answers) {
+        const b = await a.json();
+        if (a.status === 200) assertEquals(b.most, 1, "never two at once");
+        else {
+          assertEquals(a.headers.get("retry-after"), "1");
+          assertEquals(b.error.code, "BUSY");
+        }
+      }
+    } finally {
+      await triggers.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
