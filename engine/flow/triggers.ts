@@ -42,9 +42,9 @@ export async function checkTriggers(inp: SemanticInput, out: ConfigIssue[]): Pro
       out.push(issueAt(
         src,
         at,
-        `trigger "${t.name}" path "${t.path}" lies under ${reserved}, which the gateway serves itself (reserved: ${
-          RESERVED_PATHS.join(", ")
-        })`,
+        `trigger "${t.name}" path "${t.path}" ${
+          reserved === t.path ? "is" : "lies under"
+        } ${reserved}, which the gateway serves itself (reserved: ${RESERVED_PATHS.join(", ")})`,
       ));
     }
     const key = `${t.method} ${pathShape(t.path)}`;
