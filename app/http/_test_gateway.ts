@@ -64,7 +64,9 @@ ${extra.flow ?? ""}`,
   // Function files are loaded by the checks; type-checking them is `bifrost check`'s.
   const r = await loadFlows(dir, { env: {}, sources: registries, typeCheck: false });
   if (!r.flows || r.errors.length) throw new Error(r.errors.map((e) => e.message).join("; "));
-  r.flows.sinks.get("history")!.config.path = join(dir, "history.db");
+  for (const sink of r.flows.sinks.values()) {
+    if (sink.use === "sqlite") sink.config.path = join(dir, String(sink.config.path));
+  }
   const gateway = new Gateway(r.flows, { sources: registries, dataDir: dir });
   // The API's last-value cache taps first: once this sees a poll, so has the cache.
   const polled = Promise.withResolvers<void>();

@@ -81,7 +81,11 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     tls = { cert: await read(o.tlsCert, "certificate"), key: await read(o.tlsKey, "key") };
   }
   const triggers = gateway.flows.triggers?.size
-    ? createTriggers(gateway.flows.triggers.values(), { log: o.log, clock: o.clock ?? systemClock })
+    ? createTriggers(gateway.flows.triggers.values(), {
+      log: o.log,
+      clock: o.clock ?? systemClock,
+      emit: (trigger, records) => gateway.inject(trigger, records),
+    })
     : undefined;
   await triggers?.start();
   mkdirSync(o.dataDir, { recursive: true });

@@ -9,6 +9,8 @@
  * - A throw in the function gets 500 with a request id; the message and the id go to the
  *   log, the client sees no stack. A time-out gets 504 (the process is replaced); a crash
  *   500. The gateway serves on either way.
+ * - Records the function emits (`ctx.emit`) go into the graph under the trigger's name
+ *   once it answers (`Gateway.inject`).
  * - Requests to one trigger run one at a time in its process; at most
  *   {@linkcode DEFAULT_MAX_QUEUE} wait, beyond that 503 with `Retry-After`.
  */
@@ -19,7 +21,7 @@ import type { Clock } from "../../engine/clock.ts";
 import { BifrostError } from "../../engine/errors.ts";
 import { compileBodySchema } from "../../engine/flow/triggers.ts";
 import type { TriggerConfig } from "../../engine/flow/types.ts";
-import type { TriggerRequest } from "../../engine/functions/api.ts";
+import type { EmittedRecord, TriggerRequest } from "../../engine/functions/api.ts";
 import { FunctionHost, type TriggerOutcome } from "../../engine/functions/host.ts";
 import type { Logger } from "../../engine/log.ts";
 import { type Guard, MAX_BODY_BYTES } from "./api.ts";
@@ -37,6 +39,8 @@ export interface TriggerOptions {
   clock: Clock;
   /** Requests that may wait per trigger; default {@linkcode DEFAULT_MAX_QUEUE}. */
   maxQueue?: number;
+  /** Where `ctx.emit` records go (the gateway's `inject`); without it they are refused. */
+  emit?(trigger: string, records: readonly EmittedRecord[]): void;
 }
 
 /** The triggers' processes and their HTTP part. */
@@ -164,6 +168,13 @@ export function createTriggers(
 
   /** The HTTP response of an outcome; failures are logged with a request id. */
   const answer = (t: TriggerConfig, r: TriggerOutcome): Response => {
+    if (r.t === "response" && r.emit.length > 0) {
+      if (!o.emit) {
+        r = { t: "fail", message: "ctx.emit() is not available here" };
+        return answer(t, r);
+      }
+      o.emit(t.name, r.emit);
+    }
     if (r.t === "response") {
       const h = new Headers(r.headers);
       if (typeof r.body === "string" && h.has("content-type")) {

@@ -7,14 +7,16 @@
  */
 
 import { Hono } from "hono";
-import { assert, assertEquals, assertMatch } from "../../tests/_assert.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "../../tests/_assert.ts";
 import { systemClock } from "../../engine/clock.ts";
 import { createLogger, nullLogger } from "../../engine/log.ts";
 import { hashToken } from "./auth.ts";
 import { call, startTestGateway } from "./_test_gateway.ts";
 import { createTriggers } from "./triggers.ts";
 
+// Appended to the fixture's flow, whose last section is \`sinks:\`.
 const FLOW = `
+  pumped: { use: sqlite, from: meter, path: pumped.db }
 triggers:
   pump-start:
     http: { method: POST, path: /hooks/pump/:unit }
@@ -29,6 +31,9 @@ triggers:
   plain:
     http: { method: GET, path: /hooks/plain }
     function: plain.ts
+  meter:
+    http: { method: POST, path: /hooks/meter }
+    function: meter.ts
 `;
 
 const PUMP = `
@@ -50,7 +55,16 @@ export default function (req, ctx) {
 
 const PLAIN = `export default (req) => ({ hello: req.method, path: req.path });\n`;
 
-const FILES = { "pump.ts": PUMP, "plain.ts": PLAIN };
+const METER = `
+export default function (req, ctx) {
+  const records = req.body.readings.map((r) => ({ device: "meter-7", tag: r.tag, value: r.value }));
+  ctx.emit(records);
+  if (req.body.fail) throw new Error("emitted, then failed");
+  return { accepted: records.length };
+}
+`;
+
+const FILES = { "pump.ts": PUMP, "plain.ts": PLAIN, "meter.ts": METER };
 
 const hex = (s: string) =>
   Array.from(hashToken(s), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -210,4 +224,38 @@ Deno.test("requests to one trigger run one at a time; past the queue they get 50
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("ctx.emit() records reach a sink under the trigger's name, with sequence numbers and timestamps", async () => {
+  await using t = await startTestGateway({}, { flow: FLOW, files: FILES });
+  const url = `${t.http.url}/hooks/meter`;
+  const readings = [{ tag: "flow", value: 12.5 }, { tag: "state", value: "running" }];
+  const r = await post(url, { readings });
+  assertEquals([r.status, r.body], [200, { accepted: 2 }]);
+  // A throw after emitting emits nothing.
+  const failed = await post(url, { readings: [{ tag: "lost", value: 1 }], fail: true });
+  assertEquals(failed.status, 500);
+  assertEquals((await post(url, { readings: [{ tag: "flow", value: 13 }] })).status, 200);
+  // The sqlite sink's own query: what a history request would read.
+  const sink = t.gateway.consumers.get("pumped")!.sink as unknown as {
+    query(q: { device: string; tag: string; from: number; to: number; limit: number }): {
+      value: unknown;
+      seq: number;
+      sourceTs: number;
+      gatewayTs: number;
+    }[];
+  };
+  const read = (tag: string) =>
+    sink.query({ device: "meter-7", tag, from: 0, to: Date.now() + 60_000, limit: 100 });
+  await waitFor(
+    () => read("flow").length >= 2 && read("state").length >= 1,
+    10_000,
+    "the emitted records in the sink",
+  );
+  const flow = read("flow"), state = read("state");
+  assertEquals(flow.map((x) => x.value), [12.5, 13]);
+  assertEquals(state.map((x) => x.value), ["running"]);
+  assertEquals(read("lost"), []);
+  assert(flow[0]!.seq < state[0]!.seq && state[0]!.seq < flow[1]!.seq, "increasing seq");
+  assert([...flow, ...state].every((x) => x.sourceTs > 0 && x.gatewayTs >= x.sourceTs));
 });

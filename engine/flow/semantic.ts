@@ -219,7 +219,7 @@ function fromEntries(e: Entity): { name: string; path: DocPath }[] {
 }
 
 function checkFrom(inp: SemanticInput, out: ConfigIssue[], used: Set<string>): void {
-  const sourceNames = namesOf(inp.unique, ["polls", "steps", "devices"]);
+  const sourceNames = namesOf(inp.unique, ["polls", "triggers", "steps", "devices"]);
   for (const e of inp.unique.values()) {
     if (e.kind !== "steps" && e.kind !== "sinks") continue;
     for (const { name, path } of fromEntries(e)) {

@@ -83,6 +83,30 @@ export interface TriggerRequest<B = unknown> {
   body: B;
 }
 
+/** A record a trigger's function emits: quality defaults to good, source time to now. */
+export interface EmittedRecord {
+  device: string;
+  tag: string;
+  value: Value;
+  quality?: QualityName;
+  reason?: string;
+  /** ms since epoch. */
+  sourceTs?: number;
+}
+
+/** What a trigger's function is given beside the request. */
+export interface TriggerContext<
+  S extends Record<string, unknown> = Record<string, unknown>,
+  P extends Record<string, unknown> = Record<string, unknown>,
+> extends Context<S, P> {
+  /**
+   * Sends records into the flow graph under the trigger's name (`from: <trigger>`), with
+   * sequence numbers and timestamps like polled records. They go in when the function
+   * answers; a function that throws emits nothing.
+   */
+  emit(records: EmittedRecord | EmittedRecord[]): void;
+}
+
 /**
  * What a trigger's function returns: `{ status?, headers?, body }`, or any other value,
  * which becomes the body of a 200 JSON response.

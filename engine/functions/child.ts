@@ -28,6 +28,7 @@ import {
   type FunctionLogLevel,
   type InitMessage,
   type RequestMessage,
+  type ResponseMessage,
   type ToChild,
 } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
@@ -41,6 +42,8 @@ let fn: UserFunction | undefined;
 let ctx: Context | undefined;
 /** The gateway clock when the current request arrived (a trigger's `ctx.now()`). */
 let requestNow = 0;
+/** What the current request's function emitted (`ctx.emit`). */
+let emitted: unknown[] = [];
 
 const frames = new FrameWriter();
 
@@ -104,6 +107,12 @@ async function init(m: InitMessage): Promise<void> {
     fn = mod.default as UserFunction;
     const now = m.trigger ? () => requestNow : () => wire.now;
     ctx = { state: {}, params: m.params, step: m.step, log, now };
+    if (m.trigger) {
+      (ctx as Context & { emit(r: unknown): void }).emit = (r: unknown) => {
+        if (Array.isArray(r)) emitted.push(...r);
+        else emitted.push(r);
+      };
+    }
     post({ t: "ready" });
   } catch (e) {
     post({ t: "loadError", message: message(e) });
@@ -143,7 +152,7 @@ async function run(m: { id: number; max: number; x?: Extras }, columns: Uint8Arr
 }
 
 /** `{ status?, headers?, body }` as it is; any other value is the body of a 200. */
-function asResponse(id: number, r: unknown): FromChild {
+function asResponse(id: number, r: unknown): ResponseMessage {
   const o = r as Record<string, unknown> | null;
   const shaped = typeof o === "object" && o !== null && !Array.isArray(o) && "body" in o &&
     Object.keys(o).every((k) => k === "status" || k === "headers" || k === "body");
@@ -162,10 +171,13 @@ function asResponse(id: number, r: unknown): FromChild {
 async function request(m: RequestMessage): Promise<void> {
   try {
     requestNow = m.now;
+    emitted = [];
     // deno-lint-ignore no-explicit-any
     let result: unknown = (fn as any)(m.req, ctx!);
     if (result instanceof Promise) result = await result;
-    post(asResponse(m.id, result));
+    const res = asResponse(m.id, result);
+    if (emitted.length > 0 && res.t === "response") res.emit = emitted as never;
+    post(res);
   } catch (e) {
     post({ t: "fail", id: m.id, message: message(e) });
   }

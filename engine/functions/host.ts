@@ -40,7 +40,7 @@ import { pathToFileURL } from "node:url";
 import type { Clock } from "../clock.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { TriggerRequest } from "./api.ts";
+import type { EmittedRecord, TriggerRequest } from "./api.ts";
 import { type Batch, Quality } from "../record.ts";
 import { HEADER_BYTES, WireEnd } from "./codec.ts";
 import {
@@ -88,7 +88,14 @@ export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** How a trigger's request ended (see {@linkcode FunctionHost.request}). */
 export type TriggerOutcome =
-  | { t: "response"; status: number; headers: Record<string, string>; body: unknown }
+  | {
+    t: "response";
+    status: number;
+    headers: Record<string, string>;
+    body: unknown;
+    /** Records the function emitted (validated), to go into the graph. */
+    emit: EmittedRecord[];
+  }
   /** The function threw (or returned what cannot be sent); the process lives on. */
   | { t: "fail"; message: string }
   /** Past the time limit: the process was ended. */
@@ -242,7 +249,13 @@ export class FunctionHost {
     switch (m.t) {
       case "response":
         this.#failures = 0;
-        return { t: "response", status: m.status, headers: m.headers, body: m.body };
+        return {
+          t: "response",
+          status: m.status,
+          headers: m.headers,
+          body: m.body,
+          emit: m.emit ?? [],
+        };
       case "fail":
         this.#failures = 0;
         this.#o.countError(`function "${name}" failed: ${m.message}`);

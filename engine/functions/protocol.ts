@@ -12,7 +12,7 @@
  * from the child as untrusted: `check.ts` validates it before anything reads it.
  */
 
-import type { TriggerRequest } from "./api.ts";
+import type { EmittedRecord, TriggerRequest } from "./api.ts";
 import type { WireExtras } from "./codec.ts";
 
 /** The extras of a message between processes: never a shared buffer. */
@@ -94,4 +94,6 @@ export interface ResponseMessage {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+  /** Records the function emitted (`ctx.emit`) while answering. */
+  emit?: EmittedRecord[];
 }

@@ -15,7 +15,7 @@ import type { DriverModule, SimulatedDevice } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { FlowSet, PollConfig } from "../flow/types.ts";
 import { type Logger, nullLogger } from "../log.ts";
-import { type Batch, Quality, SequenceCounter, type Value } from "../record.ts";
+import { Batch, type DataRecord, Quality, SequenceCounter, type Value } from "../record.ts";
 import type { SchemaSources } from "../flow/schema.ts";
 import type { Catalog, Sink } from "../sink.ts";
 import type { Step } from "../step.ts";
@@ -53,6 +53,11 @@ interface ConsumerRuntime {
   /** Records dropped from `queue` when full, logged apart from errors (never rate-limited away). */
   drops: DropLog;
 }
+
+/** A record a trigger's function emits: quality defaults to good, source time to now. */
+export type EmittedRecord =
+  & Pick<DataRecord, "device" | "tag" | "value">
+  & Partial<Pick<DataRecord, "quality" | "reason" | "sourceTs">>;
 
 /** A running set of flows. */
 export class Gateway {
@@ -294,6 +299,35 @@ export class Gateway {
     this.#schedules.push(
       runSchedule(schedule, this.#clock, this.#abort.signal, task, runner.stats),
     );
+  }
+
+  /**
+   * Records a trigger's function emitted (`ctx.emit`), into the graph under the trigger's
+   * name: sequence numbers per trigger and timestamps as polled records get (the source
+   * time, when the function gave none, is the gateway's). Returns how many went in.
+   */
+  inject(trigger: string, records: readonly EmittedRecord[]): number {
+    if (this.graph.kinds.get(trigger) !== "trigger") {
+      throw new BifrostError("NOT_FOUND", `Cannot emit records: no trigger "${trigger}"`);
+    }
+    if (records.length === 0) return 0;
+    const now = this.#clock.now();
+    const first = this.#seq.take(trigger, records.length);
+    const b = new Batch(records.length);
+    records.forEach((r, i) =>
+      b.add(
+        r.device,
+        r.tag,
+        r.value,
+        Quality[r.quality ?? "good"],
+        r.reason,
+        r.sourceTs ?? now,
+        now,
+        first + i,
+      )
+    );
+    this.#emit(trigger, b);
+    return records.length;
   }
 
   /** Writes a value to a device tag. */
