@@ -15,6 +15,9 @@ import type { Logger } from "../../engine/log.ts";
 import type { Gateway } from "../../engine/runtime/gateway.ts";
 import { createApi, type MountPart } from "./api.ts";
 import { createTriggers } from "./triggers.ts";
+import type { ApiContext } from "./context.ts";
+import { readOne } from "./routes_devices.ts";
+import { writeOne } from "./routes_write.ts";
 import { AuditLog } from "./audit.ts";
 import { loadTokens } from "./auth.ts";
 import { isLoopback, type Listen } from "./listen.ts";
@@ -80,11 +83,20 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     };
     tls = { cert: await read(o.tlsCert, "certificate"), key: await read(o.tlsKey, "key") };
   }
+  let apiContext = (): ApiContext => {
+    throw new Error("the API is not ready");
+  };
   const triggers = gateway.flows.triggers?.size
     ? createTriggers(gateway.flows.triggers.values(), {
       log: o.log,
       clock: o.clock ?? systemClock,
       emit: (trigger, records) => gateway.inject(trigger, records),
+      calls: (trigger, m) => {
+        const ctx = apiContext();
+        return m.op === "read"
+          ? readOne(ctx, m.device, m.tag)
+          : writeOne(ctx, `trigger:${trigger}`, m.device, m.tag, m.value);
+      },
     })
     : undefined;
   await triggers?.start();
@@ -98,6 +110,14 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     ...(o.corsOrigins ? { corsOrigins: o.corsOrigins } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
     mount: [...(o.mount ?? []), ...(triggers ? [triggers.part] : [])],
+  });
+  // What a trigger's ctx.read / ctx.write see: the API's own context.
+  apiContext = () => ({
+    gateway,
+    drivers: o.drivers,
+    lastValues: api.lastValues,
+    audit,
+    clock: o.clock ?? systemClock,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {

@@ -11,6 +11,9 @@
  *   500. The gateway serves on either way.
  * - Records the function emits (`ctx.emit`) go into the graph under the trigger's name
  *   once it answers (`Gateway.inject`).
+ * - `ctx.read(device, tag)` and `ctx.write(device, tag, value)` go through the host to the
+ *   API's read and write paths (`writable`, kind and range checked; writes audited with
+ *   who = `trigger:<name>`).
  * - Requests to one trigger run one at a time in its process; at most
  *   {@linkcode DEFAULT_MAX_QUEUE} wait, beyond that 503 with `Retry-After`.
  */
@@ -24,6 +27,7 @@ import type { TriggerConfig } from "../../engine/flow/types.ts";
 import type { EmittedRecord, TriggerRequest } from "../../engine/functions/api.ts";
 import { FunctionHost, type TriggerOutcome } from "../../engine/functions/host.ts";
 import type { Logger } from "../../engine/log.ts";
+import type { CallMessage } from "../../engine/functions/protocol.ts";
 import { type Guard, MAX_BODY_BYTES } from "./api.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 
@@ -41,6 +45,8 @@ export interface TriggerOptions {
   maxQueue?: number;
   /** Where `ctx.emit` records go (the gateway's `inject`); without it they are refused. */
   emit?(trigger: string, records: readonly EmittedRecord[]): void;
+  /** Serves `ctx.read` / `ctx.write` (through the API's read and write paths). */
+  calls?(trigger: string, call: CallMessage): Promise<unknown>;
 }
 
 /** The triggers' processes and their HTTP part. */
@@ -74,6 +80,7 @@ export function createTriggers(
       clock: o.clock,
       countError: () => {},
       trigger: true,
+      ...(o.calls ? { calls: (m: CallMessage) => o.calls!(t.name, m) } : {}),
     }),
   ]));
 

@@ -34,6 +34,9 @@ triggers:
   meter:
     http: { method: POST, path: /hooks/meter }
     function: meter.ts
+  setpoint:
+    http: { method: PUT, path: /hooks/setpoint }
+    function: setpoint.ts
 `;
 
 const PUMP = `
@@ -64,7 +67,20 @@ export default function (req, ctx) {
 }
 `;
 
-const FILES = { "pump.ts": PUMP, "plain.ts": PLAIN, "meter.ts": METER };
+const SETPOINT = `
+export default async function (req, ctx) {
+  const before = await ctx.read("plc", "setpoint");
+  const pressure = await ctx.read("plc", "pressure");
+  try {
+    await ctx.write("plc", req.body.tag ?? "setpoint", req.body.value);
+  } catch (e) {
+    return { status: 409, body: { refused: e.message } };
+  }
+  return { before, pressure, after: await ctx.read("plc", "setpoint") };
+}
+`;
+
+const FILES = { "pump.ts": PUMP, "plain.ts": PLAIN, "meter.ts": METER, "setpoint.ts": SETPOINT };
 
 const hex = (s: string) =>
   Array.from(hashToken(s), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -258,4 +274,33 @@ Deno.test("ctx.emit() records reach a sink under the trigger's name, with sequen
   assertEquals(read("lost"), []);
   assert(flow[0]!.seq < state[0]!.seq && state[0]!.seq < flow[1]!.seq, "increasing seq");
   assert([...flow, ...state].every((x) => x.sourceTs > 0 && x.gatewayTs >= x.sourceTs));
+});
+
+Deno.test("ctx.read() and ctx.write() go through the API's paths: the write reaches the simulator, audited as trigger:<name>", async () => {
+  await using t = await startTestGateway({}, { flow: FLOW, files: FILES });
+  const put = (body: unknown) =>
+    fetch(`${t.http.url}/hooks/setpoint`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  const ok = await put({ value: 42.25 });
+  assertEquals(ok.status, 200, JSON.stringify(ok.body));
+  assertEquals(ok.body, { before: 20.5, pressure: 1234, after: 42.25 });
+  assertEquals(t.sim.getValue("HR0", { type: "float32" }), 42.25);
+  // Range, then writable: refused before anything is sent, the simulator unchanged.
+  const high = await put({ value: 500 });
+  assertEquals(high.status, 409);
+  assertMatch(high.body.refused, /500/);
+  const ro = await put({ tag: "pressure", value: 5 });
+  assertMatch(ro.body.refused, /not writable/);
+  assertEquals(t.sim.getValue("HR0", { type: "float32" }), 42.25);
+  assertEquals(t.sim.getValue("HR2", { type: "int16" }), 1234);
+  const audit = await call(`${t.api}/audit?device=plc`);
+  const mine = audit.body.entries.filter((e: { who: string }) => e.who === "trigger:setpoint");
+  assertEquals(mine.length, 3, JSON.stringify(audit.body));
+  assertEquals(
+    mine.map((e: { tag: string; result: string }) => [e.tag, e.result]).sort(),
+    [["pressure", "WRITE_REJECTED"], ["setpoint", "WRITE_REJECTED"], ["setpoint", "ok"]],
+  );
 });

@@ -105,6 +105,13 @@ export interface TriggerContext<
    * answers; a function that throws emits nothing.
    */
   emit(records: EmittedRecord | EmittedRecord[]): void;
+  /** Reads a device tag now (its engineering value); rejects with the device's error. */
+  read(device: string, tag: string): Promise<Value>;
+  /**
+   * Writes a device tag, as the API does: the tag must be `writable`, the value of its kind
+   * and within its range; audited as `trigger:<name>`. Rejects with the reason.
+   */
+  write(device: string, tag: string, value: Value): Promise<void>;
 }
 
 /**

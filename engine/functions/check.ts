@@ -47,6 +47,17 @@ export function checkMessage(m: unknown): FromChild | string {
       return checkLog(m);
     case "response":
       return checkResponse(m);
+    case "call": {
+      if (!isId(m.cid)) return `"call" with cid ${kind(m.cid)}`;
+      if (m.op !== "read" && m.op !== "write") return `"call" with op ${kind(m.op)}`;
+      if (typeof m.device !== "string" || typeof m.tag !== "string") {
+        return `"call" with device ${kind(m.device)} and tag ${kind(m.tag)}`;
+      }
+      const c = { cid: m.cid as number, device: cut(m.device), tag: cut(m.tag) };
+      return m.op === "read"
+        ? { t: "call", op: "read", ...c }
+        : { t: "call", op: "write", ...c, value: m.value };
+    }
     default:
       return `unknown message type ${kind(t)}`;
   }

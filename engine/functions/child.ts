@@ -22,6 +22,7 @@ import type { Context, DataRecord, FunctionLogger, UserFunction } from "./api.ts
 import { WireEnd } from "./codec.ts";
 import { FrameReader, FrameWriter } from "./frames.ts";
 import {
+  type CallResultMessage,
   type Extras,
   extrasOf,
   type FromChild,
@@ -55,7 +56,7 @@ function post(m: FromChild, columns?: Uint8Array): void {
 /** Log fields and values other than strings need V8's format (see `frames.ts`). */
 function needsV8(m: FromChild): boolean {
   if (m.t === "log") return m.fields !== undefined;
-  if (m.t === "response") return true;
+  if (m.t === "response" || m.t === "call") return true;
   const objV = "x" in m ? m.x?.objV : undefined;
   return objV !== undefined && objV.some((v) => typeof v !== "string");
 }
@@ -108,10 +109,15 @@ async function init(m: InitMessage): Promise<void> {
     const now = m.trigger ? () => requestNow : () => wire.now;
     ctx = { state: {}, params: m.params, step: m.step, log, now };
     if (m.trigger) {
-      (ctx as Context & { emit(r: unknown): void }).emit = (r: unknown) => {
-        if (Array.isArray(r)) emitted.push(...r);
-        else emitted.push(r);
-      };
+      Object.assign(ctx, {
+        emit: (r: unknown) => {
+          if (Array.isArray(r)) emitted.push(...r);
+          else emitted.push(r);
+        },
+        read: (device: string, tag: string) => call({ op: "read", device, tag }),
+        write: (device: string, tag: string, value: unknown) =>
+          call({ op: "write", device, tag, value }).then(() => undefined),
+      });
     }
     post({ t: "ready" });
   } catch (e) {
@@ -166,6 +172,25 @@ function asResponse(id: number, r: unknown): ResponseMessage {
     headers[k] = String(v);
   }
   return { t: "response", id, status: status as number, headers, body: o.body };
+}
+
+/** `ctx.read` / `ctx.write` waiting for the host, by call id. */
+const calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+let nextCall = 1;
+
+function call(c: { op: "read" | "write"; device: string; tag: string; value?: unknown }) {
+  const cid = nextCall++;
+  const p = new Promise<unknown>((resolve, reject) => calls.set(cid, { resolve, reject }));
+  post({ t: "call", cid, ...c } as FromChild);
+  return p;
+}
+
+function callResult(m: CallResultMessage): void {
+  const w = calls.get(m.cid);
+  if (!w) return;
+  calls.delete(m.cid);
+  if (m.ok) w.resolve(m.value);
+  else w.reject(new Error(m.message));
 }
 
 async function request(m: RequestMessage): Promise<void> {
@@ -223,7 +248,9 @@ for (;;) {
   for (let f = reader.next(); f; f = reader.next()) {
     const m = f.meta as ToChild;
     if (m.t === "run") await run(m, f.columns);
-    else if (m.t === "request") await request(m);
+    // Not awaited: the function's ctx.read/write answers arrive through this loop.
+    else if (m.t === "request") void request(m);
+    else if (m.t === "callResult") callResult(m);
     else if (m.t === "init") await init(m);
   }
 }

@@ -51,7 +51,7 @@ import {
   processSetup,
 } from "./child_process.ts";
 import { checkMessage, checkReply, markNonFinite } from "./check.ts";
-import { extrasOf, type FromChild, type ToChild } from "./protocol.ts";
+import { type CallMessage, extrasOf, type FromChild, type ToChild } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import { WATCH_MS, Watchdog } from "./watchdog.ts";
 
@@ -81,6 +81,11 @@ export interface FunctionHostOptions {
   countError(reason: string): void;
   /** A trigger's function: answers {@linkcode FunctionHost.request}, not batches. */
   trigger?: boolean;
+  /**
+   * Serves a trigger function's `ctx.read` / `ctx.write` while a request runs: resolves to
+   * the value read (undefined for a write); a rejection's message is thrown in the function.
+   */
+  calls?(call: CallMessage): Promise<unknown>;
 }
 
 /** The largest response a trigger's function may send, in bytes. */
@@ -548,6 +553,10 @@ export class FunctionHost {
       this.#log[m.level](m.msg, fields);
       return;
     }
+    if (m.t === "call") {
+      this.#serveCall(m);
+      return;
+    }
     if (this.#waiting) {
       // The frame's bytes are valid only now: the next read reuses the buffer.
       if (m.t === "ok" && columns.byteLength >= HEADER_BYTES) this.#wire.load(columns);
@@ -557,6 +566,28 @@ export class FunctionHost {
     } else {
       this.malformed++;
     }
+  }
+
+  /** A `ctx.read` / `ctx.write` of the request in flight; refused between requests. */
+  #serveCall(m: CallMessage): void {
+    const c = this.#child;
+    const answer = (r: ToChild) => {
+      if (this.#child === c) c?.sendCopy(r, true);
+    };
+    const calls = this.#o.calls;
+    if (!this.#waiting || !calls) {
+      answer({
+        t: "callResult",
+        cid: m.cid,
+        ok: false,
+        message: calls ? "no request is running" : "ctx.read/ctx.write are not available here",
+      });
+      return;
+    }
+    calls(m).then(
+      (value) => answer({ t: "callResult", cid: m.cid, ok: true, value }),
+      (e) => answer({ t: "callResult", cid: m.cid, ok: false, message: errorMessage(e) }),
+    );
   }
 
   #stop(m: Stop): void {

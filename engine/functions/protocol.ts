@@ -58,8 +58,18 @@ export interface RequestMessage {
   now: number;
 }
 
+/** The answer to a {@linkcode CallMessage}. */
+export type CallResultMessage =
+  | { t: "callResult"; cid: number; ok: true; value?: unknown }
+  | { t: "callResult"; cid: number; ok: false; message: string };
+
 /** Host to child. */
-export type ToChild = InitMessage | RunMessage | RequestMessage;
+export type ToChild = InitMessage | RunMessage | RequestMessage | CallResultMessage;
+
+/** A trigger's function asks the host to read or write a device tag (`ctx.read/write`). */
+export type CallMessage =
+  | { t: "call"; cid: number; op: "read"; device: string; tag: string }
+  | { t: "call"; cid: number; op: "write"; device: string; tag: string; value: unknown };
 
 /** Log levels a function may use. */
 export type FunctionLogLevel = "debug" | "info" | "warn" | "error";
@@ -85,6 +95,7 @@ export type FromChild =
   | { t: "fail"; id: number; message: string; x?: Extras }
   | { t: "crash"; message: string }
   | ResponseMessage
+  | CallMessage
   | LogMessage;
 
 /** A trigger function's answer to a `request` (a throw answers `fail`). */
