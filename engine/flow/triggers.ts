@@ -9,9 +9,19 @@
 
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { errorMessage } from "../errors.ts";
-import { type ConfigIssue, issueAt, positionOf } from "./positions.ts";
-import type { SemanticInput } from "./semantic.ts";
+import { type ConfigIssue, issueAt, positionOf, type YamlSource } from "./positions.ts";
+import type { SchemaSources } from "./schema.ts";
 import type { TriggerConfig } from "./types.ts";
+
+/** What the trigger checks read of the semantic layer's input (`semantic.ts`). */
+export interface TriggerCheckInput {
+  unique: ReadonlyMap<string, { src: YamlSource; data: Record<string, unknown> }>;
+  triggers: ReadonlyMap<string, TriggerConfig>;
+  sources: SchemaSources;
+  flowDir: string;
+  checkFunctions: boolean;
+  typeCheck?: boolean;
+}
 
 /** Paths the gateway serves itself: a trigger may not be at or under them. */
 export const RESERVED_PATHS = ["/api/v1", "/metrics", "/healthz", "/readyz", "/ws"] as const;
@@ -32,7 +42,7 @@ export function compileBodySchema(schema: Record<string, unknown>) {
 }
 
 /** Adds the issues of every trigger to `out`. */
-export async function checkTriggers(inp: SemanticInput, out: ConfigIssue[]): Promise<void> {
+export async function checkTriggers(inp: TriggerCheckInput, out: ConfigIssue[]): Promise<void> {
   const seen = new Map<string, TriggerConfig>();
   for (const t of inp.triggers.values()) {
     const src = inp.unique.get(t.name)!.src;
