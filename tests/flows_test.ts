@@ -65,6 +65,7 @@ function summary(r: LoadResult, dir: string): unknown {
           timeoutMs: t.timeoutMs,
           memoryMb: t.memoryMb,
           body: t.body !== undefined,
+          ...(t.cron === undefined ? {} : { cron: t.cron }),
         })),
       }
       : {}),

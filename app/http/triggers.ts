@@ -14,10 +14,13 @@
  * - `ctx.read(device, tag)` and `ctx.write(device, tag, value)` go through the host to the
  *   API's read and write paths (`writable`, kind and range checked; writes audited with
  *   who = `trigger:<name>`).
+ * - A `cron:` trigger has no route: its function runs on the schedule with an empty request
+ *   (method `CRON`); the answer is dropped, emitted records kept, failures logged.
  * - Requests to one trigger run one at a time in its process; at most
  *   {@linkcode DEFAULT_MAX_QUEUE} wait, beyond that 503 with `Retry-After`.
  */
 
+import { Cron } from "croner";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Clock } from "../../engine/clock.ts";
@@ -92,6 +95,7 @@ export function createTriggers(
       return Response.json(r.body, { status: r.status, headers: r.headers });
     });
     for (const t of list) {
+      if (t.cron !== undefined) continue;
       const host = hosts.get(t.name)!;
       const validate = t.body ? compileBodySchema(t.body) : undefined;
       let inflight = 0;
@@ -211,6 +215,25 @@ export function createTriggers(
     }, { status, headers: { "X-Request-Id": requestId } });
   };
 
+  /** One run of a cron trigger: its answer is dropped, what it emits kept, failures logged. */
+  const tick = async (t: TriggerConfig): Promise<void> => {
+    const host = hosts.get(t.name)!;
+    // A run still waiting when the next is due is enough: runs do not pile up.
+    if (host.pending > 0) return;
+    const r = await host.request({
+      method: "CRON",
+      path: "",
+      params: {},
+      query: {},
+      headers: {},
+      body: null,
+    });
+    if (r.t !== "response") {
+      log.error(`Trigger "${t.name}" failed on its schedule: ${r.message}`, { trigger: t.name });
+    } else if (r.emit.length > 0) o.emit?.(t.name, r.emit);
+  };
+  const jobs: Cron[] = [];
+
   return {
     part,
     async start() {
@@ -220,8 +243,14 @@ export function createTriggers(
         await Promise.all([...hosts.values()].map((h) => h.close()));
         throw e instanceof BifrostError ? e : new BifrostError("FUNCTION_FAILED", String(e));
       }
+      for (const t of list) {
+        if (t.cron !== undefined) {
+          jobs.push(new Cron(t.cron, { protect: true, unref: true }, () => tick(t)));
+        }
+      }
     },
     async close() {
+      for (const j of jobs.splice(0)) j.stop();
       await Promise.all([...hosts.values()].map((h) => h.close()));
     },
   };

@@ -304,3 +304,30 @@ Deno.test("ctx.read() and ctx.write() go through the API's paths: the write reac
     [["pressure", "WRITE_REJECTED"], ["setpoint", "WRITE_REJECTED"], ["setpoint", "ok"]],
   );
 });
+
+Deno.test("a cron trigger runs its function on the schedule and its emitted records enter the graph", async () => {
+  const flow = `
+triggers:
+  ticker:
+    cron: "* * * * * *"
+    function: tick.ts
+`;
+  const tick = `export default (req, ctx) => {
+    ctx.state.n = (ctx.state.n ?? 0) + 1;
+    ctx.emit({ device: "clock", tag: "ticks", value: ctx.state.n });
+    return req.method;
+  };\n`;
+  await using t = await startTestGateway({}, { flow, files: { "tick.ts": tick } });
+  const seen: number[] = [];
+  const untap = t.gateway.tap((node, b) => {
+    if (node === "ticker") { for (let i = 0; i < b.length; i++) seen.push(b.num[i]!); }
+  });
+  try {
+    await waitFor(() => seen.length >= 2, 5000, "two scheduled runs");
+    assertEquals(seen.slice(0, 2), [1, 2]);
+    // No route: a request to nothing is a 404.
+    assertEquals((await call(`${t.http.url}/ticker`)).status, 404);
+  } finally {
+    untap();
+  }
+});

@@ -97,8 +97,8 @@ function toTrigger(e: Entity, dir: string): TriggerConfig {
   const memory = typeof d.memory === "string" ? d.memory : "128MB";
   const t: TriggerConfig = {
     name: e.name,
-    method: typeof http.method === "string" ? http.method : "POST",
-    path: String(http.path),
+    method: isRecord(d.http) ? (typeof http.method === "string" ? http.method : "POST") : "",
+    path: typeof http.path === "string" ? http.path : "",
     file: isAbsolute(file) ? file : resolve(dir, file),
     timeoutMs: parseDuration(typeof d.timeout === "string" ? d.timeout : "2s"),
     memoryMb: parseInt(memory, 10) * (memory.endsWith("GB") ? 1024 : 1),
@@ -106,6 +106,7 @@ function toTrigger(e: Entity, dir: string): TriggerConfig {
     origin: originOf(e),
   };
   if (isRecord(d.body)) t.body = d.body;
+  if (typeof d.cron === "string") t.cron = d.cron;
   return t;
 }
 

@@ -135,7 +135,7 @@ export const TRIGGER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as cons
 export const TRIGGER_PATH_PATTERN = "^(/(:?[A-Za-z0-9_.~-]+))+$";
 
 const TriggerSpec = Type.Object({
-  http: Type.Object({
+  http: Type.Optional(Type.Object({
     method: Type.Optional(Type.Union(TRIGGER_METHODS.map((m) => Type.Literal(m)), {
       default: "POST",
       description: "The HTTP method the trigger answers",
@@ -150,7 +150,12 @@ const TriggerSpec = Type.Object({
     additionalProperties: false,
     required: ["path"],
     description: "The HTTP request that runs the trigger",
-  }),
+  })),
+  cron: Type.Optional(Type.String({
+    description:
+      "Instead of a request, a schedule (6-field cron with seconds): the function runs with an empty request and its answer is dropped (what it emits is kept).",
+    examples: ["0 */5 * * * *"],
+  })),
   function: Type.String({
     minLength: 1,
     description:
@@ -182,8 +187,10 @@ const TriggerSpec = Type.Object({
   description: Type.Optional(Type.String()),
 }, {
   additionalProperties: false,
-  required: ["http", "function"],
-  description: "An HTTP trigger: a request runs a user edge function that answers it.",
+  required: ["function"],
+  oneOf: [{ required: ["http"] }, { required: ["cron"] }],
+  description:
+    "A trigger: an HTTP request (`http`) or a schedule (`cron`) runs a user edge function: exactly one of the two.",
 });
 
 function byKind(schemas: TSchema[], key: string, title: string): TSchema {

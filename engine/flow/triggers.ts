@@ -4,10 +4,12 @@
  * method and path (`:name` segments match anything, so `/a/:id` and `/a/:n` clash), none lies
  * under a path the gateway serves itself, each body schema compiles, and each function file
  * passes the `function` step's checks (inside the flow repository, exists, type-checks,
- * exports a default function): the step module's own `validate()`, so the rule is one.
+ * exports a default function): the step module's own `validate()`, so the rule is one. A
+ * cron trigger's schedule must parse.
  */
 
 import { Ajv2020 } from "ajv/dist/2020.js";
+import { Cron } from "croner";
 import { errorMessage } from "../errors.ts";
 import { type ConfigIssue, issueAt, positionOf, type YamlSource } from "./positions.ts";
 import type { SchemaSources } from "./schema.ts";
@@ -46,6 +48,25 @@ export async function checkTriggers(inp: TriggerCheckInput, out: ConfigIssue[]):
   const seen = new Map<string, TriggerConfig>();
   for (const t of inp.triggers.values()) {
     const src = inp.unique.get(t.name)!.src;
+    if (t.cron !== undefined) {
+      const fields = t.cron.trim().split(/\s+/).length;
+      let why: string | undefined = fields === 6
+        ? undefined
+        : `expected 6 fields (second minute hour day month weekday), got ${fields}`;
+      try {
+        if (why === undefined) new Cron(t.cron, { paused: true }).stop();
+      } catch (e) {
+        why = errorMessage(e);
+      }
+      if (why !== undefined) {
+        out.push(issueAt(
+          src,
+          ["triggers", t.name, "cron"],
+          `invalid cron "${t.cron}" of trigger "${t.name}": ${why}`,
+        ));
+      }
+      continue;
+    }
     const at = ["triggers", t.name, "http", "path"];
     const reserved = reservedPrefix(t.path);
     if (reserved !== undefined) {

@@ -54,10 +54,12 @@ export interface SinkConfig {
 /** An HTTP trigger: a request to `path` runs the edge function `file`. */
 export interface TriggerConfig {
   name: string;
-  /** Upper-case HTTP method. */
+  /** Upper-case HTTP method ("" for a cron trigger). */
   method: string;
-  /** The path as written (`:name` segments are parameters). */
+  /** The path as written (`:name` segments are parameters; "" for a cron trigger). */
   path: string;
+  /** A 6-field cron schedule: the trigger runs on it instead of on requests. */
+  cron?: string;
   /** Absolute path of the function's module. */
   file: string;
   /** JSON Schema of the request body, when given. */

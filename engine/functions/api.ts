@@ -69,9 +69,9 @@ export type UserFunction = (
 
 /** The request a trigger's function is given (`export default function (req, ctx)`). */
 export interface TriggerRequest<B = unknown> {
-  /** Upper-case HTTP method. */
+  /** Upper-case HTTP method; `CRON` when a `cron:` trigger's schedule runs the function. */
   method: string;
-  /** The request's path. */
+  /** The request's path ("" on a schedule). */
   path: string;
   /** Path parameters (`:name` segments of the trigger's path). */
   params: Record<string, string>;
