@@ -139,11 +139,11 @@ steps:
   assert.deepEqual(skipped.lines, []);
 });
 
-Deno.test("a trigger needs http.path and function; an empty triggers section is fine", async () => {
+Deno.test("a trigger needs a function and http or cron; an empty triggers section is fine", async () => {
   const r = await loadFiles(flow("triggers:\n  hook: {}\n"));
   assert.deepEqual(r.lines, [
-    'flow.yaml:2:3 error: trigger "hook" is missing required field "http"',
     'flow.yaml:2:3 error: trigger "hook" is missing required field "function"',
+    'flow.yaml:2:3 error: trigger "hook" needs "http" or "cron"',
   ]);
   assert.deepEqual((await loadFiles(flow("triggers: {}\n"))).lines, []);
 });
