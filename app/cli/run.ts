@@ -101,6 +101,10 @@ async function run(args: string[]): Promise<number> {
   // The API listens before anything starts: a port in use or missing tokens stop the run
   // at once, with nothing to undo.
   let http: HttpServer | undefined;
+  const triggers = loaded.flows.triggers?.size ?? 0;
+  if (!listen && triggers > 0) {
+    log.warn(`The flows declare ${triggers} trigger(s); with --no-http none of them runs`);
+  }
   if (listen) {
     try {
       http = await serve.startHttp(gateway, {
