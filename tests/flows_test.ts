@@ -56,6 +56,19 @@ function summary(r: LoadResult, dir: string): unknown {
     })),
     steps: names(f.steps, (s) => ({ use: s.use, from: s.from })),
     sinks: names(f.sinks, (s) => ({ use: s.use, from: s.from })),
+    ...(f.triggers?.size
+      ? {
+        triggers: names(f.triggers, (t) => ({
+          method: t.method,
+          path: t.path,
+          file: join("flows", relative(dir, t.file)),
+          timeoutMs: t.timeoutMs,
+          memoryMb: t.memoryMb,
+          body: t.body !== undefined,
+          ...(t.cron === undefined ? {} : { cron: t.cron }),
+        })),
+      }
+      : {}),
     warnings: lines(r, dir),
   };
 }

@@ -124,6 +124,10 @@ async function run(args: string[]): Promise<number> {
   // at once, with nothing to undo.
   let http: HttpServer | undefined;
   let parts: LiveParts | undefined;
+  const triggers = loaded.flows.triggers?.size ?? 0;
+  if (!listen && triggers > 0) {
+    log.warn(`The flows declare ${triggers} trigger(s); with --no-http none of them runs`);
+  }
   if (listen && httpModules) {
     const [serve, { TOKENS_ENV }, live] = httpModules;
     try {

@@ -1,10 +1,11 @@
 /**
  * @module
  * Test fixture: a real gateway polling the Modbus simulator over TCP, with SQLite history,
- * and its HTTP API listening on 127.0.0.1 port 0. Closed through `await using`.
+ * and its HTTP API listening on 127.0.0.1 port 0. Closed through `await using`. Tests may
+ * add flow text (triggers) and files (their functions) to the flow directory.
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { registries } from "../registries.ts";
 import { loadFlows } from "../../engine/flow/mod.ts";
 import { Gateway } from "../../engine/runtime/gateway.ts";
@@ -26,8 +27,14 @@ export interface TestGateway extends AsyncDisposable {
 /** Starts the simulator, the gateway and the API (`options` override the HTTP options). */
 export async function startTestGateway(
   options: Partial<HttpOptions> = {},
-  /** Parts to mount that need the gateway (made before the server starts). */
-  parts?: (gateway: Gateway) => MountPart[],
+  extra: {
+    /** Flow text appended to the flow file (triggers). */
+    flow?: string;
+    /** Files written to the flow directory (the triggers' functions). */
+    files?: Record<string, string>;
+    /** Parts to mount that need the gateway (made before the server starts). */
+    parts?: (gateway: Gateway) => MountPart[];
+  } = {},
 ): Promise<TestGateway> {
   const sim = await startModbusSimulator({
     units: {
@@ -57,11 +64,18 @@ polls:
   fast: { device: plc, tags: "*", every: 50ms }
 sinks:
   history: { use: sqlite, from: fast, path: history.db }
-`,
+${extra.flow ?? ""}`,
   );
-  const r = await loadFlows(dir, { env: {}, sources: registries });
+  for (const [name, text] of Object.entries(extra.files ?? {})) {
+    await Deno.mkdir(dirname(join(dir, name)), { recursive: true });
+    await Deno.writeTextFile(join(dir, name), text);
+  }
+  // Function files are loaded by the checks; type-checking them is `bifrost check`'s.
+  const r = await loadFlows(dir, { env: {}, sources: registries, typeCheck: false });
   if (!r.flows || r.errors.length) throw new Error(r.errors.map((e) => e.message).join("; "));
-  r.flows.sinks.get("history")!.config.path = join(dir, "history.db");
+  for (const sink of r.flows.sinks.values()) {
+    if (sink.use === "sqlite") sink.config.path = join(dir, String(sink.config.path));
+  }
   const gateway = new Gateway(r.flows, { sources: registries, dataDir: dir });
   // The API's last-value cache taps first: once this sees a poll, so has the cache.
   const polled = Promise.withResolvers<void>();
@@ -73,7 +87,7 @@ sinks:
       drivers: registries.drivers,
       log: nullLogger,
       ...options,
-      ...(parts ? { mount: [...(options.mount ?? []), ...parts(gateway)] } : {}),
+      ...(extra.parts ? { mount: [...(options.mount ?? []), ...extra.parts(gateway)] } : {}),
     });
     const untap = gateway.tap((node) => node === "fast" && polled.resolve());
     await gateway.start();

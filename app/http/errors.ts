@@ -16,6 +16,7 @@ export type ApiErrorCode =
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "RATE_LIMITED"
+  | "BUSY"
   | "INTERNAL";
 
 /** What went wrong with a request: a status, a code, a message and the field at fault. */

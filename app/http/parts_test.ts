@@ -16,7 +16,7 @@ Deno.test("with tokens, probes stay public while /metrics and /ws need the read 
   let parts: ReturnType<typeof liveParts> | undefined;
   await using t = await startTestGateway(
     { tokensEnv: TOKENS },
-    (gateway) => (parts = liveParts(gateway)).mount,
+    { parts: (gateway) => (parts = liveParts(gateway)).mount },
   );
   try {
     assertEquals((await fetch(`${t.http.url}/healthz`)).status, 200);
@@ -44,7 +44,9 @@ Deno.test("with tokens, probes stay public while /metrics and /ws need the read 
 
 Deno.test("without tokens on loopback, the WebSocket serves live values", async () => {
   let parts: ReturnType<typeof liveParts> | undefined;
-  await using t = await startTestGateway({}, (gateway) => (parts = liveParts(gateway)).mount);
+  await using t = await startTestGateway({}, {
+    parts: (gateway) => (parts = liveParts(gateway)).mount,
+  });
   const ws = new WebSocket(`${t.http.url.replace(/^http/, "ws")}/ws`);
   try {
     const got = Promise.withResolvers<Record<string, unknown>>();

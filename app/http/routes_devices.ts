@@ -8,6 +8,7 @@
 import type { Context } from "hono";
 import { kindOf, type TagConfig } from "../../engine/driver.ts";
 import type { DeviceRuntime } from "../../engine/runtime/device.ts";
+import type { Value } from "../../engine/record.ts";
 import { scaleValue } from "../../engine/scaling.ts";
 import type { ApiContext, Route } from "./context.ts";
 import { ApiError } from "./errors.ts";
@@ -74,6 +75,19 @@ function tagJson(ctx: ApiContext, d: DeviceRuntime, t: TagConfig): Record<string
     o.gatewayTs = last.gatewayTs;
   }
   return o;
+}
+
+/**
+ * Reads one tag now through the device's runtime, as `POST /read` does: the engineering
+ * value; throws the device's error (a trigger's `ctx.read`).
+ */
+export async function readOne(ctx: ApiContext, device: string, tag: string): Promise<Value> {
+  const d = deviceOf(ctx, device, "/device");
+  const t = tagOf(d, tag, "/tag");
+  const [r] = await d.read(d.plan([t]));
+  if (!r) throw new ApiError(502, "PROTOCOL_ERROR", `No answer for "${device}/${tag}"`);
+  if (!r.ok) throw r.error;
+  return t.scale ? scaleValue(r.value, t.scale) : r.value;
 }
 
 async function read(c: Context, ctx: ApiContext): Promise<Response> {

@@ -171,5 +171,33 @@ async function write(c: Context, ctx: ApiContext, who: string): Promise<Response
   return c.json({ results });
 }
 
+/**
+ * Writes one value as the API does (device and tag known, `writable`, kind, range, then the
+ * device), audited as `who`: the path of a trigger's `ctx.write` (who = `trigger:<name>`).
+ */
+export async function writeOne(
+  ctx: ApiContext,
+  who: string,
+  device: string,
+  tag: string,
+  value: unknown,
+): Promise<void> {
+  let checked: Checked;
+  try {
+    checked = check(ctx, { device, tag, value } as WriteItem, "");
+  } catch (e) {
+    audit(ctx, who, device, tag, value as Value, e);
+    throw e;
+  }
+  const { d, t } = checked;
+  try {
+    await d.write(t, checked.value);
+    audit(ctx, who, d.name, t.name, checked.value);
+  } catch (e) {
+    audit(ctx, who, d.name, t.name, checked.value, e);
+    throw e;
+  }
+}
+
 /** The write route. */
 export const writeRoutes: Route[] = [{ def: writeDef, handle: write }];

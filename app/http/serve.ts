@@ -14,6 +14,11 @@ import { BifrostError, errorMessage } from "../../engine/errors.ts";
 import type { Logger } from "../../engine/log.ts";
 import type { Gateway } from "../../engine/runtime/gateway.ts";
 import { createApi, type MountPart } from "./api.ts";
+import { createTriggers } from "./triggers.ts";
+import { flowRepository } from "../../steps/function/validate.ts";
+import type { ApiContext } from "./context.ts";
+import { readOne } from "./routes_devices.ts";
+import { writeOne } from "./routes_write.ts";
 import { AuditLog } from "./audit.ts";
 import { loadTokens } from "./auth.ts";
 import { isLoopback, type Listen } from "./listen.ts";
@@ -79,6 +84,25 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     };
     tls = { cert: await read(o.tlsCert, "certificate"), key: await read(o.tlsKey, "key") };
   }
+  let apiContext = (): ApiContext => {
+    throw new Error("the API is not ready");
+  };
+  const triggers = gateway.flows.triggers?.size
+    ? createTriggers(gateway.flows.triggers.values(), {
+      // Functions are loaded by the host from memory, their imports from the repository only.
+      root: (await flowRepository(gateway.flows.dir)).root,
+      log: o.log,
+      clock: o.clock ?? systemClock,
+      emit: (trigger, records) => gateway.inject(trigger, records),
+      calls: (trigger, m) => {
+        const ctx = apiContext();
+        return m.op === "read"
+          ? readOne(ctx, m.device, m.tag)
+          : writeOne(ctx, `trigger:${trigger}`, m.device, m.tag, m.value);
+      },
+    })
+    : undefined;
+  await triggers?.start();
   mkdirSync(o.dataDir, { recursive: true });
   const audit = new AuditLog(join(o.dataDir, "audit.db"), { clock: o.clock ?? systemClock });
   const api = createApi({
@@ -88,7 +112,15 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     ...(tokens ? { tokens } : {}),
     ...(o.corsOrigins ? { corsOrigins: o.corsOrigins } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
-    ...(o.mount ? { mount: o.mount } : {}),
+    mount: [...(o.mount ?? []), ...(triggers ? [triggers.part] : [])],
+  });
+  // What a trigger's ctx.read / ctx.write see: the API's own context.
+  apiContext = () => ({
+    gateway,
+    drivers: o.drivers,
+    lastValues: api.lastValues,
+    audit,
+    clock: o.clock ?? systemClock,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -105,6 +137,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
   } catch (e) {
     api.close();
     audit.close();
+    await triggers?.close();
     const why = e instanceof Deno.errors.AddrInUse
       ? "the address is in use (is another gateway running? change it with --http HOST:PORT or turn the API off with --no-http)"
       : errorMessage(e);
@@ -126,6 +159,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
       await server.shutdown();
       api.close();
       audit.close();
+      await triggers?.close();
     },
   };
 }

@@ -6,7 +6,7 @@
  * registries are a parameter so that tests can bring small modules of their own.
  */
 
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import type { TagConfig } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
@@ -17,7 +17,15 @@ import { type ConfigIssue, formatIssue, issueAt, positionOf } from "./positions.
 import { fileIssue, FlowFileCache } from "./load_file.ts";
 import type { SchemaSources } from "./schema.ts";
 import { checkSemantics, type Entity, uniqueEntities } from "./semantic.ts";
-import type { DeviceEntry, FlowSet, Origin, PollConfig, SinkConfig, StepConfig } from "./types.ts";
+import type {
+  DeviceEntry,
+  FlowSet,
+  Origin,
+  PollConfig,
+  SinkConfig,
+  StepConfig,
+  TriggerConfig,
+} from "./types.ts";
 
 /** Options of {@linkcode loadFlowsWith}. */
 export interface LoadOptions {
@@ -85,6 +93,26 @@ function toPoll(e: Entity): PollConfig {
   if (typeof d.cron === "string") poll.cron = d.cron;
   if (isRecord(d.subscribe)) poll.subscribe = d.subscribe;
   return poll;
+}
+
+function toTrigger(e: Entity, dir: string): TriggerConfig {
+  const d = e.data;
+  const http = isRecord(d.http) ? d.http : {};
+  const file = String(d.function);
+  const memory = typeof d.memory === "string" ? d.memory : "128MB";
+  const t: TriggerConfig = {
+    name: e.name,
+    method: isRecord(d.http) ? (typeof http.method === "string" ? http.method : "POST") : "",
+    path: typeof http.path === "string" ? http.path : "",
+    file: isAbsolute(file) ? file : resolve(dir, file),
+    timeoutMs: parseDuration(typeof d.timeout === "string" ? d.timeout : "2s"),
+    memoryMb: parseInt(memory, 10) * (memory.endsWith("GB") ? 1024 : 1),
+    params: isRecord(d.with) ? d.with : {},
+    origin: originOf(e),
+  };
+  if (isRecord(d.body)) t.body = d.body;
+  if (typeof d.cron === "string") t.cron = d.cron;
+  return t;
 }
 
 function toUse(e: Entity): StepConfig & SinkConfig {
@@ -206,6 +234,9 @@ export async function loadFlowsWith(
   const polls = new Map(valid.filter((e) => e.kind === "polls").map((e) => [e.name, toPoll(e)]));
   const steps = new Map(valid.filter((e) => e.kind === "steps").map((e) => [e.name, toUse(e)]));
   const sinks = new Map(valid.filter((e) => e.kind === "sinks").map((e) => [e.name, toUse(e)]));
+  const triggers = new Map(
+    valid.filter((e) => e.kind === "triggers").map((e) => [e.name, toTrigger(e, dir)]),
+  );
   for (
     const i of await checkSemantics({
       unique,
@@ -213,6 +244,7 @@ export async function loadFlowsWith(
       polls,
       steps,
       sinks,
+      triggers,
       sources,
       flowDir: dir,
       checkFunctions: options.checkFunctions ?? true,
@@ -229,7 +261,9 @@ export async function loadFlowsWith(
     warnings: warnings.map((i) => capped(scrub(i, redactor))).sort(order),
     secrets: secretList,
   };
-  if (result.errors.length === 0) result.flows = { dir, files, devices, polls, steps, sinks };
+  if (result.errors.length === 0) {
+    result.flows = { dir, files, devices, polls, steps, sinks, triggers };
+  }
   return result;
 }
 

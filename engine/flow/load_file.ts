@@ -14,7 +14,7 @@
 
 import { errorMessage } from "../errors.ts";
 import { type FlowEnv, substituteEnv } from "./env.ts";
-import { type ConfigIssue, fromPointer, issueAt } from "./positions.ts";
+import { type ConfigIssue, fromPointer } from "./positions.ts";
 import { decodeFlowFile, parseFlowText, toData } from "./parse.ts";
 import type { SchemaSources } from "./schema.ts";
 import { type Entity, KINDS } from "./semantic.ts";
@@ -87,16 +87,6 @@ export function checkFlowFile(
         r.errors.push(i);
         bad.add(section(i.path));
       }
-    }
-    if (isRecord(data) && isRecord(data.triggers) && Object.keys(data.triggers).length > 0) {
-      r.errors.push(
-        issueAt(
-          src,
-          ["triggers"],
-          "triggers are not supported in flow version 1: HTTP triggers come in a later version",
-          { anchor: "key" },
-        ),
-      );
     }
   }
   if (!isRecord(data)) return r;

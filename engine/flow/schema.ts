@@ -133,6 +133,71 @@ const PollSpec = Type.Object({
     "Reads a set of tags of one device on a schedule (`every` or `cron`), or subscribes to them (`subscribe`, for drivers that push): exactly one of the three.",
 });
 
+/** HTTP methods a trigger may answer. */
+export const TRIGGER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/** A trigger's path: segments of letters, digits, `_ . ~ -`, and `:name` parameters. */
+export const TRIGGER_PATH_PATTERN = "^(/(:?[A-Za-z0-9_.~-]+))+$";
+
+const TriggerSpec = Type.Object({
+  http: Type.Optional(Type.Object({
+    method: Type.Optional(Type.Union(TRIGGER_METHODS.map((m) => Type.Literal(m)), {
+      default: "POST",
+      description: "The HTTP method the trigger answers",
+    })),
+    path: Type.String({
+      pattern: TRIGGER_PATH_PATTERN,
+      description:
+        "Where the trigger is served, as written (`:name` segments are path parameters); not under /api/v1, /metrics, /healthz, /readyz or /ws",
+      examples: ["/hooks/pump", "/hooks/pump/:id"],
+    }),
+  }, {
+    additionalProperties: false,
+    required: ["path"],
+    description: "The HTTP request that runs the trigger",
+  })),
+  cron: Type.Optional(Type.String({
+    description:
+      "Instead of a request, a schedule (6-field cron with seconds): the function runs with an empty request and its answer is dropped (what it emits is kept).",
+    examples: ["0 */5 * * * *"],
+  })),
+  function: Type.String({
+    minLength: 1,
+    description:
+      "The edge function's TypeScript file, relative to the flow directory: `export default function (req, ctx)`.",
+    examples: ["../functions/pump.ts"],
+  }),
+  body: Type.Optional(Type.Object({}, {
+    additionalProperties: true,
+    description:
+      "JSON Schema (2020-12) of the request body; a body that fails it gets 400 with the failing field.",
+    examples: [{ type: "object", required: ["speed"], properties: { speed: { type: "number" } } }],
+  })),
+  timeout: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN,
+    default: "2s",
+    description: "Time limit of one request; past it the answer is 504 and the process restarted.",
+    examples: ["2s", "500ms"],
+  })),
+  memory: Type.Optional(Type.String({
+    pattern: "^[1-9][0-9]*(MB|GB)$",
+    default: "128MB",
+    description: "Heap limit of the function's process (MB or GB).",
+    examples: ["64MB"],
+  })),
+  with: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
+    default: {},
+    description: "Parameters handed to the function as `ctx.params`.",
+  })),
+  description: Type.Optional(Type.String()),
+}, {
+  additionalProperties: false,
+  required: ["function"],
+  oneOf: [{ required: ["http"] }, { required: ["cron"] }],
+  description:
+    "A trigger: an HTTP request (`http`) or a schedule (`cron`) runs a user edge function: exactly one of the two.",
+});
+
 function byKind(schemas: TSchema[], key: string, title: string): TSchema {
   if (schemas.length === 0) {
     return { type: "object", title, not: {}, description: "None registered" } as unknown as TSchema;
@@ -183,9 +248,10 @@ export function buildFlowSchema(src: SchemaSources): Record<string, unknown> {
       byKind(src.sinks.map((s) => useSchema(s, "sink")), "use", "Sink"),
       { additionalProperties: false, description: "Destinations by name." },
     )),
-    triggers: Type.Optional(Type.Record(nameKey, Type.Object({}), {
+    triggers: Type.Optional(Type.Record(nameKey, TriggerSpec, {
       additionalProperties: false,
-      description: "Reserved for HTTP triggers (a later version); must be empty in version 1.",
+      description:
+        "HTTP triggers by name: a request to the trigger's path runs its edge function in its own process.",
     })),
   }, { additionalProperties: false });
   return {

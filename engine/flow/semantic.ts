@@ -21,10 +21,11 @@ import type { SchemaSources } from "./schema.ts";
 import { suggestion } from "./suggest.ts";
 import { isRecord } from "./tag.ts";
 import { validatePart } from "./validate.ts";
-import type { DeviceEntry, PollConfig, SinkConfig, StepConfig } from "./types.ts";
+import { checkTriggers } from "./triggers.ts";
+import type { DeviceEntry, PollConfig, SinkConfig, StepConfig, TriggerConfig } from "./types.ts";
 
 /** The sections that declare named entities, in the order they are checked. */
-export const KINDS = ["devices", "polls", "steps", "sinks"] as const;
+export const KINDS = ["devices", "polls", "steps", "sinks", "triggers"] as const;
 /** One of {@linkcode KINDS}. */
 export type Kind = typeof KINDS[number];
 
@@ -33,6 +34,7 @@ const SINGULAR: Record<Kind, string> = {
   polls: "poll",
   steps: "step",
   sinks: "sink",
+  triggers: "trigger",
 };
 
 /** A named entity as declared in one file. */
@@ -82,6 +84,7 @@ export interface SemanticInput {
   polls: ReadonlyMap<string, PollConfig>;
   steps: ReadonlyMap<string, StepConfig>;
   sinks: ReadonlyMap<string, SinkConfig>;
+  triggers: ReadonlyMap<string, TriggerConfig>;
   sources: SchemaSources;
   flowDir: string;
   /** Runs the steps' `validate()` (function files: exist, type-check). */
@@ -217,7 +220,7 @@ function fromEntries(e: Entity): { name: string; path: DocPath }[] {
 }
 
 function checkFrom(inp: SemanticInput, out: ConfigIssue[], used: Set<string>): void {
-  const sourceNames = namesOf(inp.unique, ["polls", "steps", "devices"]);
+  const sourceNames = namesOf(inp.unique, ["polls", "triggers", "steps", "devices"]);
   for (const e of inp.unique.values()) {
     if (e.kind !== "steps" && e.kind !== "sinks") continue;
     for (const { name, path } of fromEntries(e)) {
@@ -346,7 +349,10 @@ function checkTimeLimits(inp: SemanticInput, out: ConfigIssue[]): void {
     if (!isRecord(node)) return;
     for (const [k, v] of Object.entries(node)) {
       // Tags are the driver's; `with` and `simulator` hold values of the user's own meaning.
-      if (path.length === 0 && (k === "tags" || k === "with" || k === "simulator")) continue;
+      // A trigger's `body` is a JSON Schema of the user's.
+      if (
+        path.length === 0 && (k === "tags" || k === "with" || k === "simulator" || k === "body")
+      ) continue;
       if (TIME_LIMIT.test(k) && zeroDuration(v)) {
         out.push(issueAt(
           e.src,
@@ -413,5 +419,6 @@ export async function checkSemantics(inp: SemanticInput): Promise<ConfigIssue[]>
   checkTimeLimits(inp, out);
   checkDrivers(inp, out);
   if (inp.checkFunctions) await checkSteps(inp, out);
+  await checkTriggers(inp, out);
   return out;
 }

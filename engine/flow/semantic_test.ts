@@ -139,10 +139,11 @@ steps:
   assert.deepEqual(skipped.lines, []);
 });
 
-Deno.test("triggers are reserved for a later version", async () => {
+Deno.test("a trigger needs a function and http or cron; an empty triggers section is fine", async () => {
   const r = await loadFiles(flow("triggers:\n  hook: {}\n"));
   assert.deepEqual(r.lines, [
-    "flow.yaml:1:1 error: triggers are not supported in flow version 1: HTTP triggers come in a later version",
+    'flow.yaml:2:3 error: trigger "hook" is missing required field "function"',
+    'flow.yaml:2:3 error: trigger "hook" needs "http" or "cron"',
   ]);
   assert.deepEqual((await loadFiles(flow("triggers: {}\n"))).lines, []);
 });

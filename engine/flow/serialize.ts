@@ -8,7 +8,14 @@
 
 import type { TagConfig, ValueKind } from "../driver.ts";
 import { FlowTag } from "./tag.ts";
-import type { DeviceEntry, FlowSet, PollConfig, SinkConfig, StepConfig } from "./types.ts";
+import type {
+  DeviceEntry,
+  FlowSet,
+  PollConfig,
+  SinkConfig,
+  StepConfig,
+  TriggerConfig,
+} from "./types.ts";
 
 /** The JSON form of a flow set. */
 export interface FlowSetJson {
@@ -25,6 +32,7 @@ export interface FlowSetJson {
   polls: [string, PollConfig][];
   steps: [string, StepConfig][];
   sinks: [string, SinkConfig][];
+  triggers?: [string, TriggerConfig][];
 }
 
 /** A flow set as JSON-safe data. */
@@ -41,6 +49,7 @@ export function flowSetToJson(f: FlowSet): FlowSetJson {
     polls: [...f.polls],
     steps: [...f.steps],
     sinks: [...f.sinks],
+    ...(f.triggers ? { triggers: [...f.triggers] } : {}),
   };
 }
 
@@ -62,5 +71,6 @@ export function flowSetFromJson(j: FlowSetJson): FlowSet {
     polls: new Map(j.polls),
     steps: new Map(j.steps),
     sinks: new Map(j.sinks),
+    ...(j.triggers ? { triggers: new Map(j.triggers) } : {}),
   };
 }

@@ -51,6 +51,26 @@ export interface SinkConfig {
   origin: Origin;
 }
 
+/** An HTTP trigger: a request to `path` runs the edge function `file`. */
+export interface TriggerConfig {
+  name: string;
+  /** Upper-case HTTP method ("" for a cron trigger). */
+  method: string;
+  /** The path as written (`:name` segments are parameters; "" for a cron trigger). */
+  path: string;
+  /** A 6-field cron schedule: the trigger runs on it instead of on requests. */
+  cron?: string;
+  /** Absolute path of the function's module. */
+  file: string;
+  /** JSON Schema of the request body, when given. */
+  body?: Record<string, unknown>;
+  timeoutMs: number;
+  memoryMb: number;
+  /** `with:`, handed to the function as `ctx.params`. */
+  params: Record<string, unknown>;
+  origin: Origin;
+}
+
 /** A device with its origin. */
 export interface DeviceEntry extends DeviceConfig {
   origin: Origin;
@@ -66,4 +86,6 @@ export interface FlowSet {
   polls: Map<string, PollConfig>;
   steps: Map<string, StepConfig>;
   sinks: Map<string, SinkConfig>;
+  /** HTTP triggers (absent in flow sets built by hand). */
+  triggers?: Map<string, TriggerConfig>;
 }

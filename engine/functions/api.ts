@@ -66,3 +66,60 @@ export type UserFunction = (
   // deno-lint-ignore no-explicit-any
   ctx: Context<any, any>,
 ) => FunctionResult | Promise<FunctionResult>;
+
+/** The request a trigger's function is given (`export default function (req, ctx)`). */
+export interface TriggerRequest<B = unknown> {
+  /** Upper-case HTTP method; `CRON` when a `cron:` trigger's schedule runs the function. */
+  method: string;
+  /** The request's path ("" on a schedule). */
+  path: string;
+  /** Path parameters (`:name` segments of the trigger's path). */
+  params: Record<string, string>;
+  /** Query parameters (the first value of each). */
+  query: Record<string, string>;
+  /** Request headers, lower-case names (without `authorization` and `cookie`). */
+  headers: Record<string, string>;
+  /** The parsed JSON body (validated against the trigger's `body:` schema), or undefined. */
+  body: B;
+}
+
+/** A record a trigger's function emits: quality defaults to good, source time to now. */
+export interface EmittedRecord {
+  device: string;
+  tag: string;
+  value: Value;
+  quality?: QualityName;
+  reason?: string;
+  /** ms since epoch. */
+  sourceTs?: number;
+}
+
+/** What a trigger's function is given beside the request. */
+export interface TriggerContext<
+  S extends Record<string, unknown> = Record<string, unknown>,
+  P extends Record<string, unknown> = Record<string, unknown>,
+> extends Context<S, P> {
+  /**
+   * Sends records into the flow graph under the trigger's name (`from: <trigger>`), with
+   * sequence numbers and timestamps like polled records. They go in when the function
+   * answers; a function that throws emits nothing.
+   */
+  emit(records: EmittedRecord | EmittedRecord[]): void;
+  /** Reads a device tag now (its engineering value); rejects with the device's error. */
+  read(device: string, tag: string): Promise<Value>;
+  /**
+   * Writes a device tag, as the API does: the tag must be `writable`, the value of its kind
+   * and within its range; audited as `trigger:<name>`. Rejects with the reason.
+   */
+  write(device: string, tag: string, value: Value): Promise<void>;
+}
+
+/**
+ * What a trigger's function returns: `{ status?, headers?, body }`, or any other value,
+ * which becomes the body of a 200 JSON response.
+ */
+export interface TriggerResponse {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}

@@ -8,7 +8,8 @@
 import { type Batch, Quality, StorageKind } from "../record.ts";
 import { HEADER_BYTES } from "./wire_layout.ts";
 import type { WireEnd, WireExtras } from "./codec.ts";
-import { type FromChild, LOG_LEVELS, type LogMessage } from "./protocol.ts";
+import type { EmittedRecord } from "./api.ts";
+import { type FromChild, LOG_LEVELS, type LogMessage, type ResponseMessage } from "./protocol.ts";
 
 /** The longest log line kept, in characters; longer lines are cut. */
 export const MAX_LOG_CHARS = 4096;
@@ -44,9 +45,93 @@ export function checkMessage(m: unknown): FromChild | string {
       return { t, id: m.id as number, message: cut(m.message), x: m.x as never };
     case "log":
       return checkLog(m);
+    case "response":
+      return checkResponse(m);
+    case "call": {
+      if (!isId(m.cid)) return `"call" with cid ${kind(m.cid)}`;
+      if (m.op !== "read" && m.op !== "write") return `"call" with op ${kind(m.op)}`;
+      if (typeof m.device !== "string" || typeof m.tag !== "string") {
+        return `"call" with device ${kind(m.device)} and tag ${kind(m.tag)}`;
+      }
+      const c = { cid: m.cid as number, device: cut(m.device), tag: cut(m.tag) };
+      return m.op === "read"
+        ? { t: "call", op: "read", ...c }
+        : { t: "call", op: "write", ...c, value: m.value };
+    }
     default:
       return `unknown message type ${kind(t)}`;
   }
+}
+
+/** The most headers a response may set. */
+const MAX_HEADERS = 32;
+
+function checkResponse(m: Record<string, unknown>): FromChild | string {
+  if (!isId(m.id)) return `"response" with id ${kind(m.id)}`;
+  const status = m.status;
+  if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
+    return `a response with status ${kind(status)} (expected 200 to 599)`;
+  }
+  if (!isObject(m.headers)) return `a response with headers ${kind(m.headers)}`;
+  const keys = Object.keys(m.headers);
+  if (keys.length > MAX_HEADERS) return `a response with ${keys.length} headers`;
+  const headers: Record<string, string> = {};
+  for (const k of keys) {
+    const v = m.headers[k];
+    // A header name is a token; a value has no line breaks (no header injection).
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) || typeof v !== "string" || /[\r\n\0]/.test(v)) {
+      return `a response with header ${kind(k)}: ${kind(v)}`;
+    }
+    headers[k] = v;
+  }
+  const out: ResponseMessage = {
+    t: "response",
+    id: m.id as number,
+    status: status as number,
+    headers,
+    body: m.body,
+  };
+  if (m.emit !== undefined) {
+    if (!Array.isArray(m.emit)) return `a response with emitted records ${kind(m.emit)}`;
+    if (m.emit.length > MAX_EMIT) return `a response with ${m.emit.length} emitted records`;
+    for (let i = 0; i < m.emit.length; i++) {
+      const bad = checkEmitted(m.emit[i]);
+      if (bad !== undefined) return `emitted record ${i} ${bad}`;
+    }
+    out.emit = m.emit as EmittedRecord[];
+  }
+  return out;
+}
+
+/** The most records one response may emit. */
+export const MAX_EMIT = 10_000;
+
+const QUALITIES = ["good", "uncertain", "bad"];
+
+/** What is wrong with an emitted record, or undefined. */
+function checkEmitted(r: unknown): string | undefined {
+  if (!isObject(r)) return `is ${kind(r)}`;
+  for (const k of Object.keys(r)) {
+    if (!["device", "tag", "value", "quality", "reason", "sourceTs"].includes(k)) {
+      return `has an unknown field ${kind(k)}`;
+    }
+  }
+  if (typeof r.device !== "string" || r.device === "") return `has device ${kind(r.device)}`;
+  if (typeof r.tag !== "string" || r.tag === "") return `has tag ${kind(r.tag)}`;
+  const v = r.value;
+  const okValue = v === null || typeof v === "boolean" || typeof v === "string" ||
+    (typeof v === "number" && Number.isFinite(v)) ||
+    (typeof v === "object" &&
+      (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype));
+  if (!okValue) return `has value ${kind(v)}`;
+  if (r.quality !== undefined && !QUALITIES.includes(r.quality as string)) {
+    return `has quality ${kind(r.quality)}`;
+  }
+  if (r.reason !== undefined && typeof r.reason !== "string") return `has reason ${kind(r.reason)}`;
+  if (r.sourceTs !== undefined && !Number.isFinite(r.sourceTs)) {
+    return `has sourceTs ${kind(r.sourceTs)}`;
+  }
+  return undefined;
 }
 
 function checkLog(m: Record<string, unknown>): LogMessage | string {

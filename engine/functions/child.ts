@@ -26,12 +26,15 @@ import { WireEnd } from "./codec.ts";
 import { FrameReader, FrameWriter } from "./frames.ts";
 import {
   API_SPECIFIER,
+  type CallResultMessage,
   type Extras,
   extrasOf,
   type FromChild,
   type FunctionLogLevel,
   type FunctionSource,
   type InitMessage,
+  type RequestMessage,
+  type ResponseMessage,
   type ToChild,
 } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
@@ -44,6 +47,10 @@ const wire = new WireEnd();
 const limiter = new RateLimiter(20, 2);
 let fn: UserFunction | undefined;
 let ctx: Context | undefined;
+/** The gateway clock when the current request arrived (a trigger's `ctx.now()`). */
+let requestNow = 0;
+/** What the current request's function emitted (`ctx.emit`). */
+let emitted: unknown[] = [];
 
 const frames = new FrameWriter();
 
@@ -55,6 +62,7 @@ function post(m: FromChild, columns?: Uint8Array): void {
 /** Log fields and values other than strings need V8's format (see `frames.ts`). */
 function needsV8(m: FromChild): boolean {
   if (m.t === "log") return m.fields !== undefined;
+  if (m.t === "response" || m.t === "call") return true;
   const objV = "x" in m ? m.x?.objV : undefined;
   return objV !== undefined && objV.some((v) => typeof v !== "string");
 }
@@ -148,7 +156,19 @@ function init(m: InitMessage): void {
       throw new TypeError(`Cannot use the module: it must export a default function, found ${got}`);
     }
     fn = mod.default as UserFunction;
-    ctx = { state: {}, params: m.params, step: m.step, log, now: () => wire.now };
+    const now = m.trigger ? () => requestNow : () => wire.now;
+    ctx = { state: {}, params: m.params, step: m.step, log, now };
+    if (m.trigger) {
+      Object.assign(ctx, {
+        emit: (r: unknown) => {
+          if (Array.isArray(r)) emitted.push(...r);
+          else emitted.push(r);
+        },
+        read: (device: string, tag: string) => call({ op: "read", device, tag }),
+        write: (device: string, tag: string, value: unknown) =>
+          call({ op: "write", device, tag, value }).then(() => undefined),
+      });
+    }
     post({ t: "ready" });
   } catch (e) {
     post({ t: "loadError", message: message(e) });
@@ -189,6 +209,57 @@ async function run(m: { id: number; max: number; x?: Extras }, columns: Uint8Arr
 
 /** Every permission a Deno process can hold. */
 const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys", "import"] as const;
+
+/** `{ status?, headers?, body }` as it is; any other value is the body of a 200. */
+function asResponse(id: number, r: unknown): ResponseMessage {
+  const o = r as Record<string, unknown> | null;
+  const shaped = typeof o === "object" && o !== null && !Array.isArray(o) && "body" in o &&
+    Object.keys(o).every((k) => k === "status" || k === "headers" || k === "body");
+  if (!shaped) return { t: "response", id, status: 200, headers: {}, body: r };
+  const status = o.status ?? 200;
+  if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) {
+    throw new RangeError(`Cannot use the returned status ${String(status)}: expected 200 to 599`);
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries((o.headers ?? {}) as Record<string, unknown>)) {
+    headers[k] = String(v);
+  }
+  return { t: "response", id, status: status as number, headers, body: o.body };
+}
+
+/** `ctx.read` / `ctx.write` waiting for the host, by call id. */
+const calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+let nextCall = 1;
+
+function call(c: { op: "read" | "write"; device: string; tag: string; value?: unknown }) {
+  const cid = nextCall++;
+  const p = new Promise<unknown>((resolve, reject) => calls.set(cid, { resolve, reject }));
+  post({ t: "call", cid, ...c } as FromChild);
+  return p;
+}
+
+function callResult(m: CallResultMessage): void {
+  const w = calls.get(m.cid);
+  if (!w) return;
+  calls.delete(m.cid);
+  if (m.ok) w.resolve(m.value);
+  else w.reject(new Error(m.message));
+}
+
+async function request(m: RequestMessage): Promise<void> {
+  try {
+    requestNow = m.now;
+    emitted = [];
+    // deno-lint-ignore no-explicit-any
+    let result: unknown = (fn as any)(m.req, ctx!);
+    if (result instanceof Promise) result = await result;
+    const res = asResponse(m.id, result);
+    if (emitted.length > 0 && res.t === "response") res.emit = emitted as never;
+    post(res);
+  } catch (e) {
+    post({ t: "fail", id: m.id, message: message(e) });
+  }
+}
 
 /** Options of {@linkcode runChild}. */
 export interface ChildOptions {
@@ -248,6 +319,9 @@ export async function runChild(o: ChildOptions = {}): Promise<void> {
     for (let f = reader.next(); f; f = reader.next()) {
       const m = f.meta as ToChild;
       if (m.t === "run") await run(m, f.columns);
+      // Not awaited: the function's ctx.read/write answers arrive through this loop.
+      else if (m.t === "request") void request(m);
+      else if (m.t === "callResult") callResult(m);
       else if (m.t === "init") init(m);
     }
   }

@@ -132,6 +132,12 @@ export class FunctionProcess {
     this.#writer.write(this.#frames.encode(meta, columns, v8)).catch(() => {});
   }
 
+  /** Sends a frame in a buffer of its own: for answers that may overlap (`callResult`). */
+  sendCopy(meta: unknown, v8 = false): void {
+    if (this.#dead) return;
+    this.#writer.write(this.#frames.encode(meta, undefined, v8).slice()).catch(() => {});
+  }
+
   /** Kills the child (SIGKILL: nothing it runs can delay its end). */
   kill(): void {
     if (this.#dead) return;

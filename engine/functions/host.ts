@@ -44,6 +44,7 @@ import { dirname } from "node:path";
 import type { Clock } from "../clock.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { EmittedRecord, TriggerRequest } from "./api.ts";
 import { type Batch, Quality } from "../record.ts";
 import { HEADER_BYTES, WireEnd } from "./codec.ts";
 import {
@@ -55,7 +56,7 @@ import {
   processSetup,
 } from "./child_process.ts";
 import { checkMessage, checkReply, markNonFinite } from "./check.ts";
-import { extrasOf, type FromChild, type ToChild } from "./protocol.ts";
+import { type CallMessage, extrasOf, type FromChild, type ToChild } from "./protocol.ts";
 import { RateLimiter } from "./rate_limit.ts";
 import type { FunctionSource } from "./loader.ts";
 import { WATCH_MS, Watchdog } from "./watchdog.ts";
@@ -91,7 +92,34 @@ export interface FunctionHostOptions {
   log: Logger;
   clock: Clock;
   countError(reason: string): void;
+  /** A trigger's function: answers {@linkcode FunctionHost.request}, not batches. */
+  trigger?: boolean;
+  /**
+   * Serves a trigger function's `ctx.read` / `ctx.write` while a request runs: resolves to
+   * the value read (undefined for a write); a rejection's message is thrown in the function.
+   */
+  calls?(call: CallMessage): Promise<unknown>;
 }
+
+/** The largest response a trigger's function may send, in bytes. */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** How a trigger's request ended (see {@linkcode FunctionHost.request}). */
+export type TriggerOutcome =
+  | {
+    t: "response";
+    status: number;
+    headers: Record<string, string>;
+    body: unknown;
+    /** Records the function emitted (validated), to go into the graph. */
+    emit: EmittedRecord[];
+  }
+  /** The function threw (or returned what cannot be sent); the process lives on. */
+  | { t: "fail"; message: string }
+  /** Past the time limit: the process was ended. */
+  | { t: "timeout"; message: string }
+  /** The process crashed, ran out of memory, broke the protocol or cannot start. */
+  | { t: "error"; message: string };
 
 /** The heap limit of a function's process when the step declares none, in MB. */
 export const DEFAULT_MEMORY_MB = 128;
@@ -183,6 +211,97 @@ export class FunctionHost {
   /** Figures for metrics: `restarts`, the processes started again after a failure. */
   stats(): Record<string, number> {
     return { restarts: this.#restarts };
+  }
+
+  /**
+   * Runs a trigger's function on one request; requests run one at a time, in order. A
+   * time-out, a crash or a protocol breach ends the process; the next request starts a
+   * fresh one (backing off after consecutive failures, as batches do).
+   */
+  request(req: TriggerRequest): Promise<TriggerOutcome> {
+    const p = this.#busy === 0 ? this.#request(req) : this.#queue.then(() => this.#request(req));
+    this.#busy++;
+    const done = p.then(() => {
+      this.#busy--;
+    }, () => {
+      this.#busy--;
+    });
+    this.#queue = done;
+    return p;
+  }
+
+  /** Requests waiting or running. */
+  get pending(): number {
+    return this.#busy;
+  }
+
+  async #request(req: TriggerRequest): Promise<TriggerOutcome> {
+    const name = this.#o.step;
+    if (this.#closed) return { t: "error", message: `function "${name}" is closed` };
+    if (!this.#child) {
+      const wait = this.#retryAt - this.#o.clock.monotonic();
+      if (wait > 0) {
+        return {
+          t: "error",
+          message: `${this.#lastFailure} (restarting in ${Math.ceil(wait)} ms)`,
+        };
+      }
+      const err = await this.#spawn();
+      if (err !== undefined) {
+        this.#failed(`function "${name}" failed: cannot load "${this.#o.path}": ${err}`);
+        return { t: "error", message: this.#lastFailure };
+      }
+      this.#restarts++;
+      this.#log.info(`Function "${name}" restarted in a new process; its state starts empty`);
+    }
+    const id = this.#nextId++;
+    this.#child!.maxFrame = MAX_RESPONSE_BYTES;
+    const msg: ToChild = { t: "request", id, req, now: this.#o.clock.now() };
+    const r = await this.#call(msg, undefined, this.#o.timeoutMs, true);
+    const m = r.m;
+    const lost = (reason: string, stop: Stop): TriggerOutcome => {
+      this.#stop(stop);
+      this.#failed(reason);
+      this.#o.countError(reason);
+      return { t: "error", message: reason };
+    };
+    if ((m.t === "response" || m.t === "fail") && m.id !== id) {
+      this.malformed++;
+      const what = `a reply to request ${m.id} while waiting for ${id}`;
+      return lost(`function "${name}" failed: its process sent ${what}`, { t: "broken", what });
+    }
+    switch (m.t) {
+      case "response":
+        this.#failures = 0;
+        return {
+          t: "response",
+          status: m.status,
+          headers: m.headers,
+          body: m.body,
+          emit: m.emit ?? [],
+        };
+      case "fail":
+        this.#failures = 0;
+        this.#o.countError(`function "${name}" failed: ${m.message}`);
+        return { t: "fail", message: m.message };
+      case "timeout": {
+        const reason = `function "${name}" timed out after ${this.#o.timeoutMs} ms`;
+        lost(reason, m);
+        return { t: "timeout", message: reason };
+      }
+      case "memory":
+        return lost(this.#memoryReason(), m);
+      case "broken":
+        return lost(`function "${name}" failed: its process sent ${m.what}`, m);
+      default: {
+        const why = m.t === "crash" || m.t === "gone" ? m.message : `unexpected reply "${m.t}"`;
+        const oom = this.#child?.outOfMemory;
+        return lost(
+          oom ? this.#memoryReason() : `function "${name}" failed: its process crashed: ${why}`,
+          { t: "gone", message: why },
+        );
+      }
+    }
   }
 
   /** Ends the process. */
@@ -371,6 +490,7 @@ export class FunctionHost {
       step: this.#o.step,
       params: this.#o.params,
     };
+    if (this.#o.trigger) init.trigger = true;
     // Params are any YAML value: V8's format keeps what JSON would not.
     const r = await this.#call(
       init,
@@ -465,6 +585,10 @@ export class FunctionHost {
       this.#log[m.level](m.msg, fields);
       return;
     }
+    if (m.t === "call") {
+      this.#serveCall(m);
+      return;
+    }
     if (this.#waiting) {
       // The frame's bytes are valid only now: the next read reuses the buffer.
       if (m.t === "ok" && columns.byteLength >= HEADER_BYTES) this.#wire.load(columns);
@@ -474,6 +598,28 @@ export class FunctionHost {
     } else {
       this.malformed++;
     }
+  }
+
+  /** A `ctx.read` / `ctx.write` of the request in flight; refused between requests. */
+  #serveCall(m: CallMessage): void {
+    const c = this.#child;
+    const answer = (r: ToChild) => {
+      if (this.#child === c) c?.sendCopy(r, true);
+    };
+    const calls = this.#o.calls;
+    if (!this.#waiting || !calls) {
+      answer({
+        t: "callResult",
+        cid: m.cid,
+        ok: false,
+        message: calls ? "no request is running" : "ctx.read/ctx.write are not available here",
+      });
+      return;
+    }
+    calls(m).then(
+      (value) => answer({ t: "callResult", cid: m.cid, ok: true, value }),
+      (e) => answer({ t: "callResult", cid: m.cid, ok: false, message: errorMessage(e) }),
+    );
   }
 
   #stop(m: Stop): void {

@@ -3,7 +3,8 @@
  * Messages between the `function` step (host) and its child process, each the `meta` of a
  * frame (`frames.ts`). The protocol is strictly request/response: the host sends `init`
  * and waits for `ready` or `loadError`, then sends one `run` at a time and waits for its
- * reply. `log` lines may come at any time, `crash` when the child caught an error nobody
+ * reply. A trigger's process gets `request` messages instead, answered by `response` or
+ * `fail`. `log` lines may come at any time, `crash` when the child caught an error nobody
  * handled.
  *
  * The records travel as the frame's columns (see `codec.ts`); `x` carries what does not
@@ -11,6 +12,7 @@
  * from the child as untrusted: `check.ts` validates it before anything reads it.
  */
 
+import type { EmittedRecord, TriggerRequest } from "./api.ts";
 import type { WireExtras } from "./codec.ts";
 
 /** The extras of a message between processes: never a shared buffer. */
@@ -48,6 +50,8 @@ export interface InitMessage {
   step: string;
   /** The step's `with:` object. */
   params: Record<string, unknown>;
+  /** The module is a trigger's: it answers `request` messages, not batches. */
+  trigger?: boolean;
 }
 
 /** Runs the function on the batch in the frame's columns. */
@@ -59,8 +63,27 @@ export interface RunMessage {
   x?: Extras;
 }
 
+/** Runs a trigger's function on an HTTP request (sent in V8's format: any JSON body). */
+export interface RequestMessage {
+  t: "request";
+  id: number;
+  req: TriggerRequest;
+  /** The gateway clock when the request arrived (`ctx.now()`). */
+  now: number;
+}
+
+/** The answer to a {@linkcode CallMessage}. */
+export type CallResultMessage =
+  | { t: "callResult"; cid: number; ok: true; value?: unknown }
+  | { t: "callResult"; cid: number; ok: false; message: string };
+
 /** Host to child. */
-export type ToChild = InitMessage | RunMessage;
+export type ToChild = InitMessage | RunMessage | RequestMessage | CallResultMessage;
+
+/** A trigger's function asks the host to read or write a device tag (`ctx.read/write`). */
+export type CallMessage =
+  | { t: "call"; cid: number; op: "read"; device: string; tag: string }
+  | { t: "call"; cid: number; op: "write"; device: string; tag: string; value: unknown };
 
 /** Log levels a function may use. */
 export type FunctionLogLevel = "debug" | "info" | "warn" | "error";
@@ -85,4 +108,17 @@ export type FromChild =
   | { t: "same"; id: number; x?: Extras }
   | { t: "fail"; id: number; message: string; x?: Extras }
   | { t: "crash"; message: string }
+  | ResponseMessage
+  | CallMessage
   | LogMessage;
+
+/** A trigger function's answer to a `request` (a throw answers `fail`). */
+export interface ResponseMessage {
+  t: "response";
+  id: number;
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  /** Records the function emitted (`ctx.emit`) while answering. */
+  emit?: EmittedRecord[];
+}

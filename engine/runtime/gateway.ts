@@ -16,9 +16,9 @@
 import { type Clock, systemClock } from "../clock.ts";
 import type { DriverModule, SimulatedDevice } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
-import type { DeviceEntry, FlowSet, PollConfig, SinkConfig } from "../flow/types.ts";
+import type { DeviceEntry, FlowSet, PollConfig, SinkConfig, TriggerConfig } from "../flow/types.ts";
 import { type Logger, nullLogger } from "../log.ts";
-import { type Batch, Quality, SequenceCounter, type Value } from "../record.ts";
+import { Batch, type DataRecord, Quality, SequenceCounter, type Value } from "../record.ts";
 import type { SchemaSources } from "../flow/schema.ts";
 import type { Catalog, Sink } from "../sink.ts";
 import type { Step } from "../step.ts";
@@ -28,7 +28,7 @@ import { compileGraph, type FlowGraph } from "./graph.ts";
 import { PollRunner } from "./poll.ts";
 import { SubscriptionRunner, type SubscriptionStats } from "./subscribed_poll.ts";
 import { phaseFor, runSchedule } from "./scheduler.ts";
-import { describeDiff, diffFlows, type FlowDiff } from "./reload.ts";
+import { describeDiff, diffFlows, type FlowDiff, sameValue } from "./reload.ts";
 import { type QueueStats, SerialQueue } from "./serial_queue.ts";
 import { closeConsumer, type ConsumerRuntime, swapConsumer } from "./consumer.ts";
 
@@ -63,6 +63,11 @@ export type GatewayPhase = "created" | "starting" | "running" | "stopping" | "st
 
 /** A listener of every batch a node emits. */
 export type Tap = (node: string, batch: Batch) => void;
+
+/** A record a trigger's function emits: quality defaults to good, source time to now. */
+export type EmittedRecord =
+  & Pick<DataRecord, "device" | "tag" | "value">
+  & Partial<Pick<DataRecord, "quality" | "reason" | "sourceTs">>;
 
 /** A running set of flows. */
 export class Gateway {
@@ -367,6 +372,35 @@ export class Gateway {
     this.polls.delete(name);
   }
 
+  /**
+   * Records a trigger's function emitted (`ctx.emit`), into the graph under the trigger's
+   * name: sequence numbers per trigger and timestamps as polled records get (the source
+   * time, when the function gave none, is the gateway's). Returns how many went in.
+   */
+  inject(trigger: string, records: readonly EmittedRecord[]): number {
+    if (this.graph.kinds.get(trigger) !== "trigger") {
+      throw new BifrostError("NOT_FOUND", `Cannot emit records: no trigger "${trigger}"`);
+    }
+    if (records.length === 0) return 0;
+    const now = this.#clock.now();
+    const first = this.#seq.take(trigger, records.length);
+    const b = new Batch(records.length);
+    records.forEach((r, i) =>
+      b.add(
+        r.device,
+        r.tag,
+        r.value,
+        Quality[r.quality ?? "good"],
+        r.reason,
+        r.sourceTs ?? now,
+        now,
+        first + i,
+      )
+    );
+    this.#emit(trigger, b);
+    return records.length;
+  }
+
   /** Writes a value to a device tag. */
   async write(device: string, tag: string, value: Value): Promise<void> {
     const d = this.devices.get(device);
@@ -465,6 +499,16 @@ export class Gateway {
     const before = this.#flows;
     const next: FlowSet = { ...proposed, steps: new Map(proposed.steps) };
     next.sinks = new Map(proposed.sinks);
+    // Triggers are served by the HTTP layer from the flows it started with, and are not
+    // diffed here yet: the running ones stay (in the graph too, so that their emitted
+    // records still enter it), and a change waits for the next start.
+    if (before.triggers) next.triggers = before.triggers;
+    else delete next.triggers;
+    if (!sameTriggers(before.triggers, proposed.triggers)) {
+      this.#log.warn(
+        "The flows change their triggers: triggers are not reloaded, restart the gateway to apply",
+      );
+    }
     const d = diffFlows(before, next);
     const graph = compileGraph(next);
     // New steps and sinks first: nothing feeds them yet, and a failure leaves all as it was.
@@ -573,4 +617,14 @@ export class Gateway {
     this.#phase = "stopped";
     this.#log.info("Gateway stopped");
   }
+}
+
+/** The same triggers, where they are written aside. */
+function sameTriggers(
+  a: ReadonlyMap<string, TriggerConfig> | undefined,
+  b: ReadonlyMap<string, TriggerConfig> | undefined,
+): boolean {
+  const strip = (m: ReadonlyMap<string, TriggerConfig> | undefined) =>
+    new Map([...(m ?? [])].map(([k, { origin: _, ...t }]) => [k, t]));
+  return sameValue(strip(a), strip(b));
 }

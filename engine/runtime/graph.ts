@@ -10,7 +10,7 @@ import { BifrostError } from "../errors.ts";
 import type { FlowSet } from "../flow/types.ts";
 
 /** The kind of a graph node. */
-export type NodeKind = "poll" | "step" | "sink";
+export type NodeKind = "poll" | "trigger" | "step" | "sink";
 
 /** A compiled graph. */
 export interface FlowGraph {
@@ -43,6 +43,8 @@ export function compileGraph(flows: FlowSet): FlowGraph {
   const consumers = new Map<string, string[]>();
   const inputs = new Map<string, string[]>();
   for (const p of flows.polls.keys()) kinds.set(p, "poll");
+  // A trigger is a source: its function's `ctx.emit(records)` enters the graph under its name.
+  for (const t of flows.triggers?.keys() ?? []) kinds.set(t, "trigger");
   for (const s of flows.steps.keys()) kinds.set(s, "step");
   for (const s of flows.sinks.keys()) kinds.set(s, "sink");
   for (const name of kinds.keys()) consumers.set(name, []);
@@ -54,7 +56,7 @@ export function compileGraph(flows: FlowSet): FlowGraph {
       if (k === undefined || k === "sink") {
         throw new BifrostError(
           "CONFIG_INVALID",
-          `Cannot wire "${name}" (${origin}): "${src}" is not a poll, step or device`,
+          `Cannot wire "${name}" (${origin}): "${src}" is not a poll, trigger, step or device`,
         );
       }
       consumers.get(src)!.push(name);

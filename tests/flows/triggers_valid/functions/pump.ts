@@ -1,0 +1,1 @@
+export default (req: { body: unknown }) => ({ ok: true, got: req.body });
