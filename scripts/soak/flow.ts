@@ -134,6 +134,8 @@ sinks:
 export const FUNCTION_SOURCE = `// Written by the soak test (scripts/soak/flow.ts).
 // The "mode" tag of device "${CTL_DEVICE}": 0 normal, 1 throw, 2 spin past the time limit,
 // 3 allocate until stopped, 4 forge messages to the host.
+import process from "node:process";
+
 interface Rec {
   device: string;
   tag: string;
@@ -146,8 +148,18 @@ interface Ctx {
   params: Record<string, unknown>;
 }
 const held: unknown[] = [];
-const post = (m: unknown) =>
-  (globalThis as unknown as { postMessage(m: unknown): void }).postMessage(m);
+// The function runs in its own process and speaks to the gateway in frames on fd 1:
+// Deno.stdout is closed to it, node:process is not: that is how a hostile function forges.
+function frame(meta: unknown): Uint8Array {
+  const m = new TextEncoder().encode(JSON.stringify(meta));
+  const out = new Uint8Array(8 + m.byteLength);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, 4 + m.byteLength, true);
+  dv.setUint32(4, m.byteLength, true);
+  out.set(m, 8);
+  return out;
+}
+const post = (m: unknown) => process.stdout.write(frame(m));
 
 export default function (records: Rec[], ctx: Ctx): void {
   let mode = 0;
@@ -168,6 +180,7 @@ export default function (records: Rec[], ctx: Ctx): void {
     for (;;) held.push(new Array(1 << 20).fill(mode));
   }
   if (mode === 4) {
+    if (Math.random() < 0.2) process.stdout.write(new TextEncoder().encode("not a frame\\n"));
     post({ t: "log", level: "x", msg: "" });
     post({ t: "log", level: "info", msg: 42, fields: "junk" });
     post(null);
