@@ -16,7 +16,8 @@ import {
 import { BifrostError, errorMessage, isBifrostError } from "../../engine/errors.ts";
 import { createLogger } from "../../engine/log.ts";
 import type { Value } from "../../engine/record.ts";
-import { scaleValue, unscaleValue } from "../../engine/scaling.ts";
+import { scaleValue } from "../../engine/scaling.ts";
+import { rawForWrite } from "../../engine/runtime/device.ts";
 import { engineeringKind, parseValue } from "../../engine/value.ts";
 import { registries } from "../registries.ts";
 import { durationOption, parseCli, UsageError, withUsage } from "./_args.ts";
@@ -151,14 +152,8 @@ export function writeCommand(args: string[]): Promise<number> {
     // One parser for every driver, by the tag's value kind (never by its type's name).
     const kind = engineeringKind(kindOf(t.tag, t.module), t.tag.scale !== undefined);
     const value = parseValue(kind, text, t.tag.name);
-    // The rules of the engine's DeviceRuntime.write, which a one-shot write does not use.
-    if (!t.tag.writable) {
-      throw new BifrostError(
-        "WRITE_REJECTED",
-        `Cannot write "${t.device.name}/${t.tag.name}": the tag is not writable (set writable: true in the flow)`,
-      );
-    }
-    const raw = t.tag.scale ? unscaleValue(value, t.tag.scale, kindOf(t.tag, t.module)) : value;
+    // The engine's write rule, without its DeviceRuntime (a one-shot write connects once).
+    const raw = rawForWrite(t.device.name, t.tag, value, t.module);
     const signal = AbortSignal.timeout(timeoutMs);
     const driver = await connect(t, signal, timeoutMs);
     try {

@@ -15,7 +15,7 @@ import type { Context } from "hono";
 import { engineeringKind, parseValue } from "../../engine/value.ts";
 import { kindOf, type TagConfig, type ValueKind } from "../../engine/driver.ts";
 import { errorMessage, isBifrostError } from "../../engine/errors.ts";
-import type { DeviceRuntime } from "../../engine/runtime/device.ts";
+import { type DeviceRuntime, notWritable } from "../../engine/runtime/device.ts";
 import type { Value } from "../../engine/record.ts";
 import type { ApiContext, Route } from "./context.ts";
 import { ApiError } from "./errors.ts";
@@ -104,7 +104,7 @@ function check(ctx: ApiContext, it: WriteItem, at: string): Checked {
     throw new ApiError(
       403,
       "WRITE_REJECTED",
-      `Cannot write "${d.name}/${t.name}": the tag is not writable (set writable: true in the flow)`,
+      notWritable(d.name, t.name).message,
       { field: `${at}/tag` },
     );
   }

@@ -361,12 +361,7 @@ export class DeviceRuntime {
    * a tag's `scale:` is inverted before the driver encodes it.
    */
   async write(tag: TagConfig, value: Value): Promise<void> {
-    if (!tag.writable) {
-      throw new BifrostError(
-        "WRITE_REJECTED",
-        `Cannot write "${this.name}/${tag.name}": the tag is not writable (set writable: true in the flow)`,
-      );
-    }
+    const raw = rawForWrite(this.name, tag, value, this.#module);
     if (this.#health.state !== "connected") {
       throw new BifrostError(
         "NOT_CONNECTED",
@@ -375,7 +370,6 @@ export class DeviceRuntime {
         })`,
       );
     }
-    const raw = tag.scale ? unscaleValue(value, tag.scale, kindOf(tag, this.#module)) : value;
     await this.#sem.run(async () => {
       try {
         await this.driver.write(tag, raw, this.#abort.signal);
@@ -394,4 +388,27 @@ export class DeviceRuntime {
     await this.driver.close().catch(() => {});
     this.#setState("closed");
   }
+}
+
+/**
+ * The raw value a write of `value` (engineering units) sends to `tag` of `device`: the rule
+ * every write path shares (the runtime, one-shot CLI writes). Throws `WRITE_REJECTED` for a tag
+ * that is not writable.
+ */
+export function rawForWrite(
+  device: string,
+  tag: TagConfig,
+  value: Value,
+  module: DriverModule,
+): Value {
+  if (!tag.writable) throw notWritable(device, tag.name);
+  return tag.scale ? unscaleValue(value, tag.scale, kindOf(tag, module)) : value;
+}
+
+/** The error of a write to a tag that is not marked writable. */
+export function notWritable(device: string, tag: string): BifrostError {
+  return new BifrostError(
+    "WRITE_REJECTED",
+    `Cannot write "${device}/${tag}": the tag is not writable (set writable: true in the flow)`,
+  );
 }
