@@ -28,7 +28,6 @@ import type { DeviceConfig, DriverIssue, DriverModule, TagConfig } from "../../.
 import { expectedResponseLength } from "./frame.ts";
 import { rtuTimings, transmitTimeMs } from "./timing.ts";
 import { ModbusRtuDriver, ModbusRtuTcpDriver, rtuFields } from "./driver.ts";
-import { simulateRtuDevice, simulateRtuTcpDevice } from "../simulator/rtu_simulate.ts";
 import { ModbusRtuDeviceSpec, ModbusRtuTcpDeviceSpec } from "./spec.ts";
 import { validateSimulator } from "../simulator/simulate.ts";
 import { ModbusTagSpec } from "../core/spec.ts";
@@ -93,7 +92,8 @@ export const modbusRtu: DriverModule = {
   create: (device, ctx) => new ModbusRtuDriver(device, ctx),
   validate: validateRtu,
   minIntervalMs: rtuMinIntervalMs,
-  simulate: simulateRtuDevice,
+  simulate: async (device) =>
+    await (await import("../simulator/rtu_simulate.ts")).simulateRtuDevice(device),
   valueKind: modbusValueKind,
 };
 
@@ -109,6 +109,7 @@ export const modbusRtuTcp: DriverModule = {
   create: (device, ctx) => new ModbusRtuTcpDriver(device, ctx),
   validate: validateRtu,
   minIntervalMs: rtuMinIntervalMs,
-  simulate: simulateRtuTcpDevice,
+  simulate: async (device) =>
+    await (await import("../simulator/rtu_simulate.ts")).simulateRtuTcpDevice(device),
   valueKind: modbusValueKind,
 };

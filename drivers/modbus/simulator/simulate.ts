@@ -8,7 +8,6 @@
 import type { DeviceConfig, DriverIssue, SimulatedDevice } from "../../../engine/plugin.ts";
 import { checkGeneratorSpec, type GeneratorSpec } from "../../../simulators/generators.ts";
 import type { PointSpec } from "./map.ts";
-import { startModbusSimulator } from "./server.ts";
 import { formatAddress } from "../core/address.ts";
 import { deviceFields, resolveTag } from "../core/tags.ts";
 
@@ -83,6 +82,8 @@ export function validateSimulator(device: DeviceConfig): DriverIssue[] {
 /** Starts a simulator on 127.0.0.1, port 0, serving the device's tags. */
 export async function simulateDevice(device: DeviceConfig): Promise<SimulatedDevice> {
   const f = deviceFields(device.config);
+  // The server loads on first use: a gateway without `--simulate` never carries it.
+  const { startModbusSimulator } = await import("./server.ts");
   const sim = await startModbusSimulator({
     host: "127.0.0.1",
     port: 0,

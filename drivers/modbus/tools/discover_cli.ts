@@ -15,8 +15,7 @@ import {
 import { parseAddress } from "../core/address.ts";
 import { discoverUnits, formatDiscovery, parseUnitList, probeText } from "./discover.ts";
 
-const USAGE =
-  "Usage: bifrost discover modbus --host H [--port 502] [--units 1-247] [--timeout 200ms] [--register HR0] [--parallel 1]";
+import { DISCOVER_USAGE as USAGE } from "./usage.ts";
 
 /** Parsed command line of `bifrost discover modbus`. */
 export interface DiscoverArgs {

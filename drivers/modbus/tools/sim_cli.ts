@@ -7,22 +7,12 @@
  * units on every listener). `--fault` injects faults (see `cli_faults.ts`).
  */
 
-import {
-  applyFaults,
-  describeFault,
-  FAULT_HELP,
-  type FaultOption,
-  parseFault,
-} from "./cli_faults.ts";
+import { applyFaults, describeFault, type FaultOption, parseFault } from "./cli_faults.ts";
 import type { SimulatorMap } from "../simulator/map.ts";
 import { parseMapYaml } from "../simulator/map_yaml.ts";
 import { startModbusSimulator } from "../simulator/server.ts";
 
-/** The usage line and the fault kinds, printed by `--help` and after a bad argument. */
-export const USAGE =
-  `Usage: bifrost sim modbus [--host 127.0.0.1] [--port 5020] [--map sim.yaml] [--rtu-tcp PORT]
-       [--serial DEV [--baud 9600] [--parity even|odd|none]] [--fault KIND=VALUE ...]
-${FAULT_HELP}`;
+import { SIM_USAGE as USAGE } from "./usage.ts";
 
 /** Parsed command line of the simulator. */
 export interface SimCliArgs {
