@@ -53,8 +53,29 @@ export function flowSetToJson(f: FlowSet): FlowSetJson {
   };
 }
 
+/**
+ * One string per distinct value of the `file` fields: JSON gives every entity its own copy
+ * of its file's path (2,000 copies for 1,000 devices in one file, measured).
+ */
+function internFiles(j: FlowSetJson): void {
+  const seen = new Map<string, string>();
+  const one = (s: string) => {
+    const known = seen.get(s);
+    if (known !== undefined) return known;
+    seen.set(s, s);
+    return s;
+  };
+  for (const list of [j.devices, j.polls, j.steps, j.sinks, j.triggers ?? []]) {
+    for (const [, e] of list) {
+      const entity = e as { file?: unknown };
+      if (typeof entity.file === "string") entity.file = one(entity.file);
+    }
+  }
+}
+
 /** Rebuilds a flow set from {@linkcode flowSetToJson}'s output. */
 export function flowSetFromJson(j: FlowSetJson): FlowSet {
+  internFiles(j);
   return {
     dir: j.dir,
     files: j.files,

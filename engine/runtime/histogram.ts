@@ -46,23 +46,20 @@ export const LATENESS_BUCKETS_MS: readonly number[] = [
  * ```
  */
 export class Histogram {
-  /** Upper bounds, increasing; the implicit last bucket is +Inf. */
-  readonly bounds: Float64Array;
+  /** Upper bounds, increasing; the implicit last bucket is +Inf. Shared by the histograms of one bucket set. */
+  readonly bounds: readonly number[];
   /** Observations per bucket (`bounds.length + 1` entries, the last for +Inf). */
-  readonly counts: Float64Array;
+  readonly counts: number[];
   /** Sum of the observed values. */
   sum = 0;
   /** Number of observations. */
   count = 0;
 
   constructor(bounds: readonly number[]) {
-    for (let i = 1; i < bounds.length; i++) {
-      if (!(bounds[i]! > bounds[i - 1]!)) {
-        throw new RangeError(`Histogram bounds must increase, got ${bounds.join(", ")}`);
-      }
-    }
-    this.bounds = Float64Array.from(bounds);
-    this.counts = new Float64Array(bounds.length + 1);
+    this.bounds = sharedBounds(bounds);
+    // A plain array of doubles: a typed array costs an ArrayBuffer and an off-heap store
+    // besides, and a gateway keeps two histograms a device and one a poll.
+    this.counts = new Array<number>(bounds.length + 1).fill(0);
   }
 
   /** Records one value (a NaN is ignored: it belongs to no bucket). */
@@ -77,10 +74,26 @@ export class Histogram {
   }
 
   /** The cumulative counts (`le` buckets, the last one +Inf), for an exposition. */
-  cumulative(): Float64Array {
-    const out = new Float64Array(this.counts.length);
+  cumulative(): number[] {
+    const out = new Array<number>(this.counts.length);
     let n = 0;
     for (let i = 0; i < out.length; i++) out[i] = n += this.counts[i]!;
     return out;
   }
+}
+
+/** Checked, frozen copies of the bucket sets in use, by the array given. */
+const BOUNDS = new WeakMap<readonly number[], readonly number[]>();
+
+function sharedBounds(bounds: readonly number[]): readonly number[] {
+  let b = BOUNDS.get(bounds);
+  if (b) return b;
+  for (let i = 1; i < bounds.length; i++) {
+    if (!(bounds[i]! > bounds[i - 1]!)) {
+      throw new RangeError(`Histogram bounds must increase, got ${bounds.join(", ")}`);
+    }
+  }
+  b = Object.freeze([...bounds]);
+  BOUNDS.set(bounds, b);
+  return b;
 }
