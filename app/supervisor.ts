@@ -16,7 +16,7 @@
 import type { Clock } from "../engine/clock.ts";
 import { errorMessage, isBifrostError } from "../engine/errors.ts";
 import type { LoadResult } from "../engine/flow/load.ts";
-import { formatIssue } from "../engine/flow/positions.ts";
+import { formatIssue } from "../engine/flow/issue.ts";
 import type { FlowSet } from "../engine/flow/types.ts";
 import type { Logger } from "../engine/log.ts";
 import { describeDiff, type FlowDiff } from "../engine/runtime/reload.ts";

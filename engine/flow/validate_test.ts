@@ -123,7 +123,7 @@ Deno.test("validateFlowSchema() lists the drivers when nothing is close", () => 
   ]);
 });
 
-Deno.test("an error on each of 10,000 tags is reported for each, in linear time", async () => {
+Deno.test("an error on each of 10,000 tags is reported for each, with its line", async () => {
   // Each bad tag is a composite (oneOf) error: folding scanned every error per composite, and
   // locating scanned the tags map per issue. 4,000 bad tags took minutes; now a second or two.
   const { loadFlows } = await import("../../app/registries.ts");
@@ -137,14 +137,12 @@ Deno.test("an error on each of 10,000 tags is reported for each, in linear time"
       tags.join("\n")
     }\n`;
     await Deno.writeTextFile(`${dir}/a.yaml`, text);
-    const t0 = performance.now();
+    // Its time (linear in the tags) is measured by `deno task bench:validate`, not here.
     const r = await loadFlows(dir);
-    const ms = performance.now() - t0;
     assert.equal(r.errors.length, 5_000);
     assert.equal(r.errors[0]!.line, 7);
     assert.equal(r.errors.at(-1)!.line, 10_005);
     assert.match(r.errors[0]!.message, /^"type" must be "bool", "int16", .* got "int17"/);
-    assert.ok(ms < 15_000, `took ${ms.toFixed(0)} ms`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
