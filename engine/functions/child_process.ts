@@ -176,10 +176,14 @@ export class FunctionProcess {
   async #read(reader: FrameReader): Promise<void> {
     // A BYOB read lands in the frame reader's buffer: no chunk allocated per read.
     const r = this.#child.stdout.getReader({ mode: "byob" });
+    let ended = false;
     try {
       for (;;) {
         const { value, done } = await r.read(reader.space());
-        if (done || !value) break;
+        if (done || !value) {
+          ended = true;
+          break;
+        }
         reader.filled(value);
         for (let f = reader.next(); f; f = reader.next()) this.#events.message(f.meta, f.columns);
       }
@@ -187,6 +191,9 @@ export class FunctionProcess {
       if (e instanceof FrameError) this.#events.malformed(e.message);
     } finally {
       r.releaseLock();
+      // Stopped before the end (a malformed frame): the pipe stays open until cancelled,
+      // one file descriptor and its buffers leaked per forged frame (seen in the soak).
+      if (!ended) await this.#child.stdout.cancel().catch(() => {});
     }
   }
 

@@ -116,6 +116,28 @@ Deno.test("bytes that are no frame end the process; the next batch runs in a new
   assert.ok(h.lines.some((l) => /restarted in a new process/.test(String(l.msg))));
 });
 
+Deno.test("a process ended by bytes that are no frame leaves no open pipe behind", async () => {
+  // Each such end leaked the read end of the old process's stdout: 40 descriptors (and their
+  // buffers) after 20 minutes of the soak's forge fault.
+  const probe = fileURLToPath(new URL("./testdata/fd_probe.ts", import.meta.url));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", probe, "8"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.equal(out.code, 0);
+  const r = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    before: number;
+    after: number;
+    malformed: number;
+  };
+  assert.ok(r.malformed >= 8, `${r.malformed} malformed frames seen`);
+  assert.ok(
+    r.after - r.before < 3,
+    `open descriptors ${r.before} -> ${r.after} over 7 replacements`,
+  );
+});
+
 Deno.test("a function that keeps growing its state is stopped at its memory limit", async () => {
   await using h = await start({ memoryMb: 64 });
   // The host's heap (nothing of the function's state is decoded or held here); not the RSS,
