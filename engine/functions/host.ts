@@ -147,6 +147,7 @@ export class FunctionHost {
   readonly #errors: RateLimiter;
   /** Log lines of the function, limited here too: the child is not trusted to limit them. */
   readonly #lines: RateLimiter;
+  readonly #restartLines: RateLimiter;
   #source: FunctionSource | undefined;
   readonly #memoryMb: number;
   #child: FunctionProcess | undefined;
@@ -173,6 +174,7 @@ export class FunctionHost {
     this.#log = options.log.child({ step: options.step });
     this.#errors = new RateLimiter(5, 0.2, () => options.clock.monotonic());
     this.#lines = new RateLimiter(20, 2, () => options.clock.monotonic());
+    this.#restartLines = new RateLimiter(3, 1 / 30, () => options.clock.monotonic());
     this.#memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
     this.#watchdog = new Watchdog(this.#memoryMb, options.timeoutMs);
     this.#watchMs = Math.min(WATCH_MS, Math.max(10, Math.floor(options.timeoutMs / 4)));
@@ -251,8 +253,7 @@ export class FunctionHost {
         this.#failed(`function "${name}" failed: cannot load "${this.#o.path}": ${err}`);
         return { t: "error", message: this.#lastFailure };
       }
-      this.#restarts++;
-      this.#log.info(`Function "${name}" restarted in a new process; its state starts empty`);
+      this.#restarted(name);
     }
     const id = this.#nextId++;
     this.#child!.maxFrame = MAX_RESPONSE_BYTES;
@@ -327,8 +328,7 @@ export class FunctionHost {
         this.#failed(`function "${step}" failed: cannot load "${this.#o.path}": ${err}`);
         return this.#fail(batch, this.#lastFailure);
       }
-      this.#restarts++;
-      this.#log.info(`Function "${step}" restarted in a new process; its state starts empty`);
+      this.#restarted(step);
     }
     const id = this.#nextId++;
     const max = this.#o.maxOutput ?? defaultMaxOutput(batch.length);
@@ -405,6 +405,22 @@ export class FunctionHost {
     // Counted once a batch, as a failed batch is.
     if (reason !== undefined) this.#o.countError(reason);
     return b;
+  }
+
+  /**
+   * Counts a restart and logs it: three lines at once, then one every 30 s saying how many
+   * were not logged (a function failing every batch restarted 30 times in 12 s, a line each).
+   */
+  #restarted(name: string): void {
+    this.#restarts++;
+    const suppressed = this.#restartLines.take();
+    if (suppressed < 0) return;
+    this.#log.info(
+      `Function "${name}" restarted in a new process; its state starts empty`,
+      suppressed > 0
+        ? { restarts: this.#restarts, notLogged: suppressed }
+        : { restarts: this.#restarts },
+    );
   }
 
   /** Notes a worker failure and schedules the next restart. */

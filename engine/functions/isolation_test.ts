@@ -195,6 +195,23 @@ Deno.test("a node worker a function starts does not outlive the time limit", asy
   assert.equal((await h.run("ok")).get(0).quality, "good", "a new process runs the next batch");
 });
 
+Deno.test("restarts of a function that fails every batch are logged a few times, then counted", async () => {
+  await using h = await start({ timeoutMs: 300 });
+  for (let i = 0; i < 6; i++) {
+    let r = await h.run("ok");
+    for (let j = 0; j < 100 && r.get(0).quality !== "good"; j++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await h.run("ok");
+    }
+    assertAllBad(await h.run("spin"), /timed out after 300 ms/);
+  }
+  const logged = h.lines.filter((l) => /restarted in a new process/.test(String(l.msg)));
+  const restarts = h.host.stats().restarts ?? 0;
+  assert.ok(restarts >= 5, `${restarts} restarts`);
+  assert.equal(logged.length, 3, "three restart lines, the rest counted");
+  assert.deepEqual(logged.map((l) => l.restarts), [1, 2, 3]);
+});
+
 Deno.test("replacing a timed-out process releases everything: the gateway's memory stays flat", async () => {
   await using h = await start({ timeoutMs: 300 });
   const cycle = async () => {
