@@ -23,6 +23,8 @@ export const ErrorCodes = {
   NOT_FOUND: "NOT_FOUND",
   /** A valid new revision of the flows could not be applied in full (see `Gateway.apply`). */
   RELOAD_FAILED: "RELOAD_FAILED",
+  /** A revision from git could not be fetched, checked out, verified or applied. */
+  DEPLOY_FAILED: "DEPLOY_FAILED",
 } as const;
 
 /** A literal union of the error codes. */

@@ -14,6 +14,11 @@
  * tag (132 MB at 100,000 tags, measured), the price of fast reloads. `--no-reload` runs the
  * flows as loaded and keeps all of it out of the process.
  *
+ * `--git URL --ref REF --path DIR --every 60s` takes the flows from a git repository instead
+ * of a directory: fetched every interval (and on `POST /hooks/deploy`), each new commit
+ * validated and applied as a live reload, rolled back when it fails (see `app/deploy/`,
+ * loaded only with `--git`).
+ *
  * `BIFROST_STATS_EVERY=60s` in the environment logs a "Process stats" line (RSS, heap,
  * records produced) per interval and a last one, with every device's sequence range, after
  * a clean stop (see `runtime/process_stats.ts`).
@@ -21,7 +26,8 @@
 
 import { errorMessage } from "../../engine/errors.ts";
 import { createLogger, type LogLevel, LogLevels } from "../../engine/log.ts";
-import { parseCli, UsageError, withUsage } from "./_args.ts";
+import { durationOption, parseCli, UsageError, withUsage } from "./_args.ts";
+import { markFunctionSources } from "../function_sources.ts";
 import { systemClock } from "../../engine/clock.ts";
 import {
   parseStatsEvery,
@@ -38,6 +44,8 @@ import type { LoadResult } from "../../engine/flow/load.ts";
 import type { FlowFileCache } from "../../engine/flow/mod.ts";
 import type { FlowSet } from "../../engine/flow/types.ts";
 import type { ReloadTarget, Supervisor } from "../supervisor.ts";
+import type { MountPart } from "../http/api.ts";
+import type { Hono } from "hono";
 
 function httpListen(text: string): Listen {
   try {
@@ -52,7 +60,10 @@ export const RUN_USAGE =
   "Usage: bifrost run <flow-dir> [--simulate] [--data-dir data] [--log-level debug|info|warn|error]\n" +
   "         [--no-reload] [--http HOST:PORT | --no-http] [--tokens FILE]\n" +
   "         [--tls-cert FILE --tls-key FILE] [--cors ORIGIN]\n" +
-  "         (API on 127.0.0.1:8720 by default; tokens also from BIFROST_API_TOKENS)";
+  "         (API on 127.0.0.1:8720 by default; tokens also from BIFROST_API_TOKENS)\n" +
+  "       bifrost run --git URL [--ref main] [--path .] [--every 60s] [--deploy-timeout 30s]\n" +
+  "         [--verify-keys FILE] [--hook-secret-file FILE] [the options above]\n" +
+  "         (flows from a git repository, cloned into <data-dir>/git, new commits applied live)";
 
 /** Runs the gateway; returns the exit code. */
 export function runGatewayCommand(args: string[]): Promise<number> {
@@ -71,13 +82,23 @@ async function run(args: string[]): Promise<number> {
     "tls-key": { type: "string" },
     cors: { type: "string", multiple: true },
     "no-reload": { type: "boolean", default: false },
+    git: { type: "string" },
+    ref: { type: "string" },
+    path: { type: "string" },
+    every: { type: "string" },
+    "deploy-timeout": { type: "string" },
+    "verify-keys": { type: "string" },
+    "hook-secret-file": { type: "string" },
   });
   if (values.help) {
     console.log(RUN_USAGE);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError("Missing the flow directory");
-  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}"`);
+  const gitOptions = parseGitOptions(values, positionals);
+  if (!gitOptions) {
+    if (positionals.length === 0) throw new UsageError("Missing the flow directory");
+    if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}"`);
+  }
   const level = values["log-level"];
   if (level !== undefined && !(level in LogLevels)) {
     throw new UsageError(
@@ -96,9 +117,23 @@ async function run(args: string[]): Promise<number> {
     createLogger().error(errorMessage(e));
     return 1;
   }
+  let secrets: string[] = [];
+  const log = createLogger({
+    ...(values["log-level"] ? { level: values["log-level"] as LogLevel } : {}),
+    redact: () => secrets,
+  });
+  // With --git: the deploy modules load (only then), the repository is fetched, and the
+  // flows come from the revision to start with.
+  const stopGit = new AbortController();
+  let git: GitRun | undefined;
+  if (gitOptions) {
+    git = await prepareGitRun(gitOptions, values["data-dir"], log, stopGit.signal);
+    if (!git) return 1;
+  }
+  const flowDir = git ? git.prepared.flowDir : positionals[0]!;
   // The HTTP modules load only when the API is on: `--no-http` keeps them out of memory.
   const [loaded, { Gateway }, { registries }, httpModules] = await Promise.all([
-    loadIsolated(positionals[0]),
+    loadIsolated(flowDir),
     import("../../engine/runtime/gateway.ts"),
     import("../registries.ts"),
     listen
@@ -109,12 +144,13 @@ async function run(args: string[]): Promise<number> {
       ])
       : undefined,
   ]);
-  if (!loaded) return 1;
-  let secrets = loaded.secrets;
-  const log = createLogger({
-    ...(values["log-level"] ? { level: values["log-level"] as LogLevel } : {}),
-    redact: () => secrets,
-  });
+  if (!loaded) {
+    if (git) log.error("The revision to start with is invalid: nothing started", git.where);
+    return 1;
+  }
+  secrets = loaded.secrets;
+  // A function step is also changed by its code: reloads compare fingerprints of it.
+  if (!values["no-reload"]) await markFunctionSources(loaded.flows);
   const gateway = new Gateway(loaded.flows, {
     sources: registries,
     log,
@@ -139,11 +175,13 @@ async function run(args: string[]): Promise<number> {
         ...(values["tls-cert"] === undefined ? {} : { tlsCert: values["tls-cert"] }),
         ...(values["tls-key"] === undefined ? {} : { tlsKey: values["tls-key"] }),
         ...(values.cors === undefined ? {} : { corsOrigins: values.cors }),
+        ...(git ? { deploy: git.prepared.deployer } : {}),
         dataDir: values["data-dir"],
         drivers: registries.drivers,
         log,
-        // /metrics, /healthz, /readyz and the WebSocket, beside the API.
-        mount: (parts = live.liveParts(gateway)).mount,
+        // /metrics, /healthz, /readyz and the WebSocket, beside the API (and the deploy
+        // webhook, before any trigger).
+        mount: (parts = live.liveParts(gateway, Date.now(), git?.http)).mount,
       });
     } catch (e) {
       parts?.close();
@@ -184,12 +222,23 @@ async function run(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   // After the signal listeners: a Ctrl-C while the watch starts is still a clean stop.
-  const supervisor = values["no-reload"]
-    ? undefined
-    : await startSupervisor(positionals[0]!, gateway, log, (r) => {
+  const supervisor = values["no-reload"] ? undefined : await startSupervisor(
+    flowDir,
+    gateway,
+    log,
+    (r) => {
       secrets = r.secrets;
-    });
+    },
+    !git,
+  );
+  if (git) {
+    await git.prepared.started(Date.now());
+    if (supervisor) git.prepared.deployer.start(gateway, supervisor);
+    else log.warn("With --no-reload new revisions are not applied: restart to deploy them");
+  }
   await stopped.promise;
+  stopGit.abort();
+  await git?.prepared.deployer.close();
   await supervisor?.close({ wait: false });
   parts?.close();
   await http?.close();
@@ -214,6 +263,7 @@ async function startSupervisor(
   gateway: ReloadTarget & { readonly flows: FlowSet },
   log: Logger,
   onApplied: (r: LoadResult) => void,
+  watch: boolean,
 ): Promise<Supervisor> {
   const [{ registries }, { Supervisor }] = await Promise.all([
     import("../registries.ts"),
@@ -225,9 +275,13 @@ async function startSupervisor(
   const validate = async (d: string) => {
     const { FlowFileCache, loadFlows } = await import("../../engine/flow/mod.ts");
     cache ??= new FlowFileCache();
-    return await loadFlows(d, { env, sources: registries, typeCheck: false, cache });
+    const r = await loadFlows(d, { env, sources: registries, typeCheck: false, cache });
+    if (r.flows) await markFunctionSources(r.flows);
+    return r;
   };
   const supervisor = new Supervisor({ dir, gateway, validate, log, clock: systemClock, onApplied });
+  // With --git the deployer drives the reloads: nothing to watch.
+  if (!watch) return supervisor;
   await supervisor.start({ signals: true });
   // A change made between the child's validation and the start of the watch is caught by
   // asking a child again: validating here would keep the parser, the schema compiler and
@@ -237,4 +291,125 @@ async function startSupervisor(
     if (changed) void supervisor.reload("start", true);
   }, () => {});
   return supervisor;
+}
+
+/** `--git` and its companions, checked; undefined without `--git`. */
+function parseGitOptions(
+  values: Record<string, string | boolean | string[] | undefined>,
+  positionals: string[],
+): GitOptions | undefined {
+  const url = values.git as string | undefined;
+  const companions = ["ref", "path", "every", "deploy-timeout", "verify-keys", "hook-secret-file"];
+  if (url === undefined) {
+    const stray = companions.find((k) => values[k] !== undefined);
+    if (stray) throw new UsageError(`Cannot use --${stray} without --git URL`);
+    return undefined;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `Cannot use a flow directory ("${positionals[0]}") with --git: ` +
+        "the flows come from --path inside the repository",
+    );
+  }
+  if (url.trim() === "" || url.startsWith("-")) {
+    throw new UsageError(`Cannot use --git "${url}": expected a repository URL or path`);
+  }
+  const path = (values.path as string | undefined) ?? ".";
+  if (path.startsWith("/") || path.split("/").includes("..")) {
+    throw new UsageError(
+      `Cannot use --path "${path}": expected a directory inside the repository (no leading /, no ..)`,
+    );
+  }
+  const ref = (values.ref as string | undefined) ?? "main";
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(ref) || ref.includes("..")) {
+    throw new UsageError(`Cannot use --ref "${ref}": expected a branch or tag name`);
+  }
+  return {
+    url,
+    ref,
+    path,
+    everyMs: durationOption("every", (values.every as string | undefined) ?? "60s"),
+    deployTimeoutMs: durationOption(
+      "deploy-timeout",
+      (values["deploy-timeout"] as string | undefined) ?? "30s",
+    ),
+    ...(values["verify-keys"] === undefined ? {} : { verifyKeys: values["verify-keys"] as string }),
+    ...(values["hook-secret-file"] === undefined
+      ? {}
+      : { hookSecretFile: values["hook-secret-file"] as string }),
+  };
+}
+
+interface GitOptions {
+  url: string;
+  ref: string;
+  path: string;
+  everyMs: number;
+  deployTimeoutMs: number;
+  verifyKeys?: string;
+  hookSecretFile?: string;
+}
+
+interface GitRun {
+  prepared: import("../deploy/mod.ts").PreparedGit;
+  /** The webhook and the deploy metrics, for the HTTP parts. */
+  http: { metrics: (x: import("../http/_exposition.ts").Exposition) => void; mount: MountPart[] };
+  where: Record<string, string>;
+}
+
+/** Loads the deploy modules, reads the hook secret and prepares the flows from git. */
+async function prepareGitRun(
+  g: GitOptions,
+  dataDir: string,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<GitRun | undefined> {
+  const m = await import("../deploy/mod.ts");
+  let secret: string | undefined;
+  if (g.hookSecretFile !== undefined) {
+    try {
+      secret = (await Deno.readTextFile(g.hookSecretFile)).trim();
+    } catch (e) {
+      log.error(`Cannot read --hook-secret-file "${g.hookSecretFile}": ${errorMessage(e)}`);
+      return undefined;
+    }
+    if (secret.length < 16) {
+      log.error(
+        `Cannot use --hook-secret-file "${g.hookSecretFile}": the secret must be at least 16 characters`,
+      );
+      return undefined;
+    }
+  }
+  let prepared: import("../deploy/mod.ts").PreparedGit;
+  try {
+    prepared = await m.prepareGit({
+      url: g.url,
+      ref: g.ref,
+      path: g.path,
+      everyMs: g.everyMs,
+      deployTimeoutMs: g.deployTimeoutMs,
+      dataDir,
+      log,
+      clock: systemClock,
+      signal,
+      ...(g.verifyKeys === undefined ? {} : { verifyKeys: g.verifyKeys }),
+    });
+  } catch (e) {
+    log.error(errorMessage(e));
+    return undefined;
+  }
+  const hooks = { accepted: 0, ignored: 0, unauthorized: 0, rateLimited: 0 };
+  const hook = m.deployHookApp({
+    ...(secret === undefined ? {} : { secret }),
+    ref: g.ref,
+    trigger: () => prepared.deployer.trigger(),
+    clock: systemClock,
+    log,
+    counters: hooks,
+  });
+  return {
+    prepared,
+    http: { metrics: m.deployMetrics(prepared.deployer, hooks), mount: [hook as unknown as Hono] },
+    where: { commit: prepared.commit, dir: prepared.flowDir },
+  };
 }

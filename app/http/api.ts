@@ -22,6 +22,7 @@ import { openApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes_admin.ts";
 import { deviceRoutes } from "./routes_devices.ts";
 import { writeRoutes } from "./routes_write.ts";
+import { DEPLOY_HOOK_DOC, deployRoutes, type DeploySource } from "./routes_deploy.ts";
 
 /** Where the REST API lives. */
 export const API_BASE = "/api/v1";
@@ -30,7 +31,12 @@ export const API_BASE = "/api/v1";
 export const MAX_BODY_BYTES = 1_000_000;
 
 /** Every route of the REST API. */
-export const ROUTES: readonly Route[] = [...deviceRoutes, ...writeRoutes, ...adminRoutes];
+export const ROUTES: readonly Route[] = [
+  ...deviceRoutes,
+  ...writeRoutes,
+  ...adminRoutes,
+  ...deployRoutes,
+];
 
 /** Options of {@linkcode createApi}. */
 export interface ApiOptions {
@@ -44,6 +50,8 @@ export interface ApiOptions {
   clock?: Clock;
   /** Failed authentications per minute and address before 429; default 5. */
   maxAuthFailures?: number;
+  /** The git deployment (`run --git`), for `GET /api/v1/deploy`. */
+  deploy?: DeploySource;
   /**
    * Other HTTP parts, each a Hono sub-app mounted at `/` (metrics, health, WebSocket: see
    * the mount point in {@linkcode createApi}). A part that needs the API's tokens is given
@@ -84,6 +92,7 @@ export function createApi(o: ApiOptions): Api {
     lastValues,
     audit: o.audit,
     clock,
+    ...(o.deploy ? { deploy: o.deploy } : {}),
   };
   const store = o.tokens && o.tokens.length > 0 ? new TokenStore(o.tokens) : undefined;
   const limiter = new FailureLimiter({ clock, maxFailures: o.maxAuthFailures ?? 5 });
@@ -156,6 +165,7 @@ export function createApi(o: ApiOptions): Api {
     }),
   );
   const doc = openApiDocument(ROUTES.map((r) => r.def), API_BASE);
+  (doc.paths as Record<string, unknown>)["/hooks/deploy"] = DEPLOY_HOOK_DOC;
   api.get("/openapi.json", (c) => c.json(doc));
   for (const r of ROUTES) {
     api.on(r.def.method.toUpperCase(), r.def.path, (c) => {

@@ -11,6 +11,7 @@ import type { Gateway } from "../../engine/runtime/gateway.ts";
 import type { AuditLog } from "./audit.ts";
 import type { LastValues } from "./last_values.ts";
 import type { RouteDef } from "./openapi.ts";
+import type { DeploySource } from "./routes_deploy.ts";
 
 /** The gateway's parts the API reads and drives. */
 export interface ApiContext {
@@ -19,6 +20,8 @@ export interface ApiContext {
   lastValues: LastValues;
   audit: AuditLog | undefined;
   clock: Clock;
+  /** The git deployment, with `run --git`. */
+  deploy?: DeploySource;
 }
 
 /** A route: its declaration and its handler (`who` is the token id, or `local`). */

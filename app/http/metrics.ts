@@ -35,6 +35,8 @@ export interface MetricsOptions {
   loopLag?: LoopLagMonitor;
   /** Wall-clock ms when the process started (default: when the app was made). */
   startedAt?: number;
+  /** More families, from parts loaded on demand (the `bifrost_deploy_*` ones with `--git`). */
+  extra?: (x: Exposition) => void;
 }
 
 const STATES: readonly DeviceState[] = ["idle", "connecting", "connected", "backoff", "closed"];
@@ -236,6 +238,7 @@ export function metricsText(gateway: Gateway, o: MetricsOptions = {}): string {
     p,
     gateway.recordsProduced(),
   );
+  o.extra?.(x);
   return x.text();
 }
 

@@ -15,7 +15,7 @@ import type { Gateway } from "../../engine/runtime/gateway.ts";
 import type { Guard, MountPart } from "./api.ts";
 import { healthApp } from "./health.ts";
 import { LoopLagMonitor } from "./loop_lag.ts";
-import { metricsApp } from "./metrics.ts";
+import { metricsApp, type MetricsOptions } from "./metrics.ts";
 import { wsApp } from "./ws.ts";
 
 /** The mounted parts and the one call that stops what they run. */
@@ -37,7 +37,11 @@ export interface LiveParts {
  * await http.close();
  * ```
  */
-export function liveParts(gateway: Gateway, startedAt = Date.now()): LiveParts {
+export function liveParts(
+  gateway: Gateway,
+  startedAt = Date.now(),
+  more: { metrics?: MetricsOptions["extra"]; mount?: MountPart[] } = {},
+): LiveParts {
   const loopLag = new LoopLagMonitor();
   loopLag.start();
   const stop = new AbortController();
@@ -46,8 +50,9 @@ export function liveParts(gateway: Gateway, startedAt = Date.now()): LiveParts {
   return {
     mount: [
       healthApp(gateway),
-      guarded("/metrics", metricsApp(gateway, { loopLag, startedAt })),
+      guarded("/metrics", metricsApp(gateway, { loopLag, startedAt, extra: more.metrics })),
       guarded("/ws", wsApp(gateway, { signal: stop.signal })),
+      ...(more.mount ?? []),
     ],
     close() {
       loopLag.stop();

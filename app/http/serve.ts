@@ -22,6 +22,7 @@ import { writeOne } from "./routes_write.ts";
 import { AuditLog } from "./audit.ts";
 import { loadTokens } from "./auth.ts";
 import { isLoopback, type Listen } from "./listen.ts";
+import type { DeploySource } from "./routes_deploy.ts";
 
 /** Options of {@linkcode startHttp}. */
 export interface HttpOptions {
@@ -38,8 +39,10 @@ export interface HttpOptions {
   drivers: readonly DriverModule[];
   log: Logger;
   clock?: Clock;
-  /** Other HTTP parts mounted at `/` (metrics, health, WebSocket). */
+  /** Other HTTP parts mounted at `/` (metrics, health, WebSocket), before the triggers. */
   mount?: readonly MountPart[];
+  /** The git deployment (`run --git`), for `GET /api/v1/deploy`. */
+  deploy?: DeploySource;
 }
 
 /** A listening HTTP server. */
@@ -112,6 +115,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     ...(tokens ? { tokens } : {}),
     ...(o.corsOrigins ? { corsOrigins: o.corsOrigins } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.deploy ? { deploy: o.deploy } : {}),
     mount: [...(o.mount ?? []), ...(triggers ? [triggers.part] : [])],
   });
   // What a trigger's ctx.read / ctx.write see: the API's own context.

@@ -26,7 +26,14 @@ export interface TriggerCheckInput {
 }
 
 /** Paths the gateway serves itself: a trigger may not be at or under them. */
-export const RESERVED_PATHS = ["/api/v1", "/metrics", "/healthz", "/readyz", "/ws"] as const;
+export const RESERVED_PATHS = [
+  "/api/v1",
+  "/metrics",
+  "/healthz",
+  "/readyz",
+  "/ws",
+  "/hooks/deploy",
+] as const;
 
 /** The shape a path matches: parameters become `:`, so two shapes that are equal clash. */
 export function pathShape(path: string): string {
@@ -35,7 +42,13 @@ export function pathShape(path: string): string {
 
 /** The reserved path `path` is at or under, if any. */
 export function reservedPrefix(path: string): string | undefined {
-  return RESERVED_PATHS.find((r) => path === r || path.startsWith(r + "/"));
+  const segments = path.split("/");
+  // `:name` matches any one segment: `/hooks/:name` would answer `/hooks/deploy`.
+  const matches = (r: string) =>
+    r.split("/").every((s, i) =>
+      i < segments.length && (segments[i] === s || segments[i]!.startsWith(":"))
+    );
+  return RESERVED_PATHS.find((r) => path === r || path.startsWith(r + "/") || matches(r));
 }
 
 /** Compiles a body schema; throws ajv's error when it does not compile. */
@@ -74,7 +87,11 @@ export async function checkTriggers(inp: TriggerCheckInput, out: ConfigIssue[]):
         src,
         at,
         `trigger "${t.name}" path "${t.path}" ${
-          reserved === t.path ? "is" : "lies under"
+          reserved === t.path
+            ? "is"
+            : t.path.startsWith(reserved + "/")
+            ? "lies under"
+            : "would also answer"
         } ${reserved}, which the gateway serves itself (reserved: ${RESERVED_PATHS.join(", ")})`,
       ));
     }

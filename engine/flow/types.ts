@@ -39,6 +39,11 @@ export interface StepConfig {
   from: string[];
   /** The step's own fields, defaults applied. */
   config: Record<string, unknown>;
+  /**
+   * A fingerprint of the code a `function` step runs (its file and imports), when the app
+   * recorded one: a new revision whose function code changed changes the step.
+   */
+  source?: string;
   origin: Origin;
 }
 

@@ -82,7 +82,12 @@ export function diffFlows(before: FlowSet, after: FlowSet): FlowDiff {
   );
   const node = (a: { use: string; config: unknown }, b: { use: string; config: unknown }) =>
     a.use === b.use && sameValue(a.config, b.config);
-  const steps = diffKind(before.steps, after.steps, node);
+  // A function whose code changed is a changed step, even with the same YAML.
+  const steps = diffKind(
+    before.steps,
+    after.steps,
+    (a, b) => node(a, b) && a.source === b.source,
+  );
   const sinks = diffKind(before.sinks, after.sinks, node);
   let rewired = false;
   for (const [kind, map] of [["steps", after.steps], ["sinks", after.sinks]] as const) {
