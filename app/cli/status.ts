@@ -1,8 +1,9 @@
 /**
  * @module
  * `bifrost status`: the devices, polls and sinks of a running gateway, through its HTTP API
- * (`GET /api/v1/devices` and `/stats`). A gateway that does not answer is one line and exit
- * code 1; `--json` prints both documents as one JSON object for scripts.
+ * (`GET /api/v1/devices` and `/stats`), and with `run --git` the deployed revision
+ * (`/deploy`). A gateway that does not answer is one line and exit code 1; `--json` prints
+ * the documents as one JSON object for scripts.
  */
 
 import { errorMessage } from "../../engine/errors.ts";
@@ -28,6 +29,16 @@ interface Stats {
   polls: Record<string, { runs: number; skipped: number; p99LateMs: number }>;
   subscriptions: Record<string, { pushes: number; batches: number }>;
   sinks: Record<string, { use: string; counters: Record<string, number> }>;
+}
+
+interface Deploy {
+  repository: string;
+  ref: string;
+  path: string;
+  commit?: string;
+  appliedAt?: number;
+  lastFetch?: { at: number; ok: boolean; error?: string };
+  lastAttempt?: { commit: string; at: number; result: string; errors: string[] };
 }
 
 async function get<T>(
@@ -96,15 +107,18 @@ export function statusCommand(args: string[]): Promise<number> {
       ? undefined
       : Deno.createHttpClient({ caCerts: [await Deno.readTextFile(values.ca)] });
     try {
-      const [{ devices }, stats] = await Promise.all([
+      const [{ devices }, stats, deploy] = await Promise.all([
         get<{ devices: Device[] }>(base, "/devices", token, client),
         get<Stats>(base, "/stats", token, client),
+        // A gateway without --git (or older than it) answers 404: no deploy section.
+        get<Deploy>(base, "/deploy", token, client).catch(() => undefined),
       ]);
       if (values.json) {
-        console.log(JSON.stringify({ devices, ...stats }, null, 2));
+        console.log(JSON.stringify({ devices, ...stats, ...(deploy ? { deploy } : {}) }, null, 2));
         return 0;
       }
       const out: string[] = [];
+      if (deploy) out.push(...deployLines(deploy), "");
       out.push(table([
         ["DEVICE", "DRIVER", "STATE", "SINCE", "LATENCY", "READS", "ERRORS", "LAST ERROR"],
         ...devices.map((d) => [
@@ -155,4 +169,30 @@ export function statusCommand(args: string[]): Promise<number> {
       client?.close();
     }
   });
+}
+
+/** The deploy section: running revision, last fetch, last revision refused. */
+function deployLines(d: Deploy): string[] {
+  const lines = [
+    table([
+      ["REVISION", "REF", "PATH", "APPLIED", "REPOSITORY"],
+      [
+        d.commit?.slice(0, 12) ?? "-",
+        d.ref,
+        d.path,
+        d.appliedAt ? `${age(d.appliedAt)} ago` : "-",
+        d.repository,
+      ],
+    ]),
+  ];
+  if (d.lastFetch && !d.lastFetch.ok) {
+    lines.push(`last fetch failed ${age(d.lastFetch.at)} ago: ${d.lastFetch.error ?? ""}`);
+  }
+  const a = d.lastAttempt;
+  if (a && (a.result === "rejected" || a.result === "rolled-back")) {
+    lines.push(`revision ${a.commit.slice(0, 12)} ${a.result} ${age(a.at)} ago:`);
+    for (const e of a.errors.slice(0, 10)) lines.push(`  ${a.result}: ${e}`);
+    if (a.errors.length > 10) lines.push(`  … ${a.errors.length - 10} more`);
+  }
+  return lines;
 }

@@ -75,7 +75,8 @@ export async function git(what: string, args: string[], o: GitOptions): Promise<
   const d = new TextDecoder();
   const res = { stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
   if (out.success) return res;
-  let why = res.stderr.trim().split("\n").filter((l) => l.trim() !== "").slice(-3).join("; ");
+  let why = res.stderr.trim().split("\n").map((l) => l.trim()).filter((l) => l !== "")
+    .slice(-4).join("; ");
   if (timeout.aborted) {
     why = `git did not finish within ${(o.timeoutMs ?? GIT_TIMEOUT_MS) / 1000} s`;
   } else if (o.signal?.aborted) why = "stopped";

@@ -17,7 +17,7 @@
 
 import { join, resolve } from "node:path";
 import { BifrostError, errorMessage } from "../../engine/errors.ts";
-import { git, type GitOptions } from "./git.ts";
+import { git, type GitOptions, redactUrl } from "./git.ts";
 
 /** What `state.json` keeps. */
 export interface WorkspaceState {
@@ -111,7 +111,7 @@ export class Workspace {
    */
   async fetch(): Promise<string> {
     const { url, ref } = this.#o;
-    await git(`fetch "${ref}" from the flow repository`, [
+    await git(`fetch "${ref}" from ${redactUrl(url)}`, [
       "fetch",
       "--quiet",
       "--no-tags",

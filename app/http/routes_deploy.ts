@@ -78,6 +78,7 @@ export const DEPLOY_HOOK_DOC = {
   post: {
     operationId: "postHooksDeploy",
     summary: "Deploy webhook of a git server: fetch and apply the flow repository now",
+    parameters: [],
     description: "Served with `--git` and `--hook-secret-file`. Authenticated by the shared " +
       "secret, not by API tokens: `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>` " +
       "(GitHub, Gitea), `X-Gitea-Signature: <hex HMAC>` (Gitea, Gogs) or " +
@@ -88,7 +89,7 @@ export const DEPLOY_HOOK_DOC = {
     },
     responses: {
       200: {
-        description: "Ignored (a push to another ref) or a ping",
+        description: "Ignored: a push to another ref, or a ping",
         content: { "application/json": { schema: { type: "object" } } },
       },
       202: {

@@ -42,13 +42,18 @@ export function pathShape(path: string): string {
 
 /** The reserved path `path` is at or under, if any. */
 export function reservedPrefix(path: string): string | undefined {
-  const segments = path.split("/");
-  // `:name` matches any one segment: `/hooks/:name` would answer `/hooks/deploy`.
-  const matches = (r: string) =>
-    r.split("/").every((s, i) =>
-      i < segments.length && (segments[i] === s || segments[i]!.startsWith(":"))
-    );
-  return RESERVED_PATHS.find((r) => path === r || path.startsWith(r + "/") || matches(r));
+  return RESERVED_PATHS.find((r) => path === r || path.startsWith(r + "/"));
+}
+
+/**
+ * Whether a trigger `method path` would also answer the deploy webhook (`POST
+ * /hooks/deploy`): a `:name` segment matches any one segment, so `POST /hooks/:name` does.
+ */
+export function answersDeployHook(method: string, path: string): boolean {
+  const p = path.split("/");
+  const r = ["", "hooks", "deploy"];
+  return method === "POST" && p.length === r.length &&
+    r.every((s, i) => p[i] === s || p[i]!.startsWith(":"));
 }
 
 /** Compiles a body schema; throws ajv's error when it does not compile. */
@@ -87,12 +92,16 @@ export async function checkTriggers(inp: TriggerCheckInput, out: ConfigIssue[]):
         src,
         at,
         `trigger "${t.name}" path "${t.path}" ${
-          reserved === t.path
-            ? "is"
-            : t.path.startsWith(reserved + "/")
-            ? "lies under"
-            : "would also answer"
+          reserved === t.path ? "is" : "lies under"
         } ${reserved}, which the gateway serves itself (reserved: ${RESERVED_PATHS.join(", ")})`,
+      ));
+    }
+    if (reserved === undefined && answersDeployHook(t.method, t.path)) {
+      out.push(issueAt(
+        src,
+        at,
+        `trigger "${t.name}" POST "${t.path}" would also answer POST /hooks/deploy, the deploy ` +
+          "webhook of `run --git`: use a fixed segment there",
       ));
     }
     const key = `${t.method} ${pathShape(t.path)}`;
