@@ -92,6 +92,18 @@ export class CommitVerifier {
    * commit is unsigned or signed by a key not in the file.
    */
   async verify(repo: string, commit: string): Promise<string> {
+    const { stdout: raw } = await git(`read commit ${commit.slice(0, 12)}`, [
+      "cat-file",
+      "commit",
+      commit,
+    ], { cwd: repo });
+    const headers = raw.slice(0, raw.indexOf("\n\n"));
+    if (!/^gpgsig(-sha256)? /m.test(headers)) {
+      throw new BifrostError(
+        "DEPLOY_FAILED",
+        `Commit ${commit.slice(0, 12)} is not signed, and --verify-keys requires a signature`,
+      );
+    }
     let status: string;
     try {
       const r = await git(`verify the signature of ${commit.slice(0, 12)}`, [
@@ -101,15 +113,10 @@ export class CommitVerifier {
       ], { cwd: repo, env: { GNUPGHOME: this.home }, timeoutMs: 30_000 });
       status = r.stderr;
     } catch (e) {
-      const why = errorMessage(e);
-      const unsigned = /no signature found/i.test(why);
+      const why = errorMessage(e).replace(/^Cannot [^:]*: /, "");
       throw new BifrostError(
         "DEPLOY_FAILED",
-        unsigned
-          ? `Commit ${commit.slice(0, 12)} is not signed, and --verify-keys requires a signature`
-          : `Commit ${commit.slice(0, 12)} is not signed by a key of --verify-keys: ${
-            why.replace(/^Cannot [^:]*: /, "")
-          }`,
+        `Commit ${commit.slice(0, 12)} is not signed by a key of --verify-keys (${why})`,
       );
     }
     // VALIDSIG <signing key fpr> <date> <ts> <expiry> <version> <reserved> <algo> <hash>

@@ -111,21 +111,48 @@ export class Workspace {
    */
   async fetch(): Promise<string> {
     const { url, ref } = this.#o;
-    await git(`fetch "${ref}" from ${redactUrl(url)}`, [
-      "fetch",
-      "--quiet",
-      "--no-tags",
-      "--depth=1",
-      "--no-write-fetch-head",
-      url,
-      `+${ref}:refs/bifrost/fetched`,
-    ], this.#git(this.repo, this.#o.timeoutMs));
+    try {
+      await git(`fetch "${ref}" from ${redactUrl(url)}`, [
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--depth=1",
+        "--no-write-fetch-head",
+        url,
+        `+${ref}:refs/bifrost/fetched`,
+      ], this.#git(this.repo, this.#o.timeoutMs));
+    } catch (e) {
+      await this.#removeTemporaryObjects();
+      throw e;
+    }
     const { stdout } = await git("read the fetched commit", [
       "rev-parse",
       "--verify",
       "refs/bifrost/fetched^{commit}",
     ], this.#git(this.repo));
     return stdout.trim();
+  }
+
+  /**
+   * Removes what a failed fetch left in `objects/`: git keeps its `tmp_obj_*` and
+   * `tmp_pack_*` files when a write fails (a full disk), which would keep the disk full and
+   * fail every later fetch, even of a revision that fits.
+   */
+  async #removeTemporaryObjects(): Promise<void> {
+    const objects = join(this.repo, "objects");
+    const sweep = async (dir: string, depth: number) => {
+      try {
+        for await (const e of Deno.readDir(dir)) {
+          const path = join(dir, e.name);
+          if (e.isFile && /^tmp_(obj|pack|idx)_/.test(e.name)) {
+            await Deno.remove(path).catch(() => {});
+          } else if (e.isDirectory && depth > 0) await sweep(path, depth - 1);
+        }
+      } catch {
+        // Gone or unreadable: nothing to remove there.
+      }
+    };
+    await sweep(objects, 1);
   }
 
   /** Whether the work tree of `commit` is on disk and at that commit. */
