@@ -86,9 +86,10 @@ export class Gateway {
   #child: Deno.ChildProcess;
   #reading: Promise<void>;
 
-  constructor(args: string[], readonly http?: string) {
+  constructor(args: string[], readonly http?: string, env: Record<string, string> = {}) {
     const child = this.#child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", MAIN, "run", ...args],
+      env,
       stdin: "null",
       stdout: "null",
       stderr: "piped",
