@@ -7,12 +7,14 @@
  * worst case. Checked: every topic belongs to one site only (one publisher per topic: its
  * sequence numbers only increase), no client was thrown off by another with its client id,
  * each Sparkplug edge node is born once under its own id, and every record each gateway
- * produced (its own count, from its final process stats) arrived exactly once.
+ * produced (its own count, from its final process stats) arrived exactly once. And
+ * `bifrost check --fleet` passes the repository, as its CI would run it.
  */
 
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { bifrost } from "./_cli.ts";
 import { FlowRepo, Gateway } from "./_git.ts";
 import { Mosquitto, mosquittoMissing, startModbusSimulator } from "./fixtures/mod.ts";
 
@@ -71,6 +73,10 @@ Deno.test({
         "sites/plant-a/flow.yaml": site("plant-a", simA.port, broker.url),
         "sites/plant-b/flow.yaml": site("plant-b", simB.port, broker.url),
       }, "two sites");
+      // What the repository's CI runs: each site, and the clashes between sites.
+      const checked = await bifrost(["check", "--fleet", repo.work]);
+      assertEquals(checked.code, 0, checked.out + checked.err);
+      assertMatch(checked.out, /^ok: 2 site\(s\) \(sites\/plant-a, sites\/plant-b\)/m);
       const gateways = ["plant-a", "plant-b"].map((s) =>
         new Gateway(
           ["--git", repo.url, "--path", `sites/${s}`, "--data-dir", join(dir, s), "--no-http"],

@@ -3,7 +3,8 @@
  * `bifrost check <dir>`: validates every flow file and lists every problem at once, one
  * `file:line:column severity: message` line each; exit code 1 when there is an error. This is
  * what a git repository of flows runs in its CI. `bifrost plan <dir>` prints the requests
- * each poll makes.
+ * each poll makes. `bifrost check --fleet <dir>` checks every site folder under `<dir>` and
+ * what would clash between sites on a shared broker (`app/fleet.ts`).
  */
 
 import { formatIssue, loadFlows } from "../../engine/flow/mod.ts";
@@ -16,7 +17,8 @@ import { loadOrReport } from "./_load.ts";
 import { typeCheckAvailable } from "../../steps/function/validate.ts";
 
 /** Usage of `bifrost check`. */
-export const CHECK_USAGE = "Usage: bifrost check <flow-dir> [--json]";
+export const CHECK_USAGE = "Usage: bifrost check <flow-dir> [--json]\n" +
+  "       bifrost check --fleet <repository-dir> [--json]   (every site folder, and clashes between sites)";
 /** Usage of `bifrost plan`. */
 export const PLAN_USAGE = "Usage: bifrost plan <flow-dir>";
 
@@ -28,6 +30,7 @@ export function checkCommand(args: string[]): Promise<number> {
 async function check(args: string[]): Promise<number> {
   const { values, positionals } = parseCli(args, {
     json: { type: "boolean", default: false },
+    fleet: { type: "boolean", default: false },
     // Internal: `bifrost run` validates in a child process and reads the result.
     "emit-flowset": { type: "boolean", default: false },
   });
@@ -38,6 +41,7 @@ async function check(args: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}"`);
   const dir = positionals[0];
   if (!dir) throw new UsageError("Missing the flow directory");
+  if (values.fleet) return await checkFleet(dir, values.json);
   if (values["emit-flowset"]) {
     // For `run`: a function must exist and load; type errors are `check`'s business.
     const loaded = await loadOrReport(dir, "run", { typeCheck: false });
@@ -96,4 +100,41 @@ async function plan(args: string[]): Promise<number> {
     for (const l of lines) console.log(`  ${l}`);
   }
   return 0;
+}
+
+/** `check --fleet`: each site folder as `check` would, then the clashes between sites. */
+async function checkFleet(dir: string, json: boolean): Promise<number> {
+  const { fleetIssues, findSites } = await import("../fleet.ts");
+  let sites: { name: string; dir: string }[];
+  try {
+    sites = await findSites(dir);
+  } catch (e) {
+    console.error(`Cannot read the repository "${dir}": ${(e as Error).message}`);
+    return 1;
+  }
+  if (sites.length === 0) {
+    console.error(`No site folder under "${dir}": expected folders of *.yaml flow files`);
+    return 1;
+  }
+  const errors = [];
+  const warnings = [];
+  const loaded = [];
+  for (const s of sites) {
+    const r = await loadFlows(s.dir, { env: Deno.env.toObject(), sources: registries });
+    errors.push(...r.errors);
+    warnings.push(...r.warnings);
+    if (r.flows) loaded.push({ name: s.name, flows: r.flows });
+  }
+  for (const i of fleetIssues(loaded)) (i.severity === "error" ? errors : warnings).push(i);
+  if (json) {
+    console.log(JSON.stringify({ sites: sites.map((s) => s.name), errors, warnings }, null, 2));
+  } else {
+    for (const i of [...errors, ...warnings]) console.log(formatIssue(i));
+    console.log(
+      `${errors.length === 0 ? "ok: " : ""}${sites.length} site(s) (${
+        sites.map((s) => s.name).join(", ")
+      }), ${errors.length} error(s), ${warnings.length} warning(s)`,
+    );
+  }
+  return errors.length === 0 ? 0 : 1;
 }
