@@ -4,7 +4,7 @@
 # "N passed, M failed, K skipped", read from deno test's own summary.
 #
 # Deno comes from npm (npx -y deno@2.9.6 task test provides it); Debian packages
-# (python3-pymodbus, mosquitto, socat, influxdb, postgresql, openssl) are installed with apt-get
+# (python3-pymodbus, mosquitto, socat, influxdb, postgresql, openssl, git, gnupg) are installed with apt-get
 # when running as root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,8 @@ command -v socat >/dev/null 2>&1 || missing+=(socat)
 command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v git >/dev/null 2>&1 || missing+=(git)
+command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "test.sh: installing ${missing[*]} with apt-get" >&2

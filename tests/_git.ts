@@ -8,6 +8,36 @@
 import { join } from "node:path";
 import { MAIN } from "./_cli.ts";
 
+function onPath(cmd: string): boolean {
+  return (Deno.env.get("PATH") ?? "").split(":").some((d) => {
+    try {
+      return Deno.statSync(join(d, cmd)).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Why git deployment tests cannot run here (`needs`: more commands), or undefined. */
+export function gitMissing(needs: string[] = []): string | undefined {
+  const gone = ["git", ...needs].filter((c) => !onPath(c));
+  return gone.length === 0
+    ? undefined
+    : `${gone.join(", ")} not installed (apt-get install ${
+      gone.map((c) => c === "gpg" ? "gnupg" : c).join(" ")
+    })`;
+}
+
+/** A test that runs where git (and `needs`) are installed, and says why it is skipped. */
+export function gitTest(
+  name: string,
+  fn: () => Promise<void>,
+  needs: string[] = [],
+): Deno.TestDefinition {
+  const why = gitMissing(needs);
+  return { name: why ? `${name} (skipped: ${why})` : name, ignore: why !== undefined, fn };
+}
+
 async function sh(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
   const out = await new Deno.Command(cmd, { args, cwd, env, stdout: "piped", stderr: "piped" })
     .output();

@@ -91,39 +91,67 @@ Deno.test("the Kubernetes manifests run one gateway per site with its flows from
   for (const d of docs) assert.deepEqual(d.errors, []);
   // deno-lint-ignore no-explicit-any
   const objs = docs.map((d) => d.toJS() as any);
-  assert.deepEqual(objs.map((o) => o.kind), ["PersistentVolumeClaim", "Deployment"]);
-  const [pvc, dep] = objs;
+  assert.deepEqual(objs.map((o) => o.kind), ["PersistentVolumeClaim", "Deployment", "Service"]);
+  const [pvc, dep, svc] = objs;
   assert.equal(dep.apiVersion, "apps/v1");
   assert.equal(dep.spec.replicas, 1);
   assert.equal(dep.spec.strategy.type, "Recreate");
   const pod = dep.spec.template.spec;
   assert.deepEqual(dep.spec.selector.matchLabels, dep.metadata.labels);
   assert.deepEqual(dep.spec.template.metadata.labels, dep.metadata.labels);
+  assert.deepEqual(svc.spec.selector, dep.metadata.labels);
   assert.equal(pod.nodeSelector["bifrost/site"], dep.metadata.labels["bifrost/site"]);
   assert.equal(pod.securityContext.runAsNonRoot, true);
   assert.deepEqual(pod.securityContext.supplementalGroups, [20]);
-  const [once] = pod.initContainers;
-  assert.ok(once.args.includes("--one-time"));
-  const gateway = pod.containers.find((c: { name: string }) => c.name === "gateway");
-  const sync = pod.containers.find((c: { name: string }) => c.name === "git-sync");
-  assert.deepEqual(gateway.args, ["run", "/git/flows/flows", "--data-dir", "/var/lib/bifrost"]);
+  // The gateway pulls its flows itself (`run --git`): no git-sync, no init container.
+  assert.equal(pod.initContainers, undefined);
+  assert.deepEqual(pod.containers.map((c: { name: string }) => c.name), ["gateway"]);
+  const [gateway] = pod.containers;
+  const args: string[] = gateway.args;
+  assert.equal(args[0], "run");
+  const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+  assert.match(opt("git")!, /^https:\/\//);
+  assert.equal(opt("path"), `sites/${dep.metadata.labels["bifrost/site"]}`);
+  assert.equal(opt("data-dir"), "/var/lib/bifrost");
+  // Off loopback the API needs tokens; the webhook its secret.
+  assert.equal(opt("http"), "0.0.0.0:8720");
+  assert.ok(opt("tokens") && opt("hook-secret-file"));
   assert.equal(gateway.securityContext.readOnlyRootFilesystem, true);
   assert.equal(gateway.securityContext.allowPrivilegeEscalation, false);
-  for (const c of [once, sync]) {
-    assert.ok(c.args.includes("--root=/git") && c.args.includes("--link=flows"), c.name);
-    assert.equal(c.args.find((a: string) => a.startsWith("--repo=")), once.args[0]);
+  assert.equal(gateway.readinessProbe.httpGet.path, "/readyz");
+  const mounts = Object.fromEntries(
+    gateway.volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]),
+  );
+  assert.equal(mounts.data, "/var/lib/bifrost");
+  for (const file of [opt("tokens")!, opt("hook-secret-file")!]) {
+    assert.ok(file.startsWith(mounts.secrets + "/"), file);
   }
-  const mounts = (c: { volumeMounts: { name: string; mountPath: string }[] }) =>
-    Object.fromEntries(c.volumeMounts.map((m) => [m.name, m.mountPath]));
-  assert.equal(mounts(gateway).git, "/git");
-  assert.equal(mounts(gateway).data, "/var/lib/bifrost");
   const volumes = Object.fromEntries(
     pod.volumes.map((v: { name: string }) => [v.name, v]),
   );
   assert.equal(volumes.data.persistentVolumeClaim.claimName, pvc.metadata.name);
-  for (const c of [once, ...pod.containers]) {
+  for (const c of pod.containers) {
     for (const m of c.volumeMounts) assert.ok(volumes[m.name], `${c.name}: volume ${m.name}`);
   }
+  // Parses as a run command line: the options exist (a typo would be a usage error).
+  const { parseArgs } = await import("node:util");
+  parseArgs({
+    args: args.slice(1),
+    strict: true,
+    options: Object.fromEntries(
+      [
+        "git",
+        "ref",
+        "path",
+        "every",
+        "deploy-timeout",
+        "hook-secret-file",
+        "tokens",
+        "http",
+        "data-dir",
+      ].map((k) => [k, { type: "string" as const }]),
+    ),
+  });
 });
 
 Deno.test("the container image is debian:bookworm-slim with the binary as a non-root user", async () => {

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { bifrost } from "./_cli.ts";
-import { FlowRepo, Gateway } from "./_git.ts";
+import { FlowRepo, Gateway, gitMissing } from "./_git.ts";
 import { Mosquitto, mosquittoMissing, startModbusSimulator } from "./fixtures/mod.ts";
 
 const site = (name: string, port: number, broker: string) =>
@@ -47,7 +47,7 @@ sinks:
     edgeNode: ${name}
 `;
 
-const missing = mosquittoMissing();
+const missing = mosquittoMissing() ?? gitMissing();
 
 Deno.test({
   name: missing === undefined

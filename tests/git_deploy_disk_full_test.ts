@@ -9,7 +9,7 @@
 
 import { join } from "node:path";
 import { assertEquals, assertMatch } from "./_assert.ts";
-import { FlowRepo, Gateway } from "./_git.ts";
+import { FlowRepo, Gateway, gitMissing } from "./_git.ts";
 import { freePort } from "./fixtures/mod.ts";
 
 async function mountTmpfs(dir: string, size: string): Promise<string | undefined> {
@@ -45,7 +45,7 @@ sinks:
 `;
 
 // Probed once, when the module loads: the test's name says why it is skipped.
-const probe = await (async () => {
+const probe = gitMissing() ?? await (async () => {
   const dir = await Deno.makeTempDir({ prefix: "bifrost-tmpfs-probe-" });
   const why = await mountTmpfs(dir, "1m");
   if (why === undefined) await new Deno.Command("umount", { args: [dir] }).output();

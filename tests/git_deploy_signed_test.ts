@@ -8,7 +8,7 @@
 
 import { join } from "node:path";
 import { assertEquals, assertMatch } from "./_assert.ts";
-import { FlowRepo, Gateway } from "./_git.ts";
+import { FlowRepo, Gateway, gitTest } from "./_git.ts";
 import { freePort } from "./fixtures/mod.ts";
 
 async function gpg(home: string, args: string[]): Promise<string> {
@@ -59,62 +59,72 @@ sinks:
   out: { use: console, from: fast }
 `;
 
-Deno.test("bifrost run --git --verify-keys deploys only commits signed by a listed key", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "bifrost-git-signed-" });
-  const homes: string[] = [];
-  try {
-    const plant = await newKey(dir, "plant-ci");
-    const mallory = await newKey(dir, "mallory");
-    homes.push(plant.home, mallory.home);
-    await Deno.writeTextFile(
-      join(dir, "keys.asc"),
-      await gpg(plant.home, ["--armor", "--export", plant.fpr]),
-    );
-    const repo = await FlowRepo.create(dir);
-    repo.env = { GNUPGHOME: plant.home };
-    const c1 = await repo.push({ "flow.yaml": flow("200ms") }, "signed", { sign: plant.fpr });
-    const http = `127.0.0.1:${freePort()}`;
-    await using gw = new Gateway([
-      "--git",
-      repo.url,
-      "--every",
-      "300ms",
-      "--verify-keys",
-      join(dir, "keys.asc"),
-      "--data-dir",
-      join(dir, "data"),
-      "--simulate",
-      "--http",
-      http,
-    ], http);
-    assertEquals((await gw.line(/^Running revision from git$/)).commit, c1);
+Deno.test(
+  gitTest(
+    "bifrost run --git --verify-keys deploys only commits signed by a listed key",
+    async () => {
+      const dir = await Deno.makeTempDir({ prefix: "bifrost-git-signed-" });
+      const homes: string[] = [];
+      try {
+        const plant = await newKey(dir, "plant-ci");
+        const mallory = await newKey(dir, "mallory");
+        homes.push(plant.home, mallory.home);
+        await Deno.writeTextFile(
+          join(dir, "keys.asc"),
+          await gpg(plant.home, ["--armor", "--export", plant.fpr]),
+        );
+        const repo = await FlowRepo.create(dir);
+        repo.env = { GNUPGHOME: plant.home };
+        const c1 = await repo.push({ "flow.yaml": flow("200ms") }, "signed", { sign: plant.fpr });
+        const http = `127.0.0.1:${freePort()}`;
+        await using gw = new Gateway([
+          "--git",
+          repo.url,
+          "--every",
+          "300ms",
+          "--verify-keys",
+          join(dir, "keys.asc"),
+          "--data-dir",
+          join(dir, "data"),
+          "--simulate",
+          "--http",
+          http,
+        ], http);
+        assertEquals((await gw.line(/^Running revision from git$/)).commit, c1);
 
-    const unsigned = await repo.push({ "flow.yaml": flow("250ms") }, "unsigned");
-    const r1 = await gw.line(/^Revision [0-9a-f]{12} rejected/);
-    assertEquals(r1.commit, unsigned);
-    assertMatch(
-      (r1.errors as string[])[0]!,
-      /is not signed, and --verify-keys requires a signature/,
-    );
+        const unsigned = await repo.push({ "flow.yaml": flow("250ms") }, "unsigned");
+        const r1 = await gw.line(/^Revision [0-9a-f]{12} rejected/);
+        assertEquals(r1.commit, unsigned);
+        assertMatch(
+          (r1.errors as string[])[0]!,
+          /is not signed, and --verify-keys requires a signature/,
+        );
 
-    repo.env = { GNUPGHOME: mallory.home };
-    const forged = await repo.push({ "flow.yaml": flow("260ms") }, "forged", { sign: mallory.fpr });
-    const r2 = await gw.line(/^Revision [0-9a-f]{12} rejected/, 2);
-    assertEquals(r2.commit, forged);
-    assertMatch((r2.errors as string[])[0]!, /is not signed by a key of --verify-keys/);
+        repo.env = { GNUPGHOME: mallory.home };
+        const forged = await repo.push({ "flow.yaml": flow("260ms") }, "forged", {
+          sign: mallory.fpr,
+        });
+        const r2 = await gw.line(/^Revision [0-9a-f]{12} rejected/, 2);
+        assertEquals(r2.commit, forged);
+        assertMatch((r2.errors as string[])[0]!, /is not signed by a key of --verify-keys/);
 
-    repo.env = { GNUPGHOME: plant.home };
-    const c4 = await repo.push({ "flow.yaml": flow("300ms") }, "signed again", { sign: plant.fpr });
-    assertEquals((await gw.line(/^Deployed revision$/)).commit, c4);
-    const doc = await gw.get<{ commit: string; signer: string }>("/api/v1/deploy");
-    assertEquals(doc.commit, c4);
-    assertEquals(doc.signer, plant.fpr);
-    assertEquals(await gw.stop(), 0);
-  } finally {
-    for (const home of homes) {
-      await new Deno.Command("gpgconf", { args: ["--homedir", home, "--kill", "all"] }).output()
-        .catch(() => {});
-    }
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+        repo.env = { GNUPGHOME: plant.home };
+        const c4 = await repo.push({ "flow.yaml": flow("300ms") }, "signed again", {
+          sign: plant.fpr,
+        });
+        assertEquals((await gw.line(/^Deployed revision$/)).commit, c4);
+        const doc = await gw.get<{ commit: string; signer: string }>("/api/v1/deploy");
+        assertEquals(doc.commit, c4);
+        assertEquals(doc.signer, plant.fpr);
+        assertEquals(await gw.stop(), 0);
+      } finally {
+        for (const home of homes) {
+          await new Deno.Command("gpgconf", { args: ["--homedir", home, "--kill", "all"] }).output()
+            .catch(() => {});
+        }
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+    ["gpg"],
+  ),
+);
