@@ -231,12 +231,17 @@ async function run(args: string[]): Promise<number> {
     },
     !git,
   );
+  // With --git, SIGHUP fetches now (as the webhook does).
+  const onHup = () => git?.prepared.deployer.trigger();
   if (git) {
     await git.prepared.started(Date.now());
-    if (supervisor) git.prepared.deployer.start(gateway, supervisor);
-    else log.warn("With --no-reload new revisions are not applied: restart to deploy them");
+    if (supervisor) {
+      git.prepared.deployer.start(gateway, supervisor);
+      Deno.addSignalListener("SIGHUP", onHup);
+    } else log.warn("With --no-reload new revisions are not applied: restart to deploy them");
   }
   await stopped.promise;
+  if (git && supervisor) Deno.removeSignalListener("SIGHUP", onHup);
   stopGit.abort();
   await git?.prepared.deployer.close();
   await supervisor?.close({ wait: false });

@@ -11,7 +11,11 @@ import type { Gateway } from "../../engine/runtime/gateway.ts";
 import type { AuditLog } from "./audit.ts";
 import type { LastValues } from "./last_values.ts";
 import type { RouteDef } from "./openapi.ts";
-import type { DeploySource } from "./routes_deploy.ts";
+
+/** The git deployment as the API reads it (`app/deploy/deployer.ts`). */
+export interface DeploySource {
+  status(): unknown;
+}
 
 /** The gateway's parts the API reads and drives. */
 export interface ApiContext {

@@ -7,14 +7,11 @@
  */
 
 import { Type } from "@sinclair/typebox";
-import type { Route } from "./context.ts";
+import type { DeploySource, Route } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import type { RouteDef } from "./openapi.ts";
 
-/** What the route reads: the deployer's status (`app/deploy/deployer.ts`). */
-export interface DeploySource {
-  status(): unknown;
-}
+export type { DeploySource };
 
 /** The deploy status. */
 export const DeploySchema = Type.Object({
