@@ -159,7 +159,7 @@ Deno.test(
 
 Deno.test(
   gitTest(
-    "bifrost run --git fails to start with a clear error when nothing was ever deployed",
+    "bifrost run --git refuses to start with the reason: unreachable repository, unknown ref, a --path leading out, bad options",
     async () => {
       const dir = await Deno.makeTempDir({ prefix: "bifrost-git-" });
       try {
@@ -191,6 +191,24 @@ Deno.test(
         ]);
         assertEquals(ref.code, 1);
         assertMatch(ref.err, /couldn't find remote ref release-9/);
+        // A --path that a symbolic link in the repository leads elsewhere on the box.
+        await Deno.symlink("/etc", join(repo.work, "site"));
+        await repo.push({}, "a link out");
+        const out = await bifrost([
+          "run",
+          "--git",
+          repo.url,
+          "--path",
+          "site",
+          "--data-dir",
+          join(dir, "d3"),
+          "--no-http",
+        ]);
+        assertEquals(out.code, 1);
+        assertMatch(
+          out.err,
+          /Cannot use --path ..site.. at [0-9a-f]{12}: it leads out of the repository/,
+        );
         const usage = await bifrost(["run", "flows", "--git", repo.url]);
         assertEquals(usage.code, 2);
         assertMatch(usage.err, /Cannot use a flow directory \("flows"\) with --git/);

@@ -236,7 +236,7 @@ async function run(args: string[]): Promise<number> {
   if (git) {
     await git.prepared.started(Date.now());
     if (supervisor) {
-      git.prepared.deployer.start(gateway, supervisor);
+      git.prepared.deployer.start(gateway, supervisor, git.prepared.pending);
       Deno.addSignalListener("SIGHUP", onHup);
     } else log.warn("With --no-reload new revisions are not applied: restart to deploy them");
   }

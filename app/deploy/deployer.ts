@@ -140,11 +140,14 @@ export class Deployer {
     } else this.#status.lastFetch = { at, ok: true, commit: result.commit };
   }
 
-  /** Starts the loop: a cycle now, then every interval and on {@linkcode trigger}. */
-  start(gateway: DeployGateway, supervisor: DeploySupervisor): void {
+  /**
+   * Starts the loop: a cycle now (with `now`; otherwise after one interval), then every
+   * interval and on {@linkcode trigger}.
+   */
+  start(gateway: DeployGateway, supervisor: DeploySupervisor, now = true): void {
     this.#gateway = gateway;
     this.#supervisor = supervisor;
-    this.#loop = this.#run();
+    this.#loop = this.#run(now);
   }
 
   /** Asks for a cycle now (the webhook); one more runs after a cycle in progress. */
@@ -160,8 +163,9 @@ export class Deployer {
     await this.#loop;
   }
 
-  async #run(): Promise<void> {
+  async #run(now: boolean): Promise<void> {
     const signal = this.#stop.signal;
+    if (!now) await this.#pause();
     while (!signal.aborted) {
       this.#again = false;
       this.#running = this.cycle().catch((e) => {
@@ -169,10 +173,19 @@ export class Deployer {
       });
       await this.#running;
       if (signal.aborted || this.#again) continue;
-      const woken = new Promise<void>((r) => this.#wake = r);
-      await Promise.race([woken, this.#o.clock.sleep(this.#o.everyMs, signal).catch(() => {})]);
-      this.#wake = undefined;
+      await this.#pause();
     }
+  }
+
+  /** Waits one interval, or until {@linkcode trigger} or {@linkcode close}. */
+  async #pause(): Promise<void> {
+    if (this.#again) return;
+    const woken = new Promise<void>((r) => this.#wake = r);
+    await Promise.race([
+      woken,
+      this.#o.clock.sleep(this.#o.everyMs, this.#stop.signal).catch(() => {}),
+    ]);
+    this.#wake = undefined;
   }
 
   /** One fetch, and the deployment of a new commit if there is one. */
@@ -214,6 +227,7 @@ export class Deployer {
     try {
       if (this.#o.verifier) signer = await this.#o.verifier.verify(ws.repo, commit);
       await ws.checkout(commit);
+      await ws.checkPath(commit, this.#o.path);
       await ws.link(commit);
     } catch (e) {
       if (good) await ws.link(good).catch(() => {});

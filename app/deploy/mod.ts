@@ -47,6 +47,8 @@ export interface PreparedGit {
   flowDir: string;
   /** The commit the gateway starts with. */
   commit: string;
+  /** Whether the loop should fetch at once (the fetch at start failed or found a newer commit). */
+  pending: boolean;
   /** Call once the gateway runs: records the commit as good (first start) and logs it. */
   started(at: number): Promise<void>;
 }
@@ -118,22 +120,14 @@ export async function prepareGit(o: GitRunOptions): Promise<PreparedGit> {
     await ws.checkout(commit);
     if (signer) deployer.started(commit, o.clock.now(), signer);
   }
+  await ws.checkPath(commit, o.path);
   await ws.link(commit);
   const flowDir = join(ws.current, o.path);
-  try {
-    if (!(await Deno.stat(flowDir)).isDirectory) throw new Error("not a directory");
-  } catch (e) {
-    throw new BifrostError(
-      "DEPLOY_FAILED",
-      `Cannot use --path "${o.path}": no such directory in ${repository} at ${
-        commit.slice(0, 12)
-      } (${errorMessage(e)})`,
-    );
-  }
   return {
     deployer,
     flowDir,
     commit,
+    pending: fetched !== commit,
     async started(at: number) {
       const signer = deployer.status().signer;
       deployer.started(commit, first ? at : ws.state.goodAt ?? at, signer);

@@ -189,6 +189,35 @@ export class Workspace {
     return dir;
   }
 
+  /**
+   * Checks that `path` names a directory inside `commit`'s work tree once symbolic links are
+   * resolved: a link in the repository must not make the gateway read flows from elsewhere
+   * on the box. Throws `DEPLOY_FAILED` saying what is wrong.
+   */
+  async checkPath(commit: string, path: string): Promise<void> {
+    const tree = await Deno.realPath(this.dir(commit));
+    let real: string;
+    try {
+      real = await Deno.realPath(join(tree, path));
+      if (!(await Deno.stat(real)).isDirectory) throw new Error("not a directory");
+    } catch (e) {
+      throw new BifrostError(
+        "DEPLOY_FAILED",
+        `Cannot use --path "${path}": no such directory at ${commit.slice(0, 12)} (${
+          errorMessage(e)
+        })`,
+      );
+    }
+    if (real !== tree && !real.startsWith(tree + "/")) {
+      throw new BifrostError(
+        "DEPLOY_FAILED",
+        `Cannot use --path "${path}" at ${
+          commit.slice(0, 12)
+        }: it leads out of the repository (a symbolic link to ${real})`,
+      );
+    }
+  }
+
   /** The commit `current` points at, if any. */
   async linked(): Promise<string | undefined> {
     try {
