@@ -63,6 +63,7 @@ export class FlowRepo {
   /** A new empty repository under `dir`, with branch `main`. */
   static async create(dir: string): Promise<FlowRepo> {
     const r = new FlowRepo(dir);
+    await Deno.mkdir(dir, { recursive: true });
     await sh("git", ["init", "--quiet", "--bare", "--initial-branch=main", r.url], dir);
     await sh("git", ["init", "--quiet", "--initial-branch=main", r.work], dir);
     await r.git("config", "user.email", "plant@example.com");
