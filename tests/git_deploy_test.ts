@@ -212,6 +212,34 @@ Deno.test(
         const usage = await bifrost(["run", "flows", "--git", repo.url]);
         assertEquals(usage.code, 2);
         assertMatch(usage.err, /Cannot use a flow directory \("flows"\) with --git/);
+        const hookless = await bifrost([
+          "run",
+          "--git",
+          repo.url,
+          "--hook-secret-file",
+          "x",
+          "--no-http",
+        ]);
+        assertEquals(hookless.code, 2);
+        assertMatch(hookless.err, /Cannot use --hook-secret-file with --no-http/);
+        const hasty = await bifrost(["run", "--git", repo.url, "--every", "10ms"]);
+        assertEquals(hasty.code, 2);
+        assertMatch(hasty.err, /Cannot use --every "10ms": at least 100ms/);
+        // A token in the URL is never printed.
+        const token = await bifrost([
+          "run",
+          "--git",
+          "https://plant:tok3n-s3cret@127.0.0.1:1/flows.git",
+          "--data-dir",
+          join(dir, "d4"),
+          "--no-http",
+        ]);
+        assertEquals(token.code, 1);
+        assertMatch(
+          token.err,
+          /Cannot fetch ..main.. from https:\/\/\*\*\*@127\.0\.0\.1:1\/flows\.git: /,
+        );
+        assert(!token.err.includes("tok3n"), token.err);
         const stray = await bifrost(["run", "flows", "--ref", "main"]);
         assertEquals(stray.code, 2);
         assertMatch(stray.err, /Cannot use --ref without --git URL/);

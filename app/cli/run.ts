@@ -95,6 +95,11 @@ async function run(args: string[]): Promise<number> {
     return 0;
   }
   const gitOptions = parseGitOptions(values, positionals);
+  if (gitOptions?.hookSecretFile !== undefined && values["no-http"]) {
+    throw new UsageError(
+      "Cannot use --hook-secret-file with --no-http: the webhook is served by the API",
+    );
+  }
   if (!gitOptions) {
     if (positionals.length === 0) throw new UsageError("Missing the flow directory");
     if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}"`);
@@ -118,9 +123,11 @@ async function run(args: string[]): Promise<number> {
     return 1;
   }
   let secrets: string[] = [];
+  // A token in the repository URL (https://user:token@host/…) never reaches a log line.
+  const urlSecrets = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^/@]+)@/i.exec(gitOptions?.url ?? "");
   const log = createLogger({
     ...(values["log-level"] ? { level: values["log-level"] as LogLevel } : {}),
-    redact: () => secrets,
+    redact: () => urlSecrets ? [urlSecrets[1]!, ...secrets] : secrets,
   });
   // With --git: the deploy modules load (only then), the repository is fetched, and the
   // flows come from the revision to start with.
@@ -329,11 +336,16 @@ function parseGitOptions(
   if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(ref) || ref.includes("..")) {
     throw new UsageError(`Cannot use --ref "${ref}": expected a branch or tag name`);
   }
+  const everyMs = durationOption("every", (values.every as string | undefined) ?? "60s");
+  // A git server is not a PLC: no sub-100 ms polling of it (tests use a few hundred ms).
+  if (everyMs < 100) {
+    throw new UsageError(`Cannot use --every "${values.every}": at least 100ms (60s is usual)`);
+  }
   return {
     url,
     ref,
     path,
-    everyMs: durationOption("every", (values.every as string | undefined) ?? "60s"),
+    everyMs,
     deployTimeoutMs: durationOption(
       "deploy-timeout",
       (values["deploy-timeout"] as string | undefined) ?? "30s",
