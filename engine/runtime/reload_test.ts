@@ -116,3 +116,26 @@ Deno.test("sameValue compares maps, arrays and nested objects by value", () => {
   assert(!sameValue([1], { 0: 1 }));
   assert(sameValue(NaN, NaN));
 });
+
+Deno.test("diffFlows: a function step whose code fingerprint changed is changed, with the same YAML", () => {
+  const fn = (source: string): StepConfig => ({
+    name: "fn",
+    use: "function",
+    from: ["p"],
+    config: { file: "../functions/f.ts" },
+    source,
+    origin: at(30),
+  });
+  const base = { devices: [device("d")], polls: [poll("p", "d")] };
+  const same = diffFlows(
+    flows({ ...base, steps: [fn("aaaa")] }),
+    flows({ ...base, steps: [fn("aaaa")] }),
+  );
+  assert(same.empty);
+  const d = diffFlows(
+    flows({ ...base, steps: [fn("aaaa")] }),
+    flows({ ...base, steps: [fn("bbbb")] }),
+  );
+  assertEquals(d.steps.changed, ["fn"]);
+  assertEquals(describeDiff(d), "steps ~fn");
+});
