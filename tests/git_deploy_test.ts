@@ -4,6 +4,7 @@
  * valid revision is applied live (a function whose code alone changed included); a broken
  * one is rejected with `file:line:column` in the log and in `GET /api/v1/deploy`, and the
  * last good one keeps running; a function that does not compile is rejected the same way;
+ * a commit pushed while the gateway is down is deployed after it starts the last good one;
  * after a restart with the repository gone, the last good revision runs again; an
  * unreachable repository or an unknown ref on a first start is a clear failed start.
  */
@@ -137,16 +138,30 @@ Deno.test(
           assertEquals(await gw.stop(), 0);
         }
 
-        // Restart with the repository gone: the last good revision (c3) runs again.
+        // A commit pushed while the gateway is down: it starts the last good revision (c3),
+        // then deploys the new one as a live reload.
+        const c6 = await repo.push({
+          "site/flow.yaml": flow(sim.port, "300ms", db),
+          "functions/gain.ts": gain(3),
+        }, "while down");
+        {
+          await using gw = new Gateway([...args, "--data-dir", data, "--http", http], http);
+          assertEquals((await gw.line(/^Running revision from git$/)).commit, c3);
+          const later = await gw.line(/^Deployed revision$/);
+          assertEquals([later.commit, later.previous, later.changes], [c6, c3, "polls ~fast"]);
+          assertEquals(await gw.stop(), 0);
+        }
+
+        // Restart with the repository gone: the last good revision (c6) runs again.
         await Deno.rename(repo.url, `${repo.url}.gone`);
         {
           await using gw = new Gateway([...args, "--data-dir", data, "--http", http], http);
           const warned = await gw.line(/: starting the last good revision$/);
           assertMatch(warned.msg, /Cannot fetch "main"/);
-          assertEquals((await gw.line(/^Running revision from git$/)).commit, c3);
+          assertEquals((await gw.line(/^Running revision from git$/)).commit, c6);
           await gw.line(/^Device connected/);
           const doc = await gw.get<DeployDoc>("/api/v1/deploy");
-          assertEquals(doc.commit, c3);
+          assertEquals(doc.commit, c6);
           assertEquals(doc.lastFetch?.ok, false);
           assertEquals(await gw.stop(), 0);
         }
