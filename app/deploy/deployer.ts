@@ -20,7 +20,6 @@
  * a webhook during a cycle asks for one more after it.
  */
 
-import { resolve } from "node:path";
 import type { Clock } from "../../engine/clock.ts";
 import { errorMessage } from "../../engine/errors.ts";
 import type { FlowSet } from "../../engine/flow/types.ts";
@@ -335,11 +334,9 @@ export class Deployer {
 
   /** A flow error line with the work tree's path cut to the repository's own path. */
   #relative(line: string): string {
-    const ws = this.#o.workspace;
-    const abs = ws.current + "/";
-    const rel = resolve(this.#o.dataDir) === ws.root.replace(/\/git$/, "")
-      ? `${this.#o.dataDir.replace(/\/+$/, "")}/git/current/`
-      : abs;
+    // The flow directory is under `current` (absolute); a relative data dir is cut too.
+    const abs = this.#o.workspace.current + "/";
+    const rel = `${this.#o.dataDir.replace(/\/+$/, "")}/git/current/`;
     return line.replaceAll(abs, "").replaceAll(rel, "");
   }
 }
