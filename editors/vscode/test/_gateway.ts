@@ -62,6 +62,7 @@ export interface GatewayProcess extends AsyncDisposable {
   url: string;
   /** The folder holding `flows/`. */
   dir: string;
+  /** Where the virtual PLC listens. */
   simPort: number;
   token?: string;
 }
@@ -101,9 +102,11 @@ export async function startGatewayProcess(
     stderr: "piped",
   }).spawn();
   const lines: string[] = [];
+  let virtualPort: number | undefined;
   const url = await (async () => {
     const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
     let buf = "";
+    let found: string | undefined;
     const deadline = setTimeout(() => child.kill("SIGKILL"), 60_000);
     try {
       while (true) {
@@ -116,12 +119,16 @@ export async function startGatewayProcess(
           buf = buf.slice(nl + 1);
           lines.push(line);
           const m = /"HTTP API listening","url":"(http:\/\/[^"]+)\/api\/v1"/.exec(line);
-          if (m) {
+          if (m) found = m[1]!;
+          // `--simulate` serves the virtual PLC on a port of its own, and says which.
+          const v = /"Virtual device started".*"port":(\d+)/.exec(line);
+          if (v) virtualPort = Number(v[1]);
+          if (found && /"Gateway started"/.test(line)) {
             // Keep draining the log so the gateway never blocks on a full pipe.
             (async () => {
               while (!(await reader.read()).done) { /* drain */ }
             })().catch(() => {});
-            return m[1]!;
+            return found;
           }
         }
       }
@@ -134,7 +141,7 @@ export async function startGatewayProcess(
   return {
     url,
     dir,
-    simPort,
+    simPort: virtualPort ?? simPort,
     ...(o.token ? { token: o.token } : {}),
     async [Symbol.asyncDispose]() {
       try {

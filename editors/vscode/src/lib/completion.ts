@@ -31,8 +31,8 @@ function indentOf(line: string): number {
   return line.length - line.trimStart().length;
 }
 
-/** The keys enclosing line `from` with an indent below `indent`, outermost first. */
-function enclosing(lines: string[], from: number, indent: number): string[] {
+/** The keys enclosing line `from` with an indent below `indent`, outermost first (the YAML path). */
+export function enclosing(lines: string[], from: number, indent: number): string[] {
   const path: string[] = [];
   let min = indent;
   for (let i = from; i >= 0 && min > 0; i--) {
