@@ -69,7 +69,13 @@ export interface GatewayProcess extends AsyncDisposable {
 
 /** Starts `bifrost run <dir>/flows --simulate` (with a token of `scopes` when given). */
 export async function startGatewayProcess(
-  o: { token?: string; scopes?: string[]; flow?: (simPort: number) => string } = {},
+  o: {
+    token?: string;
+    scopes?: string[];
+    flow?: (simPort: number) => string;
+    /** The API's port (default: any free one). */
+    port?: number;
+  } = {},
 ): Promise<GatewayProcess> {
   const dir = await Deno.makeTempDir({ prefix: "bifrost-vscode-" });
   await Deno.mkdir(join(dir, "flows"));
@@ -92,7 +98,7 @@ export async function startGatewayProcess(
       "--simulate",
       "--no-reload",
       "--http",
-      "127.0.0.1:0",
+      `127.0.0.1:${o.port ?? 0}`,
       "--data-dir",
       join(dir, "data"),
     ],

@@ -176,7 +176,10 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
     } catch (e) {
       c.state = "unreachable";
       c.error = (e as Error).message;
-      this.#notify([{ key: `${c.cfg.name}:unreachable`, severity: "error", message: c.error }]);
+      this.#notify(
+        [{ key: `${c.cfg.name}:unreachable`, severity: "error", message: `Bifrost: ${c.error}` }],
+        `${c.cfg.name}:`,
+      );
     }
     this.#changed.fire(undefined);
   }
@@ -184,6 +187,11 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
   /** Device health, counters and the flows' revision; notifications of new problems. */
   async refreshHealth(): Promise<void> {
     for (const c of this.connections()) {
+      if (c.state === "unreachable" && c.model.devices.size === 0) {
+        // Never reached: load devices and tags and start the live feed once it answers.
+        await this.#load(c);
+        if (c.state === "unreachable") continue;
+      }
       try {
         const prev = c.stats;
         const devices = await c.client.devices();

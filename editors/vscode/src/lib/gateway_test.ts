@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { GatewayClient, GatewayError, liveUrl, normalizeUrl } from "./gateway.ts";
 import { LiveFeed, type LiveValue, reconnectDelay, type SocketLike } from "./live.ts";
-import { startGatewayProcess } from "../../test/_gateway.ts";
+import { freePort, startGatewayProcess } from "../../test/_gateway.ts";
 
 const denoSocket = (url: string, headers: Record<string, string>): SocketLike =>
   // Deno's WebSocket takes request headers, as the `ws` package does in VS Code.
@@ -104,4 +104,41 @@ Deno.test("LiveFeed gets a changing value over the WebSocket with a token", asyn
   const level = seen.find((x) => x.tag === "plc/level")!;
   assert.equal(level.quality, "good");
   assert.equal(typeof level.value, "number");
+});
+
+Deno.test("LiveFeed reconnects when the gateway restarts and gets values again", async () => {
+  const port = freePort();
+  const states: string[] = [];
+  let values = 0;
+  let waiter: { n: number; done: () => void } | undefined;
+  const after = (n: number) =>
+    new Promise<void>((done) => {
+      waiter = { n, done };
+    });
+  const feed = new LiveFeed({
+    url: `ws://127.0.0.1:${port}/ws`,
+    headers: {},
+    patterns: ["plc/level"],
+    open: denoSocket,
+    onValues: (v) => {
+      values += v.length;
+      if (waiter && values >= waiter.n) waiter.done();
+    },
+    onState: (s) => states.push(s),
+  });
+  try {
+    {
+      await using _gw = await startGatewayProcess({ port });
+      await after(3);
+    }
+    // The gateway is gone: the feed says so and retries.
+    const before = values;
+    const closedAt = states.lastIndexOf("closed");
+    assert.ok(closedAt > states.indexOf("open"), states.join(","));
+    await using _again = await startGatewayProcess({ port });
+    await after(before + 3);
+    assert.ok(states.lastIndexOf("open") > closedAt, states.join(","));
+  } finally {
+    feed.close();
+  }
 });
