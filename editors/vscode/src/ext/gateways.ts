@@ -19,6 +19,7 @@ import {
 import { LiveFeed, type SocketLike } from "../lib/live.ts";
 import { deviceDescription, DevicesModel, formatValue, type TagRow } from "../lib/devices_model.ts";
 import {
+  flowsProblems,
   historyToCsv,
   historyToJson,
   NotifyOnce,
@@ -213,7 +214,10 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
         }
         c.revision = flows.revision;
         c.state = "connected";
-        this.#notify(problems(c.cfg.name, devices, c.stats, prev), `${c.cfg.name}:`);
+        this.#notify(
+          [...problems(c.cfg.name, devices, c.stats, prev), ...flowsProblems(c.cfg.name, flows)],
+          `${c.cfg.name}:`,
+        );
       } catch (e) {
         c.error = (e as Error).message;
         if (c.state !== "unreachable") {

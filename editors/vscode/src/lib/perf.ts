@@ -6,7 +6,7 @@
  * so each is shown once until it clears, and a tag's history as CSV or JSON.
  */
 
-import type { DeviceInfo, History, Stats } from "./gateway.ts";
+import type { DeviceInfo, FlowsInfo, History, Stats } from "./gateway.ts";
 
 /** One row of the performance view. */
 export interface PerfRow {
@@ -112,9 +112,19 @@ export class NotifyOnce {
   }
 }
 
-/** A reload the gateway refused, from its log line or answer, as a problem (once per text). */
-export function reloadProblem(gateway: string, message: string): Problem {
-  return { key: `${gateway}:reload:${message}`, severity: "error", message };
+/**
+ * Flows the gateway refused: `GET /flows` answering `valid: false` or with errors (a reload
+ * that was rejected keeps the previous flows running). One problem per distinct set of errors.
+ */
+export function flowsProblems(gateway: string, flows: FlowsInfo): Problem[] {
+  if (flows.valid && flows.errors.length === 0) return [];
+  const shown = flows.errors.slice(0, 3).join("; ");
+  const more = flows.errors.length > 3 ? ` (+${flows.errors.length - 3} more)` : "";
+  return [{
+    key: `${gateway}:flows:${flows.errors.join("\n")}`,
+    severity: "error",
+    message: `${gateway}: flows rejected: ${shown || "invalid"}${more}`,
+  }];
 }
 
 function csvField(v: unknown): string {

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { historyToCsv, historyToJson, NotifyOnce, perfRows, problems, sparkline } from "./perf.ts";
+import {
+  flowsProblems,
+  historyToCsv,
+  historyToJson,
+  NotifyOnce,
+  perfRows,
+  problems,
+  sparkline,
+} from "./perf.ts";
 import type { DeviceInfo, History, Stats } from "./gateway.ts";
 
 const dev = (o: Partial<DeviceInfo>): DeviceInfo => ({
@@ -84,4 +92,26 @@ Deno.test("sparkline() scales values to eight levels", () => {
   assert.equal(sparkline([5, 5]), "▄▄");
   assert.equal(sparkline([]), "");
   assert.equal(sparkline(Array.from({ length: 100 }, (_, i) => i), 10).length, 10);
+});
+
+Deno.test("flowsProblems() reports rejected flows once per set of errors", () => {
+  const base = {
+    revision: "r1",
+    dir: "flows",
+    files: ["a.yaml"],
+    devices: 1,
+    polls: 1,
+    steps: 0,
+    sinks: 0,
+  };
+  assert.deepEqual(flowsProblems("gw", { ...base, valid: true, errors: [] }), []);
+  const errors = ["a.yaml:3:5 error: unknown field", "a.yaml:4:1 error: x", "c", "d"];
+  const [p] = flowsProblems("gw", { ...base, valid: false, errors });
+  assert.equal(
+    p?.message,
+    "gw: flows rejected: a.yaml:3:5 error: unknown field; a.yaml:4:1 error: x; c (+1 more)",
+  );
+  const once = new NotifyOnce();
+  assert.equal(once.fresh([p!]).length, 1);
+  assert.equal(once.fresh(flowsProblems("gw", { ...base, valid: false, errors })).length, 0);
 });
