@@ -31,7 +31,7 @@ Deno.test("fieldsAt() offers the fields of the device's driver that are not ther
 Deno.test("describeAt() explains a field from the schema, by the step's use", () => {
   const { text, pos } = at("steps:\n  d:\n    use: deadband\n    from: p\n    heart|beat: 10s\n");
   const d = describeAt(schema, text, pos);
-  assert.ok(d?.startsWith("**heartbeat**"), d);
+  assert.ok(d?.startsWith("**heartbeat**"), String(d));
   const top = at("pol|ls:\n  p: {}\n");
   assert.match(describeAt(schema, top.text, top.pos) ?? "", /\*\*polls\*\*: `object`/);
   assert.equal(describeAt(schema, "devices:\n  plc: {}\n", { line: 5, character: 0 }), undefined);
