@@ -3,7 +3,7 @@
  * End to end in a real VS Code: code-server (from npm, pinned) in headless Chromium driven
  * by playwright-core, with the extension installed from its `.vsix`, against a gateway and
  * its virtual PLC started here. A typo in a flow shows a diagnostic on the right line (and
- * its quick fix clears it), the Devices tree shows the simulator's changing value, and a
+ * its quick fix clears it; each poll has its plan as a CodeLens), the Devices tree shows the simulator's changing value, and a
  * write from the tree reaches the simulator (read back over Modbus with `bifrost read`).
  *
  * Needs: code-server and playwright-core from `scripts/install_code_server.sh` (in
@@ -140,6 +140,7 @@ Deno.test({
           playwright: PLAYWRIGHT,
           chromium: CHROMIUM,
           hostLine,
+          pollLine: flow.split("\n").findIndex((l) => l === "  fast:") + 1,
           shots,
         }),
       ]);
@@ -150,6 +151,12 @@ Deno.test({
       assert.match(r.problem, /unknown field "hots" in device "plc" \(did you mean "host"\?\)/);
       assert.match(r.problem, new RegExp(`\\[Ln ${hostLine}, Col 5\\]`));
       assert.match(r.quickFix, /Change "hots" to "host"/);
+      assert.ok(
+        r.lenses.some((l: string) =>
+          l.startsWith("2 request(s): FC3 HR0..HR1 (2 regs) unit 1: level")
+        ),
+        r.lenses.join("\n"),
+      );
       const fixed = await Deno.readTextFile(join(gw.dir, "flows", "plant.yaml"));
       assert.equal(fixed, flow, "the quick fix restored the flow");
       // The tree showed at least three different values of the sine wave.
