@@ -4,8 +4,9 @@
 # "N passed, M failed, K skipped", read from deno test's own summary.
 #
 # Deno comes from npm (npx -y deno@2.9.6 task test provides it); Debian packages
-# (python3-pymodbus, mosquitto, socat, influxdb, postgresql, openssl, git, gnupg) are installed with apt-get
-# when running as root.
+# (python3-pymodbus, mosquitto, socat, influxdb, postgresql, openssl, git, gnupg; chromium, ripgrep
+# and build headers for the VS Code extension's e2e test) are installed with apt-get when running
+# as root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,12 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
+# The VS Code extension's e2e test: Chromium, ripgrep, and headers code-server's modules build with.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
+for p in build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "test.sh: installing ${missing[*]} with apt-get" >&2
@@ -37,7 +44,16 @@ fi
 
 deno install --frozen >&2 || deno install >&2 || { echo "0 passed, 1 failed"; exit 1; }
 
+# The VS Code extension: its npm modules, type check and .vsix (a failure fails the run), and
+# code-server + playwright-core for its e2e test (cached; the test reports itself skipped
+# without them).
+vsix_status=0
+deno task vsix >&2 || { echo "test.sh: deno task vsix failed" >&2; vsix_status=1; }
+bash editors/vscode/scripts/install_code_server.sh >&2 ||
+  echo "test.sh: code-server install failed; the VS Code e2e test will report itself skipped" >&2
+
 status=0
+[ "$vsix_status" = "0" ] || status=1
 echo "== static checks" >&2
 deno fmt --check >&2 || { echo "test.sh: deno fmt --check failed (run deno fmt)" >&2; status=1; }
 deno lint >&2 || { echo "test.sh: deno lint failed" >&2; status=1; }
