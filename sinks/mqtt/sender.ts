@@ -106,10 +106,6 @@ export class Sender {
     this.#flushAcks();
   }
 
-  readonly #stopped$ = new Promise<undefined>((resolve) =>
-    this.#stop.signal.addEventListener("abort", () => resolve(undefined), { once: true })
-  );
-
   get #stopped(): boolean {
     return this.#stop.signal.aborted;
   }
@@ -151,7 +147,7 @@ export class Sender {
       let link: MqttLink;
       try {
         const attempt = this.#o.connect();
-        const got = await Promise.race([attempt, this.#stopped$]);
+        const got = await untilAborted(attempt, this.#stop.signal);
         if (!got) {
           // Closing while connecting: do not wait for the connect timeout.
           attempt.then((l) => l.end(), () => {});
@@ -403,4 +399,19 @@ export class Sender {
       rejected: this.#stats.rejected,
     });
   }
+}
+
+/**
+ * `p`'s value, or undefined as soon as `signal` aborts. Unlike a `Promise.race` against a
+ * promise that settles only at stop, it leaves nothing behind once `p` settles: each race
+ * kept a reaction on that promise, and through it the failed attempt's error and its client
+ * with its socket (one MQTT client a reconnect attempt, about 10 MB an hour in the soak).
+ */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
