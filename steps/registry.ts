@@ -9,6 +9,7 @@ import { filterStep } from "./filter/mod.ts";
 import { functionStep } from "./function/mod.ts";
 import { renameStep } from "./rename/mod.ts";
 import { scaleStep } from "./scale/mod.ts";
+import { windowStep } from "./window/mod.ts";
 
 /** The registered steps. */
 export const steps: readonly StepModule[] = [
@@ -17,4 +18,5 @@ export const steps: readonly StepModule[] = [
   filterStep,
   renameStep,
   functionStep,
+  windowStep,
 ] as readonly StepModule[];

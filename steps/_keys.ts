@@ -1,0 +1,70 @@
+/**
+ * @module
+ * Helpers shared by the analytics steps (window, alarm, anomaly, trend, swinging-door): a dense
+ * index of (device, tag) keys, so that per-tag state lives in typed arrays addressed by an
+ * integer instead of in one object per tag, and a grower for those arrays.
+ *
+ * The index is two-level (device, then tag) like the deadband step's memory: no string is built
+ * per record, and consecutive records of one device cost one Map lookup each.
+ */
+
+/** Dense integer ids for (device, tag) pairs, in order of first appearance. */
+export class KeyIndex {
+  /** device → tag → id. */
+  readonly #byDevice = new Map<string, Map<string, number>>();
+  /** Device of each id. */
+  readonly device: string[] = [];
+  /** Tag of each id. */
+  readonly tag: string[] = [];
+  #lastDevice = "";
+  #lastTags: Map<string, number> | undefined;
+
+  /** Number of keys. */
+  get size(): number {
+    return this.device.length;
+  }
+
+  /** The id of (device, tag), created when new. */
+  id(device: string, tag: string): number {
+    let tags = this.#lastTags;
+    if (device !== this.#lastDevice || tags === undefined) {
+      tags = this.#byDevice.get(device);
+      if (tags === undefined) this.#byDevice.set(device, tags = new Map());
+      this.#lastDevice = device;
+      this.#lastTags = tags;
+    }
+    let id = tags.get(tag);
+    if (id === undefined) {
+      id = this.device.length;
+      tags.set(tag, id);
+      this.device.push(device);
+      this.tag.push(tag);
+    }
+    return id;
+  }
+
+  /** The id of (device, tag), or -1 when unknown. */
+  find(device: string, tag: string): number {
+    return this.#byDevice.get(device)?.get(tag) ?? -1;
+  }
+}
+
+/** A copy of `a` with room for at least `n` elements (doubling), or `a` when it has room. */
+export function grow<T extends Float64Array | Uint8Array | Int32Array | Uint32Array>(
+  a: T,
+  n: number,
+  fill = 0,
+): T {
+  if (n <= a.length) return a;
+  let cap = Math.max(16, a.length * 2);
+  while (cap < n) cap *= 2;
+  const out = new (a.constructor as new (n: number) => T)(cap);
+  out.set(a);
+  if (fill !== 0) out.fill(fill, a.length);
+  return out;
+}
+
+/** Output template: `{device}`, `{tag}`, `{key}` and `{agg}` replaced. */
+export function applyTemplate(template: string, parts: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (m, k: string) => parts[k] ?? m);
+}
