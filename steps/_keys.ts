@@ -18,6 +18,10 @@ export class KeyIndex {
   readonly tag: string[] = [];
   #lastDevice = "";
   #lastTags: Map<string, number> | undefined;
+  /** device → id seen at each position of that device's last batch. */
+  readonly #positions = new Map<string, Int32Array>();
+  #lastPositions: Int32Array = new Int32Array(0);
+  #lastPositionsDevice = "";
 
   /** Number of keys. */
   get size(): number {
@@ -43,6 +47,31 @@ export class KeyIndex {
     return id;
   }
 
+  /**
+   * The id of (device, tag) for record `i` of a batch. Polls repeat the same tags in the same
+   * order, so the id seen at this position last time is checked first (two string compares,
+   * usually of the same string object) before the Map lookup.
+   */
+  idAt(device: string, tag: string, i: number): number {
+    let pos = this.#lastPositions;
+    if (device !== this.#lastPositionsDevice) {
+      pos = this.#positions.get(device) ?? new Int32Array(0);
+      this.#lastPositions = pos;
+      this.#lastPositionsDevice = device;
+    }
+    if (i < pos.length) {
+      const g = pos[i]!;
+      if (g >= 0 && this.tag[g] === tag && this.device[g] === device) return g;
+    } else {
+      const bigger = new Int32Array(Math.max(16, (i + 1) * 2)).fill(-1);
+      bigger.set(pos);
+      this.#positions.set(device, this.#lastPositions = pos = bigger);
+    }
+    const id = this.id(device, tag);
+    pos[i] = id;
+    return id;
+  }
+
   /** The id of (device, tag), or -1 when unknown. */
   find(device: string, tag: string): number {
     return this.#byDevice.get(device)?.get(tag) ?? -1;
@@ -64,7 +93,29 @@ export function grow<T extends Float64Array | Uint8Array | Int32Array | Uint32Ar
   return out;
 }
 
-/** Output template: `{device}`, `{tag}`, `{key}` and `{agg}` replaced. */
+/**
+ * Compiles an output name template (`{device}`, `{tag}`, `{key}`, `{agg}`… replaced) into a
+ * function that concatenates its parts: names are built once per key, but for 10,000 keys
+ * at once when a window first closes.
+ *
+ * @example
+ * ```ts
+ * compileTemplate("{tag}.{agg}")({ tag: "temp1", agg: "mean" }); // "temp1.mean"
+ * ```
+ */
+export function compileTemplate(template: string): (parts: Record<string, string>) => string {
+  const pieces = template.split(/(\{\w+\})/);
+  return (parts) => {
+    let s = "";
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i]!;
+      s += i % 2 === 1 ? parts[p.slice(1, -1)] ?? p : p;
+    }
+    return s;
+  };
+}
+
+/** Applies a template once (see {@linkcode compileTemplate}). */
 export function applyTemplate(template: string, parts: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (m, k: string) => parts[k] ?? m);
+  return compileTemplate(template)(parts);
 }

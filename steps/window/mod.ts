@@ -25,7 +25,7 @@ import {
   type StepModule,
   StorageKind,
 } from "../../engine/plugin.ts";
-import { applyTemplate, grow, KeyIndex } from "../_keys.ts";
+import { compileTemplate, KeyIndex } from "../_keys.ts";
 import { selected, selector } from "../_shared.ts";
 import { addToPane, countInPane, P, PANE_FIELDS, PointRing, quantile, WindowAcc } from "./panes.ts";
 import { type WindowConfig, WindowSpec } from "./spec.ts";
@@ -92,8 +92,8 @@ export function createWindow(config: WindowConfig, ctx?: Pick<StepContext, "cloc
     q: AGG[agg] ? NaN : Number(agg.slice(1)) / 100,
   }));
   const percentiles = outputs.some((o) => o.fn === undefined);
-  const template = config.output ?? "{tag}.{agg}";
-  const names = new Map<string, string[]>();
+  const template = compileTemplate(config.output ?? "{tag}.{agg}");
+  const names: string[][] = []; // output tag names per key id
   const useGateway = config.time === "gateway";
   const lateness = config.lateness ? parseDuration(config.lateness) : 0;
   const perUnit = UNIT_MS[(config.integralUnit ?? "h") as keyof typeof UNIT_MS];
@@ -149,30 +149,44 @@ export function createWindow(config: WindowConfig, ctx?: Pick<StepContext, "cloc
   let seq = (clock?.now() ?? Date.now()) * 1000;
   let out = new Batch(0);
 
+  let capacity = 0; // keys the typed arrays have room for
+
   const keyOf = (b: Batch, i: number): number => {
-    const id = keys.id(b.device[i]!, group ?? b.tag[i]!);
-    if (id >= stats.keys) {
-      stats.keys = id + 1;
-      const before = panes.length;
-      panes = grow(panes, (id + 1) * stride);
-      if (panes.length > before) panes.fill(NaN, before);
-      counts = grow(counts, id + 1);
-      overflowed = grow(overflowed, id + 1);
-      if (percentiles) points.push(new PointRing());
-    }
+    const id = keys.idAt(b.device[i]!, group ?? b.tag[i]!, i);
+    if (id >= stats.keys) newKey(id);
     return id;
   };
 
-  const namesOf = (id: number): string[] => {
-    const k = `${keys.device[id]}\u0000${keys.tag[id]}`;
-    let n = names.get(k);
-    if (n === undefined) {
-      n = outputs.map((o) =>
-        applyTemplate(template, { tag: keys.tag[id]!, device: keys.device[id]!, agg: o.agg })
-      );
-      names.set(k, n);
+  const newKey = (id: number): void => {
+    stats.keys = id + 1;
+    if (id >= capacity) {
+      capacity = Math.max(64, capacity * 2);
+      const p = new Float64Array(capacity * stride).fill(NaN);
+      p.set(panes);
+      panes = p;
+      const c = new Float64Array(capacity);
+      c.set(counts);
+      counts = c;
+      const f = new Float64Array(capacity);
+      f.set(overflowed);
+      overflowed = f;
     }
-    return n;
+    if (percentiles) points.push(new PointRing());
+  };
+
+  const namesOf = (id: number): string[] =>
+    names[id] ??= outputs.map((o) =>
+      template({ tag: keys.tag[id]!, device: keys.device[id]!, agg: o.agg })
+    );
+  let now = 0; // gateway time of the records being emitted
+
+  /** Makes room in the output for `windows` more windows' records. */
+  const reserve = (windows: number): void => {
+    const need = out.length + windows * outputs.length;
+    if (need <= out.capacity) return;
+    const bigger = new Batch(need);
+    bigger.append(out);
+    out = bigger;
   };
 
   /** Emits the aggregates in `acc` for key `id`, ts `end`, values in [from, to) for percentiles. */
@@ -197,7 +211,6 @@ export function createWindow(config: WindowConfig, ctx?: Pick<StepContext, "cloc
     let k = -1;
     if (percentiles && acc.n > 0) k = points[id]!.range(from, to, scratch);
     const n = namesOf(id);
-    const now = clock?.now() ?? Date.now();
     const device = keys.device[id]!;
     for (let j = 0; j < outputs.length; j++) {
       const o = outputs[j]!;
@@ -217,6 +230,7 @@ export function createWindow(config: WindowConfig, ctx?: Pick<StepContext, "cloc
       }
       const start = nextEnd - size;
       const firstPane = start / pane;
+      reserve(stats.keys);
       for (let id = 0; id < stats.keys; id++) {
         acc.reset();
         const base = id * stride;
@@ -297,8 +311,10 @@ export function createWindow(config: WindowConfig, ctx?: Pick<StepContext, "cloc
   return {
     process(b: Batch): Batch {
       out = new Batch(16);
+      now = clock?.now() ?? Date.now();
       const n = b.length;
       const tsCol = useGateway ? b.gatewayTs : b.sourceTs;
+      const quality = b.quality, kind = b.kind, num = b.num;
       for (let i = 0; i < n; i++) {
         if (!all && !selected(sel, b, i)) continue;
         const ts = tsCol[i]!;
@@ -319,6 +335,14 @@ export function createWindow(config: WindowConfig, ctx?: Pick<StepContext, "cloc
           // The newest window holding ts ends at floor(ts / hop) * hop + size.
           if (Math.floor(ts / hop) * hop + size < nextEnd) {
             stats.late++;
+            continue;
+          }
+          if (quality[i] === Quality.good && kind[i] === StorageKind.number && !percentiles) {
+            // The common case, without the general path's branches.
+            const id = keyOf(b, i);
+            const paneId = Math.floor(ts / pane);
+            const o = id * stride + (paneId % ring) * PANE_FIELDS;
+            if (addToPane(panes, o, paneId, ts, num[i]!)) stats.reordered++;
             continue;
           }
         } else if (ts > maxTs) maxTs = ts;

@@ -122,41 +122,41 @@ export class WindowAcc {
 }
 
 /**
- * Adds a value to pane `o` of `a`, resetting it first when it held another pane id.
+ * Adds a value to pane `o` of `a` (offsets written out: this runs once per record), resetting it first when it held another pane id.
  * Returns true when the record arrived out of time order inside its pane (it then counts
  * in every aggregate but the integral).
  */
 export function addToPane(a: Float64Array, o: number, id: number, ts: number, v: number): boolean {
-  if (a[o + P.id] !== id) clearPane(a, o, id);
-  const n = a[o + P.n]! + 1;
-  a[o + P.n] = n;
-  a[o + P.sum] = a[o + P.sum]! + v;
-  const mean = a[o + P.mean]!;
+  if (a[o + 0] !== id) clearPane(a, o, id);
+  const n = a[o + 1]! + 1;
+  a[o + 1] = n;
+  a[o + 14] = a[o + 14]! + v;
+  const mean = a[o + 2]!;
   const d = v - mean;
   const m = mean + d / n;
-  a[o + P.mean] = m;
-  a[o + P.m2] = a[o + P.m2]! + d * (v - m);
-  if (v < a[o + P.min]!) a[o + P.min] = v;
-  if (v > a[o + P.max]!) a[o + P.max] = v;
+  a[o + 2] = m;
+  a[o + 3] = a[o + 3]! + d * (v - m);
+  if (v < a[o + 4]!) a[o + 4] = v;
+  if (v > a[o + 5]!) a[o + 5] = v;
   if (n === 1) {
-    a[o + P.firstTs] = ts;
-    a[o + P.first] = v;
-    a[o + P.lastTs] = ts;
-    a[o + P.last] = v;
+    a[o + 6] = ts;
+    a[o + 7] = v;
+    a[o + 8] = ts;
+    a[o + 9] = v;
     return false;
   }
-  const lts = a[o + P.lastTs]!;
+  const lts = a[o + 8]!;
   if (ts >= lts) {
     const dt = ts - lts;
-    a[o + P.integral] = a[o + P.integral]! + (a[o + P.last]! + v) * 0.5 * dt;
-    a[o + P.span] = a[o + P.span]! + dt;
-    a[o + P.lastTs] = ts;
-    a[o + P.last] = v;
+    a[o + 10] = a[o + 10]! + (a[o + 9]! + v) * 0.5 * dt;
+    a[o + 11] = a[o + 11]! + dt;
+    a[o + 8] = ts;
+    a[o + 9] = v;
     return false;
   }
-  if (ts < a[o + P.firstTs]!) {
-    a[o + P.firstTs] = ts;
-    a[o + P.first] = v;
+  if (ts < a[o + 6]!) {
+    a[o + 6] = ts;
+    a[o + 7] = v;
   }
   return true;
 }
