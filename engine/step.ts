@@ -38,6 +38,11 @@ export interface Step {
 export interface StepIssue {
   message: string;
   path: (string | number)[];
+  /**
+   * Character offset inside the string value at `path` (an expression's offending token): the
+   * issue is then located at that character of the source, not at the start of the value.
+   */
+  offset?: number;
 }
 
 /** One entry of the step registry. */

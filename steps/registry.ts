@@ -5,6 +5,7 @@
 
 import type { StepModule } from "../engine/plugin.ts";
 import { deadbandStep } from "./deadband/mod.ts";
+import { expressionStep } from "./expression/mod.ts";
 import { filterStep } from "./filter/mod.ts";
 import { functionStep } from "./function/mod.ts";
 import { renameStep } from "./rename/mod.ts";
@@ -19,4 +20,5 @@ export const steps: readonly StepModule[] = [
   renameStep,
   functionStep,
   windowStep,
+  expressionStep,
 ] as readonly StepModule[];
