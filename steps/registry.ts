@@ -4,6 +4,7 @@
  */
 
 import type { StepModule } from "../engine/plugin.ts";
+import { alarmStep } from "./alarm/mod.ts";
 import { deadbandStep } from "./deadband/mod.ts";
 import { expressionStep } from "./expression/mod.ts";
 import { filterStep } from "./filter/mod.ts";
@@ -21,4 +22,5 @@ export const steps: readonly StepModule[] = [
   functionStep,
   windowStep,
   expressionStep,
+  alarmStep,
 ] as readonly StepModule[];
