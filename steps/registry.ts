@@ -5,6 +5,7 @@
 
 import type { StepModule } from "../engine/plugin.ts";
 import { alarmStep } from "./alarm/mod.ts";
+import { anomalyStep } from "./anomaly/mod.ts";
 import { deadbandStep } from "./deadband/mod.ts";
 import { expressionStep } from "./expression/mod.ts";
 import { filterStep } from "./filter/mod.ts";
@@ -23,4 +24,5 @@ export const steps: readonly StepModule[] = [
   windowStep,
   expressionStep,
   alarmStep,
+  anomalyStep,
 ] as readonly StepModule[];
