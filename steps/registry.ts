@@ -12,6 +12,7 @@ import { filterStep } from "./filter/mod.ts";
 import { functionStep } from "./function/mod.ts";
 import { renameStep } from "./rename/mod.ts";
 import { scaleStep } from "./scale/mod.ts";
+import { swingingDoorStep } from "./swinging_door/mod.ts";
 import { windowStep } from "./window/mod.ts";
 
 /** The registered steps. */
@@ -25,4 +26,5 @@ export const steps: readonly StepModule[] = [
   expressionStep,
   alarmStep,
   anomalyStep,
+  swingingDoorStep,
 ] as readonly StepModule[];
