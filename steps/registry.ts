@@ -13,6 +13,7 @@ import { functionStep } from "./function/mod.ts";
 import { renameStep } from "./rename/mod.ts";
 import { scaleStep } from "./scale/mod.ts";
 import { swingingDoorStep } from "./swinging_door/mod.ts";
+import { trendStep } from "./trend/mod.ts";
 import { windowStep } from "./window/mod.ts";
 
 /** The registered steps. */
@@ -27,4 +28,5 @@ export const steps: readonly StepModule[] = [
   alarmStep,
   anomalyStep,
   swingingDoorStep,
+  trendStep,
 ] as readonly StepModule[];

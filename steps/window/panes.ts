@@ -218,6 +218,13 @@ export class PointRing {
     return true;
   }
 
+  /** Drops the oldest point. */
+  shift(): void {
+    if (this.len === 0) return;
+    this.head++;
+    if (--this.len === 0) this.head = 0;
+  }
+
   /** Drops the points older than `ts`. */
   evictBefore(ts: number): void {
     const t = this.ts;
