@@ -53,6 +53,8 @@ export interface StepModule<C = Record<string, unknown>> {
   status: "stable" | "beta" | "experimental";
   /** The step's own fields (beside the common `use` and `from`). */
   spec: TSchema;
+  /** A flow excerpt using the step, shown in `docs/reference.md`. */
+  example?: string;
   create(config: C, ctx: StepContext): Step | Promise<Step>;
   /** Semantic checks beyond the schema (e.g. a function file that does not exist). */
   validate?(

@@ -392,6 +392,20 @@ export const alarmStep: StepModule<AlarmConfig> = {
     "Alarms with ISA-18.2 states: limits with hysteresis, on/off delays, priorities, rate of change and deviation; acknowledge and shelve through the API.",
   status: "beta",
   spec: AlarmSpec,
+  example: `
+steps:
+  alarms:
+    use: alarm
+    from: fast
+    rules:
+      - { name: temp-hh, tags: [temp1], type: highHigh, limit: 95, priority: critical }
+      - { name: temp-h, tags: [temp1], type: high, limit: 85, deadband: 2, onDelay: 10s, offDelay: 5s }
+      - { tags: [pressure], type: rate, limit: 5, priority: high, message: Pressure moving fast }
+      - { tags: [temp2], type: deviation, reference: setpoint, limit: 5, suppressWhen: "\`burner-on\` == 0" }
+sinks:
+  # Alarm records flow like any record: to MQTT, Sparkplug, history…
+  alarm-bus: { use: mqtt, from: alarms, url: "mqtt://127.0.0.1:1883", topic: "plant/alarms/{device}/{tag}" }
+`,
   create: (config, ctx) => createAlarm(config, ctx),
   validate: (config) => validateAlarm(config),
 };

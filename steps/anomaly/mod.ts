@@ -55,8 +55,7 @@ export const AnomalySpec = Type.Object({
   alpha: Type.Optional(Type.Number({
     exclusiveMinimum: 0,
     maximum: 1,
-    default: 0.1,
-    description: "ewma: weight of the newest value.",
+    description: "ewma: weight of the newest value (0.1 when absent).",
   })),
   duration: Type.Optional(Type.String({
     pattern: DURATION_PATTERN,
@@ -65,8 +64,7 @@ export const AnomalySpec = Type.Object({
   })),
   tolerance: Type.Optional(Type.Number({
     minimum: 0,
-    default: 0,
-    description: "flatline: changes up to this count as unchanged.",
+    description: "flatline: changes up to this count as unchanged (0 when absent).",
   })),
   min: Type.Optional(Type.Number({ description: "range: lowest physically possible value." })),
   max: Type.Optional(Type.Number({ description: "range: highest physically possible value." })),
@@ -299,6 +297,29 @@ export const anomalyStep: StepModule<AnomalyConfig> = {
     "Flags anomalous values per tag: rolling z-score, EWMA control limits, median absolute deviation, flatline (stuck sensor), out of physical range; each anomaly record carries its score.",
   status: "beta",
   spec: AnomalySpec,
+  example: `
+steps:
+  spikes:
+    use: anomaly
+    from: fast
+    tags: ["temp*"]
+    method: zscore
+    window: 60
+    threshold: 4
+  stuck:
+    use: anomaly
+    from: fast
+    method: flatline
+    duration: 10m
+    tolerance: 0.01
+  impossible:
+    use: anomaly
+    from: fast
+    tags: [pressure]
+    method: range
+    min: 0
+    max: 400
+`,
   create: (config, ctx) => createAnomaly(config, ctx),
   validate: (config) => validateAnomaly(config),
 };

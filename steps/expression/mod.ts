@@ -226,6 +226,17 @@ export const expressionStep: StepModule<ExpressionConfig> = {
     "Computes new tags from expressions over each device's tags (parsed and compiled once).",
   status: "beta",
   spec: ExpressionSpec,
+  example: `
+steps:
+  computed:
+    use: expression
+    from: meters
+    set:
+      power_kw: voltage * current * power_factor * 0.001
+      apparent_kva: voltage * current * 0.001
+      overload: power_kw > 0.9 * rated_kw
+      state: "if(\`burner-on\`, if(temp1 > 80, 2, 1), 0)"
+`,
   create: (config, ctx) => createExpression(config, ctx),
   validate: (config) => parseAll(config).issues,
 };

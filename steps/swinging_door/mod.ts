@@ -207,6 +207,16 @@ export const swingingDoorStep: StepModule<SwingingDoorConfig> = {
     "Swinging-door trending compression with a max-time heartbeat; the compression ratio is in the metrics.",
   status: "beta",
   spec: SwingingDoorSpec,
+  example: `
+steps:
+  # Keep enough points to redraw each temperature within 0.2 °C, at least one per 10 minutes.
+  compressed:
+    use: swinging-door
+    from: fast
+    tags: ["temp*"]
+    deviation: 0.2
+    maxTime: 10m
+`,
   create: (config) => createSwingingDoor(config),
   validate: (config) => validateSwingingDoor(config),
 };

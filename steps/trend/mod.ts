@@ -217,6 +217,17 @@ export const trendStep: StepModule<TrendConfig> = {
     "Least-squares slope per tag over a time window, and the time until the trend reaches a threshold.",
   status: "beta",
   spec: TrendSpec,
+  example: `
+steps:
+  # tank_level.slope in % per minute, tank_level.ttt: minutes until 95 %.
+  tank:
+    use: trend
+    from: slow
+    tags: [tank_level]
+    window: 15m
+    threshold: 95
+    unit: m
+`,
   create: (config, ctx) => createTrend(config, ctx),
   validate: (config) => validateTrend(config),
 };

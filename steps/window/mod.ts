@@ -443,6 +443,33 @@ export const windowStep: StepModule<WindowConfig> = {
     "Aggregates records per tag or group over tumbling, sliding, count or session windows (mean, min, max, sum, count, first, last, stddev, percentiles, rate, integral, time-weighted average).",
   status: "beta",
   spec: WindowSpec,
+  example: `
+steps:
+  # Per tag, every 10 s, the last minute's statistics (the records of the window's end).
+  temps-1m:
+    use: window
+    from: fast
+    tags: ["temp*"]
+    size: 1m
+    hop: 10s
+    lateness: 2s
+    aggregates: [mean, min, max, stddev, p95, count]
+  # Energy per quarter hour from a kW reading: \`power_kw.integral\` in kWh.
+  energy-15m:
+    use: window
+    from: meters
+    tags: [power_kw]
+    size: 15m
+    aggregates: [integral, twa, max]
+  # One key for a group of tags: the hottest zone of each device, per 5 minutes.
+  zones:
+    use: window
+    from: fast
+    tags: ["zone*"]
+    group: zones
+    size: 5m
+    aggregates: [max]
+`,
   create: (config, ctx) => createWindow(config, ctx),
   validate: (config) => validateWindow(config),
 };
