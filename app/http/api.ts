@@ -20,6 +20,7 @@ import { ApiError, errorResponse } from "./errors.ts";
 import { LastValues } from "./last_values.ts";
 import { openApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes_admin.ts";
+import { alarmRoutes } from "./routes_alarms.ts";
 import { deviceRoutes } from "./routes_devices.ts";
 import { writeRoutes } from "./routes_write.ts";
 
@@ -30,7 +31,12 @@ export const API_BASE = "/api/v1";
 export const MAX_BODY_BYTES = 1_000_000;
 
 /** Every route of the REST API. */
-export const ROUTES: readonly Route[] = [...deviceRoutes, ...writeRoutes, ...adminRoutes];
+export const ROUTES: readonly Route[] = [
+  ...deviceRoutes,
+  ...writeRoutes,
+  ...adminRoutes,
+  ...alarmRoutes,
+];
 
 /** Options of {@linkcode createApi}. */
 export interface ApiOptions {

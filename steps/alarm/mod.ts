@@ -58,10 +58,11 @@ export interface AlarmStep extends Step {
   /** Every alarm seen so far. */
   list(): AlarmInfo[];
   /**
-   * Acknowledges, shelves (for `forMs`, default 1 h) or unshelves one alarm. Returns the alarm
-   * after the command, or undefined when there is no alarm of that id.
+   * Acknowledges, shelves (for `forMs`, default 1 h) or unshelves one alarm on behalf of `by`
+   * (carried in the alarm record). Returns the alarm after the command, or undefined when there
+   * is no alarm of that id.
    */
-  command(id: string, action: AlarmCommand, forMs?: number): AlarmInfo | undefined;
+  command(id: string, action: AlarmCommand, forMs?: number, by?: string): AlarmInfo | undefined;
   stats(): Record<string, number>;
 }
 
@@ -317,13 +318,13 @@ export function createAlarm(config: AlarmConfig, ctx?: Pick<StepContext, "clock"
       for (const r of rules) for (let k = 0; k < r.keys.size; k++) all.push(info(r, k));
       return all;
     },
-    command(id, action, forMs = DEFAULT_SHELVE_MS) {
+    command(id, action, forMs = DEFAULT_SHELVE_MS, by = "operator") {
       const hit = find(id);
       if (!hit) return undefined;
       const [r, k] = hit;
       const t = now();
       if (action === "shelve") r.shelvedUntil[k] = t + forMs;
-      change(pending, r, k, action, t, "operator");
+      change(pending, r, k, action, t, by);
       return info(r, k);
     },
     stats: () => ({ ...stats }),
