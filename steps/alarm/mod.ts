@@ -68,6 +68,9 @@ export interface AlarmStep extends Step {
 
 interface Rule {
   cfg: AlarmRule;
+  /** 0 above (high, highHigh), 1 below (low, lowLow), 2 rate, 3 deviation. */
+  kind: number;
+  limit: number;
   name: string;
   tags: NameMatcher;
   devices: NameMatcher;
@@ -125,6 +128,14 @@ export function createAlarm(config: AlarmConfig, ctx?: Pick<StepContext, "clock"
     const r: Rule = {
       cfg,
       name: cfg.name ?? cfg.type,
+      kind: cfg.type === "rate"
+        ? 2
+        : cfg.type === "deviation"
+        ? 3
+        : cfg.type.startsWith("low")
+        ? 1
+        : 0,
+      limit: cfg.limit,
       tags: nameMatcher(cfg.tags),
       devices: nameMatcher(cfg.devices),
       onDelay: cfg.onDelay ? parseDuration(cfg.onDelay) : 0,
@@ -154,6 +165,7 @@ export function createAlarm(config: AlarmConfig, ctx?: Pick<StepContext, "clock"
     if (r.cfg.reference) watched.add(r.cfg.reference);
     for (const n of r.suppress?.reads ?? []) watched.add(n);
   }
+  const watching = watched.size > 0;
   const memory = new Map<string, Map<string, number>>();
   const pending: Batch = new Batch(4);
   let seq = now() * 1000;
@@ -215,24 +227,17 @@ export function createAlarm(config: AlarmConfig, ctx?: Pick<StepContext, "clock"
   /** The held condition after this value (hysteresis), or -1 when it cannot be judged. */
   const condition = (r: Rule, k: number, v: number, ts: number, device: string): number => {
     const held = r.raw[k] === 1;
-    const lim = r.cfg.limit, db = r.deadband;
+    const lim = r.limit, db = r.deadband, kind = r.kind;
     let x = v;
-    switch (r.cfg.type) {
-      case "low":
-      case "lowLow":
-        return held ? (v > lim + db ? 0 : 1) : (v < lim ? 1 : 0);
-      case "rate": {
-        const pv = r.lastV[k]!, pt = r.lastTs[k]!;
-        if (!(ts > pt)) return -1;
-        x = Math.abs((v - pv) * 1000 / (ts - pt));
-        break;
-      }
-      case "deviation": {
-        const ref = memory.get(device)?.get(r.cfg.reference!);
-        if (ref === undefined) return -1;
-        x = Math.abs(v - ref);
-        break;
-      }
+    if (kind === 1) return held ? (v > lim + db ? 0 : 1) : (v < lim ? 1 : 0);
+    if (kind === 2) {
+      const pv = r.lastV[k]!, pt = r.lastTs[k]!;
+      if (!(ts > pt)) return -1;
+      x = Math.abs((v - pv) * 1000 / (ts - pt));
+    } else if (kind === 3) {
+      const ref = memory.get(device)?.get(r.cfg.reference!);
+      if (ref === undefined) return -1;
+      x = Math.abs(v - ref);
     }
     return held ? (x < lim - db ? 0 : 1) : (x > lim ? 1 : 0);
   };
@@ -294,7 +299,7 @@ export function createAlarm(config: AlarmConfig, ctx?: Pick<StepContext, "clock"
         const kind = b.kind[i]!;
         if (kind !== StorageKind.number && kind !== StorageKind.boolean) continue;
         const device = b.device[i]!, tag = b.tag[i]!;
-        if (watched.has(tag) && b.quality[i] !== Quality.bad) {
+        if (watching && watched.has(tag) && b.quality[i] !== Quality.bad) {
           let m = memory.get(device);
           if (!m) memory.set(device, m = new Map());
           m.set(tag, b.num[i]!);

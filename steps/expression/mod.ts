@@ -130,6 +130,8 @@ export function createExpression(
   const clock = ctx?.clock;
   let seq = (clock?.now() ?? Date.now()) * 1000;
   let batchNo = 0;
+  const posTag: string[] = [];
+  let posSlot = new Int32Array(0);
   const stats = { computed: 0, waiting: 0, bad: 0 };
 
   const stateOf = (device: string): DeviceState => {
@@ -156,8 +158,22 @@ export function createExpression(
       const dirty: [string, DeviceState][] = [];
       let lastDevice = "", last: DeviceState | undefined;
       for (let i = 0; i < len; i++) {
-        const k = slots.get(b.tag[i]!);
-        if (k === undefined) continue;
+        // Polls repeat the same names in the same order: check the name seen at this position
+        // last time (usually the same string object) before the Map.
+        const tag = b.tag[i]!;
+        let k: number;
+        if (i < posTag.length && posTag[i] === tag) k = posSlot[i]!;
+        else {
+          k = slots.get(tag) ?? -1;
+          if (i >= posSlot.length) {
+            const g = new Int32Array(Math.max(64, (i + 1) * 2));
+            g.set(posSlot);
+            posSlot = g;
+          }
+          posTag[i] = tag;
+          posSlot[i] = k;
+        }
+        if (k < 0) continue;
         const device = b.device[i]!;
         if (devices !== undefined && !devices(device)) continue;
         const kind = b.kind[i]!;
