@@ -21,6 +21,8 @@ export interface StepContext {
   flowDir: string;
   /** Counts a problem without throwing (shown in metrics). */
   countError(reason: string): void;
+  /** The gateway's data directory (steps that persist their state write under `steps/`). */
+  dataDir?: string;
 }
 
 /** A running step. */

@@ -26,6 +26,7 @@ import {
   StorageKind,
 } from "../../engine/plugin.ts";
 import { compileTemplate, KeyIndex } from "../_keys.ts";
+import { readSnapshot, type Snapshot, snapshotPath, writeSnapshot } from "../_snapshot.ts";
 import { selected, selector } from "../_shared.ts";
 import { addToPane, countInPane, P, PANE_FIELDS, PointRing, quantile, WindowAcc } from "./panes.ts";
 import { type WindowConfig, WindowSpec } from "./spec.ts";
@@ -52,6 +53,10 @@ export interface WindowStep extends Step {
   stats(): WindowStats;
   /** Bytes of typed-array state (panes and buffered points). */
   stateBytes(): number;
+  /** The state, for a snapshot. */
+  snapshot(): Snapshot;
+  /** Takes a snapshot's state; false (nothing taken) when its config differs. */
+  restore(s: Snapshot): boolean;
 }
 
 const gcd = (a: number, b: number): number => b === 0 ? a : gcd(b, a % b);
@@ -81,7 +86,10 @@ interface Output {
 }
 
 /** Creates a window step. */
-export function createWindow(config: WindowConfig, ctx?: Pick<StepContext, "clock">): WindowStep {
+export function createWindow(
+  config: WindowConfig,
+  ctx?: Partial<Pick<StepContext, "clock" | "name" | "dataDir" | "log">>,
+): WindowStep {
   const issues = validateWindow(config);
   if (issues.length > 0) throw new RangeError(issues[0]!.message);
   const clock = ctx?.clock;
@@ -308,7 +316,86 @@ export function createWindow(config: WindowConfig, ctx?: Pick<StepContext, "cloc
     }
   };
 
+  const configText = JSON.stringify(config);
+
+  /** The state as typed arrays and key names. */
+  const snapshot = (): Snapshot => {
+    const n = stats.keys;
+    const lens = new Float64Array(percentiles ? n : 0);
+    let total = 0;
+    for (let id = 0; id < lens.length; id++) total += lens[id] = points[id]!.len;
+    const pts = new Float64Array(total), pv = new Float64Array(total);
+    let at = 0;
+    for (let id = 0; id < lens.length; id++) {
+      const r = points[id]!;
+      pts.set(r.ts.subarray(r.head, r.head + r.len), at);
+      pv.set(r.v.subarray(r.head, r.head + r.len), at);
+      at += r.len;
+    }
+    const keyNames: string[][] = [];
+    for (let id = 0; id < n; id++) keyNames.push([keys.device[id]!, keys.tag[id]!]);
+    return {
+      meta: {
+        config: configText,
+        keys: keyNames,
+        maxTs: Number.isFinite(maxTs) ? maxTs : null,
+        nextEnd: Number.isFinite(nextEnd) ? nextEnd : null,
+      },
+      arrays: {
+        panes: panes.slice(0, n * stride),
+        counts: counts.slice(0, n),
+        overflowed: overflowed.slice(0, n),
+        pointLens: lens,
+        pointTs: pts,
+        pointV: pv,
+      },
+    };
+  };
+
+  /** Takes the state of a snapshot; false when it was taken under another config. */
+  const restore = (s: Snapshot): boolean => {
+    if (s.meta.config !== configText) return false;
+    const names = s.meta.keys as [string, string][];
+    for (const [d, t] of names) newKey(keys.id(d, t));
+    panes.set(s.arrays.panes as Float64Array);
+    counts.set(s.arrays.counts as Float64Array);
+    overflowed.set(s.arrays.overflowed as Float64Array);
+    const lens = s.arrays.pointLens as Float64Array;
+    const pts = s.arrays.pointTs as Float64Array, pv = s.arrays.pointV as Float64Array;
+    let at = 0;
+    for (let id = 0; id < lens.length; id++) {
+      for (let j = 0; j < lens[id]!; j++, at++) points[id]!.add(pts[at]!, pv[at]!, Infinity);
+    }
+    maxTs = (s.meta.maxTs as number | null) ?? -Infinity;
+    nextEnd = (s.meta.nextEnd as number | null) ?? NaN;
+    return true;
+  };
+
+  const persistPath = config.persist && ctx?.dataDir && ctx.name
+    ? snapshotPath(ctx.dataDir, ctx.name)
+    : undefined;
+
   return {
+    snapshot,
+    restore,
+    async start() {
+      if (!persistPath) return;
+      try {
+        const s = await readSnapshot(persistPath);
+        if (s && !restore(s)) {
+          ctx?.log?.info("Window state not restored: the step's config changed", {
+            path: persistPath,
+          });
+        } else if (s) {
+          ctx?.log?.info("Window state restored", { path: persistPath, keys: stats.keys });
+        }
+      } catch (e) {
+        ctx?.log?.warn(`Cannot restore window state from ${persistPath}: ${(e as Error).message}`);
+      }
+    },
+    async close() {
+      if (persistPath) await writeSnapshot(persistPath, snapshot());
+    },
     process(b: Batch): Batch {
       out = new Batch(16);
       now = clock?.now() ?? Date.now();

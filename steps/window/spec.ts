@@ -97,6 +97,11 @@ export const WindowSpec = Type.Object({
     description:
       "Percentiles only: most values buffered per key; beyond it values are counted in `overflow` and left out of percentiles (the window is then uncertain).",
   })),
+  persist: Type.Optional(Type.Boolean({
+    default: false,
+    description:
+      "Snapshot the open windows to the data directory when the step stops, and restore them at start (same config only).",
+  })),
 }, {
   additionalProperties: false,
   description:
