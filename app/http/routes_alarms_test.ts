@@ -120,3 +120,46 @@ sinks:
     api.close();
   }
 });
+
+Deno.test("an acknowledged alarm stays acknowledged across a gateway restart (persist)", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "int16", value: 90 } } },
+  });
+  const dataDir = await Deno.makeTempDir({ prefix: "bifrost-data-" });
+  const flow = `
+devices:
+  boiler:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: ${sim.port}
+    tags:
+      temp: { address: HR0, type: int16 }
+polls:
+  fast: { device: boiler, tags: "*", every: 20ms }
+steps:
+  alarms:
+    use: alarm
+    from: fast
+    persist: true
+    rules:
+      - { name: hot, tags: [temp], type: high, limit: 80 }
+sinks:
+  out: { use: sqlite, from: alarms, path: ${dataDir}/h.db }
+`;
+  const stateOf = (g: { gateway: { consumers: Map<string, { step?: unknown }> } }) =>
+    (g.gateway.consumers.get("alarms")!.step as { list(): { state: string }[] }).list()[0]?.state;
+  try {
+    {
+      await using g = await startGateway(flow, { dataDir });
+      await until("the alarm", () => stateOf(g) === "UNACK" ? true : undefined);
+      const step = g.gateway.consumers.get("alarms")!.step as unknown as {
+        command(id: string, a: string): unknown;
+      };
+      step.command("boiler/temp/hot", "acknowledge");
+    }
+    await using g2 = await startGateway(flow, { dataDir });
+    assert.equal(stateOf(g2), "ACKED");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -167,3 +167,31 @@ Deno.test("alarm validate catches deviation without reference and bad suppressWh
     ["rules/2/suppressWhen", 4],
   ]);
 });
+
+Deno.test("alarm persist: acknowledged and shelved states survive a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bifrost-alarm-" });
+  try {
+    const config: AlarmConfig = {
+      rules: [{ tags: ["temp", "temp2"], type: "high", limit: 80 }],
+      persist: true,
+    };
+    const clock = new ManualClock(0);
+    const a = createAlarm(config, { name: "alarms", dataDir: dir, clock });
+    await a.start!();
+    a.process(Batch.from([rec("temp", 0, 90), rec("temp2", 0, 95)]));
+    a.command("plc/temp/high", "acknowledge");
+    a.command("plc/temp2/high", "shelve", 60_000);
+    await a.close!();
+    const b = createAlarm(config, { name: "alarms", dataDir: dir, clock });
+    await b.start!();
+    assert.deepEqual(b.list().map((x) => `${x.id}=${x.state}`), [
+      "plc/temp/high=ACKED",
+      "plc/temp2/high=SHLVD",
+    ]);
+    // Still active: no new UNACK record for temp after the restart; clearing goes to NORM.
+    const out = b.process(Batch.from([rec("temp", 1000, 90), rec("temp", 2000, 10)])).toArray();
+    assert.deepEqual(out.map((r) => (r.value as { state: string }).state), ["NORM"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -25,6 +25,7 @@ import {
 } from "../../engine/plugin.ts";
 import { compileTemplate, KeyIndex } from "../_keys.ts";
 import { type NameMatcher, nameMatcher } from "../_shared.ts";
+import { readSnapshot, type Snapshot, snapshotPath, writeSnapshot } from "../_snapshot.ts";
 import { compile, type Compiled } from "../expression/compile.ts";
 import { ExprError, parseExpression, variables } from "../expression/parse.ts";
 import { type AlarmConfig, type AlarmRule, AlarmSpec } from "./spec.ts";
@@ -64,7 +65,22 @@ export interface AlarmStep extends Step {
    */
   command(id: string, action: AlarmCommand, forMs?: number, by?: string): AlarmInfo | undefined;
   stats(): Record<string, number>;
+  /** The state, for a snapshot. */
+  snapshot(): Snapshot;
+  /** Takes a snapshot's state; false (nothing taken) when its config differs. */
+  restore(s: Snapshot): boolean;
 }
+
+/** The typed arrays of a rule, by name (what a snapshot holds). */
+const U8_FIELDS = ["state", "active", "raw"] as const;
+const F64_FIELDS = [
+  "since",
+  "lastV",
+  "lastTs",
+  "changedAt",
+  "shelvedUntil",
+  "value",
+] as const;
 
 interface Rule {
   cfg: AlarmRule;
@@ -117,7 +133,10 @@ function growRule(r: Rule, n: number): void {
 }
 
 /** Creates an alarm step. */
-export function createAlarm(config: AlarmConfig, ctx?: Pick<StepContext, "clock">): AlarmStep {
+export function createAlarm(
+  config: AlarmConfig,
+  ctx?: Partial<Pick<StepContext, "clock" | "name" | "dataDir" | "log">>,
+): AlarmStep {
   const problems = validateAlarm(config);
   if (problems.length > 0) throw new RangeError(problems[0]!.message);
   const clock = ctx?.clock;
@@ -279,7 +298,56 @@ export function createAlarm(config: AlarmConfig, ctx?: Pick<StepContext, "clock"
     return undefined;
   };
 
+  const configText = JSON.stringify(config);
+  const snapshot = (): Snapshot => {
+    const arrays: Snapshot["arrays"] = {};
+    const keys: string[][][] = [];
+    rules.forEach((r, j) => {
+      const n = r.keys.size;
+      for (const f of U8_FIELDS) arrays[`${j}.${f}`] = r[f].slice(0, n);
+      for (const f of F64_FIELDS) arrays[`${j}.${f}`] = r[f].slice(0, n);
+      keys.push(Array.from({ length: n }, (_, k) => [r.keys.device[k]!, r.keys.tag[k]!]));
+    });
+    const mem = [...memory].map(([d, m]) => [d, [...m]]);
+    return { meta: { config: configText, keys, memory: mem }, arrays };
+  };
+  const restore = (s: Snapshot): boolean => {
+    if (s.meta.config !== configText) return false;
+    const keys = s.meta.keys as string[][][];
+    rules.forEach((r, j) => {
+      for (const [d, t] of keys[j] ?? []) r.keys.id(d!, t!);
+      growRule(r, r.keys.size);
+      for (const f of U8_FIELDS) r[f].set(s.arrays[`${j}.${f}`] as Uint8Array);
+      for (const f of F64_FIELDS) r[f].set(s.arrays[`${j}.${f}`] as Float64Array);
+    });
+    for (const [d, entries] of s.meta.memory as [string, [string, number][]][]) {
+      memory.set(d, new Map(entries));
+    }
+    return true;
+  };
+  const persistPath = config.persist && ctx?.dataDir && ctx.name
+    ? snapshotPath(ctx.dataDir, ctx.name)
+    : undefined;
+
   return {
+    snapshot,
+    restore,
+    async start() {
+      if (!persistPath) return;
+      try {
+        const s = await readSnapshot(persistPath);
+        if (s && !restore(s)) {
+          ctx?.log?.info("Alarm states not restored: the step's config changed", {
+            path: persistPath,
+          });
+        }
+      } catch (e) {
+        ctx?.log?.warn(`Cannot restore alarm states from ${persistPath}: ${(e as Error).message}`);
+      }
+    },
+    async close() {
+      if (persistPath) await writeSnapshot(persistPath, snapshot());
+    },
     process(b: Batch): Batch {
       const out = keep ? b : new Batch(4);
       if (pending.length > 0) {

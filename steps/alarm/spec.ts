@@ -66,6 +66,11 @@ export const AlarmSpec = Type.Object({
     default: false,
     description: "Pass the input records on beside the alarm records.",
   })),
+  persist: Type.Optional(Type.Boolean({
+    default: false,
+    description:
+      "Snapshot alarm states (acknowledged, shelved…) to the data directory when the step stops, and restore them at start (same config only).",
+  })),
 }, {
   additionalProperties: false,
   description:
