@@ -185,6 +185,8 @@ export function createAlarm(
     for (const n of r.suppress?.reads ?? []) watched.add(n);
   }
   const watching = watched.size > 0;
+  /** The earliest end of a shelving (Infinity: none). */
+  let nextExpiry = Infinity;
   const memory = new Map<string, Map<string, number>>();
   const pending: Batch = new Batch(4);
   let seq = now() * 1000;
@@ -320,6 +322,7 @@ export function createAlarm(
       for (const f of U8_FIELDS) r[f].set(s.arrays[`${j}.${f}`] as Uint8Array);
       for (const f of F64_FIELDS) r[f].set(s.arrays[`${j}.${f}`] as Float64Array);
     });
+    nextExpiry = -Infinity; // look at the restored shelvings on the next batch
     for (const [d, entries] of s.meta.memory as [string, [string, number][]][]) {
       memory.set(d, new Map(entries));
     }
@@ -355,10 +358,14 @@ export function createAlarm(
         pending.length = 0;
       }
       const t = now();
-      for (const r of rules) {
-        for (let k = 0; k < r.keys.size; k++) {
-          if (r.state[k] === AlarmState.SHLVD && r.shelvedUntil[k]! <= t) {
-            change(out, r, k, "unshelve", t, "shelve expired");
+      if (t >= nextExpiry) {
+        // Only when some shelving has run out: not a scan of every alarm per batch.
+        nextExpiry = Infinity;
+        for (const r of rules) {
+          for (let k = 0; k < r.keys.size; k++) {
+            if (r.state[k] !== AlarmState.SHLVD) continue;
+            if (r.shelvedUntil[k]! <= t) change(out, r, k, "unshelve", t, "shelve expired");
+            else nextExpiry = Math.min(nextExpiry, r.shelvedUntil[k]!);
           }
         }
       }
@@ -396,7 +403,10 @@ export function createAlarm(
       if (!hit) return undefined;
       const [r, k] = hit;
       const t = now();
-      if (action === "shelve") r.shelvedUntil[k] = t + forMs;
+      if (action === "shelve") {
+        r.shelvedUntil[k] = t + forMs;
+        nextExpiry = Math.min(nextExpiry, t + forMs);
+      }
       change(pending, r, k, action, t, by);
       return info(r, k);
     },
