@@ -21,6 +21,8 @@ export interface StepContext {
   flowDir: string;
   /** Counts a problem without throwing (shown in metrics). */
   countError(reason: string): void;
+  /** The gateway's data directory (steps that persist their state write under `steps/`). */
+  dataDir?: string;
 }
 
 /** A running step. */
@@ -38,6 +40,11 @@ export interface Step {
 export interface StepIssue {
   message: string;
   path: (string | number)[];
+  /**
+   * Character offset inside the string value at `path` (an expression's offending token): the
+   * issue is then located at that character of the source, not at the start of the value.
+   */
+  offset?: number;
 }
 
 /** One entry of the step registry. */
@@ -48,6 +55,8 @@ export interface StepModule<C = Record<string, unknown>> {
   status: "stable" | "beta" | "experimental";
   /** The step's own fields (beside the common `use` and `from`). */
   spec: TSchema;
+  /** A flow excerpt using the step, shown in `docs/reference.md`. */
+  example?: string;
   create(config: C, ctx: StepContext): Step | Promise<Step>;
   /** Semantic checks beyond the schema (e.g. a function file that does not exist). */
   validate?(

@@ -173,6 +173,9 @@ export function renderReferenceRaw(sources: SchemaSources): string {
       "Fields (besides `use`, `from` and `description`):",
       "",
       ...fieldLines(sources.steps[i]!.spec),
+      ...(sources.steps[i]!.example
+        ? ["Example:", "", "```yaml", sources.steps[i]!.example!.trim(), "```", ""]
+        : []),
     ]),
     ...section("Sinks", sources.sinks, (i) => [
       "Fields (besides `use`, `from` and `description`):",

@@ -20,6 +20,7 @@ import { ApiError, errorResponse } from "./errors.ts";
 import { LastValues } from "./last_values.ts";
 import { openApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes_admin.ts";
+import { alarmRoutes } from "./routes_alarms.ts";
 import { deviceRoutes } from "./routes_devices.ts";
 import { writeRoutes } from "./routes_write.ts";
 import { DEPLOY_HOOK_DOC, deployRoutes, type DeploySource } from "./routes_deploy.ts";
@@ -36,6 +37,7 @@ export const ROUTES: readonly Route[] = [
   ...writeRoutes,
   ...adminRoutes,
   ...deployRoutes,
+  ...alarmRoutes,
 ];
 
 /** Options of {@linkcode createApi}. */

@@ -11,7 +11,8 @@
  * - `poll`: `poll_runs_total`, `poll_skipped_total`, `poll_lateness_seconds` (histogram);
  *   `subscription_pushes_total`, `subscription_batches_total` for `subscribe:` polls.
  * - `step`: `step_records_total`, `step_errors_total`, `step_queue_depth` (batches waiting),
- *   `step_dropped_records_total`, `step_restarts_total` (function steps).
+ *   `step_dropped_records_total`, `step_restarts_total` (function steps), `step_figure`
+ *   (each figure of a step's own `stats()`, e.g. the swinging-door compression `ratio`).
  * - `sink`: `sink_records_total` (taken by the sink), `sink_write_errors_total`,
  *   `sink_dropped_records_total{where=gateway|queue}` (the gateway's full in-memory queue, the
  *   sink's own bounded queue), and what the sink reports itself: `sink_queue_depth`
@@ -59,6 +60,10 @@ const SINK_FIGURES: Record<string, [string, "counter" | "gauge", string, number]
     1,
   ],
 };
+
+/** Help of the figures steps report of themselves (`Step.stats()`). */
+const STEP_FIGURE_HELP =
+  "What a step reports of itself: window late/bad records, swinging-door in/out/ratio (compression), alarm events…";
 
 /**
  * Builds the exposition text of a gateway's figures.
@@ -165,6 +170,10 @@ export function metricsText(gateway: Gateway, o: MetricsOptions = {}): string {
           l,
           c.own.restarts,
         );
+      }
+      for (const [figure, v] of Object.entries(c.own)) {
+        if (figure === "restarts") continue;
+        x.sample("bifrost_step_figure", "gauge", STEP_FIGURE_HELP, { step: name, figure }, v);
       }
       continue;
     }

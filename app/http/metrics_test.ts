@@ -133,3 +133,37 @@ sinks:
   const m = parseExposition(metricsText(g.gateway));
   assert.equal(sampleValue(m, "bifrost_sink_stat", { sink: "out", stat: 'we"ird\\\nname' }), 3);
 });
+
+Deno.test("metrics show a step's own figures: the swinging-door compression ratio", async () => {
+  await using sim = await startModbusSimulator({
+    units: { 1: { HR0: { type: "int16", value: 7 } } },
+  });
+  await using g = await startGateway(`
+devices:
+  plc:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: ${sim.port}
+    tags:
+      level: { address: HR0, type: int16 }
+polls:
+  fast: { device: plc, tags: "*", every: 10ms }
+steps:
+  compressed: { use: swinging-door, from: fast, deviation: 1 }
+sinks:
+  out: { use: sqlite, from: compressed, path: ${await Deno.makeTempDir()}/h.db }
+`);
+  // A constant value: the first record passes, the rest are held; the ratio grows.
+  await waitFor(() => {
+    const f = parseExposition(metricsText(g.gateway));
+    return sampleValue(f, "bifrost_step_figure", { step: "compressed", figure: "in" }) >= 10;
+  });
+  const f = parseExposition(metricsText(g.gateway));
+  const inN = sampleValue(f, "bifrost_step_figure", { step: "compressed", figure: "in" });
+  const outN = sampleValue(f, "bifrost_step_figure", { step: "compressed", figure: "out" });
+  assert.equal(outN, 1);
+  assert.equal(
+    sampleValue(f, "bifrost_step_figure", { step: "compressed", figure: "ratio" }),
+    inN / outN,
+  );
+});

@@ -179,3 +179,55 @@ export function issueAtOffset(
   const pos = linePos(src, offset);
   return { file: src.file, ...pos, path: toPointer(path), message, severity };
 }
+
+/**
+ * The source offset of character `offset` of the string scalar at `path`: exact for plain and
+ * quoted scalars written on one line without escapes before that character, and for literal
+ * block scalars (`|`); otherwise the start of the value.
+ */
+export function offsetInScalar(src: YamlSource, path: DocPath, offset: number): number | undefined {
+  const f = nodeAt(src.doc, path);
+  if (f.depth < path.length || !isScalar(f.value) || typeof f.value.value !== "string") {
+    return undefined;
+  }
+  const node = f.value;
+  const value = node.value as string;
+  const range = node.range;
+  if (!range) return undefined;
+  const start = range[0];
+  const before = value.slice(0, offset);
+  switch (node.type) {
+    case "PLAIN":
+      return src.text.startsWith(before, start) ? start + offset : start;
+    case "QUOTE_DOUBLE":
+    case "QUOTE_SINGLE":
+      return src.text.startsWith(before, start + 1) ? start + 1 + offset : start;
+    case "BLOCK_LITERAL": {
+      // Content starts on the line after the header; every line carries the same indent.
+      const lines = before.split("\n");
+      let at = src.text.indexOf("\n", start) + 1;
+      if (at === 0) return start;
+      let indent = 0;
+      while (src.text[at + indent] === " ") indent++;
+      for (let k = 0; k < lines.length - 1; k++) {
+        const next = src.text.indexOf("\n", at);
+        if (next < 0) return start;
+        at = next + 1;
+      }
+      return at + indent + lines[lines.length - 1]!.length;
+    }
+    default:
+      return start;
+  }
+}
+
+/** Builds an issue at character `offset` of the string value at `path` (see {@linkcode offsetInScalar}). */
+export function issueInString(
+  src: YamlSource,
+  path: DocPath,
+  offset: number,
+  message: string,
+): ConfigIssue {
+  const at = offsetInScalar(src, path, offset);
+  return at === undefined ? issueAt(src, path, message) : issueAtOffset(src, at, path, message);
+}

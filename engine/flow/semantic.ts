@@ -14,6 +14,7 @@ import {
   type ConfigIssue,
   type DocPath,
   issueAt,
+  issueInString,
   positionOf,
   type YamlSource,
 } from "./positions.ts";
@@ -323,7 +324,11 @@ async function checkSteps(inp: SemanticInput, out: ConfigIssue[]): Promise<void>
         file: src.file,
         typeCheck: inp.typeCheck ?? true,
       });
-      return issues.map((i) => issueAt(src, ["steps", s.name, ...i.path], i.message));
+      return issues.map((i) =>
+        i.offset === undefined
+          ? issueAt(src, ["steps", s.name, ...i.path], i.message)
+          : issueInString(src, ["steps", s.name, ...i.path], i.offset, i.message)
+      );
     } catch (err) {
       return [
         issueAt(src, ["steps", s.name], `checking step "${s.name}" failed: ${errorMessage(err)}`, {

@@ -233,6 +233,7 @@ export class Gateway {
       clock: this.#clock,
       flowDir: flows.dir,
       countError: () => c.errors++,
+      dataDir: this.#o.dataDir ?? "data",
     });
     await step.start?.();
     c.step = step;
