@@ -1,0 +1,229 @@
+/**
+ * @module
+ * The `ethernet-ip` Driver: a {@linkcode CipClient} to one controller, reads by the plan's
+ * packets (Multiple Service Packet, Read Tag, Read Tag Fragmented), writes by Write Tag
+ * (fragmented when large; Read-Modify-Write for bits), and one level of browse.
+ */
+
+import {
+  BifrostError,
+  type BrowseNode,
+  type DeviceConfig,
+  type Driver,
+  type DriverContext,
+  type ReadPlan,
+  type ReadSink,
+  ResultArraySink,
+  type TagConfig,
+  type TagResult,
+  type Value,
+} from "../../../engine/plugin.ts";
+import { readReply, readTagFragmented, type Reply, splitMultiple } from "../core/cip.ts";
+import { decodeTag } from "../core/decode.ts";
+import { EipPlan, type Packet, planPackets } from "../core/plan.ts";
+import { deviceFields, type EipDevice } from "../core/spec.ts";
+import { describeStatus } from "../core/status.ts";
+import { type ResolvedTag, resolveTag } from "../core/tags.ts";
+import { CipClient } from "./client.ts";
+import { writeValue } from "./write.ts";
+
+/** The driver of one Logix controller. */
+export class EipDriver implements Driver {
+  readonly maxInFlight = 1;
+  readonly device: DeviceConfig;
+  readonly fields: EipDevice;
+  #ctx: DriverContext;
+  #client: CipClient | undefined;
+
+  constructor(device: DeviceConfig, ctx: DriverContext) {
+    this.device = device;
+    this.fields = deviceFields(device.config);
+    this.#ctx = ctx;
+  }
+
+  /** The open client (tests, tools). */
+  get client(): CipClient | undefined {
+    return this.#client;
+  }
+
+  async connect(signal: AbortSignal): Promise<void> {
+    this.#client?.close();
+    const f = this.fields;
+    const client = new CipClient({
+      ...f,
+      name: this.device.name,
+      onLost: (reason) => this.#ctx.connectionLost?.(reason),
+      onWarn: (line) => this.#ctx.log.warn(line),
+    });
+    await client.connect(signal);
+    this.#client = client;
+  }
+
+  async close(): Promise<void> {
+    const c = this.#client;
+    this.#client = undefined;
+    await c?.closeGracefully();
+  }
+
+  plan(tags: readonly TagConfig[]): EipPlan {
+    return makePlan(tags, this.fields.connected ? this.fields.connectionSize : 504);
+  }
+
+  /** The live client, or NOT_CONNECTED. */
+  live(): CipClient {
+    const c = this.#client;
+    if (!c) {
+      throw new BifrostError("NOT_CONNECTED", `Device "${this.device.name}" is not connected`);
+    }
+    return c;
+  }
+
+  async read(plan: ReadPlan, signal: AbortSignal): Promise<TagResult[]> {
+    const sink = new ResultArraySink(plan.tags.length);
+    await this.readInto(plan, signal, sink);
+    return sink.results;
+  }
+
+  async readInto(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void> {
+    const client = this.live();
+    let p = plan as EipPlan;
+    // Planned for the configured size; a controller that granted less gets a plan of its own.
+    if (p.size > client.size) p = makePlan(plan.tags, client.size);
+    for (const [i, why] of p.invalid) {
+      sink.fail(i, this.#error("CONFIG_INVALID", plan.tags[i]!, why));
+    }
+    for (const [k, packet] of p.packets.entries()) {
+      try {
+        await this.#readPacket(client, packet, signal, sink);
+      } catch (e) {
+        if (e instanceof BifrostError && e.code === "NOT_CONNECTED") throw e;
+        const err = e instanceof BifrostError ? e : new BifrostError(
+          "DEVICE_EXCEPTION",
+          `Cannot read from "${this.device.name}": ${(e as Error).message}`,
+          { cause: e },
+        );
+        // A silent controller fails the rest of the poll at once, not one timeout per packet.
+        const failed = err.code === "TIMEOUT" ? p.packets.slice(k) : [packet];
+        for (const q of failed) for (const t of q.tags) sink.fail(t.index, err);
+        if (err.code === "TIMEOUT") return;
+      }
+    }
+  }
+
+  async #readPacket(
+    client: CipClient,
+    packet: Packet,
+    signal: AbortSignal,
+    sink: ReadSink,
+  ): Promise<void> {
+    if (packet.kind === "fragmented") {
+      const t = packet.tags[0]!;
+      const data = await this.#fragmented(client, t, signal);
+      this.#deliver(t, { service: 0x52, status: 0, extended: [], data }, sink, Date.now());
+      return;
+    }
+    const r = await client.request(packet.request, signal);
+    const now = Date.now();
+    if (packet.kind === "single") return this.#deliver(packet.tags[0]!, r, sink, now);
+    if (r.status !== 0 && r.status !== 0x1e) {
+      const err = this.#cipError("read", packet.tags.map((t) => t.tag.name).join(", "), r);
+      for (const t of packet.tags) sink.fail(t.index, err);
+      return;
+    }
+    const replies = splitMultiple(r.data);
+    for (const [i, t] of packet.tags.entries()) {
+      const b = replies[i];
+      if (!b) {
+        sink.fail(
+          t.index,
+          this.#error("DEVICE_EXCEPTION", t.tag, "the Multiple Service reply has no answer for it"),
+        );
+      } else this.#deliver(t, readReply(b), sink, now);
+    }
+  }
+
+  async #fragmented(client: CipClient, t: ResolvedTag, signal: AbortSignal): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let offset = 0;
+    let head: Uint8Array | undefined;
+    for (let guard = 0; guard < 100_000; guard++) {
+      const r = await client.request(readTagFragmented(t.path, t.requestCount, offset), signal);
+      if (r.status !== 0 && r.status !== 0x06) throw this.#cipError("read", t.tag.name, r);
+      const typeLen = r.data[0] === 0xa0 && r.data[1] === 0x02 ? 4 : 2;
+      head ??= r.data.slice(0, typeLen);
+      const body = r.data.subarray(typeLen);
+      parts.push(body.slice());
+      offset += body.length;
+      if (r.status === 0) break;
+      if (body.length === 0) {
+        throw this.#error("DEVICE_EXCEPTION", t.tag, "a fragment came back empty");
+      }
+    }
+    const out = new Uint8Array((head?.length ?? 0) + offset);
+    out.set(head ?? new Uint8Array(0));
+    let at = head?.length ?? 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  #deliver(t: ResolvedTag, r: Reply, sink: ReadSink, now: number): void {
+    if (r.status !== 0) {
+      return sink.fail(t.index, this.#cipError("read", t.tag.name, r, t.tag.address));
+    }
+    try {
+      sink.value(t.index, decodeTag(t, r.data), now);
+    } catch (e) {
+      sink.fail(t.index, this.#error("DEVICE_EXCEPTION", t.tag, (e as Error).message));
+    }
+  }
+
+  #error(code: "DEVICE_EXCEPTION" | "CONFIG_INVALID", tag: TagConfig, why: string): BifrostError {
+    return new BifrostError(
+      code,
+      `Cannot read "${tag.name}" (${tag.address}) on "${this.device.name}": ${why}`,
+    );
+  }
+
+  #cipError(what: string, tags: string, r: Reply, address?: string): BifrostError {
+    const status = describeStatus(r.status, r.extended);
+    return new BifrostError(
+      "DEVICE_EXCEPTION",
+      `Cannot ${what} "${tags}"${
+        address ? ` (${address})` : ""
+      } on "${this.device.name}": ${status}`,
+      { details: { protocol: "ethernet-ip", code: r.status, name: status, extended: r.extended } },
+    );
+  }
+
+  async write(tag: TagConfig, value: Value, signal: AbortSignal): Promise<void> {
+    if (!tag.writable) {
+      throw new BifrostError(
+        "WRITE_REJECTED",
+        `Cannot write "${this.device.name}/${tag.name}": the tag is not writable (set writable: true in the flow)`,
+      );
+    }
+    await writeValue(this.device.name, this.live(), tag, value, signal);
+  }
+
+  async browse(node: string | undefined, signal: AbortSignal): Promise<BrowseNode[]> {
+    const { browseLevel } = await import("./browse.ts");
+    return await browseLevel(this.live(), node, signal);
+  }
+}
+
+/** The plan of `tags` for a connection of `size` bytes. */
+export function makePlan(tags: readonly TagConfig[], size: number): EipPlan {
+  const resolved: ResolvedTag[] = [];
+  const invalid = new Map<number, string>();
+  for (const [i, t] of tags.entries()) {
+    try {
+      resolved.push(resolveTag(t, i));
+    } catch (e) {
+      invalid.set(i, (e as Error).message);
+    }
+  }
+  return new EipPlan(tags, planPackets(resolved, size), invalid, size);
+}
