@@ -10,6 +10,7 @@
 import type { ReadPlan, TagConfig } from "../../../engine/plugin.ts";
 import { MSP_HEAD, MSP_PER_REQUEST, multipleService, readTag, REPLY_OVERHEAD } from "./cip.ts";
 import type { ResolvedTag } from "./tags.ts";
+import { parentKey } from "./struct.ts";
 
 /** One request of a plan. */
 export interface Packet {
@@ -30,14 +31,16 @@ export class EipPlan implements ReadPlan {
     readonly invalid: Map<number, string>,
     /** The connection size the packets were made for. */
     readonly size: number,
+    /** The tags that resolved, in plan order. */
+    readonly resolved: readonly ResolvedTag[] = [],
   ) {}
 
   describe(): string[] {
     const lines = this.packets.map((p, i) => {
       const names = p.tags.map((t) =>
-        `${t.tag.name} (${t.tag.address}${
-          t.count > 1 ? `, ${t.count} x ${t.type}` : `, ${t.type}`
-        })`
+        t.members
+          ? `structure ${t.address.text} read whole (${t.replyBytes - 2} B) for ${t.tag.name}`
+          : `${t.tag.name} (${t.tag.address}, ${t.count > 1 ? `${t.count} x ` : ""}${t.type})`
       );
       const head = p.kind === "multiple"
         ? `packet ${
@@ -51,6 +54,21 @@ export class EipPlan implements ReadPlan {
       return `${head}: ${names.join(", ")}`;
     });
     for (const [i, why] of this.invalid) lines.push(`not read: ${this.tags[i]!.name}: ${why}`);
+    const groups = new Map<string, string[]>();
+    for (const t of this.resolved) {
+      const k = parentKey(t);
+      if (k) groups.set(k, [...(groups.get(k) ?? []), t.tag.name]);
+    }
+    for (const names of groups.values()) {
+      if (names.length < 2) continue;
+      const first = this.resolved.find((t) => t.tag.name === names[0])!.address;
+      const parent = (first.program ? first.program + "." : "") + first.parts[0]!.name;
+      lines.push(
+        `members of ${parent} (${
+          names.join(", ")
+        }): read whole when the controller gives its template`,
+      );
+    }
     return lines;
   }
 }

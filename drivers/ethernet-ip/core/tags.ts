@@ -31,6 +31,15 @@ export interface ResolvedTag {
   bit?: number;
   /** Data bytes the reply carries (type header excluded), for the planner. */
   replyBytes: number;
+  /** A whole-structure read: the member tags cut out of it (see `struct.ts`). */
+  members?: import("./struct.ts").MemberSlot[];
+  /** The structure handle a whole-structure read expects. */
+  handle?: number;
+}
+
+/** The plan indexes a resolved tag reports (its members' for a whole-structure read). */
+export function indexesOf(t: ResolvedTag): number[] {
+  return t.members ? t.members.map((m) => m.t.index) : [t.index];
 }
 
 /** Resolves a tag; throws a RangeError saying what is wrong with its address or type. */

@@ -63,6 +63,8 @@ export interface EipSimulator extends AsyncDisposable {
   forwardOpens: { large: boolean; size: number }[];
   /** Requests served (CIP messages, a Multiple Service Packet counting one). */
   readonly requests: number;
+  /** The tag paths of the last 1,000 Read Tag requests. */
+  readonly reads: string[];
   /** Closes every client connection (a dropped link); the listener stays. */
   dropConnections(): void;
   close(): Promise<void>;
@@ -300,6 +302,7 @@ export async function startEipSimulator(o: EipSimulatorOptions = {}): Promise<Ei
     get requests() {
       return requests;
     },
+    reads: services.reads,
     dropConnections() {
       for (const c of conns) {
         try {

@@ -56,6 +56,8 @@ function typeHeader(v: View): number[] {
 
 /** Serves CIP requests over a store. */
 export class CipServices {
+  /** The tag paths of the last 1,000 Read Tag requests (tests check what was read). */
+  readonly reads: string[] = [];
   constructor(
     readonly store: TagStore,
     readonly faults: CipFaults,
@@ -92,6 +94,9 @@ export class CipServices {
     const fault = this.faults.tagErrors.get(key);
     if (fault) throw new CipError(fault.status, fault.extended);
     const view = this.store.resolve(p.names, p.indexes);
+    if (service === SERVICES.READ_TAG || service === SERVICES.READ_TAG_FRAGMENTED) {
+      if (this.reads.push(p.names.join(".")) > 1000) this.reads.shift();
+    }
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
     switch (service) {
       case SERVICES.READ_TAG:

@@ -18,12 +18,22 @@ import {
   type TagResult,
   type Value,
 } from "../../../engine/plugin.ts";
-import { readReply, readTagFragmented, type Reply, splitMultiple } from "../core/cip.ts";
-import { decodeTag } from "../core/decode.ts";
+import {
+  readReply,
+  readTagFragmented,
+  readTemplateAttributes,
+  type Reply,
+  splitMultiple,
+  type SymbolEntry,
+  templateAttributes,
+} from "../core/cip.ts";
+import { decodeTag, wireType } from "../core/decode.ts";
+import { type MemberSlot, memberValue, parentKey, slotOf, structRead } from "../core/struct.ts";
+import { STRING_HANDLE } from "../core/types.ts";
 import { EipPlan, type Packet, planPackets } from "../core/plan.ts";
 import { deviceFields, type EipDevice } from "../core/spec.ts";
 import { describeStatus } from "../core/status.ts";
-import { type ResolvedTag, resolveTag } from "../core/tags.ts";
+import { indexesOf, type ResolvedTag, resolveTag } from "../core/tags.ts";
 import { CipClient } from "./client.ts";
 import { writeValue } from "./write.ts";
 
@@ -34,6 +44,8 @@ export class EipDriver implements Driver {
   readonly fields: EipDevice;
   #ctx: DriverContext;
   #client: CipClient | undefined;
+  #structPlans = new WeakMap<EipPlan, EipPlan>();
+  #noStructs = false;
 
   constructor(device: DeviceConfig, ctx: DriverContext) {
     this.device = device;
@@ -57,6 +69,9 @@ export class EipDriver implements Driver {
     });
     await client.connect(signal);
     this.#client = client;
+    // Templates may have changed while disconnected (a download): learn them again.
+    this.#structPlans = new WeakMap();
+    this.#noStructs = false;
   }
 
   async close(): Promise<void> {
@@ -89,6 +104,7 @@ export class EipDriver implements Driver {
     let p = plan as EipPlan;
     // Planned for the configured size; a controller that granted less gets a plan of its own.
     if (p.size > client.size) p = makePlan(plan.tags, client.size);
+    p = await this.#withStructs(p, client, signal);
     for (const [i, why] of p.invalid) {
       sink.fail(i, this.#error("CONFIG_INVALID", plan.tags[i]!, why));
     }
@@ -104,7 +120,9 @@ export class EipDriver implements Driver {
         );
         // A silent controller fails the rest of the poll at once, not one timeout per packet.
         const failed = err.code === "TIMEOUT" ? p.packets.slice(k) : [packet];
-        for (const q of failed) for (const t of q.tags) sink.fail(t.index, err);
+        for (const q of failed) {
+          for (const t of q.tags) for (const i of indexesOf(t)) sink.fail(i, err);
+        }
         if (err.code === "TIMEOUT") return;
       }
     }
@@ -127,7 +145,7 @@ export class EipDriver implements Driver {
     if (packet.kind === "single") return this.#deliver(packet.tags[0]!, r, sink, now);
     if (r.status !== 0 && r.status !== 0x1e) {
       const err = this.#cipError("read", packet.tags.map((t) => t.tag.name).join(", "), r);
-      for (const t of packet.tags) sink.fail(t.index, err);
+      for (const t of packet.tags) for (const i of indexesOf(t)) sink.fail(i, err);
       return;
     }
     const replies = splitMultiple(r.data);
@@ -170,6 +188,7 @@ export class EipDriver implements Driver {
   }
 
   #deliver(t: ResolvedTag, r: Reply, sink: ReadSink, now: number): void {
+    if (t.members) return this.#deliverStruct(t, r, sink, now);
     if (r.status !== 0) {
       return sink.fail(t.index, this.#cipError("read", t.tag.name, r, t.tag.address));
     }
@@ -178,6 +197,115 @@ export class EipDriver implements Driver {
     } catch (e) {
       sink.fail(t.index, this.#error("DEVICE_EXCEPTION", t.tag, (e as Error).message));
     }
+  }
+
+  #deliverStruct(t: ResolvedTag, r: Reply, sink: ReadSink, now: number): void {
+    const members = t.members!;
+    if (r.status !== 0) {
+      const err = this.#cipError("read", t.tag.name, r, t.address.text);
+      for (const m of members) sink.fail(m.t.index, err);
+      return;
+    }
+    let body: Uint8Array | undefined;
+    try {
+      const { wire, body: b } = wireType(r.data);
+      if (!("struct" in wire) || wire.struct !== t.handle) {
+        throw new RangeError(
+          `${t.address.text} is not the structure its template describes (handle changed: download?)`,
+        );
+      }
+      body = b;
+    } catch (e) {
+      for (const m of members) {
+        sink.fail(m.t.index, this.#error("DEVICE_EXCEPTION", m.t.tag, (e as Error).message));
+      }
+      // The controller changed: the members are read one by one until the next connect.
+      this.#structPlans = new WeakMap();
+      this.#noStructs = true;
+      return;
+    }
+    for (const m of members) {
+      try {
+        sink.value(m.t.index, memberValue(m, body), now);
+      } catch (e) {
+        sink.fail(m.t.index, this.#error("DEVICE_EXCEPTION", m.t.tag, (e as Error).message));
+      }
+    }
+  }
+
+  /**
+   * The plan with members of one structure read as the whole structure, when the controller
+   * gives templates (made once per plan and connection); the plan itself otherwise.
+   */
+  async #withStructs(p: EipPlan, client: CipClient, signal: AbortSignal): Promise<EipPlan> {
+    const have = this.#structPlans.get(p);
+    if (have) return have;
+    let out = p;
+    const groups = new Map<string, ResolvedTag[]>();
+    for (const t of p.resolved) {
+      const k = parentKey(t);
+      if (k) groups.set(k, [...(groups.get(k) ?? []), t]);
+    }
+    const slotted = new Set<ResolvedTag>();
+    const reads: ResolvedTag[] = [];
+    if (!this.#noStructs && [...groups.values()].some((g) => g.length > 1)) {
+      const { listScope, template } = await import("./browse.ts");
+      const scopes = new Map<string, SymbolEntry[] | undefined>();
+      for (const g of groups.values()) {
+        if (g.length < 2) continue;
+        const a = g[0]!.address;
+        const scope = a.program ?? "";
+        if (!scopes.has(scope)) {
+          scopes.set(scope, await listScope(client, a.program, signal).catch(() => undefined));
+        }
+        const sym = scopes.get(scope)?.find((s) =>
+          s.name.toLowerCase() === a.parts[0]!.name.toLowerCase()
+        );
+        if (!sym || (sym.type & 0x8000) === 0) continue;
+        const tpl = await template(client, sym.type & 0x0fff, signal).catch(() => undefined);
+        if (!tpl || tpl.handle === STRING_HANDLE) continue;
+        const slots: MemberSlot[] = [];
+        for (const t of g) {
+          const m = tpl.members.find((x) =>
+            x.name.toLowerCase() === t.address.parts[1]!.name.toLowerCase()
+          );
+          let isString = false;
+          if (m?.template !== undefined) {
+            const sub = await template(client, m.template, signal).catch(() => undefined);
+            isString = sub?.handle === STRING_HANDLE || sub?.name === "STRING";
+          }
+          const slot = slotOf(t, m, isString);
+          if (slot) slots.push(slot);
+        }
+        if (slots.length < 2) continue;
+        const size = await this.#structSize(client, sym.type & 0x0fff, signal);
+        if (size === undefined) continue;
+        for (const s of slots) slotted.add(s.t);
+        reads.push(structRead(slots, tpl.handle, size));
+      }
+    }
+    if (reads.length > 0) {
+      const rest = p.resolved.filter((t) => !slotted.has(t));
+      out = new EipPlan(
+        p.tags,
+        planPackets([...reads, ...rest], p.size),
+        p.invalid,
+        p.size,
+        p.resolved,
+      );
+    }
+    this.#structPlans.set(p, out);
+    return out;
+  }
+
+  async #structSize(
+    client: CipClient,
+    id: number,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
+    const r = await client.request(templateAttributes(id), signal).catch(() => undefined);
+    if (!r || r.status !== 0) return undefined;
+    return readTemplateAttributes(r.data).structureSize;
   }
 
   #error(code: "DEVICE_EXCEPTION" | "CONFIG_INVALID", tag: TagConfig, why: string): BifrostError {
@@ -225,5 +353,5 @@ export function makePlan(tags: readonly TagConfig[], size: number): EipPlan {
       invalid.set(i, (e as Error).message);
     }
   }
-  return new EipPlan(tags, planPackets(resolved, size), invalid, size);
+  return new EipPlan(tags, planPackets(resolved, size), invalid, size, resolved);
 }

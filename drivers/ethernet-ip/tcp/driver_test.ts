@@ -337,3 +337,55 @@ Deno.test("a dropped connection fails the read with NOT_CONNECTED and tells the 
     await sim.close();
   }
 });
+
+Deno.test("members of one structure are read as the whole structure, cut by its template", async () => {
+  await using p = await connected();
+  const tags = [
+    tag("speed", "Line.Speed", "REAL"),
+    tag("running", "Line.Running", "BOOL"),
+    tag("faulted", "Line.Faulted", "BOOL"),
+    tag("currents", "Line.Currents[1]", "REAL", { count: 2 }),
+    tag("label", "Line.Label", "STRING"),
+    tag("other", "TestINT", "INT"),
+  ];
+  const plan = p.driver.plan(tags);
+  assertMatch(plan.describe().join("\n"), /members of Line.*read whole/);
+  const v = p.sim.store.resolve(["Line", "Currents"], [[], [1]]);
+  p.sim.store.setValue(v.tag, ["Currents"], [0, 2.5, -1.25]);
+  assertEquals(values(await p.driver.read(plan, signal())), [
+    1450.5,
+    true,
+    false,
+    [2.5, -1.25],
+    "Pump 1",
+    1234,
+  ]);
+  p.sim.reads.length = 0;
+  assertEquals(values(await p.driver.read(plan, signal())), [
+    1450.5,
+    true,
+    false,
+    [2.5, -1.25],
+    "Pump 1",
+    1234,
+  ]);
+  assertEquals(
+    p.sim.reads.sort(),
+    ["Line", "TestINT"],
+    "one read of the structure, one of the INT",
+  );
+  // Without templates (browse refused) the members are read one by one, with the same values.
+  p.sim.faults.noBrowse = true;
+  await p.driver.close();
+  await p.driver.connect(signal());
+  p.sim.reads.length = 0;
+  assertEquals(values(await p.driver.read(plan, signal())), [
+    1450.5,
+    true,
+    false,
+    [2.5, -1.25],
+    "Pump 1",
+    1234,
+  ]);
+  assertEquals(p.sim.reads.length, 6);
+});
