@@ -71,26 +71,28 @@ export async function simulateDevice(device: DeviceConfig): Promise<SimulatedDev
     if (!entry || typeof entry !== "object") continue;
     const a = parseAddress(tag.address);
     const names = [...(a.program ? [a.program] : []), ...a.parts.map((p) => p.name)];
+    const indexes = [...(a.program ? [[]] : []), ...a.parts.map((p) => p.indexes)];
+    const last = indexes[indexes.length - 1]!;
+    // A BOOL array element lives in the DWORD that holds it.
+    const element = tag.type === "BOOL" && last.length === 1 ? last[0]! : undefined;
+    if (element !== undefined) indexes[indexes.length - 1] = [element >> 5];
     const set = (v: unknown) => {
       try {
-        const view = sim.store.resolve(names, [
-          ...(a.program ? [[]] : []),
-          ...a.parts.map((p) => p.indexes),
-        ]);
+        const view = sim.store.resolve(names, indexes);
+        if (element !== undefined) {
+          writeElement(view.tag.data, "BOOL", view.offset + ((element & 31) >> 3), v, element & 7);
+          return;
+        }
         const isInt = typeof view.type === "string" &&
           !["REAL", "LREAL", "BOOL"].includes(view.type);
         const value = tag.type === "BOOL"
           ? Boolean(v)
+          : /LINT$/.test(tag.type) && typeof v === "number"
+          ? BigInt(Math.round(v))
           : isInt && typeof v === "number"
           ? Math.round(v)
           : v;
-        if (/^L?U?LINT$/.test(tag.type) && typeof value === "number") {
-          sim.store.setValue(view.tag, names.slice(a.program ? 2 : 1), BigInt(value));
-        } else if (names.length > (a.program ? 2 : 1)) {
-          sim.store.setValue(view.tag, names.slice(a.program ? 2 : 1), value);
-        } else {
-          writeElement(view.tag.data, view.type, view.offset, value, view.bit);
-        }
+        writeElement(view.tag.data, view.type, view.offset, value, view.bit);
       } catch { /* a value that does not fit stays out */ }
     };
     if (entry.generator === undefined) {
