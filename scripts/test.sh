@@ -22,6 +22,7 @@ command -v socat >/dev/null 2>&1 || missing+=(socat)
 command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "test.sh: installing ${missing[*]} with apt-get" >&2

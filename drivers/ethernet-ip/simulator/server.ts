@@ -251,7 +251,8 @@ export async function startEipSimulator(o: EipSimulatorOptions = {}): Promise<Ei
       }
       if (toCm && service === SERVICES.FORWARD_CLOSE) {
         connections.clear();
-        return encodeReply(service, 0, data.slice(2, 10));
+        // Triad, then application reply size and a reserved byte (Wireshark caught the lack).
+        return encodeReply(service, 0, new Uint8Array([...data.subarray(2, 10), 0, 0]));
       }
       return services.handle(msg, 504);
     }
