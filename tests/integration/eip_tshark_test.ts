@@ -23,7 +23,7 @@ const tshark = await new Deno.Command("tshark", {
   .output().then((r) => r.success, () => false);
 
 /** A TCP proxy that records each chunk with its direction. */
-async function recordingProxy(target: number) {
+function recordingProxy(target: number) {
   const chunks: { toServer: boolean; data: Uint8Array }[] = [];
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const pumps: Promise<void>[] = [];
@@ -134,7 +134,7 @@ Deno.test({
   ignore: !tshark,
   async fn() {
     const sim = await startEipSimulator({ map: DEMO_MAP, udp: false });
-    const proxy = await recordingProxy(sim.port);
+    const proxy = recordingProxy(sim.port);
     const driver = new EipDriver(
       {
         name: "plc",
