@@ -8,10 +8,14 @@
 import { shortestFloat32, type Value } from "../../../engine/plugin.ts";
 import type { ResolvedTag } from "./tags.ts";
 import {
+  type AtomicType,
+  decodeAtomic,
   decodeValues,
   type Scalar,
   STRING_HANDLE,
   STRUCT_TAG,
+  TYPE_CODES,
+  TYPE_SIZES,
   typeOfCode,
   unpackBits,
   type WireType,
@@ -38,6 +42,8 @@ export function wireName(w: WireType): string {
   return w.struct === STRING_HANDLE ? "STRING" : `a structure (handle 0x${w.struct.toString(16)})`;
 }
 
+const ATOMIC_CODES: Record<string, number | undefined> = { ...TYPE_CODES, DWORD: undefined };
+
 const INTEGERS = new Set([
   "SINT",
   "INT",
@@ -52,6 +58,17 @@ const INTEGERS = new Set([
 
 /** Decodes a tag's value from its reply data (type included); throws a RangeError on a mismatch. */
 export function decodeTag(t: ResolvedTag, data: Uint8Array): Value {
+  // The common case, one atomic element of the declared type, without intermediate objects.
+  const code = t.count === 1 && t.firstBit === undefined && t.bit === undefined
+    ? ATOMIC_CODES[t.type]
+    : undefined;
+  if (code !== undefined && data.length >= 2 && (data[0]! | (data[1]! << 8)) === code) {
+    const a = t.type as AtomicType;
+    if (data.length >= 2 + TYPE_SIZES[a]) {
+      const v = decodeAtomic(new DataView(data.buffer, data.byteOffset, data.byteLength), 2, a);
+      return a === "REAL" ? shortestFloat32(v as number) : v;
+    }
+  }
   const { wire, body } = wireType(data);
   if (t.bit !== undefined) {
     if (!("atomic" in wire) || !INTEGERS.has(wire.atomic)) {

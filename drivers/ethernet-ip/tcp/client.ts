@@ -54,8 +54,10 @@ export interface CipClientOptions {
 let nextSerial = (Date.now() & 0x7fff) + 1;
 
 interface Pending {
-  resolve(reply: Uint8Array): void;
+  resolve(reply: unknown): void;
   reject(e: Error): void;
+  /** Parses the frame before the promise settles (a throw rejects it). */
+  map: ((f: Uint8Array) => unknown) | undefined;
   sequence: number;
   deadline: number;
   signal: AbortSignal;
@@ -74,6 +76,7 @@ export class CipClient {
   #sequence = 1;
   #pending: Pending | undefined;
   #busy = false;
+  #releaseOnSettle = false;
   #waiting: (() => Promise<void>)[] = [];
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #buf = new Uint8Array(16384);
@@ -203,11 +206,27 @@ export class CipClient {
   #run(msg: Uint8Array, signal: AbortSignal): Promise<Reply> {
     this.#busy = true;
     this.#lastUse = performance.now();
-    // The hot path (connected) stays one promise deep: no async wrappers per request.
-    const p = this.isConnected
-      ? this.#exchange(this.#unitData(msg), this.#sequence, signal, "request").then(connectedReply)
-      : this.#unconnected(msg, signal, "request", true).then(readReply);
-    return p.finally(this.#next);
+    if (!this.isConnected) {
+      return this.#unconnected(msg, signal, "request", true).then((b) => {
+        this.#next();
+        return readReply(b);
+      }, (e) => {
+        this.#next();
+        throw e;
+      });
+    }
+    // The hot path: the reply is parsed and the next request released where the frame is
+    // delivered, so a request costs one promise (no then/finally hops per request).
+    const frame = this.#unitData(msg);
+    this.#releaseOnSettle = true;
+    return this.#exchange<Reply>(frame, this.#sequence, signal, "request", connectedReply);
+  }
+
+  /** A request settled: a connected request releases the next one (see `#run`). */
+  #settled(): void {
+    if (!this.#releaseOnSettle) return;
+    this.#releaseOnSettle = false;
+    this.#next();
   }
 
   #next = (): void => {
@@ -242,28 +261,32 @@ export class CipClient {
    * (every quarter of the timeout) fails a request past its deadline or whose signal
    * aborted, which keeps a request's cost to its bytes (`setTimeout` costs show at 3k req/s).
    */
-  #exchange(
+  #exchange<T = Uint8Array>(
     out: Uint8Array,
     sequence: number,
     signal: AbortSignal,
     what: string,
-  ): Promise<Uint8Array> {
+    map?: (f: Uint8Array) => T,
+  ): Promise<T> {
     const conn = this.#conn;
     if (!conn || this.#closed) {
+      this.#settled();
       return Promise.reject(
         new BifrostError("NOT_CONNECTED", `Cannot send to ${this.#where()}: not connected`),
       );
     }
     if (signal.aborted) {
+      this.#settled();
       return Promise.reject(
         new BifrostError("TIMEOUT", `The ${what} to ${this.#where()} was cancelled`),
       );
     }
-    const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
+    const { promise, resolve, reject } = Promise.withResolvers<T>();
     this.#pending = {
       sequence,
-      resolve,
+      resolve: resolve as (v: unknown) => void,
       reject,
+      map: map as ((f: Uint8Array) => unknown) | undefined,
       deadline: performance.now() + this.#o.timeoutMs,
       signal,
       what,
@@ -277,9 +300,11 @@ export class CipClient {
     if (!p) return;
     if (p.signal.aborted) {
       this.#pending = undefined;
+      this.#settled();
       p.reject(new BifrostError("TIMEOUT", `The ${p.what} to ${this.#where()} was cancelled`));
     } else if (performance.now() >= p.deadline) {
       this.#pending = undefined;
+      this.#settled();
       p.reject(
         new BifrostError(
           "TIMEOUT",
@@ -325,6 +350,7 @@ export class CipClient {
     if (!p) return; // a late reply to a request that timed out
     if (status !== 0) {
       this.#pending = undefined;
+      this.#settled();
       p.reject(
         new BifrostError(
           "DEVICE_EXCEPTION",
@@ -339,7 +365,16 @@ export class CipClient {
       if (seq !== p.sequence) return; // a reply to an earlier, timed-out request
     }
     this.#pending = undefined;
-    p.resolve(f);
+    let v: unknown = f;
+    try {
+      if (p.map) v = p.map(f);
+    } catch (e) {
+      this.#settled();
+      p.reject(e as Error);
+      return;
+    }
+    this.#settled();
+    p.resolve(v);
   }
 
   #lost(reason: string): void {
@@ -347,6 +382,7 @@ export class CipClient {
     this.close();
     const p = this.#pending;
     this.#pending = undefined;
+    this.#settled();
     p?.reject(
       new BifrostError("NOT_CONNECTED", `Lost the connection to ${this.#where()}: ${reason}`),
     );
@@ -383,6 +419,7 @@ export class CipClient {
     } catch { /* closed already */ }
     const p = this.#pending;
     this.#pending = undefined;
+    this.#settled();
     p?.reject(new BifrostError("NOT_CONNECTED", `The connection to ${this.#where()} is closed`));
   }
 }

@@ -104,13 +104,19 @@ export class EipDriver implements Driver {
     let p = plan as EipPlan;
     // Planned for the configured size; a controller that granted less gets a plan of its own.
     if (p.size > client.size) p = makePlan(plan.tags, client.size);
-    p = await this.#withStructs(p, client, signal);
-    for (const [i, why] of p.invalid) {
-      sink.fail(i, this.#error("CONFIG_INVALID", plan.tags[i]!, why));
+    // The structure plan is made once per plan and connection; later polls take it as it is.
+    p = this.#structPlans.get(p) ?? await this.#withStructs(p, client, signal);
+    if (p.invalid.size > 0) {
+      for (const [i, why] of p.invalid) {
+        sink.fail(i, this.#error("CONFIG_INVALID", plan.tags[i]!, why));
+      }
     }
-    for (const [k, packet] of p.packets.entries()) {
+    const packets = p.packets;
+    for (let k = 0; k < packets.length; k++) {
+      const packet = packets[k]!;
       try {
-        await this.#readPacket(client, packet, signal, sink);
+        if (packet.kind === "fragmented") await this.#readPacket(client, packet, signal, sink);
+        else this.#onReply(packet, await client.request(packet.request, signal), sink);
       } catch (e) {
         if (e instanceof BifrostError && e.code === "NOT_CONNECTED") throw e;
         const err = e instanceof BifrostError ? e : new BifrostError(
@@ -119,7 +125,7 @@ export class EipDriver implements Driver {
           { cause: e },
         );
         // A silent controller fails the rest of the poll at once, not one timeout per packet.
-        const failed = err.code === "TIMEOUT" ? p.packets.slice(k) : [packet];
+        const failed = err.code === "TIMEOUT" ? packets.slice(k) : [packet];
         for (const q of failed) {
           for (const t of q.tags) for (const i of indexesOf(t)) sink.fail(i, err);
         }
@@ -140,7 +146,10 @@ export class EipDriver implements Driver {
       this.#deliver(t, { service: 0x52, status: 0, extended: [], data }, sink, Date.now());
       return;
     }
-    const r = await client.request(packet.request, signal);
+    this.#onReply(packet, await client.request(packet.request, signal), sink);
+  }
+
+  #onReply(packet: Packet, r: Reply, sink: ReadSink): void {
     const now = Date.now();
     if (packet.kind === "single") return this.#deliver(packet.tags[0]!, r, sink, now);
     if (r.status !== 0 && r.status !== 0x1e) {
