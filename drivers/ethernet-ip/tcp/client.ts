@@ -76,6 +76,7 @@ export class CipClient {
   #sequence = 1;
   #pending: Pending | undefined;
   #busy = false;
+  #frames = new WeakMap<Uint8Array, Uint8Array>();
   #releaseOnSettle = false;
   #waiting: (() => Promise<void>)[] = [];
   #sweeper: ReturnType<typeof setInterval> | undefined;
@@ -237,11 +238,21 @@ export class CipClient {
 
   #unitData(msg: Uint8Array): Uint8Array {
     const seq = this.#sequence = (this.#sequence + 1) & 0xffff;
-    const out = new Uint8Array(UNIT_DATA_OVERHEAD + msg.length);
-    writeUnitDataHead(out, this.#session, this.#otId, seq, msg.length);
-    out.set(msg, UNIT_DATA_OVERHEAD);
+    // A plan's requests are the same bytes every poll: their frame is built once per
+    // connection and only the sequence count changes (one request is on the wire at a time,
+    // so the previous write of a frame has finished before it is written again).
+    let out = this.#frames.get(msg);
+    if (!out) {
+      out = new Uint8Array(UNIT_DATA_OVERHEAD + msg.length);
+      writeUnitDataHead(out, this.#session, this.#otId, seq, msg.length);
+      out.set(msg, UNIT_DATA_OVERHEAD);
+      this.#frames.set(msg, out);
+    }
+    out[HEADER_SIZE + 20] = seq & 0xff;
+    out[HEADER_SIZE + 21] = seq >> 8;
     return out;
   }
+
 
   async #unconnected(
     msg: Uint8Array,
