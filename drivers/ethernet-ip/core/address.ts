@@ -22,6 +22,9 @@ export interface TagAddress {
   bit?: number;
 }
 
+/** The indexes of a part without any, shared (one array less per tag at 100k tags). */
+const NO_INDEXES: number[] = Object.freeze([]) as unknown as number[];
+
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,39}$/;
 const PART = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[([0-9 ,]+)\])?$/;
 
@@ -61,7 +64,7 @@ export function parseAddress(text: string): TagAddress {
       bad(p === "" ? "an empty part between dots" : `"${p}" is not a tag or member name`);
     }
     if (pm![1]!.length > 40) bad(`"${pm![1]}" is longer than 40 characters`);
-    const indexes = pm![2] === undefined ? [] : pm![2].split(",").map((s) => {
+    const indexes = pm![2] === undefined ? NO_INDEXES : pm![2].split(",").map((s) => {
       const t = s.trim();
       if (!/^[0-9]+$/.test(t)) bad(`"[${pm![2]}]" is not a list of indexes`);
       return Number(t);

@@ -37,6 +37,19 @@ export interface ResolvedTag {
   handle?: number;
 }
 
+/** The path of a tag packed into a Multiple Service Packet: the packet holds its bytes. */
+export const NO_PATH: Uint8Array = new Uint8Array(0);
+
+/** A tag's request path, encoded again when its plan let it go (see `planPackets`). */
+export function pathOf(t: ResolvedTag): Uint8Array {
+  return t.path.length > 0 ? t.path : (t.path = encodePath(
+    t.address,
+    t.firstBit === undefined
+      ? undefined
+      : [t.address.parts[t.address.parts.length - 1]!.indexes[0]! >> 5],
+  ));
+}
+
 /** The plan indexes a resolved tag reports (its members' for a whole-structure read). */
 export function indexesOf(t: ResolvedTag): number[] {
   return t.members ? t.members.map((m) => m.t.index) : [t.index];

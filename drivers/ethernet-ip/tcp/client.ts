@@ -253,7 +253,6 @@ export class CipClient {
     return out;
   }
 
-
   async #unconnected(
     msg: Uint8Array,
     signal: AbortSignal,

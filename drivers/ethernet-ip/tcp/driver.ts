@@ -33,7 +33,7 @@ import { STRING_HANDLE } from "../core/types.ts";
 import { EipPlan, type Packet, planPackets } from "../core/plan.ts";
 import { deviceFields, type EipDevice } from "../core/spec.ts";
 import { describeStatus } from "../core/status.ts";
-import { indexesOf, type ResolvedTag, resolveTag } from "../core/tags.ts";
+import { indexesOf, pathOf, type ResolvedTag, resolveTag } from "../core/tags.ts";
 import { CipClient } from "./client.ts";
 import { writeValue } from "./write.ts";
 
@@ -174,7 +174,7 @@ export class EipDriver implements Driver {
     let offset = 0;
     let head: Uint8Array | undefined;
     for (let guard = 0; guard < 100_000; guard++) {
-      const r = await client.request(readTagFragmented(t.path, t.requestCount, offset), signal);
+      const r = await client.request(readTagFragmented(pathOf(t), t.requestCount, offset), signal);
       if (r.status !== 0 && r.status !== 0x06) throw this.#cipError("read", t.tag.name, r);
       const typeLen = r.data[0] === 0xa0 && r.data[1] === 0x02 ? 4 : 2;
       head ??= r.data.slice(0, typeLen);
