@@ -22,7 +22,8 @@ import {
   writeHeader,
 } from "../core/encap.ts";
 import { CipFaults, CipServices, type IdentityInfo } from "./services.ts";
-import { type MemberSpec, type SimTagSpec, TagStore } from "./store.ts";
+import { type MemberSpec, type SimTag, type SimTagSpec, TagStore } from "./store.ts";
+import { startGenerators } from "./generate.ts";
 
 /** The content of a simulated controller (what a map file gives). */
 export interface EipSimulatorMap {
@@ -51,6 +52,8 @@ export interface EipFaults extends CipFaults {
   refuseForwardOpen: boolean;
   /** Refuse Large Forward Open only ("Service not supported"), as older controllers do. */
   refuseLargeForwardOpen: boolean;
+  /** Close every connection this often (ms; 0: never), a flaky link. */
+  dropEveryMs: number;
 }
 
 /** A running simulator. */
@@ -79,13 +82,20 @@ const DEFAULT_IDENTITY: IdentityInfo = {
   productName: "1756-L83E/B Bifrost Sim",
 };
 
-/** Loads a map into a store. */
-export function storeFromMap(map: EipSimulatorMap): TagStore {
+/** Loads a map into a store; `generated` receives the tags whose entry has a generator. */
+export function storeFromMap(
+  map: EipSimulatorMap,
+  generated: { tag: SimTag; spec: SimTagSpec }[] = [],
+): TagStore {
   const store = new TagStore(map.structures ?? {});
-  for (const [name, spec] of Object.entries(map.tags ?? {})) store.define(name, spec);
+  const define = (name: string, spec: SimTagSpec, prog?: string) => {
+    const tag = store.define(name, spec, prog);
+    if ((spec as { generator?: unknown }).generator !== undefined) generated.push({ tag, spec });
+  };
+  for (const [name, spec] of Object.entries(map.tags ?? {})) define(name, spec);
   for (const [prog, tags] of Object.entries(map.programs ?? {})) {
     store.programs.set(prog, store.programs.get(prog) ?? new Map());
-    for (const [name, spec] of Object.entries(tags)) store.define(name, spec, prog);
+    for (const [name, spec] of Object.entries(tags)) define(name, spec, prog);
   }
   return store;
 }
@@ -93,7 +103,9 @@ export function storeFromMap(map: EipSimulatorMap): TagStore {
 /** Starts a simulated Logix controller. */
 export async function startEipSimulator(o: EipSimulatorOptions = {}): Promise<EipSimulator> {
   const host = o.host ?? "127.0.0.1";
-  const store = storeFromMap(o.map ?? {});
+  const generated: { tag: SimTag; spec: SimTagSpec }[] = [];
+  const store = storeFromMap(o.map ?? {}, generated);
+  const stopGenerators = startGenerators(generated);
   const identity = { ...DEFAULT_IDENTITY, ...o.identity };
   const faults: EipFaults = {
     tagErrors: new Map(),
@@ -102,7 +114,16 @@ export async function startEipSimulator(o: EipSimulatorOptions = {}): Promise<Ei
     silent: false,
     refuseForwardOpen: false,
     refuseLargeForwardOpen: false,
+    dropEveryMs: 0,
   };
+  let lastDrop = Date.now();
+  const dropper = setInterval(() => {
+    if (faults.dropEveryMs > 0 && Date.now() - lastDrop >= faults.dropEveryMs) {
+      lastDrop = Date.now();
+      sim.dropConnections();
+    }
+  }, 100);
+  Deno.unrefTimer(dropper as unknown as number);
   const services = new CipServices(store, faults, identity);
   const listener = Deno.listen({ hostname: host, port: o.port ?? 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -315,6 +336,8 @@ export async function startEipSimulator(o: EipSimulatorOptions = {}): Promise<Ei
     async close() {
       if (closed) return;
       closed = true;
+      stopGenerators();
+      clearInterval(dropper);
       listener.close();
       sim.dropConnections();
       await accepting;

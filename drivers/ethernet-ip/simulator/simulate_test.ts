@@ -6,7 +6,7 @@
  * starts with its faults.
  */
 
-import { assertEquals, assertMatch } from "../../../tests/_assert.ts";
+import { assert, assertEquals, assertMatch } from "../../../tests/_assert.ts";
 import { MAIN, ROOT } from "../../../tests/_cli.ts";
 import { nullLogger, systemClock, type TagConfig } from "../../../engine/plugin.ts";
 import { ethernetIp } from "../mod.ts";
@@ -100,5 +100,41 @@ Deno.test("bifrost sim ethernet-ip starts with a fault and answers a read", asyn
     await child.stdout.cancel().catch(() => {});
     await child.stderr.cancel().catch(() => {});
     await child.status;
+  }
+});
+
+Deno.test("a simulator map's generators step the tag values; drop-every closes connections", async () => {
+  const { startEipSimulator } = await import("./server.ts");
+  const { applyFault } = await import("../tools/sim_cli.ts");
+  await using sim = await startEipSimulator({
+    udp: false,
+    map: { tags: { Ticks: { type: "DINT", generator: "counter", every: "50ms" } } },
+  });
+  const driver = new EipDriver(
+    {
+      name: "plc",
+      driver: "ethernet-ip",
+      config: { host: sim.host, port: sim.port },
+      tags: new Map(),
+    },
+    { log: nullLogger, clock: systemClock },
+  );
+  await driver.connect(AbortSignal.timeout(5000));
+  try {
+    const plan = driver.plan([tag("t", "Ticks", "DINT")]);
+    const read = async () => {
+      const [r] = await driver.read(plan, AbortSignal.timeout(5000));
+      return r!.ok ? r!.value as number : NaN;
+    };
+    const first = await read();
+    await new Promise((r) => setTimeout(r, 500));
+    const second = await read();
+    assert(second > first, `the counter went from ${first} to ${second}`);
+    applyFault(sim.faults, "drop-every=100ms");
+    await new Promise((r) => setTimeout(r, 400));
+    const e = await driver.read(plan, AbortSignal.timeout(5000)).catch((x) => x);
+    assertEquals((e as { code?: string }).code, "NOT_CONNECTED");
+  } finally {
+    await driver.close();
   }
 });

@@ -35,6 +35,14 @@ export interface SimTagSpec {
   dims?: number[];
   /** The initial value: a scalar, an array (flattened), or an object for a structure. */
   value?: unknown;
+  /** A value generator for an atomic scalar (`simulators/generators.ts`), and its fields. */
+  generator?: string;
+  min?: number;
+  max?: number;
+  period?: string | number;
+  step?: number;
+  every?: string | number;
+  seed?: number;
 }
 
 /** A template of the simulated controller. */

@@ -30,6 +30,10 @@ export function applyFault(f: EipFaults, text: string): void {
     case "no-browse":
       f.noBrowse = true;
       return;
+    case "drop-every":
+      f.dropEveryMs = parseDuration(value ?? "");
+      if (f.dropEveryMs <= 0) throw new RangeError(`drop-every needs a duration above 0`);
+      return;
     case "tag-error": {
       const m = /^([^:]+):(0x[0-9a-f]+|[0-9]+)$/i.exec(value ?? "");
       if (!m) throw new RangeError(`tag-error needs TAG:STATUS, got "${value}"`);
