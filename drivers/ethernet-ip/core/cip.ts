@@ -371,13 +371,28 @@ export function readSymbols(data: Uint8Array): SymbolEntry[] {
   return out;
 }
 
-/** Encodes symbol entries (the simulator's side). */
-export function encodeSymbols(entries: readonly SymbolEntry[]): Uint8Array {
+/** Bytes of one symbol entry answering `attributes` (1 name, 2 type, 8 dimensions). */
+export function symbolEntrySize(e: SymbolEntry, attributes: readonly number[]): number {
+  let n = 4;
+  for (const a of attributes) n += a === 1 ? 2 + e.name.length : a === 2 ? 2 : a === 8 ? 12 : 0;
+  return n;
+}
+
+/** Encodes symbol entries with the attributes asked, in their order (the simulator's side). */
+export function encodeSymbols(
+  entries: readonly SymbolEntry[],
+  attributes: readonly number[] = [1, 2, 8],
+): Uint8Array {
   const bytes: number[] = [];
   for (const e of entries) {
-    bytes.push(...u32(e.instance), ...u16(e.name.length));
-    for (let i = 0; i < e.name.length; i++) bytes.push(e.name.charCodeAt(i));
-    bytes.push(...u16(e.type), ...u32(e.dims[0]), ...u32(e.dims[1]), ...u32(e.dims[2]));
+    bytes.push(...u32(e.instance));
+    for (const a of attributes) {
+      if (a === 1) {
+        bytes.push(...u16(e.name.length));
+        for (let i = 0; i < e.name.length; i++) bytes.push(e.name.charCodeAt(i));
+      } else if (a === 2) bytes.push(...u16(e.type));
+      else if (a === 8) bytes.push(...u32(e.dims[0]), ...u32(e.dims[1]), ...u32(e.dims[2]));
+    }
   }
   return new Uint8Array(bytes);
 }

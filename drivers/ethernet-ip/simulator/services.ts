@@ -13,6 +13,7 @@ import {
   SERVICES,
   splitMultiple,
   type SymbolEntry,
+  symbolEntrySize,
 } from "../core/cip.ts";
 import { decodePath } from "../core/address.ts";
 import { STRING_HANDLE, TYPE_CODES, typeOfCode } from "../core/types.ts";
@@ -84,7 +85,7 @@ export class CipServices {
     const cls = p.names.length === 0 ? p.logical[0] : undefined;
     if (service === SERVICES.MULTIPLE_SERVICE) return this.#multiple(data, max);
     if (p.logical[0] === CLASSES.SYMBOL && p.names.length <= 1) {
-      return this.#symbols(service, p.names[0], p.logical[1] ?? 0, max);
+      return this.#symbols(service, p.names[0], p.logical[1] ?? 0, max, data);
     }
     if (cls === CLASSES.TEMPLATE) return this.#template(service, p.logical[1] ?? 0, data, max);
     if (cls === CLASSES.IDENTITY) return this.#identity(service);
@@ -209,7 +210,20 @@ export class CipServices {
     return encodeReply(SERVICES.MULTIPLE_SERVICE, failed ? 0x1e : 0, body);
   }
 
-  #symbols(service: number, program: string | undefined, start: number, max: number): Uint8Array {
+  #symbols(
+    service: number,
+    program: string | undefined,
+    start: number,
+    max: number,
+    data: Uint8Array,
+  ): Uint8Array {
+    // The attributes asked, in order (st-ethernet-ip asks 1 and 2; Bifrost 1, 2 and 8).
+    const n = data.length >= 2 ? data[0]! | (data[1]! << 8) : 0;
+    const attributes: number[] = [];
+    for (let i = 0; i < n && 3 + i * 2 < data.length; i++) {
+      attributes.push(data[2 + i * 2]! | (data[3 + i * 2]! << 8));
+    }
+    if (attributes.some((a) => a !== 1 && a !== 2 && a !== 8)) throw new CipError(0x14);
     if (this.faults.noBrowse) return encodeReply(service, 0x08);
     if (service !== SERVICES.GET_INSTANCE_ATTRIBUTE_LIST) return encodeReply(service, 0x08);
     let prog: string | undefined;
@@ -236,7 +250,7 @@ export class CipServices {
       : all.map(entry);
     let more = false;
     for (const e of list) {
-      const size = 20 + e.name.length;
+      const size = symbolEntrySize(e, attributes);
       if (used + size > max) {
         more = true;
         break;
@@ -244,7 +258,7 @@ export class CipServices {
       used += size;
       entries.push(e);
     }
-    return encodeReply(service, more ? 0x06 : 0, encodeSymbols(entries));
+    return encodeReply(service, more ? 0x06 : 0, encodeSymbols(entries, attributes));
   }
 
   #template(service: number, id: number, data: Uint8Array, max: number): Uint8Array {
