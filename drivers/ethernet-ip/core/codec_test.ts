@@ -94,7 +94,14 @@ Deno.test("atomic values encode within range, STRING holds 82 Latin-1 characters
   assertEquals(decodeString(encodeString("Pump 1"), 0), "Pump 1");
   assertMatch(msg(() => encodeString("x".repeat(83))), /a STRING holds 82/);
   assertMatch(msg(() => encodeString("€")), /cannot hold/);
-  assertEquals(unpackBits([0b1010, 1], 1, 33), [true, false, true, ...Array(28).fill(false), true, false]);
+  assertEquals(unpackBits([0b1010, 1], 1, 33), [
+    true,
+    false,
+    true,
+    ...Array(28).fill(false),
+    true,
+    false,
+  ]);
   assertMatch(msg(() => decodeValues({ atomic: "DINT" }, new Uint8Array(4), 2)), /holds 1 of 2/);
 });
 

@@ -10,7 +10,7 @@
 
 import { shortestFloat32, type Value } from "../../../engine/plugin.ts";
 import { encodePath, formatAddress } from "./address.ts";
-import type { ResolvedTag } from "./tags.ts";
+import type { MemberSlot, ResolvedTag } from "./tags.ts";
 import type { StructMember } from "./template.ts";
 import {
   type AtomicType,
@@ -21,14 +21,7 @@ import {
   TYPE_SIZES,
 } from "./types.ts";
 
-/** A member tag placed in its structure. */
-export interface MemberSlot {
-  t: ResolvedTag;
-  /** Byte offset of the member's first element in the structure. */
-  offset: number;
-  /** A BOOL member's bit in the byte at `offset`. */
-  bit?: number;
-}
+export type { MemberSlot };
 
 /** The key of the structure a member tag belongs to (`Program:P|Line[2]`), or undefined. */
 export function parentKey(t: ResolvedTag): string | undefined {

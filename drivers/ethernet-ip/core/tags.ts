@@ -32,7 +32,7 @@ export interface ResolvedTag {
   /** Data bytes the reply carries (type header excluded), for the planner. */
   replyBytes: number;
   /** A whole-structure read: the member tags cut out of it (see `struct.ts`). */
-  members?: import("./struct.ts").MemberSlot[];
+  members?: MemberSlot[];
   /** The structure handle a whole-structure read expects. */
   handle?: number;
 }
@@ -48,6 +48,15 @@ export function pathOf(t: ResolvedTag): Uint8Array {
       ? undefined
       : [t.address.parts[t.address.parts.length - 1]!.indexes[0]! >> 5],
   ));
+}
+
+/** A member tag placed in its structure (see `struct.ts`). */
+export interface MemberSlot {
+  t: ResolvedTag;
+  /** Byte offset of the member's first element in the structure. */
+  offset: number;
+  /** A BOOL member's bit in the byte at `offset`. */
+  bit?: number;
 }
 
 /** The plan indexes a resolved tag reports (its members' for a whole-structure read). */
