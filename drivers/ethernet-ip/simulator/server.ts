@@ -54,6 +54,8 @@ export interface EipFaults extends CipFaults {
   refuseLargeForwardOpen: boolean;
   /** Close every connection this often (ms; 0: never), a flaky link. */
   dropEveryMs: number;
+  /** Connected replies with a CPF item longer than the frame (a broken target). */
+  malformed: boolean;
 }
 
 /** A running simulator. */
@@ -115,6 +117,7 @@ export async function startEipSimulator(o: EipSimulatorOptions = {}): Promise<Ei
     refuseForwardOpen: false,
     refuseLargeForwardOpen: false,
     dropEveryMs: 0,
+    malformed: false,
   };
   let lastDrop = Date.now();
   const dropper = setInterval(() => {
@@ -184,6 +187,11 @@ export async function startEipSimulator(o: EipSimulatorOptions = {}): Promise<Ei
           at += HEADER_SIZE + len;
           const reply = answer(f);
           if (!reply || faults.silent) continue;
+          if (faults.malformed && reply[0] === COMMANDS.SEND_UNIT_DATA) {
+            // A connected reply whose CPF claims a data item longer than the frame.
+            reply[HEADER_SIZE + 18] = 0xff;
+            reply[HEADER_SIZE + 19] = 0x7f;
+          }
           if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
           await conn.write(reply);
         }

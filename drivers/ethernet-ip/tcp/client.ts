@@ -441,10 +441,12 @@ function connectedReply(f: Uint8Array): Reply {
 
 /** The CIP message of a SendUnitData reply. */
 function unitDataMessage(f: Uint8Array): Uint8Array {
-  // The usual layout (connected address of 4 bytes, then the data item) without parsing.
+  // The usual layout (connected address of 4 bytes, then a data item that fills the frame)
+  // without parsing; anything else goes through the CPF parser, which checks every length.
   if (
     f.length >= HEADER_SIZE + 22 && f[HEADER_SIZE + 8] === ITEMS.CONNECTED_ADDRESS &&
-    f[HEADER_SIZE + 10] === 4 && f[HEADER_SIZE + 16] === ITEMS.CONNECTED_DATA
+    f[HEADER_SIZE + 10] === 4 && f[HEADER_SIZE + 16] === ITEMS.CONNECTED_DATA &&
+    (f[HEADER_SIZE + 18]! | (f[HEADER_SIZE + 19]! << 8)) === f.length - HEADER_SIZE - 20
   ) return f.subarray(HEADER_SIZE + 22);
   const items = readCpf(f.subarray(HEADER_SIZE));
   const item = items.find((i) => i.type === ITEMS.CONNECTED_DATA);

@@ -389,3 +389,24 @@ Deno.test("members of one structure are read as the whole structure, cut by its 
   ]);
   assertEquals(p.sim.reads.length, 6);
 });
+
+Deno.test("malformed replies and slow replies fail the poll's tags with a clear error, then reads recover", async () => {
+  await using p = await connected(DEMO_MAP, { timeout: "300ms" });
+  const plan = p.driver.plan([tag("a", "TestINT", "INT"), tag("b", "TestSINT", "SINT")]);
+  p.sim.faults.malformed = true;
+  const bad = await p.driver.read(plan, signal());
+  for (const r of bad) {
+    assert(!r.ok && r.error.code === "DEVICE_EXCEPTION", JSON.stringify(r));
+    assertMatch(r.error.message, /Cannot read from "plc": CPF item 1 is longer than the frame/);
+  }
+  p.sim.faults.malformed = false;
+  assertEquals(values(await p.driver.read(plan, signal())), [1234, -5]);
+  p.sim.faults.delayMs = 500;
+  const slow = await p.driver.read(plan, signal());
+  for (const r of slow) assert(!r.ok && r.error.code === "TIMEOUT", JSON.stringify(r));
+  assertMatch((slow[0] as { error: Error }).error.message, /No reply from "plc" .* within 300 ms/);
+  p.sim.faults.delayMs = 0;
+  // The late reply is dropped by its sequence count; the next read gets its own.
+  await new Promise((r) => setTimeout(r, 600));
+  assertEquals(values(await p.driver.read(plan, signal())), [1234, -5]);
+});

@@ -30,6 +30,9 @@ export function applyFault(f: EipFaults, text: string): void {
     case "no-browse":
       f.noBrowse = true;
       return;
+    case "malformed":
+      f.malformed = true;
+      return;
     case "drop-every":
       f.dropEveryMs = parseDuration(value ?? "");
       if (f.dropEveryMs <= 0) throw new RangeError(`drop-every needs a duration above 0`);

@@ -11,7 +11,7 @@ export const DISCOVER_USAGE =
 /** `bifrost sim ethernet-ip` usage. */
 export const SIM_USAGE =
   `Usage: bifrost sim ethernet-ip [--host 127.0.0.1] [--port 44818] [--map tags.yaml] [--fault KIND[=VALUE] ...]
-  faults: delay=50ms, silent, refuse-forward-open, refuse-large-forward-open, no-browse,
+  faults: delay=50ms, silent, malformed, refuse-forward-open, refuse-large-forward-open, no-browse,
           drop-every=30s (closes every connection), tag-error=TAG:STATUS (e.g. tag-error=Speed:0x05)
   map: tags/programs/structures, a tag { type: REAL, dims: [10], value: ... } or with a
        generator { type: REAL, generator: sine, min: 0, max: 100, period: 10s }`;
