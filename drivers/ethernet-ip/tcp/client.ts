@@ -76,6 +76,7 @@ export class CipClient {
   #sequence = 1;
   #pending: Pending | undefined;
   #busy = false;
+  #context = 0;
   #frames = new WeakMap<Uint8Array, Uint8Array>();
   #releaseOnSettle = false;
   #waiting: (() => Promise<void>)[] = [];
@@ -260,7 +261,14 @@ export class CipClient {
     routed = false,
   ): Promise<Uint8Array> {
     const wrapped = routed && this.#route.length > 0 ? unconnectedSend(msg, this.#route) : msg;
-    const f = await this.#exchange(sendRRData(this.#session, wrapped), -1, signal, what);
+    // The sender context tells this reply from a late one to a request that timed out.
+    const context = this.#context = (this.#context + 1) >>> 0 || 1;
+    const f = await this.#exchange(
+      sendRRData(this.#session, wrapped, context),
+      -1 - context,
+      signal,
+      what,
+    );
     const item = readCpf(f.subarray(HEADER_SIZE)).find((i) => i.type === ITEMS.UNCONNECTED_DATA);
     if (!item) throw new RangeError("the SendRRData reply has no unconnected data item");
     return item.data;
@@ -369,6 +377,10 @@ export class CipClient {
         ),
       );
       return;
+    }
+    if (command === COMMANDS.SEND_RR_DATA && p.sequence < -1) {
+      const context = (f[12]! | (f[13]! << 8) | (f[14]! << 16) | (f[15]! << 24)) >>> 0;
+      if (context !== -1 - p.sequence) return; // a reply to an earlier, timed-out request
     }
     if (command === COMMANDS.SEND_UNIT_DATA && p.sequence >= 0) {
       const seq = f[HEADER_SIZE + 20]! | (f[HEADER_SIZE + 21]! << 8);

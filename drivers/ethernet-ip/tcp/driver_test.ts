@@ -410,3 +410,14 @@ Deno.test("malformed replies and slow replies fail the poll's tags with a clear 
   await new Promise((r) => setTimeout(r, 600));
   assertEquals(values(await p.driver.read(plan, signal())), [1234, -5]);
 });
+
+Deno.test("unconnected: a late reply to a timed-out request is not taken for the next one's", async () => {
+  await using p = await connected(DEMO_MAP, { timeout: "300ms", connected: false });
+  const plan = p.driver.plan([tag("a", "TestINT", "INT")]);
+  p.sim.faults.delayMs = 450;
+  const slow = await p.driver.read(plan, signal());
+  assert(!slow[0]!.ok && slow[0]!.error.code === "TIMEOUT", JSON.stringify(slow));
+  p.sim.faults.delayMs = 0;
+  const other = await p.driver.read(p.driver.plan([tag("b", "TestSINT", "SINT")]), signal());
+  assertEquals(values(other), [-5]);
+});
