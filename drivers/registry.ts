@@ -6,6 +6,12 @@
 
 import type { DriverModule } from "../engine/plugin.ts";
 import { modbusRtu, modbusRtuTcp, modbusTcp } from "./modbus/mod.ts";
+import { ethernetIp } from "./ethernet-ip/mod.ts";
 
 /** The registered drivers. */
-export const drivers: readonly DriverModule[] = [modbusTcp, modbusRtu, modbusRtuTcp];
+export const drivers: readonly DriverModule[] = [
+  modbusTcp,
+  modbusRtu,
+  modbusRtuTcp,
+  ethernetIp,
+];

@@ -31,6 +31,7 @@ command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
 for p in build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "test.sh: installing ${missing[*]} with apt-get" >&2

@@ -60,9 +60,15 @@ Deno.test("URLs and names no installed driver handles get one line naming those 
   assertEquals(scheme.code, 1);
   assertMatch(scheme.err, /no installed driver handles opc\.tcp:\/\/; supported are modbus:\/\//);
   assertEquals(sim.code, 1);
-  assertMatch(sim.err, /^Unknown driver "bacnet": drivers with a simulator are modbus or netem\n$/);
+  assertMatch(
+    sim.err,
+    /^Unknown driver "bacnet": drivers with a simulator are modbus, ethernet-ip or netem\n$/,
+  );
   assertEquals(discover.code, 1);
-  assertMatch(discover.err, /^Unknown driver "eip": drivers with discover are modbus\n$/);
+  assertMatch(
+    discover.err,
+    /^Unknown driver "eip": drivers with discover are modbus or ethernet-ip\n$/,
+  );
   assertEquals(browse.code, 1);
   assertMatch(browse.err, /^Cannot browse "modbus-rtu:\/\/\/dev\/ttyUSB0": browsing works over/);
 });

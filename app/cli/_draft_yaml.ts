@@ -10,6 +10,9 @@ import type { FlowDraft, FlowDraftTag } from "../../engine/driver.ts";
 
 function scalar(v: unknown): string {
   if (v !== null && typeof v === "object") return JSON.stringify(v);
+  // Tags are written as flow mappings, where [ ] { } , end a plain scalar: `TestDINT[0]`
+  // must be quoted there, although a block value would not need it.
+  if (typeof v === "string" && /[[\]{},]/.test(v)) return JSON.stringify(v);
   return stringify(v).trimEnd();
 }
 
