@@ -12,6 +12,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { isAbsolute, resolve } from "node:path";
 import type { FlowSet } from "../engine/flow/types.ts";
 
 /**
@@ -42,4 +43,18 @@ export async function markFunctionSources(flows: FlowSet): Promise<void> {
     }
     s.source = h.digest("hex").slice(0, 16);
   }));
+}
+
+/**
+ * The function files `flows` runs (absolute paths): every `function` step's `file:` and
+ * every trigger's module. The supervisor watches their directories.
+ */
+export function functionFiles(flows: FlowSet): string[] {
+  const files: string[] = [];
+  for (const s of flows.steps.values()) {
+    if (s.use !== "function" || typeof s.config.file !== "string") continue;
+    files.push(isAbsolute(s.config.file) ? s.config.file : resolve(flows.dir, s.config.file));
+  }
+  for (const t of flows.triggers?.values() ?? []) files.push(t.file);
+  return files;
 }

@@ -11,8 +11,14 @@
  * that disappears is an invalid change too; the watch is re-armed when it comes back.
  * The same state of the directory is never validated twice in a row (editors write a file
  * in several steps, and one save can fire many events), unless SIGHUP asks for it.
+ *
+ * The code of function steps and triggers (`functions/*.ts`, usually beside the flow
+ * directory, not in it) is watched too: the directories of the files the running flows
+ * name ({@linkcode SupervisorOptions.codePaths}), so that saving a function restarts its
+ * step (the reload diff compares each step's code fingerprint) without a SIGHUP.
  */
 
+import { dirname, resolve, sep as SEP } from "node:path";
 import type { Clock } from "../engine/clock.ts";
 import { errorMessage, isBifrostError } from "../engine/errors.ts";
 import type { LoadResult } from "../engine/flow/load.ts";
@@ -65,7 +71,21 @@ export interface SupervisorOptions {
   rewatchMs?: number;
   /** Called with the secrets of every applied revision (for the log's redaction). */
   onApplied?: (result: LoadResult) => void;
+  /**
+   * The function files (absolute paths) the running flows use: their directories are
+   * watched, recursively, beside the flow directory, and their code files count in the
+   * "did anything change" fingerprint. Asked at start and after every reload attempt.
+   */
+  codePaths?: () => string[] | Promise<string[]>;
 }
+
+/** Whether a watch event concerns code a function step or trigger may load. */
+export function isCodePath(path: string): boolean {
+  return /\.(ts|mts|js|mjs|json)$/i.test(path);
+}
+
+/** Directories of code files worth fingerprinting: not installed packages, not git's own. */
+const SKIP_DIRS = new Set(["node_modules", ".git", "data", "dist"]);
 
 /** Whether a watch event concerns the flows (not an editor's swap or backup file). */
 export function isFlowPath(path: string): boolean {
@@ -80,8 +100,35 @@ async function exists(dir: string): Promise<boolean> {
   }
 }
 
-async function fingerprint(dir: string): Promise<string> {
+/** Size and time of every code file under `dir` (depth-limited), for the fingerprint. */
+async function codePrint(dir: string, parts: string[], depth = 0): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    parts.push(`${dir}:gone`);
+    return;
+  }
+  for (const e of entries) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) {
+      if (depth < 4 && !SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) {
+        await codePrint(path, parts, depth + 1);
+      }
+    } else if (e.isFile && isCodePath(e.name)) {
+      try {
+        const st = await Deno.stat(path);
+        parts.push(`${path}:${st.size}:${st.mtime?.getTime()}`);
+      } catch {
+        parts.push(`${path}:gone`);
+      }
+    }
+  }
+}
+
+async function fingerprint(dir: string, codeDirs: readonly string[] = []): Promise<string> {
   const parts: string[] = [];
+  for (const d of codeDirs) await codePrint(d, parts);
   try {
     for await (const e of Deno.readDir(dir)) {
       if (!e.isFile || !isFlowPath(e.name)) continue;
@@ -110,6 +157,9 @@ export class Supervisor {
   #watcher: Deno.FsWatcher | undefined;
   #loop: Promise<void> | undefined;
   #onHup = () => void this.reload("SIGHUP", true);
+  /** The watched code directories (outside the flow directory) and their watcher. */
+  #codeDirs: string[] = [];
+  #codeWatcher: Deno.FsWatcher | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -123,7 +173,8 @@ export class Supervisor {
 
   /** Starts watching the directory and, with `signals`, listening for SIGHUP. */
   async start(options: { signals?: boolean } = {}): Promise<void> {
-    this.#last = await fingerprint(this.#o.dir);
+    await this.#watchCode();
+    this.#last = await fingerprint(this.#o.dir, this.#codeDirs);
     this.#loop = this.#watchLoop();
     if (options.signals) Deno.addSignalListener("SIGHUP", this.#onHup);
     this.#o.log.info("Watching the flow directory for changes", { dir: this.#o.dir });
@@ -142,6 +193,7 @@ export class Supervisor {
       // Never added.
     }
     this.#watcher?.close();
+    this.#codeWatcher?.close();
     await this.#loop;
     if (options.wait ?? true) await this.#running;
   }
@@ -152,6 +204,52 @@ export class Supervisor {
     this.#o.clock.sleep(this.#o.debounceMs ?? 300, this.#stop.signal).then(() => {
       if (gen === this.#generation) void this.reload("change");
     }, () => {});
+  }
+
+  /**
+   * (Re)arms the watch on the directories of the flows' function files that lie outside the
+   * flow directory (which is watched already), when that set changed.
+   */
+  async #watchCode(): Promise<void> {
+    if (!this.#o.codePaths || this.#stop.signal.aborted) return;
+    let files: string[];
+    try {
+      files = await this.#o.codePaths();
+    } catch {
+      return;
+    }
+    const flowDir = resolve(this.#o.dir);
+    const dirs = [...new Set(files.map((f) => dirname(resolve(f))))]
+      .filter((d) => d !== flowDir && !d.startsWith(flowDir + SEP))
+      .sort();
+    // A directory inside another is covered by its recursive watch.
+    const roots = dirs.filter((d) => !dirs.some((o) => o !== d && d.startsWith(o + SEP)));
+    if (roots.join("\n") === this.#codeDirs.join("\n") && this.#codeWatcher) return;
+    this.#codeWatcher?.close();
+    this.#codeWatcher = undefined;
+    this.#codeDirs = roots;
+    const present: string[] = [];
+    for (const d of roots) if (await exists(d)) present.push(d);
+    if (present.length === 0) return;
+    let watcher: Deno.FsWatcher;
+    try {
+      watcher = Deno.watchFs(present);
+    } catch (e) {
+      this.#o.log.warn("Cannot watch the functions' directories: SIGHUP applies their edits", {
+        dirs: present,
+        error: errorMessage(e),
+      });
+      return;
+    }
+    this.#codeWatcher = watcher;
+    (async () => {
+      try {
+        for await (const ev of watcher) if (ev.paths.some(isCodePath)) this.changed();
+      } catch {
+        // Closed, or the directory went away: the next reload attempt re-arms it.
+      }
+      if (this.#codeWatcher === watcher) this.#codeWatcher = undefined;
+    })();
   }
 
   async #watchLoop(): Promise<void> {
@@ -166,7 +264,9 @@ export class Supervisor {
           this.changed();
         }
         for await (const ev of this.#watcher) {
-          if (ev.paths.some(isFlowPath) || ev.kind === "remove") this.changed();
+          if (ev.paths.some((p) => isFlowPath(p) || isCodePath(p)) || ev.kind === "remove") {
+            this.changed();
+          }
           // Linux keeps a watch on a removed directory open and silent: leave and re-arm.
           if (ev.kind === "remove" && !(await exists(this.#o.dir))) {
             this.#o.log.error("Flow directory is gone: the running flows carry on", {
@@ -199,14 +299,19 @@ export class Supervisor {
    * changed since the last attempt (SIGHUP). Calls are serialised.
    */
   reload(reason: string, force = false): Promise<ReloadStatus> {
-    const run = this.#running.then(() => this.#reload(reason, force));
+    const run = this.#running.then(async () => {
+      const status = await this.#reload(reason, force);
+      // The flows may name other function files now.
+      await this.#watchCode();
+      return status;
+    });
     this.#running = run.catch(() => {});
     return run;
   }
 
   async #reload(reason: string, force: boolean): Promise<ReloadStatus> {
     const { dir, log, clock } = this.#o;
-    const print = await fingerprint(dir);
+    const print = await fingerprint(dir, this.#codeDirs);
     if (!force && print === this.#last) return this.status();
     this.#last = print;
     const at = clock.now();

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { assert, assertEquals } from "./_assert.ts";
 import { MAIN } from "./_cli.ts";
 import { startModbusSimulator } from "../drivers/modbus/simulator/mod.ts";
+import { queryHistory } from "../sinks/sqlite/mod.ts";
 
 const flow = (port: number, every: string, db: string) =>
   `devices:
@@ -24,6 +25,43 @@ sinks:
   history: { use: sqlite, from: fast, path: ${db} }
 `;
 
+/** `bifrost run FLOWS` in a child, its JSON log lines collected as they come. */
+function startRun(flows: string, dataDir: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "run", flows, "--data-dir", dataDir, "--no-http"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines: Record<string, unknown>[] = [];
+  const reading = (async () => {
+    let rest = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      rest += chunk;
+      const parts = rest.split("\n");
+      rest = parts.pop()!;
+      for (const l of parts) {
+        try {
+          lines.push(JSON.parse(l));
+        } catch {
+          lines.push({ msg: "(not JSON)", line: l });
+        }
+      }
+    }
+  })();
+  const until = async (what: string, cond: () => boolean) => {
+    const deadline = Date.now() + 30_000;
+    while (!cond()) {
+      if (Date.now() > deadline) {
+        throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(lines)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const msg = (re: RegExp) => lines.filter((l) => re.test(String(l.msg)));
+  return { child, lines, reading, until, msg };
+}
+
 Deno.test("bifrost run applies a valid edit live and rejects an invalid one with file:line:column", async () => {
   await using sim = await startModbusSimulator({ units: { 1: { HR0: { value: 7 } } } });
   const dir = await Deno.makeTempDir({ prefix: "bifrost-cli-reload-" });
@@ -33,32 +71,7 @@ Deno.test("bifrost run applies a valid edit live and rejects an invalid one with
   const db = join(dir, "h.db");
   try {
     await Deno.writeTextFile(file, flow(sim.port, "100ms", db));
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "run", flows, "--data-dir", dir, "--no-http"],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const lines: Record<string, unknown>[] = [];
-    const reading = (async () => {
-      let rest = "";
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-        rest += chunk;
-        const parts = rest.split("\n");
-        rest = parts.pop()!;
-        for (const l of parts) lines.push(JSON.parse(l));
-      }
-    })();
-    const until = async (what: string, cond: () => boolean) => {
-      const deadline = Date.now() + 20_000;
-      while (!cond()) {
-        if (Date.now() > deadline) {
-          throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(lines)}`);
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    const msg = (re: RegExp) => lines.filter((l) => re.test(String(l.msg)));
+    const { child, until, msg, reading, lines } = startRun(flows, dir);
     await until("the watch", () => msg(/^Watching the flow directory/).length === 1);
     await Deno.writeTextFile(file, flow(sim.port, "often", db));
     await until("the rejection", () => msg(/^Reload rejected/).length === 1);
@@ -73,7 +86,57 @@ Deno.test("bifrost run applies a valid edit live and rejects an invalid one with
     assertEquals((await child.status).code, 0);
     await reading;
     assert(msg(/^Gateway stopped$/).length === 1, JSON.stringify(lines));
-    assertEquals(msg(/^Reload rejected/).length, 1, "one rejection for one change");
+    assertEquals(msg(/^Reload rejected/).length, 1, JSON.stringify(lines));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bifrost run restarts a function step when its file (outside the flow directory) is saved", async () => {
+  await using sim = await startModbusSimulator({ units: { 1: { HR0: { value: 7 } } } });
+  const dir = await Deno.makeTempDir({ prefix: "bifrost-cli-reload-fn-" });
+  const flows = join(dir, "flows");
+  const fnFile = join(dir, "functions", "times.ts");
+  await Deno.mkdir(flows);
+  await Deno.mkdir(join(dir, "functions"));
+  const db = join(dir, "h.db");
+  const fn = (k: number) =>
+    `export default (records: { value: unknown }[]) =>
+  records.map((r) => ({ ...r, value: typeof r.value === "number" ? r.value * ${k} : r.value }));
+`;
+  try {
+    // The flow repository (a git work tree) holds the flows and, beside them, the functions.
+    const init = await new Deno.Command("git", { args: ["init", "-q", dir] }).output();
+    assert(init.success, new TextDecoder().decode(init.stderr));
+    await Deno.writeTextFile(fnFile, fn(1));
+    await Deno.writeTextFile(
+      join(flows, "flow.yaml"),
+      flow(sim.port, "100ms", db).replace(
+        "sinks:\n  history: { use: sqlite, from: fast,",
+        "steps:\n  times: { use: function, from: fast, file: ../functions/times.ts }\n" +
+          "sinks:\n  history: { use: sqlite, from: times,",
+      ),
+    );
+    const { child, until, msg, reading, lines } = startRun(flows, dir);
+    await until("the watch", () => msg(/^Watching the flow directory/).length === 1);
+    // Not one line of YAML changes: only the function's code.
+    await Deno.writeTextFile(fnFile, fn(1000));
+    await until("the reload", () => msg(/^Flows reloaded$/).length === 1);
+    assertEquals(msg(/^Flows reloaded$/)[0]!.changes, "steps ~times");
+    await until("a record of the new code", () => {
+      try {
+        return queryHistory(db, { tag: "a" }).some((r) => r.value === 7000);
+      } catch {
+        return false;
+      }
+    });
+    child.kill("SIGINT");
+    assertEquals((await child.status).code, 0);
+    await reading;
+    const values = queryHistory(db, { tag: "a" }).map((r) => r.value);
+    assert(values.includes(7) && values.includes(7000), JSON.stringify(values));
+    assert(values.every((v) => v === 7 || v === 7000), JSON.stringify(values));
+    assertEquals(msg(/^Reload rejected/).length, 0, JSON.stringify(lines));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -28,7 +28,7 @@ import { errorMessage } from "../../engine/errors.ts";
 import { createLogger, type LogLevel, LogLevels } from "../../engine/log.ts";
 import { parseCli, UsageError, withUsage } from "./_args.ts";
 import { type GitRun, parseGitOptions, prepareGitRun } from "./_run_git.ts";
-import { markFunctionSources } from "../function_sources.ts";
+import { functionFiles, markFunctionSources } from "../function_sources.ts";
 import { systemClock } from "../../engine/clock.ts";
 import {
   parseStatsEvery,
@@ -290,7 +290,17 @@ async function startSupervisor(
     if (r.flows) await markFunctionSources(r.flows);
     return r;
   };
-  const supervisor = new Supervisor({ dir, gateway, validate, log, clock: systemClock, onApplied });
+  const supervisor = new Supervisor({
+    dir,
+    gateway,
+    validate,
+    log,
+    clock: systemClock,
+    onApplied,
+    // Saving a function restarts its step: the directories of the running functions are
+    // watched too.
+    codePaths: () => functionFiles(gateway.flows),
+  });
   // With --git the deployer drives the reloads: nothing to watch.
   if (!watch) return supervisor;
   await supervisor.start({ signals: true });
@@ -299,7 +309,10 @@ async function startSupervisor(
   // the file cache resident (about 12 MB for the demo) in a gateway whose flows may never
   // change. The first reload therefore parses every file; later ones only the changed file.
   void flowsChanged(dir, gateway.flows).then((changed) => {
-    if (changed) void supervisor.reload("start", true);
+    // A reload attempted since the watch started has validated the directory already.
+    if (changed && supervisor.status().attemptedAt === undefined) {
+      void supervisor.reload("start", true);
+    }
   }, () => {});
   return supervisor;
 }
