@@ -3,9 +3,10 @@
  * What a function step runs is its file and the modules it imports, not only its YAML: a
  * new revision that edits `functions/smooth.ts` and leaves the step's fields alone must
  * restart that step. {@linkcode markFunctionSources} records a fingerprint of each function
- * step's code (its module and relative imports, as the loader reads them) in
- * `StepConfig.source`; the reload diff compares it with the running step's
- * (`engine/runtime/reload.ts`).
+ * step's and trigger's code (its module and relative imports, as the loader reads them) in
+ * `StepConfig.source` and `TriggerConfig.source`; the reload diff compares it with the
+ * running step's (`engine/runtime/reload.ts`), the trigger set with the running trigger's
+ * (`app/http/trigger_set.ts`).
  *
  * Only flow sets with function steps pay for it: the loader (and sucrase) is imported then,
  * which a function step imports anyway when it starts.
@@ -22,7 +23,8 @@ import type { FlowSet } from "../engine/flow/types.ts";
  */
 export async function markFunctionSources(flows: FlowSet): Promise<void> {
   const steps = [...flows.steps.values()].filter((s) => s.use === "function");
-  if (steps.length === 0) return;
+  const triggers = [...flows.triggers?.values() ?? []];
+  if (steps.length + triggers.length === 0) return;
   const [{ loadFunctionSource }, { flowPath, flowRepository }] = await Promise.all([
     import("../engine/functions/loader.ts"),
     import("../steps/function/validate.ts"),
@@ -33,16 +35,23 @@ export async function markFunctionSources(flows: FlowSet): Promise<void> {
   } catch {
     return;
   }
-  await Promise.all(steps.map(async (s) => {
+  const print = async (file: string) => {
     const h = createHash("sha256");
     try {
-      const src = await loadFunctionSource(flowPath(flows.dir, String(s.config.file)), root);
-      h.update(JSON.stringify(src));
+      h.update(JSON.stringify(await loadFunctionSource(file, root)));
     } catch (e) {
       h.update(`unreadable:${e instanceof Error ? e.message : String(e)}`);
     }
-    s.source = h.digest("hex").slice(0, 16);
-  }));
+    return h.digest("hex").slice(0, 16);
+  };
+  await Promise.all([
+    ...steps.map(async (s) => {
+      s.source = await print(flowPath(flows.dir, String(s.config.file)));
+    }),
+    ...triggers.map(async (t) => {
+      t.source = await print(t.file);
+    }),
+  ]);
 }
 
 /**

@@ -26,9 +26,9 @@ sinks:
 `;
 
 /** `bifrost run FLOWS` in a child, its JSON log lines collected as they come. */
-function startRun(flows: string, dataDir: string) {
+function startRun(flows: string, dataDir: string, http = ["--no-http"]) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "run", flows, "--data-dir", dataDir, "--no-http"],
+    args: ["run", "-A", MAIN, "run", flows, "--data-dir", dataDir, ...http],
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -136,6 +136,72 @@ Deno.test("bifrost run restarts a function step when its file (outside the flow 
     const values = queryHistory(db, { tag: "a" }).map((r) => r.value);
     assert(values.includes(7) && values.includes(7000), JSON.stringify(values));
     assert(values.every((v) => v === 7 || v === 7000), JSON.stringify(values));
+    assertEquals(msg(/^Reload rejected/).length, 0, JSON.stringify(lines));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bifrost run reloads triggers by name: added, removed, code edited; an unchanged one keeps its state", async () => {
+  await using sim = await startModbusSimulator({ units: { 1: { HR0: { value: 7 } } } });
+  const dir = await Deno.makeTempDir({ prefix: "bifrost-cli-reload-trig-" });
+  const flows = join(dir, "flows");
+  await Deno.mkdir(flows);
+  await Deno.mkdir(join(dir, "functions"));
+  const init = await new Deno.Command("git", { args: ["init", "-q", dir] }).output();
+  assert(init.success, new TextDecoder().decode(init.stderr));
+  const counter = (v: number) =>
+    `export default (_req: unknown, ctx: { state: { n?: number } }) => {
+  ctx.state.n = (ctx.state.n ?? 0) + 1;
+  return { v: ${v}, n: ctx.state.n };
+};
+`;
+  await Deno.writeTextFile(join(dir, "functions", "count.ts"), counter(1));
+  await Deno.writeTextFile(
+    join(dir, "functions", "hello.ts"),
+    `export default () => ({ hello: true });\n`,
+  );
+  const base = flow(sim.port, "100ms", join(dir, "h.db")) + `triggers:
+  count: { http: { method: GET, path: /hooks/count }, function: ../functions/count.ts }
+`;
+  const hello =
+    `  hello: { http: { method: GET, path: /hooks/hello }, function: ../functions/hello.ts }\n`;
+  const file = join(flows, "flow.yaml");
+  try {
+    await Deno.writeTextFile(file, base);
+    const { child, until, msg, reading, lines } = startRun(flows, dir, ["--http", "127.0.0.1:0"]);
+    await until("the API", () => msg(/^HTTP API listening$/).length === 1);
+    await until("the watch", () => msg(/^Watching the flow directory/).length === 1);
+    const api = String(msg(/^HTTP API listening$/)[0]!.url).replace(/\/api\/v1$/, "");
+    const get = async (path: string) => {
+      const res = await fetch(`${api}${path}`);
+      return { status: res.status, body: await res.json() };
+    };
+    assertEquals((await get("/hooks/count")).body, { v: 1, n: 1 });
+    assertEquals((await get("/hooks/count")).body, { v: 1, n: 2 });
+    assertEquals((await get("/hooks/hello")).status, 404);
+    const reloads = () => msg(/^Triggers reloaded$/);
+    // Added: hello serves; count, unchanged, keeps its process and its state.
+    await Deno.writeTextFile(file, base + hello);
+    await until("hello added", () => reloads().length === 1);
+    assertEquals(reloads()[0]!.added, ["hello"]);
+    assertEquals((await get("/hooks/hello")).body, { hello: true });
+    assertEquals((await get("/hooks/count")).body, { v: 1, n: 3 });
+    // Its code edited (no YAML change): the new code serves, from a fresh state.
+    await Deno.writeTextFile(join(dir, "functions", "count.ts"), counter(2));
+    await until("count changed", () => reloads().length === 2);
+    assertEquals(reloads()[1]!.changed, ["count"]);
+    assertEquals((await get("/hooks/count")).body, { v: 2, n: 1 });
+    // Removed: the API's own 404.
+    await Deno.writeTextFile(file, base);
+    await until("hello removed", () => reloads().length === 3);
+    assertEquals(reloads()[2]!.removed, ["hello"]);
+    const gone = await get("/hooks/hello");
+    assertEquals(gone.status, 404);
+    assertEquals(typeof gone.body.error?.message, "string", JSON.stringify(gone.body));
+    child.kill("SIGINT");
+    assertEquals((await child.status).code, 0);
+    await reading;
     assertEquals(msg(/^Reload rejected/).length, 0, JSON.stringify(lines));
   } finally {
     await Deno.remove(dir, { recursive: true });

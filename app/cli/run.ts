@@ -234,6 +234,12 @@ async function run(args: string[]): Promise<number> {
     log,
     (r) => {
       secrets = r.secrets;
+      // Triggers follow the revision too (kept, started, replaced or stopped by name).
+      if (r.flows && http) {
+        void http.applyFlows(r.flows).catch((e) =>
+          log.error("Cannot apply the triggers of the new flows", { error: errorMessage(e) })
+        );
+      }
     },
     !git,
   );

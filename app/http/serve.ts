@@ -14,7 +14,8 @@ import { BifrostError, errorMessage } from "../../engine/errors.ts";
 import type { Logger } from "../../engine/log.ts";
 import type { Gateway } from "../../engine/runtime/gateway.ts";
 import { createApi, type MountPart } from "./api.ts";
-import { createTriggers } from "./triggers.ts";
+import { createTriggerSet, type TriggerChanges } from "./trigger_set.ts";
+import type { FlowSet } from "../../engine/flow/types.ts";
 import { flowRepository } from "../../steps/function/validate.ts";
 import type { ApiContext } from "./context.ts";
 import { readOne } from "./routes_devices.ts";
@@ -50,6 +51,8 @@ export interface HttpServer {
   /** `http://127.0.0.1:8720` (the port actually bound when 0 was asked). */
   readonly url: string;
   readonly port: number;
+  /** Applies the triggers of a reloaded revision (see `trigger_set.ts`). */
+  applyFlows(flows: FlowSet): Promise<TriggerChanges>;
   close(): Promise<void>;
 }
 
@@ -90,22 +93,21 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
   let apiContext = (): ApiContext => {
     throw new Error("the API is not ready");
   };
-  const triggers = gateway.flows.triggers?.size
-    ? createTriggers(gateway.flows.triggers.values(), {
-      // Functions are loaded by the host from memory, their imports from the repository only.
-      root: (await flowRepository(gateway.flows.dir)).root,
-      log: o.log,
-      clock: o.clock ?? systemClock,
-      emit: (trigger, records) => gateway.inject(trigger, records),
-      calls: (trigger, m) => {
-        const ctx = apiContext();
-        return m.op === "read"
-          ? readOne(ctx, m.device, m.tag)
-          : writeOne(ctx, `trigger:${trigger}`, m.device, m.tag, m.value);
-      },
-    })
-    : undefined;
-  await triggers?.start();
+  // Always made (even with none yet): a reload may add triggers.
+  const triggers = createTriggerSet(gateway.flows.triggers?.values() ?? [], {
+    // Functions are loaded by the host from memory, their imports from the repository only.
+    root: (await flowRepository(gateway.flows.dir)).root,
+    log: o.log,
+    clock: o.clock ?? systemClock,
+    emit: (trigger, records) => gateway.inject(trigger, records),
+    calls: (trigger, m) => {
+      const ctx = apiContext();
+      return m.op === "read"
+        ? readOne(ctx, m.device, m.tag)
+        : writeOne(ctx, `trigger:${trigger}`, m.device, m.tag, m.value);
+    },
+  });
+  await triggers.start();
   mkdirSync(o.dataDir, { recursive: true });
   const audit = new AuditLog(join(o.dataDir, "audit.db"), { clock: o.clock ?? systemClock });
   const api = createApi({
@@ -116,7 +118,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     ...(o.corsOrigins ? { corsOrigins: o.corsOrigins } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
     ...(o.deploy ? { deploy: o.deploy } : {}),
-    mount: [...(o.mount ?? []), ...(triggers ? [triggers.part] : [])],
+    mount: [...(o.mount ?? []), triggers.part],
   });
   // What a trigger's ctx.read / ctx.write see: the API's own context.
   apiContext = () => ({
@@ -141,7 +143,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
   } catch (e) {
     api.close();
     audit.close();
-    await triggers?.close();
+    await triggers.close();
     const why = e instanceof Deno.errors.AddrInUse
       ? "the address is in use (is another gateway running? change it with --http HOST:PORT or turn the API off with --no-http)"
       : errorMessage(e);
@@ -159,11 +161,12 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
   return {
     url,
     port: bound,
+    applyFlows: (flows) => triggers.apply(flows),
     close: async () => {
       await server.shutdown();
       api.close();
       audit.close();
-      await triggers?.close();
+      await triggers.close();
     },
   };
 }

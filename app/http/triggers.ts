@@ -63,6 +63,8 @@ export interface Triggers {
   part(guard: Guard): Hono;
   /** Starts every trigger's process; throws `FUNCTION_FAILED` when one cannot load. */
   start(): Promise<void>;
+  /** Requests running or waiting in the triggers' processes. */
+  pending(): number;
   /** Ends every process. */
   close(): Promise<void>;
 }
@@ -242,6 +244,7 @@ export function createTriggers(
 
   return {
     part,
+    pending: () => [...hosts.values()].reduce((n, h) => n + h.pending, 0),
     async start() {
       try {
         await Promise.all([...hosts.values()].map((h) => h.start()));

@@ -335,7 +335,7 @@ triggers:
   }
 });
 
-Deno.test("a trigger's function and its relative imports load from memory (no read permission); a reload with the same triggers keeps them working, one that changes them keeps the running ones", async () => {
+Deno.test("a trigger's function and its relative imports load from memory (no read permission); a reload with the same triggers keeps them working, one that changes a path serves the new path", async () => {
   const flow = `
   counted: { use: sqlite, from: counter, path: counted.db }
 triggers:
@@ -367,15 +367,19 @@ export default (req: { body: { n: number } }, ctx: { emit(r: unknown): void }) =
   assert(same.empty, "nothing changed");
   assertEquals((await post(url, { n: 5 })).body, { n: 10 });
   assertEquals(t.gateway.graph.kinds.get("counter"), "trigger");
-  // Triggers are not reloaded: a changed one keeps running as it started (a restart applies it).
+  // A changed trigger is applied by the HTTP layer from the same revision: the old path
+  // goes (the API's 404), the new one serves, records it emits still enter the graph.
   const text = await Deno.readTextFile(join(t.dir, "flow.yaml"));
   await Deno.writeTextFile(
     join(t.dir, "flow.yaml"),
     text.replace("path: /hooks/count", "path: /hooks/count2"),
   );
-  await reload();
-  assertEquals((await post(url, { n: 6 })).body, { n: 12 });
-  assertEquals(t.gateway.flows.triggers?.get("counter")?.path, "/hooks/count");
+  const changes = await t.http.applyFlows(await reload().then(() => t.gateway.flows));
+  assertEquals(changes, { added: [], removed: [], changed: ["counter"], failed: [] });
+  assertEquals((await post(`${url}2`, { n: 6 })).body, { n: 12 });
+  const gone = await post(url, { n: 7 });
+  assertEquals(gone.status, 404);
+  assertEquals(t.gateway.flows.triggers?.get("counter")?.path, "/hooks/count2");
   const sink = t.gateway.consumers.get("counted")!.sink as unknown as {
     query(q: { device: string; tag: string; from: number; to: number; limit: number }): {
       value: unknown;

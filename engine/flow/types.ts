@@ -73,6 +73,8 @@ export interface TriggerConfig {
   memoryMb: number;
   /** `with:`, handed to the function as `ctx.params`. */
   params: Record<string, unknown>;
+  /** A fingerprint of the function's code, set by a running gateway to compare revisions. */
+  source?: string;
   origin: Origin;
 }
 

@@ -16,7 +16,7 @@
 import { type Clock, systemClock } from "../clock.ts";
 import type { DriverModule, SimulatedDevice } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
-import type { DeviceEntry, FlowSet, PollConfig, SinkConfig, TriggerConfig } from "../flow/types.ts";
+import type { DeviceEntry, FlowSet, PollConfig, SinkConfig } from "../flow/types.ts";
 import { type Logger, nullLogger } from "../log.ts";
 import { Batch, type DataRecord, Quality, SequenceCounter, type Value } from "../record.ts";
 import type { SchemaSources } from "../flow/schema.ts";
@@ -28,7 +28,7 @@ import { compileGraph, type FlowGraph } from "./graph.ts";
 import { PollRunner } from "./poll.ts";
 import { SubscriptionRunner, type SubscriptionStats } from "./subscribed_poll.ts";
 import { phaseFor, runSchedule } from "./scheduler.ts";
-import { describeDiff, diffFlows, type FlowDiff, sameValue } from "./reload.ts";
+import { describeDiff, diffFlows, type FlowDiff } from "./reload.ts";
 import { type QueueStats, SerialQueue } from "./serial_queue.ts";
 import { closeConsumer, type ConsumerRuntime, swapConsumer } from "./consumer.ts";
 
@@ -500,16 +500,8 @@ export class Gateway {
     const before = this.#flows;
     const next: FlowSet = { ...proposed, steps: new Map(proposed.steps) };
     next.sinks = new Map(proposed.sinks);
-    // Triggers are served by the HTTP layer from the flows it started with, and are not
-    // diffed here yet: the running ones stay (in the graph too, so that their emitted
-    // records still enter it), and a change waits for the next start.
-    if (before.triggers) next.triggers = before.triggers;
-    else delete next.triggers;
-    if (!sameTriggers(before.triggers, proposed.triggers)) {
-      this.#log.warn(
-        "The flows change their triggers: triggers are not reloaded, restart the gateway to apply",
-      );
-    }
+    // Triggers are served by the HTTP layer, which applies the same revision by name
+    // (`app/http/trigger_set.ts`); here they are only sources of the graph.
     const d = diffFlows(before, next);
     const graph = compileGraph(next);
     // New steps and sinks first: nothing feeds them yet, and a failure leaves all as it was.
@@ -618,14 +610,4 @@ export class Gateway {
     this.#phase = "stopped";
     this.#log.info("Gateway stopped");
   }
-}
-
-/** The same triggers, where they are written aside. */
-function sameTriggers(
-  a: ReadonlyMap<string, TriggerConfig> | undefined,
-  b: ReadonlyMap<string, TriggerConfig> | undefined,
-): boolean {
-  const strip = (m: ReadonlyMap<string, TriggerConfig> | undefined) =>
-    new Map([...(m ?? [])].map(([k, { origin: _, ...t }]) => [k, t]));
-  return sameValue(strip(a), strip(b));
 }
