@@ -17,7 +17,7 @@ import type { Guard, MountPart } from "./api.ts";
 import { healthApp } from "./health.ts";
 import { LoopLagMonitor } from "./loop_lag.ts";
 import { metricsApp, type MetricsOptions } from "./metrics.ts";
-import { wsApp } from "./ws.ts";
+import { wsMetrics, wsPart } from "./ws.ts";
 import { dashboardApp } from "./dashboard/mod.ts";
 
 /** The mounted parts and the one call that stops what they run. */
@@ -49,11 +49,16 @@ export function liveParts(
   const stop = new AbortController();
   const guarded = (path: string, app: Hono) => (guard: Guard) =>
     new Hono().use(path, guard("read")).route("/", app);
+  const ws = wsPart(gateway, { signal: stop.signal });
+  const extra: MetricsOptions["extra"] = (x) => {
+    wsMetrics(x, ws.hub);
+    more.metrics?.(x);
+  };
   return {
     mount: [
       healthApp(gateway),
-      guarded("/metrics", metricsApp(gateway, { loopLag, startedAt, extra: more.metrics })),
-      guarded("/ws", wsApp(gateway, { signal: stop.signal })),
+      guarded("/metrics", metricsApp(gateway, { loopLag, startedAt, extra })),
+      guarded("/ws", ws.app),
       ...(more.mount ?? []),
       dashboardApp(),
     ],

@@ -23,6 +23,8 @@ import { AuditLog } from "./audit.ts";
 import { loadTokens } from "./auth.ts";
 import { isLoopback, type Listen } from "./listen.ts";
 import type { DeploySource } from "./routes_deploy.ts";
+import type { Exposition } from "./_exposition.ts";
+import { triggerMetrics } from "./trigger_stats.ts";
 
 /** Options of {@linkcode startHttp}. */
 export interface HttpOptions {
@@ -50,6 +52,8 @@ export interface HttpServer {
   /** `http://127.0.0.1:8720` (the port actually bound when 0 was asked). */
   readonly url: string;
   readonly port: number;
+  /** Adds the triggers' figures to a `/metrics` scrape (`liveParts`'s `metrics`). */
+  metrics(x: Exposition): void;
   close(): Promise<void>;
 }
 
@@ -159,6 +163,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
   return {
     url,
     port: bound,
+    metrics: (x) => triggers ? triggers.metrics(x) : triggerMetrics(x, []),
     close: async () => {
       await server.shutdown();
       api.close();
