@@ -187,7 +187,14 @@ async function run(args: string[]): Promise<number> {
         log,
         // /metrics, /healthz, /readyz and the WebSocket, beside the API (and the deploy
         // webhook, before any trigger).
-        mount: (parts = live.liveParts(gateway, Date.now(), git?.http)).mount,
+        // The triggers' figures join /metrics once the server (which runs them) is up.
+        mount: (parts = live.liveParts(gateway, Date.now(), {
+          mount: git?.http.mount ?? [],
+          metrics: (x) => {
+            git?.http.metrics(x);
+            http?.metrics(x);
+          },
+        })).mount,
       });
     } catch (e) {
       parts?.close();

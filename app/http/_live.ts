@@ -85,6 +85,7 @@ export class LiveClient {
     if (this.pending.has(e)) {
       this.dropped++;
       this.droppedTotal++;
+      this.hub.counters.dropped++;
     } else this.pending.add(e);
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -107,12 +108,26 @@ export class LiveClient {
     const entries = [...this.pending];
     this.pending.clear();
     this.socket.send(this.hub.updateText(entries));
+    this.hub.counters.updates++;
   }
 }
 
 /** The latest values of watched tags, fed by the gateway's tap. */
 export class LiveHub {
   readonly clients = new Set<LiveClient>();
+  /** Totals since the hub started, for `/metrics`. */
+  readonly counters = {
+    /** Clients accepted. */
+    connections: 0,
+    /** Clients refused (too many). */
+    refused: 0,
+    /** Update messages sent. */
+    updates: 0,
+    /** Values replaced before they could be sent (coalesced). */
+    dropped: 0,
+    /** Clients closed for not reading their messages. */
+    slowClosed: 0,
+  };
   #byDevice = new Map<string, Map<string, Entry>>();
   #waiting = new Set<LiveClient>();
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -216,6 +231,7 @@ export class LiveHub {
   add(socket: LiveSocket): LiveClient {
     const c = new LiveClient(this, socket);
     this.clients.add(c);
+    this.counters.connections++;
     return c;
   }
 
@@ -238,6 +254,11 @@ export class LiveHub {
     this.#waiting.clear();
     // A client still full goes back on the list through flush().
     for (const c of waiting) c.flush();
+  }
+
+  /** Clients waiting for their socket's buffer to drain. */
+  get waiting(): number {
+    return this.#waiting.size;
   }
 
   /** Stops listening to the gateway. */

@@ -23,6 +23,7 @@ import { adminRoutes } from "./routes_admin.ts";
 import { alarmRoutes } from "./routes_alarms.ts";
 import { deviceRoutes } from "./routes_devices.ts";
 import { writeRoutes } from "./routes_write.ts";
+import { graphRoute } from "./dashboard/graph.ts";
 import { DEPLOY_HOOK_DOC, deployRoutes, type DeploySource } from "./routes_deploy.ts";
 
 /** Where the REST API lives. */
@@ -38,6 +39,7 @@ export const ROUTES: readonly Route[] = [
   ...adminRoutes,
   ...deployRoutes,
   ...alarmRoutes,
+  graphRoute,
 ];
 
 /** Options of {@linkcode createApi}. */
@@ -80,6 +82,44 @@ interface Env {
   Bindings: { remoteAddr?: { hostname?: string } };
 }
 
+/**
+ * The token a browser's WebSocket carries: it cannot set `Authorization`, so the dashboard
+ * offers the subprotocols `bifrost, bearer.<token>` (the server answers with the first,
+ * `bifrost`, so the token is never echoed). Returns a match-like pair, as the header regex.
+ */
+function wsToken(req: Request): [string, string] | null {
+  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return null;
+  for (const p of (req.headers.get("sec-websocket-protocol") ?? "").split(",")) {
+    const t = p.trim();
+    if (t.startsWith("bearer.") && t.length > 7) return [t, t.slice(7)];
+  }
+  return null;
+}
+
+/** Methods that change something (and a WebSocket upgrade): refused from a foreign Origin. */
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/**
+ * Whether a browser request comes from a page of another site. A gateway on 127.0.0.1 with
+ * an open API would otherwise take writes from any web page the operator opens (CSRF: a
+ * form post or a WebSocket needs no CORS preflight). Requests without `Origin` (curl,
+ * scripts, SCADA) are not browsers' cross-site requests and pass.
+ */
+export function foreignOrigin(req: Request, allowed: readonly string[]): string | undefined {
+  const origin = req.headers.get("origin");
+  if (origin === null) return undefined;
+  const ws = req.headers.get("upgrade")?.toLowerCase() === "websocket";
+  if (!ws && !UNSAFE.has(req.method)) return undefined;
+  if (allowed.includes(origin) || allowed.includes("*")) return undefined;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return origin;
+  }
+  return host === req.headers.get("host") ? undefined : origin;
+}
+
 /** Builds the HTTP application of a running gateway. */
 export function createApi(o: ApiOptions): Api {
   const clock = o.clock ?? systemClock;
@@ -113,7 +153,8 @@ export function createApi(o: ApiOptions): Api {
         },
       );
     }
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "") ??
+      wsToken(req);
     const token = m ? store.verify(m[1]!) : undefined;
     if (!token) {
       limiter.fail(address);
@@ -144,6 +185,19 @@ export function createApi(o: ApiOptions): Api {
       },
     }, 404)
   );
+  const corsOrigins = o.corsOrigins ?? [];
+  app.use("*", async (c, next) => {
+    const foreign = foreignOrigin(c.req.raw, corsOrigins);
+    if (foreign !== undefined) {
+      throw new ApiError(
+        403,
+        "FORBIDDEN",
+        `Cross-origin request refused: Origin ${foreign} is not this gateway ` +
+          `(allow it with --cors ${foreign})`,
+      );
+    }
+    await next();
+  });
   if (o.corsOrigins && o.corsOrigins.length > 0) {
     app.use(
       "*",

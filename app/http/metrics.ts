@@ -22,6 +22,8 @@
  *   `process_heap_total_bytes`, `process_external_memory_bytes`,
  *   `process_event_loop_lag_seconds`, `process_event_loop_lag_max_seconds` (worst since the
  *   last scrape), `process_start_time_seconds`, `records_produced_total`.
+ * - `trigger` and `ws_*`: added by the parts that own them (`trigger_stats.ts`, `ws.ts`)
+ *   through `extra`.
  */
 
 import { Hono } from "hono";

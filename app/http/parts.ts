@@ -7,7 +7,8 @@
  * Probes are public: a load balancer or a kubelet asks them without a token. Metrics and live
  * values need the `read` scope once API tokens are configured (on loopback without tokens
  * everything is open, as the API is). A browser cannot set an `Authorization` header on a
- * WebSocket; the dashboard will need a token in the request for that.
+ * WebSocket: the dashboard sends its token as a subprotocol (see `api.ts`). The dashboard's
+ * files (`/dashboard/`) are public: they hold no data.
  */
 
 import { Hono } from "hono";
@@ -16,7 +17,8 @@ import type { Guard, MountPart } from "./api.ts";
 import { healthApp } from "./health.ts";
 import { LoopLagMonitor } from "./loop_lag.ts";
 import { metricsApp, type MetricsOptions } from "./metrics.ts";
-import { wsApp } from "./ws.ts";
+import { wsMetrics, wsPart } from "./ws.ts";
+import { dashboardApp } from "./dashboard/mod.ts";
 
 /** The mounted parts and the one call that stops what they run. */
 export interface LiveParts {
@@ -47,12 +49,18 @@ export function liveParts(
   const stop = new AbortController();
   const guarded = (path: string, app: Hono) => (guard: Guard) =>
     new Hono().use(path, guard("read")).route("/", app);
+  const ws = wsPart(gateway, { signal: stop.signal });
+  const extra: MetricsOptions["extra"] = (x) => {
+    wsMetrics(x, ws.hub);
+    more.metrics?.(x);
+  };
   return {
     mount: [
       healthApp(gateway),
-      guarded("/metrics", metricsApp(gateway, { loopLag, startedAt, extra: more.metrics })),
-      guarded("/ws", wsApp(gateway, { signal: stop.signal })),
+      guarded("/metrics", metricsApp(gateway, { loopLag, startedAt, extra })),
+      guarded("/ws", ws.app),
       ...(more.mount ?? []),
+      dashboardApp(),
     ],
     close() {
       loopLag.stop();

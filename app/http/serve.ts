@@ -24,6 +24,7 @@ import { AuditLog } from "./audit.ts";
 import { loadTokens } from "./auth.ts";
 import { isLoopback, type Listen } from "./listen.ts";
 import type { DeploySource } from "./routes_deploy.ts";
+import type { Exposition } from "./_exposition.ts";
 
 /** Options of {@linkcode startHttp}. */
 export interface HttpOptions {
@@ -53,6 +54,8 @@ export interface HttpServer {
   readonly port: number;
   /** Applies the triggers of a reloaded revision (see `trigger_set.ts`). */
   applyFlows(flows: FlowSet): Promise<TriggerChanges>;
+  /** Adds the triggers' figures to a `/metrics` scrape (`liveParts`'s `metrics`). */
+  metrics(x: Exposition): void;
   close(): Promise<void>;
 }
 
@@ -162,6 +165,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     url,
     port: bound,
     applyFlows: (flows) => triggers.apply(flows),
+    metrics: (x) => triggers.metrics(x),
     close: async () => {
       await server.shutdown();
       api.close();

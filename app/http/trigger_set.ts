@@ -21,6 +21,8 @@ import type { FlowSet, TriggerConfig } from "../../engine/flow/types.ts";
 import { sameValue } from "../../engine/runtime/reload.ts";
 import type { Guard } from "./api.ts";
 import { createTriggers, type TriggerOptions, type Triggers } from "./triggers.ts";
+import { triggerMetrics } from "./trigger_stats.ts";
+import type { Exposition } from "./_exposition.ts";
 
 /** The triggers of the flows, reloadable. */
 export interface TriggerSet {
@@ -30,6 +32,8 @@ export interface TriggerSet {
   start(): Promise<void>;
   /** Applies the triggers of a new revision (see the module comment). */
   apply(flows: FlowSet): Promise<TriggerChanges>;
+  /** Adds the triggers' figures to a `/metrics` scrape (see `trigger_stats.ts`). */
+  metrics(x: Exposition): void;
   /** Ends every process. */
   close(): Promise<void>;
 }
@@ -155,6 +159,9 @@ export function createTriggerSet(
       const run = queue.then(() => apply(flows));
       queue = run.catch(() => {});
       return run;
+    },
+    metrics(x) {
+      triggerMetrics(x, [...units.values()].flatMap((u) => u.triggers.figures()));
     },
     async close() {
       await queue;

@@ -33,6 +33,8 @@ import type { Logger } from "../../engine/log.ts";
 import type { CallMessage } from "../../engine/functions/protocol.ts";
 import { type Guard, MAX_BODY_BYTES } from "./api.ts";
 import { ApiError, errorResponse } from "./errors.ts";
+import type { Exposition } from "./_exposition.ts";
+import { triggerMetrics, TriggerStats } from "./trigger_stats.ts";
 
 /** Requests that may wait for one trigger (beside the one running) before 503. */
 export const DEFAULT_MAX_QUEUE = 16;
@@ -67,6 +69,10 @@ export interface Triggers {
   pending(): number;
   /** Ends every process. */
   close(): Promise<void>;
+  /** Adds the triggers' figures to a `/metrics` scrape (see `trigger_stats.ts`). */
+  metrics(x: Exposition): void;
+  /** Each trigger's figures, for a scrape of several sets (see `trigger_set.ts`). */
+  figures(): [name: string, stats: TriggerStats, restarts: number][];
 }
 
 /** Builds the triggers of a flow set (nothing runs until `start`). */
@@ -94,6 +100,7 @@ export function createTriggers(
       ...(o.calls ? { calls: (m: CallMessage) => o.calls!(t.name, m) } : {}),
     }),
   ]));
+  const stats = new Map(list.map((t) => [t.name, new TriggerStats()]));
 
   const part = (guard: Guard): Hono => {
     const app = new Hono();
@@ -106,10 +113,24 @@ export function createTriggers(
       if (t.cron !== undefined) continue;
       const host = hosts.get(t.name)!;
       const validate = t.body ? compileBodySchema(t.body) : undefined;
-      let inflight = 0;
+      const st = stats.get(t.name)!;
       app.on(
         t.method,
         t.path,
+        // Counts every answer, the guard's refusals included.
+        async (c, next) => {
+          const start = performance.now();
+          let status = 500;
+          try {
+            await next();
+            status = c.res.status;
+          } catch (e) {
+            status = errorResponse(e).status;
+            throw e;
+          } finally {
+            st.answered(status, performance.now() - start);
+          }
+        },
         guard(`trigger:${t.name}`),
         bodyLimit({
           maxSize: MAX_BODY_BYTES,
@@ -123,19 +144,19 @@ export function createTriggers(
         }),
         async (c) => {
           // Counted from arrival (reading the body awaits): the host's queue fills later.
-          if (inflight > maxQueue) {
+          if (st.inflight > maxQueue) {
             throw new ApiError(
               503,
               "BUSY",
-              `Trigger "${t.name}" is busy: ${inflight} requests already wait or run; try again`,
+              `Trigger "${t.name}" is busy: ${st.inflight} requests already wait or run; try again`,
               { headers: { "Retry-After": "1" } },
             );
           }
-          inflight++;
+          st.inflight++;
           try {
             return await handle(c);
           } finally {
-            inflight--;
+            st.inflight--;
           }
         },
       );
@@ -236,7 +257,10 @@ export function createTriggers(
       headers: {},
       body: null,
     });
+    const st = stats.get(t.name)!;
+    st.cronRuns++;
     if (r.t !== "response") {
+      st.cronFailures++;
       log.error(`Trigger "${t.name}" failed on its schedule: ${r.message}`, { trigger: t.name });
     } else if (r.emit.length > 0) o.emit?.(t.name, r.emit);
   };
@@ -261,6 +285,11 @@ export function createTriggers(
     async close() {
       for (const j of jobs.splice(0)) j.stop();
       await Promise.all([...hosts.values()].map((h) => h.close()));
+    },
+    figures: () =>
+      list.map((t) => [t.name, stats.get(t.name)!, hosts.get(t.name)!.stats().restarts ?? 0]),
+    metrics(x) {
+      triggerMetrics(x, this.figures());
     },
   };
 }

@@ -13,6 +13,8 @@ import { createLogger, nullLogger } from "../../engine/log.ts";
 import { hashToken } from "./auth.ts";
 import { call, startTestGateway } from "./_test_gateway.ts";
 import { createTriggers } from "./triggers.ts";
+import { liveParts } from "./parts.ts";
+import { parseExposition, sampleValue } from "./_prom_test_util.ts";
 import { join } from "node:path";
 import { loadFlows } from "../../engine/flow/mod.ts";
 import { registries } from "../registries.ts";
@@ -389,4 +391,50 @@ export default (req: { body: { n: number } }, ctx: { emit(r: unknown): void }) =
     sink.query({ device: "counter", tag: "n", from: 0, to: Date.now() + 60_000, limit: 100 });
   await waitFor(() => read().length >= 3, 10_000, "the emitted records in the sink");
   assertEquals(read().map((x) => x.value), [8, 10, 12]);
+});
+
+Deno.test("/metrics counts trigger requests by status with a latency histogram, and WebSocket clients and drops", async () => {
+  let parts: ReturnType<typeof liveParts> | undefined;
+  await using t = await startTestGateway({}, {
+    flow: FLOW,
+    files: FILES,
+    parts: (gateway) =>
+      (parts = liveParts(gateway, Date.now(), { metrics: (x) => t.http.metrics(x) })).mount,
+  });
+  try {
+    const url = `${t.http.url}/hooks/pump/p1`;
+    assertEquals((await post(url, { speed: 1 })).status, 201);
+    assertEquals((await post(url, { speed: 2 })).status, 201);
+    assertEquals((await post(url, { rpm: 2 })).status, 400);
+    assertEquals((await post(url, { speed: 13 })).status, 500);
+    assertEquals((await call(`${t.http.url}/hooks/plain`)).status, 200);
+
+    const ws = new WebSocket(`${t.http.url.replace(/^http/, "ws")}/ws`);
+    await new Promise((r) => (ws.onopen = r));
+    const m = parseExposition(await (await fetch(`${t.http.url}/metrics`)).text());
+    const requests = (trigger: string, status: string) =>
+      sampleValue(m, "bifrost_trigger_requests_total", { trigger, status });
+    assertEquals(requests("pump-start", "201"), 2);
+    assertEquals(requests("pump-start", "400"), 1);
+    assertEquals(requests("pump-start", "500"), 1);
+    assertEquals(requests("plain", "200"), 1);
+    assertEquals(
+      sampleValue(m, "bifrost_trigger_request_duration_seconds_count", { trigger: "pump-start" }),
+      4,
+    );
+    assert(
+      sampleValue(m, "bifrost_trigger_request_duration_seconds_sum", { trigger: "pump-start" }) >
+        0,
+    );
+    assertEquals(m.get("bifrost_trigger_request_duration_seconds")?.type, "histogram");
+    assertEquals(sampleValue(m, "bifrost_trigger_inflight", { trigger: "pump-start" }), 0);
+    assertEquals(sampleValue(m, "bifrost_ws_clients"), 1);
+    assertEquals(sampleValue(m, "bifrost_ws_connections_total"), 1);
+    assertEquals(sampleValue(m, "bifrost_ws_dropped_updates_total"), 0);
+    const closed = new Promise((r) => (ws.onclose = r));
+    ws.close();
+    await closed;
+  } finally {
+    parts?.close();
+  }
 });

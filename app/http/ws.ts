@@ -35,6 +35,7 @@ import { upgradeWebSocket } from "hono/deno";
 import type { Gateway } from "../../engine/runtime/gateway.ts";
 import { compilePattern, type TagPattern } from "./glob.ts";
 import { type LiveClient, LiveHub, type LiveSocket } from "./_live.ts";
+import type { Exposition } from "./_exposition.ts";
 
 /** Options of {@linkcode wsApp}. */
 export interface WsOptions {
@@ -134,6 +135,11 @@ function handle(hub: LiveHub, c: LiveClient, data: unknown, o: Required<WsOption
  * ```
  */
 export function wsApp(gateway: Gateway, options: WsOptions = {}): Hono {
+  return wsPart(gateway, options).app;
+}
+
+/** The WebSocket app and its hub (whose counters `/metrics` shows, see {@linkcode wsMetrics}). */
+export function wsPart(gateway: Gateway, options: WsOptions = {}): { app: Hono; hub: LiveHub } {
   const o: Required<WsOptions> = {
     signal: options.signal ?? new AbortController().signal,
     lowWaterBytes: options.lowWaterBytes ?? 256 * 1024,
@@ -154,6 +160,7 @@ export function wsApp(gateway: Gateway, options: WsOptions = {}): Hono {
     (c, next) => {
       if (o.signal.aborted) return c.json({ error: "The live-data API is stopping" }, 503);
       if (hub.clients.size >= o.maxClients) {
+        hub.counters.refused++;
         return c.json({ error: `Too many WebSocket clients: at most ${o.maxClients}` }, 503);
       }
       return next();
@@ -171,6 +178,7 @@ export function wsApp(gateway: Gateway, options: WsOptions = {}): Hono {
           // Answers bypass the low-water mark (they are bounded by the flows' tags), so a
           // client that keeps asking and never reads is closed rather than buffered for.
           if ((ws.raw as WebSocket).bufferedAmount > 4 * o.lowWaterBytes) {
+            hub.counters.slowClosed++;
             ws.close(1008, "Client does not read its messages");
             return;
           }
@@ -184,5 +192,52 @@ export function wsApp(gateway: Gateway, options: WsOptions = {}): Hono {
       };
     }),
   );
-  return app;
+  return { app, hub };
+}
+
+/**
+ * The WebSocket's families: `bifrost_ws_clients`, `bifrost_ws_waiting_clients` (socket
+ * buffer full), `bifrost_ws_connections_total`, `bifrost_ws_refused_total`,
+ * `bifrost_ws_updates_sent_total`, `bifrost_ws_dropped_updates_total` (values coalesced
+ * for a slow client), `bifrost_ws_slow_closed_total`.
+ */
+export function wsMetrics(x: Exposition, hub: LiveHub): void {
+  const c = hub.counters;
+  x.sample("bifrost_ws_clients", "gauge", "WebSocket clients connected.", {}, hub.clients.size);
+  x.sample(
+    "bifrost_ws_waiting_clients",
+    "gauge",
+    "WebSocket clients whose socket buffer is full (their updates coalesce meanwhile).",
+    {},
+    hub.waiting,
+  );
+  x.sample(
+    "bifrost_ws_connections_total",
+    "counter",
+    "WebSocket clients accepted.",
+    {},
+    c.connections,
+  );
+  x.sample(
+    "bifrost_ws_refused_total",
+    "counter",
+    "WebSocket clients refused (too many).",
+    {},
+    c.refused,
+  );
+  x.sample("bifrost_ws_updates_sent_total", "counter", "Update messages sent.", {}, c.updates);
+  x.sample(
+    "bifrost_ws_dropped_updates_total",
+    "counter",
+    "Values replaced by a newer one before a slow client could be sent them (latest wins).",
+    {},
+    c.dropped,
+  );
+  x.sample(
+    "bifrost_ws_slow_closed_total",
+    "counter",
+    "WebSocket clients closed for not reading their messages.",
+    {},
+    c.slowClosed,
+  );
 }

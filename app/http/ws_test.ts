@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import { startModbusSimulator } from "../../drivers/modbus/simulator/mod.ts";
 import { PushServer, pushServers } from "../../engine/runtime/_push_driver_test_util.ts";
-import { wsApp, type WsOptions } from "./ws.ts";
+import { wsApp, wsMetrics, type WsOptions, wsPart } from "./ws.ts";
+import { Exposition } from "./_exposition.ts";
+import { parseExposition, sampleValue } from "./_prom_test_util.ts";
 import { serve, startGateway, type TestGateway } from "./_test_util.ts";
 import { type Msg, RawWsClient, WsClient } from "./_ws_test_util.ts";
 
@@ -30,8 +32,10 @@ sinks:
 `.replace("HISTORY", `${await Deno.makeTempDir()}/h.db`));
   await g.gateway.devices.get("plc")!.whenConnected();
   const stop = new AbortController();
-  const srv = serve(wsApp(g.gateway, { signal: stop.signal, ...o }).fetch);
+  const part = wsPart(g.gateway, { signal: stop.signal, ...o });
+  const srv = serve(part.app.fetch);
   return {
+    hub: part.hub,
     server,
     g,
     srv,
@@ -188,6 +192,13 @@ Deno.test("a client that never reads is coalesced and told what it missed; other
   );
   assert.ok(slow.bytesRead < 10e6, `the slow client was sent ${slow.bytesRead} bytes`);
   assert.deepEqual([...new Set(latest.values())], [`${rounds - 1}`]);
+  // /metrics counts what the slow client was told it missed.
+  const x = new Exposition();
+  wsMetrics(x, t.hub);
+  const m = parseExposition(x.text());
+  assert.equal(sampleValue(m, "bifrost_ws_dropped_updates_total"), dropped);
+  assert.equal(sampleValue(m, "bifrost_ws_clients"), 2);
+  assert.ok(sampleValue(m, "bifrost_ws_updates_sent_total") >= rounds);
 });
 
 Deno.test("a client that keeps asking and never reads its answers is closed", async () => {
@@ -217,4 +228,5 @@ Deno.test("a client that keeps asking and never reads its answers is closed", as
   // The others go on.
   t.server.set("s1", "after");
   assert.equal((await c.next()).values[0].value, "after");
+  assert.equal(t.hub.counters.slowClosed, 1);
 });

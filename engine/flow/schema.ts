@@ -148,7 +148,7 @@ const TriggerSpec = Type.Object({
     path: Type.String({
       pattern: TRIGGER_PATH_PATTERN,
       description:
-        "Where the trigger is served, as written (`:name` segments are path parameters); not under /api/v1, /metrics, /healthz, /readyz, /ws or /hooks/deploy",
+        "Where the trigger is served, as written (`:name` segments are path parameters); not under /api/v1, /metrics, /healthz, /readyz, /ws, /dashboard or /hooks/deploy",
       examples: ["/hooks/pump", "/hooks/pump/:id"],
     }),
   }, {

@@ -32,6 +32,7 @@ export const RESERVED_PATHS = [
   "/healthz",
   "/readyz",
   "/ws",
+  "/dashboard",
   "/hooks/deploy",
 ] as const;
 
