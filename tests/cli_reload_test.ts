@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import { assert, assertEquals } from "./_assert.ts";
-import { MAIN } from "./_cli.ts";
+import { Gateway } from "./_git.ts";
 import { startModbusSimulator } from "../drivers/modbus/simulator/mod.ts";
 import { queryHistory } from "../sinks/sqlite/mod.ts";
 
@@ -25,43 +25,6 @@ sinks:
   history: { use: sqlite, from: fast, path: ${db} }
 `;
 
-/** `bifrost run FLOWS` in a child, its JSON log lines collected as they come. */
-function startRun(flows: string, dataDir: string, http = ["--no-http"]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "run", flows, "--data-dir", dataDir, ...http],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines: Record<string, unknown>[] = [];
-  const reading = (async () => {
-    let rest = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      rest += chunk;
-      const parts = rest.split("\n");
-      rest = parts.pop()!;
-      for (const l of parts) {
-        try {
-          lines.push(JSON.parse(l));
-        } catch {
-          lines.push({ msg: "(not JSON)", line: l });
-        }
-      }
-    }
-  })();
-  const until = async (what: string, cond: () => boolean) => {
-    const deadline = Date.now() + 30_000;
-    while (!cond()) {
-      if (Date.now() > deadline) {
-        throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(lines)}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  const msg = (re: RegExp) => lines.filter((l) => re.test(String(l.msg)));
-  return { child, lines, reading, until, msg };
-}
-
 Deno.test("bifrost run applies a valid edit live and rejects an invalid one with file:line:column", async () => {
   await using sim = await startModbusSimulator({ units: { 1: { HR0: { value: 7 } } } });
   const dir = await Deno.makeTempDir({ prefix: "bifrost-cli-reload-" });
@@ -71,22 +34,21 @@ Deno.test("bifrost run applies a valid edit live and rejects an invalid one with
   const db = join(dir, "h.db");
   try {
     await Deno.writeTextFile(file, flow(sim.port, "100ms", db));
-    const { child, until, msg, reading, lines } = startRun(flows, dir);
+    const gw = new Gateway([flows, "--data-dir", dir, "--no-http"]);
+    const { until } = gw, msg = (re: RegExp) => gw.msg(re);
     await until("the watch", () => msg(/^Watching the flow directory/).length === 1);
     await Deno.writeTextFile(file, flow(sim.port, "often", db));
     await until("the rejection", () => msg(/^Reload rejected/).length === 1);
     const errors = msg(/flow\.yaml:9:\d+ error: .*"every"/);
-    assertEquals(errors.length, 1, JSON.stringify(lines));
+    assertEquals(errors.length, 1, JSON.stringify(gw.lines));
     await Deno.writeTextFile(file, flow(sim.port, "250ms", db));
     await until("the reload", () => msg(/^Flows reloaded$/).length === 1);
     const applied = msg(/^Flows reloaded$/)[0]!;
     assertEquals(applied.changes, "polls ~fast");
     assertEquals(applied.revision, 2);
-    child.kill("SIGINT");
-    assertEquals((await child.status).code, 0);
-    await reading;
-    assert(msg(/^Gateway stopped$/).length === 1, JSON.stringify(lines));
-    assertEquals(msg(/^Reload rejected/).length, 1, JSON.stringify(lines));
+    assertEquals(await gw.stop(), 0);
+    assert(msg(/^Gateway stopped$/).length === 1, JSON.stringify(gw.lines));
+    assertEquals(msg(/^Reload rejected/).length, 1, JSON.stringify(gw.lines));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -106,8 +68,7 @@ Deno.test("bifrost run restarts a function step when its file (outside the flow 
 `;
   try {
     // The flow repository (a git work tree) holds the flows and, beside them, the functions.
-    const init = await new Deno.Command("git", { args: ["init", "-q", dir] }).output();
-    assert(init.success, new TextDecoder().decode(init.stderr));
+    await gitInit(dir);
     await Deno.writeTextFile(fnFile, fn(1));
     await Deno.writeTextFile(
       join(flows, "flow.yaml"),
@@ -117,7 +78,8 @@ Deno.test("bifrost run restarts a function step when its file (outside the flow 
           "sinks:\n  history: { use: sqlite, from: times,",
       ),
     );
-    const { child, until, msg, reading, lines } = startRun(flows, dir);
+    const gw = new Gateway([flows, "--data-dir", dir, "--no-http"]);
+    const { until } = gw, msg = (re: RegExp) => gw.msg(re);
     await until("the watch", () => msg(/^Watching the flow directory/).length === 1);
     // Not one line of YAML changes: only the function's code.
     await Deno.writeTextFile(fnFile, fn(1000));
@@ -130,13 +92,11 @@ Deno.test("bifrost run restarts a function step when its file (outside the flow 
         return false;
       }
     });
-    child.kill("SIGINT");
-    assertEquals((await child.status).code, 0);
-    await reading;
+    assertEquals(await gw.stop(), 0);
     const values = queryHistory(db, { tag: "a" }).map((r) => r.value);
     assert(values.includes(7) && values.includes(7000), JSON.stringify(values));
     assert(values.every((v) => v === 7 || v === 7000), JSON.stringify(values));
-    assertEquals(msg(/^Reload rejected/).length, 0, JSON.stringify(lines));
+    assertEquals(msg(/^Reload rejected/).length, 0, JSON.stringify(gw.lines));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -148,8 +108,7 @@ Deno.test("bifrost run reloads triggers by name: added, removed, code edited; an
   const flows = join(dir, "flows");
   await Deno.mkdir(flows);
   await Deno.mkdir(join(dir, "functions"));
-  const init = await new Deno.Command("git", { args: ["init", "-q", dir] }).output();
-  assert(init.success, new TextDecoder().decode(init.stderr));
+  await gitInit(dir);
   const counter = (v: number) =>
     `export default (_req: unknown, ctx: { state: { n?: number } }) => {
   ctx.state.n = (ctx.state.n ?? 0) + 1;
@@ -169,7 +128,8 @@ Deno.test("bifrost run reloads triggers by name: added, removed, code edited; an
   const file = join(flows, "flow.yaml");
   try {
     await Deno.writeTextFile(file, base);
-    const { child, until, msg, reading, lines } = startRun(flows, dir, ["--http", "127.0.0.1:0"]);
+    const gw = new Gateway([flows, "--data-dir", dir, "--http", "127.0.0.1:0"]);
+    const { until } = gw, msg = (re: RegExp) => gw.msg(re);
     await until("the API", () => msg(/^HTTP API listening$/).length === 1);
     await until("the watch", () => msg(/^Watching the flow directory/).length === 1);
     const api = String(msg(/^HTTP API listening$/)[0]!.url).replace(/\/api\/v1$/, "");
@@ -199,11 +159,14 @@ Deno.test("bifrost run reloads triggers by name: added, removed, code edited; an
     const gone = await get("/hooks/hello");
     assertEquals(gone.status, 404);
     assertEquals(typeof gone.body.error?.message, "string", JSON.stringify(gone.body));
-    child.kill("SIGINT");
-    assertEquals((await child.status).code, 0);
-    await reading;
-    assertEquals(msg(/^Reload rejected/).length, 0, JSON.stringify(lines));
+    assertEquals(await gw.stop(), 0);
+    assertEquals(msg(/^Reload rejected/).length, 0, JSON.stringify(gw.lines));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+async function gitInit(dir: string): Promise<void> {
+  const init = await new Deno.Command("git", { args: ["init", "-q", dir] }).output();
+  assert(init.success, new TextDecoder().decode(init.stderr));
+}
