@@ -110,7 +110,7 @@ export interface DeviceConfig {
 
 /** The outcome of reading one tag. */
 export type TagResult =
-  | { ok: true; value: Value; sourceTs?: number }
+  | { ok: true; value: Value; sourceTs?: number; uncertain?: string }
   | { ok: false; error: BifrostError };
 
 /**
@@ -120,8 +120,13 @@ export type TagResult =
  * same index wins.
  */
 export interface ReadSink {
-  /** Tag `index` of the plan read `value`, taken at `sourceTs` (ms since the epoch). */
-  value(index: number, value: Value, sourceTs: number): void;
+  /**
+   * Tag `index` of the plan read `value`, taken at `sourceTs` (ms since the epoch). With
+   * `uncertain`, the device gave the value but vouches for it only in part (an OPC UA
+   * `Uncertain*` status, a BACnet point out of service or in fault): the record keeps the
+   * value with quality `uncertain` and this reason (e.g. `UncertainLastUsableValue`).
+   */
+  value(index: number, value: Value, sourceTs: number, uncertain?: string): void;
   /** Tag `index` of the plan could not be read. */
   fail(index: number, error: BifrostError): void;
 }
@@ -138,8 +143,10 @@ export class ResultArraySink implements ReadSink {
     this.results = new Array<TagResult>(tags);
   }
 
-  value(index: number, value: Value, sourceTs: number): void {
-    this.results[index] = { ok: true, value, sourceTs };
+  value(index: number, value: Value, sourceTs: number, uncertain?: string): void {
+    this.results[index] = uncertain === undefined
+      ? { ok: true, value, sourceTs }
+      : { ok: true, value, sourceTs, uncertain };
   }
 
   fail(index: number, error: BifrostError): void {

@@ -119,7 +119,8 @@ export function readCommand(args: string[]): Promise<number> {
       if (!r || !r.ok) throw r?.error ?? new Error("no result");
       let v = r.value;
       if (t.tag.scale) v = scaleValue(v, t.tag.scale);
-      console.log(`${show(v)}${t.tag.unit ? " " + t.tag.unit : ""}`);
+      const uncertain = r.uncertain === undefined ? "" : ` (uncertain: ${r.uncertain})`;
+      console.log(`${show(v)}${t.tag.unit ? " " + t.tag.unit : ""}${uncertain}`);
       return 0;
     } finally {
       await driver.close();

@@ -114,7 +114,8 @@ async function read(c: Context, ctx: ApiContext): Promise<Response> {
           ...base,
           ok: true,
           value: toJson(t.scale ? scaleValue(r.value, t.scale) : r.value),
-          quality: "good",
+          quality: r.uncertain === undefined ? "good" : "uncertain",
+          ...(r.uncertain === undefined ? {} : { reason: r.uncertain }),
           ...(r.sourceTs === undefined ? {} : { ts: r.sourceTs }),
         }
         : {

@@ -83,7 +83,8 @@ export const ReadResultSchema = Type.Object({
   tag: Type.String(),
   ok: Type.Boolean(),
   value: Type.Optional(ValueSchema),
-  quality: Type.String(),
+  quality: Type.String({ description: "good, uncertain or bad" }),
+  reason: Type.Optional(Type.String({ description: "Why the value is uncertain" })),
   ts: Type.Number({ description: "When the value was read, ms since the epoch" }),
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 });

@@ -58,6 +58,8 @@ export class PushServer {
   refuseNext: BifrostError | undefined;
   /** Closing a subscription never finishes (a driver stuck on a dead connection). */
   hangClose = false;
+  /** Addresses whose values the server vouches for only in part, with the reason. */
+  readonly uncertain = new Map<string, string>();
 
   /** Subscriptions live now, over every connection. */
   get live(): number {
@@ -163,6 +165,9 @@ class PushDriver implements Driver {
       plan.tags.map((t) => ({
         ok: true as const,
         value: this.server.values.get(t.address) ?? null,
+        ...(this.server.uncertain.has(t.address)
+          ? { uncertain: this.server.uncertain.get(t.address)! }
+          : {}),
       })),
     );
   }
@@ -185,12 +190,15 @@ class PushDriver implements Driver {
     const index = new Map<string, number[]>();
     plan.tags.forEach((t, i) => index.set(t.address, [...(index.get(t.address) ?? []), i]));
     const id = this.server.subscribe(c, (address, value) => {
-      for (const i of index.get(address) ?? []) sink.value(i, value, this.clock.now());
+      const uncertain = this.server.uncertain.get(address);
+      for (const i of index.get(address) ?? []) {
+        sink.value(i, value, this.clock.now(), uncertain);
+      }
     });
     // The first values of a subscription are the current ones.
     plan.tags.forEach((t, i) => {
       const v = this.server.values.get(t.address);
-      if (v !== undefined) sink.value(i, v, this.clock.now());
+      if (v !== undefined) sink.value(i, v, this.clock.now(), this.server.uncertain.get(t.address));
     });
     const close = () => {
       this.server.unsubscribe(c, id);

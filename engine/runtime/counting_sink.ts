@@ -29,7 +29,7 @@ export abstract class CountingSink implements ReadSink {
   /** The message of a NOT_CONNECTED failure, if any. */
   lost: string | undefined;
 
-  abstract value(index: number, value: Value, sourceTs: number): void;
+  abstract value(index: number, value: Value, sourceTs: number, uncertain?: string): void;
 
   /** Tag `index` failed (after counting). */
   protected abstract failed(index: number, error: BifrostError): void;
@@ -53,8 +53,8 @@ export class Tally extends CountingSink {
     super();
   }
 
-  value(index: number, value: Value, sourceTs: number): void {
-    this.sink.value(index, value, sourceTs);
+  value(index: number, value: Value, sourceTs: number, uncertain?: string): void {
+    this.sink.value(index, value, sourceTs, uncertain);
   }
 
   protected failed(index: number, error: BifrostError): void {
@@ -66,7 +66,7 @@ export class Tally extends CountingSink {
 export function deliver(results: readonly TagResult[], sink: ReadSink, now: number): void {
   for (let i = 0; i < results.length; i++) {
     const r = results[i]!;
-    if (r.ok) sink.value(i, r.value, r.sourceTs ?? now);
+    if (r.ok) sink.value(i, r.value, r.sourceTs ?? now, r.uncertain);
     else sink.fail(i, r.error);
   }
 }

@@ -67,7 +67,8 @@ export class PollRunner {
     let failing = target.failing;
     for (let i = 0; i < n; i++) {
       seq[i] = seq0 + i;
-      if (quality[i] === Quality.good) continue;
+      // Good and uncertain values are kept (uncertain with the driver's reason).
+      if (quality[i] === Quality.good || quality[i] === Quality.uncertain) continue;
       if (quality[i] === UNSET) {
         const reason = noResultMessage(this.#names[i]!);
         (failing ??= new Set()).add(reason);
@@ -115,12 +116,17 @@ class PollTarget extends CountingSink {
     super();
   }
 
-  value(i: number, value: Value, sourceTs: number): void {
+  value(i: number, value: Value, sourceTs: number, uncertain?: string): void {
     const b = this.batch;
     const scale = this.scales?.[i];
     b.setValue(i, scale ? scaleValue(value, scale) : value);
-    b.quality[i] = Quality.good;
-    if (i < b.reason.length) b.reason[i] = undefined;
+    if (uncertain === undefined) {
+      b.quality[i] = Quality.good;
+      if (i < b.reason.length) b.reason[i] = undefined;
+    } else {
+      b.quality[i] = Quality.uncertain;
+      b.reason[i] = uncertain;
+    }
     b.sourceTs[i] = sourceTs;
   }
 

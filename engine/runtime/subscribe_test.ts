@@ -20,7 +20,11 @@ const origin = { file: "f.yaml", line: 1, column: 1 };
 const T0 = 1_700_000_000_000;
 
 /** A gateway with one push device and one subscribed poll of every tag, and what it emits. */
-function setup(name: string, tags: Record<string, Record<string, unknown>>) {
+function setup(
+  name: string,
+  tags: Record<string, Record<string, unknown>>,
+  schedule: Pick<PollConfig, "subscribe" | "everyMs"> = { subscribe: { samplingMs: 100 } },
+) {
   const server = new PushServer();
   pushServers.set(name, server);
   const device: DeviceEntry = {
@@ -40,7 +44,7 @@ function setup(name: string, tags: Record<string, Record<string, unknown>>) {
     name: "live",
     device: "press",
     tags: "*",
-    subscribe: { samplingMs: 100 },
+    ...schedule,
     origin,
   };
   const flows: FlowSet = {
@@ -238,5 +242,43 @@ Deno.test("subscribe: a subscription whose close never finishes does not stop th
     assertEquals(server.live, 1);
   } finally {
     await cleanup();
+  }
+});
+
+Deno.test("subscribe and poll: a value the device vouches for only in part is uncertain with the reason, then good again", async () => {
+  for (const schedule of [{ subscribe: { samplingMs: 100 } }, { everyMs: 100 }]) {
+    const { server, gw, clock, seen, cleanup } = setup(`uncertain-${Object.keys(schedule)[0]}`, {
+      temp: { address: "t", type: "float", scale: { gain: 2 } },
+    }, schedule);
+    try {
+      server.values.set("t", 10);
+      server.uncertain.set("t", "UncertainLastUsableValue");
+      await gw.start();
+      const settle = async (n: number, what: string) => {
+        for (let i = 0; i < 50 && seen.length < n; i++) await clock.advance(100);
+        await waitFor(() => seen.length >= n, 5000, what);
+      };
+      await settle(1, "the uncertain value");
+      assertEquals([seen[0]!.value, seen[0]!.quality, seen[0]!.reason], [
+        20,
+        "uncertain",
+        "UncertainLastUsableValue",
+      ]);
+      server.uncertain.delete("t");
+      const before = seen.length;
+      server.set("t", 11);
+      await settle(before + 1, "the good value");
+      const last = seen.at(-1)!;
+      assertEquals([last.value, last.quality, last.reason], [22, "good", undefined]);
+      // Read on demand: the same, through TagResult.
+      server.uncertain.set("t", "UncertainSensorNotAccurate");
+      const [r] = await gw.devices.get("press")!.read(
+        gw.devices.get("press")!.plan([...gw.flows.devices.get("press")!.tags.values()]),
+      );
+      assert(r?.ok, JSON.stringify(r));
+      assertEquals([r.value, r.uncertain], [11, "UncertainSensorNotAccurate"]);
+    } finally {
+      await cleanup();
+    }
   }
 });

@@ -11,7 +11,7 @@
 
 import type { Clock } from "../clock.ts";
 import type { ReadPlan, ReadSink, TagConfig, TagScaling } from "../driver.ts";
-import type { BifrostError } from "../errors.ts";
+import { BifrostError } from "../errors.ts";
 import type { PollConfig } from "../flow/types.ts";
 import type { Logger } from "../log.ts";
 import { Batch, Quality, type SequenceCounter, type Value } from "../record.ts";
@@ -52,7 +52,8 @@ export class SubscriptionRunner implements SubscriptionTarget {
   #index: number[] = [];
   #value: Value[] = [];
   #ts: number[] = [];
-  #error: (BifrostError | undefined)[] = [];
+  /** Per push: the error of a bad value, the reason of an uncertain one, or nothing. */
+  #error: (BifrostError | string | undefined)[] = [];
   #scheduled = false;
   #closed = false;
   /** The reason of each failing tag (by plan index), and how many tags fail for each. */
@@ -71,12 +72,12 @@ export class SubscriptionRunner implements SubscriptionTarget {
     this.#scales = this.plan.tags.map((t) => t.scale);
     this.#o = o;
     this.#log = o.log.child({ poll: config.name, device: device.name });
-    const push = (i: number, v: Value, ts: number, e: BifrostError | undefined) =>
+    const push = (i: number, v: Value, ts: number, e: BifrostError | string | undefined) =>
       this.#push(i, v, ts, e);
     const clock = o.clock;
     this.sink = {
-      value(index, value, sourceTs) {
-        push(index, value, sourceTs, undefined);
+      value(index, value, sourceTs, uncertain) {
+        push(index, value, sourceTs, uncertain);
       },
       fail(index, error) {
         push(index, null, clock.now(), error);
@@ -102,7 +103,8 @@ export class SubscriptionRunner implements SubscriptionTarget {
     this.#closed = true;
   }
 
-  #push(i: number, v: Value, ts: number, e: BifrostError | undefined): void {
+  /** `e`: why the tag is bad, or (a string) why its value is uncertain. */
+  #push(i: number, v: Value, ts: number, e: BifrostError | string | undefined): void {
     if (this.#closed || i < 0 || i >= this.#names.length) return;
     this.stats.pushes++;
     this.#index.push(i);
@@ -130,7 +132,7 @@ export class SubscriptionRunner implements SubscriptionTarget {
       batch.seq[r] = seq0 + r;
       batch.sourceTs[r] = this.#ts[r]!;
       const error = this.#error[r];
-      if (error) {
+      if (error instanceof BifrostError) {
         batch.setValue(r, null);
         batch.quality[r] = Quality.bad;
         batch.reason[r] = error.message;
@@ -140,6 +142,10 @@ export class SubscriptionRunner implements SubscriptionTarget {
         const scale = this.#scales[index[r]!];
         const v = this.#value[r]!;
         batch.setValue(r, scale ? scaleValue(v, scale) : v);
+        if (error !== undefined) {
+          batch.quality[r] = Quality.uncertain;
+          batch.reason[r] = error;
+        }
       }
     }
     this.#index = [];

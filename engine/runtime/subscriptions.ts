@@ -127,8 +127,8 @@ export class DeviceSubscriptions {
     };
     const lost = this.#o.lost;
     const sink: ReadSink = {
-      value(index, value, sourceTs) {
-        if (!e.closed) target.sink.value(index, value, sourceTs);
+      value(index, value, sourceTs, uncertain) {
+        if (!e.closed) target.sink.value(index, value, sourceTs, uncertain);
       },
       fail(index, error) {
         if (e.closed) return;
