@@ -52,22 +52,22 @@ Deno.test("bifrost read of a refused connection fails at once with one line", as
 
 Deno.test("URLs and names no installed driver handles get one line naming those that exist", async () => {
   const [scheme, sim, discover, browse] = await Promise.all([
-    bifrost(["read", "opc.tcp://127.0.0.1:4840/ns=2;s=Temp"]),
+    bifrost(["read", "s7://127.0.0.1/DB1.DBW0"]),
     bifrost(["sim", "bacnet"]),
     bifrost(["discover", "eip"]),
     bifrost(["browse", "modbus-rtu:///dev/ttyUSB0"]),
   ]);
   assertEquals(scheme.code, 1);
-  assertMatch(scheme.err, /no installed driver handles opc\.tcp:\/\/; supported are modbus:\/\//);
+  assertMatch(scheme.err, /no installed driver handles s7:\/\/; supported are modbus:\/\//);
   assertEquals(sim.code, 1);
   assertMatch(
     sim.err,
-    /^Unknown driver "bacnet": drivers with a simulator are modbus, ethernet-ip or netem\n$/,
+    /^Unknown driver "bacnet": drivers with a simulator are modbus, ethernet-ip, opcua or netem\n$/,
   );
   assertEquals(discover.code, 1);
   assertMatch(
     discover.err,
-    /^Unknown driver "eip": drivers with discover are modbus or ethernet-ip\n$/,
+    /^Unknown driver "eip": drivers with discover are modbus, ethernet-ip or opcua\n$/,
   );
   assertEquals(browse.code, 1);
   assertMatch(browse.err, /^Cannot browse "modbus-rtu:\/\/\/dev\/ttyUSB0": browsing works over/);

@@ -9,6 +9,7 @@
 import { Buffer } from "node:buffer";
 import { Mosquitto, mosquittoMissing } from "../mqtt/_mosquitto.ts";
 import mqtt, { type MqttClient } from "mqtt";
+import "./_tahu_long.ts";
 import tahuPkg from "sparkplug-payload";
 
 /** The broker of these tests: the shared mosquitto helper, with persistence. */

@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import "./_tahu_long.ts";
 import tahuPkg from "sparkplug-payload";
 import { dataTypeName, tagDataType, toMetricValue } from "./datatypes.ts";
 import {

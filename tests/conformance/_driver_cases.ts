@@ -167,6 +167,31 @@ export const badQuality: DriverCase = {
   },
 };
 
+/** The "uncertainQuality" case. */
+export const uncertainQuality: DriverCase = {
+  name: "uncertain quality",
+  does: "a value the device vouches for only in part keeps its value, uncertain with the reason",
+  skip: (o) => o.uncertain ? undefined : "the protocol has no uncertain quality",
+  async run(o) {
+    await using pair = await connectedPair(o);
+    assert(pair.sim.uncertainTag, "a driver with `uncertain` has a simulator with uncertainTag");
+    const plan = pair.driver.plan(o.tags.map((t) => t.tag));
+    const last = o.tags.length - 1;
+    const undo = pair.sim.uncertainTag(o.tags[last]!.tag);
+    const rs = await readBoth(o, pair.driver, plan);
+    for (const [i, r] of rs.entries()) {
+      assert(r.ok, `tag ${o.tags[i]!.tag.name} has its value, got ${show(r)}`);
+      assertEquals(r.value, o.tags[i]!.value, `tag ${o.tags[i]!.tag.name}`);
+      if (i !== last) assertEquals(r.uncertain, undefined, `tag ${o.tags[i]!.tag.name} is good`);
+      else assertMatch(r.uncertain ?? "(good)", o.uncertain!.reason);
+    }
+    undo();
+    const again = await readBoth(o, pair.driver, plan);
+    const r = again[last]!;
+    assert(r.ok && r.uncertain === undefined, `good again after the undo, got ${show(r)}`);
+  },
+};
+
 /** The "planDescription" case. */
 export const planDescription: DriverCase = {
   name: "plan description",

@@ -95,7 +95,11 @@ export function signal(o: DriverConformanceOptions): AbortSignal {
 
 /** A result as a test shows it: the value, or `bad CODE: message`. */
 export const show = (r: TagResult | undefined): unknown =>
-  r === undefined ? "no result" : r.ok ? r.value : `bad ${r.error.code}: ${r.error.message}`;
+  r === undefined
+    ? "no result"
+    : r.ok
+    ? (r.uncertain === undefined ? r.value : { value: r.value, uncertain: r.uncertain })
+    : `bad ${r.error.code}: ${r.error.message}`;
 
 /** Reads `plan` through `read()` and, when the driver has it, `readInto()`; both must agree. */
 export async function readBoth(
@@ -111,9 +115,9 @@ export async function readBoth(
       hangMs(o),
       "readInto()",
       driver.readInto(plan, signal(o), {
-        value: (i, value, sourceTs) => {
+        value: (i, value, sourceTs, uncertain) => {
           assert(typeof sourceTs === "number" && sourceTs > 0, "readInto() gives a timestamp");
-          got[i] = { ok: true, value };
+          got[i] = uncertain === undefined ? { ok: true, value } : { ok: true, value, uncertain };
         },
         fail: (i, error) => void (got[i] = { ok: false, error }),
       }),

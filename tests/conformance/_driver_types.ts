@@ -18,6 +18,12 @@ export interface ConformanceSimulator extends AsyncDisposable {
   getValue(tag: TagConfig): Value;
   /** Makes the device fail reads of `tag` (an exception, a bad status); returns the undo. */
   failTag(tag: TagConfig): () => void;
+  /**
+   * Makes the device give `tag`'s value but vouch for it only in part (an OPC UA
+   * `Uncertain*` status, a BACnet point out of service); returns the undo. Only for
+   * protocols with such a state (see {@linkcode DriverConformanceOptions.uncertain}).
+   */
+  uncertainTag?(tag: TagConfig): () => void;
   /** Makes the device answer nothing (it stays reachable) or answer again. */
   silence(on: boolean): void;
   /** Switches the device off: its connections close, nothing answers at its address. */
@@ -50,6 +56,11 @@ export interface DriverConformanceOptions {
    * create drivers that never connect: plan descriptions, feature checks).
    */
   refused(): Record<string, unknown>;
+  /**
+   * The protocol can say a value is uncertain: the reason the driver gives for the tag the
+   * simulator's `uncertainTag` marks. Omitted: the "uncertain quality" case is skipped.
+   */
+  uncertain?: { reason: RegExp };
   /** The driver timeout of the cases that check time bounds ("timeout", "restart"), ms. */
   timeoutMs: number;
   /**

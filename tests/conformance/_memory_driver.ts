@@ -31,6 +31,8 @@ type Listener = (address: string, value: Value) => void;
 class MemoryDevice {
   values = new Map<string, Value>();
   failing = new Set<string>();
+  /** Addresses whose values are uncertain, with the reason. */
+  uncertain = new Map<string, string>();
   silent = false;
   on = true;
   listeners = new Set<Listener>();
@@ -65,6 +67,10 @@ export function startMemoryDevice(): Promise<ConformanceSimulator> {
     failTag(t) {
       d.failing.add(t.address);
       return () => d.failing.delete(t.address);
+    },
+    uncertainTag(t) {
+      d.uncertain.set(t.address, "out of service");
+      return () => d.uncertain.delete(t.address);
     },
     silence: (on) => void (d.silent = on),
     stop: () => Promise.resolve(d.off()),
@@ -152,7 +158,12 @@ class MemoryDriver implements Driver {
           ok: false,
           error: new BifrostError("PROTOCOL_ERROR", `Cannot read ${t.address} on ${this.#where}`),
         }
-        : { ok: true, value: d.values.get(t.address) ?? null, sourceTs: Date.now() }
+        : {
+          ok: true,
+          value: d.values.get(t.address) ?? null,
+          sourceTs: Date.now(),
+          ...(d.uncertain.has(t.address) ? { uncertain: d.uncertain.get(t.address)! } : {}),
+        }
     );
   }
 

@@ -24,6 +24,7 @@ import {
   refuseWrite,
   restart,
   timeout,
+  uncertainQuality,
   write,
 } from "./_driver_cases.ts";
 import { browseCase, examplesCase, valueKindCase } from "./_driver_spec_cases.ts";
@@ -45,6 +46,7 @@ const CASES: readonly DriverCase[] = [
   timeout,
   restart,
   badQuality,
+  uncertainQuality,
   refuseWrite,
   write,
   planDescription,

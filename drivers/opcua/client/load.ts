@@ -1,0 +1,44 @@
+/**
+ * @module
+ * Loads node-opcua's client on first use, so that a gateway without an OPC UA device never
+ * pays for it (about 35 MB of modules and their start-up time). Sets
+ * `OPCUA_PKI_USE_POLLING=true` first: node-opcua's certificate watcher (chokidar) has no
+ * error handler, and Deno reports a vanished file asynchronously, which crashes the process
+ * (shared/DENO_NOTES.md).
+ */
+
+/** node-opcua-client's module. */
+export type OpcuaLib = typeof import("node-opcua-client");
+
+let lib: Promise<OpcuaLib> | undefined;
+
+/** node-opcua-client, imported once. */
+export function loadOpcua(): Promise<OpcuaLib> {
+  if (lib) return lib;
+  try {
+    if (Deno.env.get("OPCUA_PKI_USE_POLLING") === undefined) {
+      Deno.env.set("OPCUA_PKI_USE_POLLING", "true");
+    }
+  } catch {
+    // No env permission: the caller's environment decides.
+  }
+  lib = import("node-opcua-client");
+  return lib;
+}
+
+/** Rejects with `onTimeout()` when `p` takes longer than `ms`. */
+export async function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  onTimeout: () => Error,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

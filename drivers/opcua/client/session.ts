@@ -1,0 +1,170 @@
+/**
+ * @module
+ * One connection to an OPC UA server: node-opcua's client (secure channel) and one session,
+ * the server's operation limits (read once per connection) and namespace table. node-opcua's
+ * own reconnection is off (`maxRetry: 0`): the engine owns the lifecycle, so a lost
+ * connection is reported once and the engine builds a new one (new session, subscriptions
+ * made again: never a duplicate monitored item).
+ */
+
+import { BifrostError } from "../../../engine/plugin.ts";
+import type { OpcuaDevice } from "../core/spec.ts";
+import { explainConnectError } from "./errors.ts";
+import { loadOpcua, type OpcuaLib, withTimeout } from "./load.ts";
+import type { ClientSession, OPCUAClient, UserIdentityInfo } from "node-opcua-client";
+
+/** Server limits that shape requests (0: the server states none). */
+export interface OperationLimits {
+  maxNodesPerRead: number;
+  maxNodesPerWrite: number;
+  maxNodesPerBrowse: number;
+  maxMonitoredItemsPerCall: number;
+  maxNodesPerTranslateBrowsePathsToNodeIds: number;
+}
+
+/** An open client and session. */
+export interface Connection {
+  lib: OpcuaLib;
+  client: OPCUAClient;
+  session: ClientSession;
+  limits: OperationLimits;
+  /** The server's NamespaceArray (index → URI). */
+  namespaces: string[];
+  /** Closes the session and the channel; never throws, never hangs past `timeoutMs`. */
+  close(): Promise<void>;
+}
+
+/** Node ids of Server_ServerCapabilities_OperationLimits_* (Part 5). */
+const LIMIT_NODES: [keyof OperationLimits, string][] = [
+  ["maxNodesPerRead", "i=11705"],
+  ["maxNodesPerWrite", "i=11707"],
+  ["maxNodesPerBrowse", "i=11710"],
+  ["maxMonitoredItemsPerCall", "i=11714"],
+  ["maxNodesPerTranslateBrowsePathsToNodeIds", "i=11712"],
+];
+
+/** What the driver tells this module. */
+export interface OpenOptions {
+  device: string;
+  fields: OpcuaDevice;
+  signal: AbortSignal;
+  /** The channel broke after the connect (the engine reconnects). */
+  onLost(reason: string): void;
+  onWarn(line: string): void;
+}
+
+/** Connects, creates a session and reads the limits; throws DEVICE_UNREACHABLE explained. */
+export async function openConnection(o: OpenOptions): Promise<Connection> {
+  const lib = await loadOpcua();
+  const f = o.fields;
+  const { OPCUACertificateManager } = await import("node-opcua-certificate-manager");
+  const cm = new OPCUACertificateManager({
+    rootFolder: f.pki,
+    automaticallyAcceptUnknownCertificate: false,
+  });
+  const client = lib.OPCUAClient.create({
+    applicationName: "Bifrost",
+    applicationUri: "urn:bifrost:gateway",
+    clientName: `bifrost ${o.device}`,
+    endpointMustExist: false,
+    securityMode: lib.MessageSecurityMode[f.securityMode],
+    securityPolicy: lib.SecurityPolicy[f.securityPolicy],
+    connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
+    keepSessionAlive: true,
+    keepAliveInterval: Math.max(1_000, Math.min(f.sessionTimeoutMs / 3, 10_000)),
+    requestedSessionTimeout: f.sessionTimeoutMs,
+    // Longer than a call's timeout: a silent server fails calls with TIMEOUT first.
+    transportTimeout: Math.max(f.timeoutMs * 3, 15_000),
+    defaultTransactionTimeout: Math.max(f.timeoutMs * 2, 10_000),
+    clientCertificateManager: cm,
+  });
+  let open = false;
+  let lost = false;
+  const lose = (reason: string) => {
+    if (!open || lost) return;
+    lost = true;
+    o.onLost(reason);
+  };
+  client.on("connection_lost", () => lose("the connection to the server was lost"));
+  client.on("close", () => lose("the server closed the connection"));
+  client.on("backoff", () => lose("the connection to the server was lost"));
+  const what = `Cannot connect to "${o.device}" at ${f.endpoint}`;
+  const timedOut = () =>
+    new BifrostError("DEVICE_UNREACHABLE", `${what}: no answer within ${f.timeoutMs} ms`);
+  const abandon = async () => {
+    await withTimeout(client.disconnect(), 2_000, () => new Error("disconnect")).catch(() => {});
+    await cm.dispose().catch(() => {});
+  };
+  let session: ClientSession;
+  try {
+    await withTimeout(client.connect(f.endpoint), f.timeoutMs, timedOut);
+    o.signal.throwIfAborted();
+    session = await withTimeout(
+      client.createSession(await identity(lib, f)),
+      f.timeoutMs,
+      timedOut,
+    );
+  } catch (e) {
+    await abandon();
+    throw explainConnectError(what, e, f);
+  }
+  session.on("session_closed", () => lose("the server closed the session"));
+  session.on("keepalive_failure", () => lose("the session keep-alive failed"));
+  const c: Connection = {
+    lib,
+    client,
+    session,
+    limits: {
+      maxNodesPerRead: 0,
+      maxNodesPerWrite: 0,
+      maxNodesPerBrowse: 0,
+      maxMonitoredItemsPerCall: 0,
+      maxNodesPerTranslateBrowsePathsToNodeIds: 0,
+    },
+    namespaces: [],
+    async close() {
+      open = false;
+      await withTimeout(session.close(true), f.timeoutMs, () => new Error("close")).catch(() => {});
+      await abandon();
+    },
+  };
+  try {
+    const dvs = await withTimeout(
+      session.read([
+        ...LIMIT_NODES.map(([, n]) => ({ nodeId: n, attributeId: lib.AttributeIds.Value })),
+        { nodeId: "i=2255", attributeId: lib.AttributeIds.Value },
+      ]),
+      f.timeoutMs,
+      timedOut,
+    );
+    for (const [i, [k]] of LIMIT_NODES.entries()) {
+      const v = dvs[i]?.value?.value;
+      if (typeof v === "number" && v > 0) c.limits[k] = v;
+    }
+    const ns = dvs[LIMIT_NODES.length]?.value?.value;
+    if (Array.isArray(ns)) c.namespaces = ns.map(String);
+  } catch (e) {
+    await c.close();
+    throw explainConnectError(what, e, f);
+  }
+  open = true;
+  return c;
+}
+
+/** The session's user identity: anonymous, user name and password, or an X.509 certificate. */
+async function identity(lib: OpcuaLib, f: OpcuaDevice): Promise<UserIdentityInfo> {
+  if (f.userCertificate !== undefined && f.userPrivateKey !== undefined) {
+    const crypto = await import("node-opcua-crypto");
+    const certificateData = crypto.readCertificate(f.userCertificate);
+    const privateKey = crypto.readPrivateKey(f.userPrivateKey);
+    return { type: lib.UserTokenType.Certificate, certificateData, privateKey } as never;
+  }
+  if (f.user !== undefined) {
+    return {
+      type: lib.UserTokenType.UserName,
+      userName: f.user,
+      password: f.password ?? "",
+    } as const;
+  }
+  return { type: lib.UserTokenType.Anonymous } as const;
+}

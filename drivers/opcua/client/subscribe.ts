@@ -1,0 +1,124 @@
+/**
+ * @module
+ * Subscriptions of the `opcua` driver: one OPC UA subscription per `subscribe:` poll, one
+ * monitored item per tag (sampling interval, queue size, discard policy, data-change filter
+ * with absolute or percent deadband), created in calls of at most the server's
+ * MaxMonitoredItemsPerCall. The device's `maxMonitoredItems` is checked before anything is
+ * asked of the server, so a flow that asks too much fails with the limit named.
+ */
+
+import { BifrostError, type ReadSink, type Subscription } from "../../../engine/plugin.ts";
+import { subscribeOptions } from "../core/spec.ts";
+import { severity, statusError } from "../core/status.ts";
+import type { DriverHost } from "./host.ts";
+import type { OpcuaPlan } from "./plan.ts";
+import type { ClientMonitoredItemGroup, ClientSubscription } from "node-opcua-client";
+
+/** Subscribes every tag of `plan`; values go to `sink` by the tag's index. */
+export async function subscribePlan(
+  d: DriverHost,
+  plan: OpcuaPlan,
+  sink: ReadSink,
+  signal: AbortSignal,
+  raw: Record<string, unknown>,
+): Promise<Subscription> {
+  const c = d.live();
+  const o = subscribeOptions(raw);
+  const limit = d.fields.maxMonitoredItems;
+  if (limit !== undefined && d.monitored + plan.tags.length > limit) {
+    throw new BifrostError(
+      "CONFIG_INVALID",
+      `Cannot subscribe ${plan.tags.length} tag(s) on "${d.device.name}": its session may hold at most ${limit} monitored items (maxMonitoredItems)${
+        d.monitored ? `, ${d.monitored} are in use` : ""
+      }; split the tags over more devices (sessions) or poll some of them`,
+      { details: { protocol: "opcua", limit, asked: plan.tags.length + d.monitored } },
+    );
+  }
+  const ids = await d.ids(c, plan);
+  const lib = c.lib;
+  const what = `Cannot subscribe on "${d.device.name}"`;
+  const sub: ClientSubscription = await d.call(
+    what,
+    c.session.createSubscription2({
+      requestedPublishingInterval: o.publishingIntervalMs,
+      requestedLifetimeCount: 60,
+      requestedMaxKeepAliveCount: 10,
+      maxNotificationsPerPublish: 0,
+      publishingEnabled: true,
+      priority: 1,
+    }),
+  );
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    d.monitored -= counted;
+    await d.call(what, sub.terminate()).catch(() => {});
+  };
+  signal.addEventListener("abort", () => void close(), { once: true });
+  let counted = 0;
+  const todo: number[] = [];
+  for (const [i, r] of ids.entries()) {
+    if (r.ok) todo.push(i);
+    else {sink.fail(
+        i,
+        new BifrostError("CONFIG_INVALID", `${what}: "${plan.tags[i]!.name}": ${r.why}`),
+      );}
+  }
+  const filter = o.deadband === "none" ? null : new lib.DataChangeFilter({
+    trigger: lib.DataChangeTrigger.StatusValue,
+    deadbandType: o.deadband === "absolute" ? lib.DeadbandType.Absolute : lib.DeadbandType.Percent,
+    deadbandValue: o.deadbandValue,
+  });
+  const per = c.limits.maxMonitoredItemsPerCall > 0 ? c.limits.maxMonitoredItemsPerCall : 1000;
+  const groups: ClientMonitoredItemGroup[] = [];
+  try {
+    for (let at = 0; at < todo.length; at += per) {
+      const part = todo.slice(at, at + per);
+      const group = await d.call(
+        what,
+        sub.monitorItems(
+          part.map((i) => ({
+            nodeId: (ids[i] as { nodeId: string }).nodeId,
+            attributeId: lib.AttributeIds.Value,
+          })),
+          {
+            samplingInterval: o.samplingIntervalMs,
+            queueSize: o.queueSize,
+            discardOldest: o.discardOldest,
+            filter,
+          },
+          lib.TimestampsToReturn.Both,
+        ),
+      );
+      groups.push(group);
+      counted += part.length;
+      d.monitored += part.length;
+      for (const [k, item] of group.monitoredItems.entries()) {
+        const code = item.statusCode.value;
+        if (severity(code) === "bad") {
+          const tag = plan.tags[part[k]!]!;
+          const more = code === 0x80db0000 || item.statusCode.name === "BadTooManyMonitoredItems"
+            ? `; the server takes no more monitored items on this session (set maxMonitoredItems on the device to check it before subscribing)`
+            : "";
+          sink.fail(
+            part[k]!,
+            statusError(
+              `${what}: "${tag.name}" (${tag.address})${more}`,
+              code,
+              item.statusCode.name,
+            ),
+          );
+        }
+      }
+      group.on("changed", (_item, dv, index) => {
+        if (closed) return;
+        d.deliver(plan, part[index]!, dv, sink, Date.now());
+      });
+    }
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { close };
+}
