@@ -23,6 +23,8 @@ Commands:
   read <url> [--timeout 5s]            read one value straight from a device
   write <flow-dir> <device> <tag> <value>
   write <url> <value>                  write one value
+  read|write --api URL <device> <tag> [<value>]
+                                       through a running gateway (checked, audited)
   browse <url> [--depth 2] [--out flows/new.yaml] [--force]
                                        write a flow draft of what a device exposes
   discover <driver> [options]          find the devices or units that answer

@@ -23,14 +23,25 @@ import { registries } from "../registries.ts";
 import { durationOption, parseCli, UsageError, withUsage } from "./_args.ts";
 import { loadOrReport } from "./_load.ts";
 import { schemeOf, toolsForUrl } from "./_tools.ts";
+import { apiRead, apiTarget, apiWrite, deviceAndTag } from "./_api_write.ts";
+
+/** The options of `--api` (a running gateway instead of a connection of our own). */
+const API_OPTIONS = {
+  api: { type: "string" },
+  token: { type: "string" },
+  ca: { type: "string" },
+} as const;
 
 /** Usage of `bifrost read`. */
 export const READ_USAGE = "Usage: bifrost read <flow-dir> <device> <tag> [--timeout 5s]\n" +
-  "       bifrost read <url> [--timeout 5s]   (URL schemes: see bifrost --help)";
+  "       bifrost read <url> [--timeout 5s]   (URL schemes: see bifrost --help)\n" +
+  "       bifrost read --api http://127.0.0.1:8720 <device> <tag> [--token T] [--ca FILE]";
 /** Usage of `bifrost write`. */
 export const WRITE_USAGE =
   "Usage: bifrost write <flow-dir> <device> <tag> <value> [--timeout 5s]\n" +
-  "       bifrost write <url> <value> [--timeout 5s]";
+  "       bifrost write <url> <value> [--timeout 5s]\n" +
+  "       bifrost write --api http://127.0.0.1:8720 <device> <tag> <value> [--token T] [--ca FILE]\n" +
+  "       (--api: through a running gateway, checked and audited; token also from BIFROST_TOKEN)";
 
 interface Target {
   device: DeviceConfig;
@@ -104,12 +115,21 @@ function show(v: Value): string {
 /** Runs `read`; returns the exit code. */
 export function readCommand(args: string[]): Promise<number> {
   return withUsage(READ_USAGE, async () => {
-    const { values, positionals } = parseCli(args, { timeout: { type: "string" } });
+    const { values, positionals } = parseCli(args, { timeout: { type: "string" }, ...API_OPTIONS });
     if (values.help) {
       console.log(READ_USAGE);
       return 0;
     }
     const timeoutMs = durationOption("timeout", values.timeout ?? "5s");
+    if (values.api !== undefined) {
+      const [device, tag, more] = deviceAndTag(positionals);
+      if (more.length > 0) throw new UsageError(`Unexpected argument "${more[0]}"`);
+      await apiRead(await apiTarget(values.api, values.token, values.ca, timeoutMs), device, tag);
+      return 0;
+    }
+    if (values.token !== undefined || values.ca !== undefined) {
+      throw new UsageError("--token and --ca go with --api");
+    }
     const [t, rest] = await resolveTarget(positionals, "read");
     if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}"`);
     const signal = AbortSignal.timeout(timeoutMs);
@@ -140,12 +160,24 @@ export function writeCommand(args: string[]): Promise<number> {
   return withUsage(WRITE_USAGE, async () => {
     const { values, positionals } = parseCli(negativesAsPositionals(args), {
       timeout: { type: "string" },
+      ...API_OPTIONS,
     });
     if (values.help) {
       console.log(WRITE_USAGE);
       return 0;
     }
     const timeoutMs = durationOption("timeout", values.timeout ?? "5s");
+    if (values.api !== undefined) {
+      const [device, tag, more] = deviceAndTag(positionals);
+      if (more[0] === undefined) throw new UsageError("Missing the value to write");
+      if (more.length > 1) throw new UsageError(`Unexpected argument "${more[1]}"`);
+      const target = await apiTarget(values.api, values.token, values.ca, timeoutMs);
+      await apiWrite(target, device, tag, more[0]);
+      return 0;
+    }
+    if (values.token !== undefined || values.ca !== undefined) {
+      throw new UsageError("--token and --ca go with --api");
+    }
     const [t, rest] = await resolveTarget(positionals, "write");
     const text = rest[0];
     if (text === undefined) throw new UsageError("Missing the value to write");

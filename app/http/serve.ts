@@ -131,6 +131,11 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     audit,
     clock: o.clock ?? systemClock,
   });
+  // Sparkplug DCMD (and any sink that carries writes back) through the API's write path:
+  // writable, kind and range checked, audited as `<sink kind>:<sink name>`.
+  gateway.setSinkWriter((who, device, tag, value) =>
+    writeOne(apiContext(), who, device, tag, typeof value === "bigint" ? String(value) : value)
+  );
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
@@ -144,6 +149,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
       },
     }, (req, info) => api.app.fetch(req, info));
   } catch (e) {
+    gateway.setSinkWriter(undefined);
     api.close();
     audit.close();
     await triggers.close();
@@ -168,6 +174,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     metrics: (x) => triggers.metrics(x),
     close: async () => {
       await server.shutdown();
+      gateway.setSinkWriter(undefined);
       api.close();
       audit.close();
       await triggers.close();

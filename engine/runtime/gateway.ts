@@ -58,6 +58,9 @@ export interface ConsumerStats extends QueueStats {
   own: Record<string, number>;
 }
 
+/** Performs a write a sink carries back (`who`: `<sink kind>:<sink name>`). */
+export type SinkWriter = (who: string, device: string, tag: string, value: Value) => Promise<void>;
+
 /** Phases of a {@linkcode Gateway}'s life. */
 export type GatewayPhase = "created" | "starting" | "running" | "stopping" | "stopped";
 
@@ -87,6 +90,7 @@ export class Gateway {
   #schedules = new Map<string, { stop: AbortController; done: Promise<void> }>();
   #sims = new Map<string, SimulatedDevice>();
   #applying: Promise<unknown> = Promise.resolve();
+  #sinkWriter: SinkWriter | undefined;
   /** Where steps removed by a reload send what was still queued in them. */
   #retired = new Map<string, string[]>();
   #taps = new Set<Tap>();
@@ -213,7 +217,11 @@ export class Gateway {
       get catalog() {
         return catalog();
       },
-      writeTag: (device, tag, value) => this.write(device, tag, value),
+      // Through the installed writer (the API's checked, audited path) when there is one.
+      writeTag: (device, tag, value) =>
+        this.#sinkWriter
+          ? this.#sinkWriter(`${s.use}:${s.name}`, device, tag, value)
+          : this.write(device, tag, value),
     });
     await sink.open();
     const c = this.consumers.get(name);
@@ -403,6 +411,16 @@ export class Gateway {
   }
 
   /** Writes a value to a device tag. */
+  /**
+   * Sets who performs the writes sinks carry back (Sparkplug DCMD), `who` being
+   * `<sink kind>:<sink name>`; undefined goes back to {@linkcode Gateway.write}. The HTTP
+   * API installs its own write path, so that such writes are checked (writable, kind,
+   * range) and audited like the API's.
+   */
+  setSinkWriter(w: SinkWriter | undefined): void {
+    this.#sinkWriter = w;
+  }
+
   async write(device: string, tag: string, value: Value): Promise<void> {
     const d = this.devices.get(device);
     if (!d) throw new BifrostError("NOT_FOUND", `Cannot write: unknown device "${device}"`);
