@@ -131,6 +131,9 @@ Deno.test("an address other than loopback is refused without API tokens, with th
 async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {
   const cert = join(dir, "cert.pem"), key = join(dir, "key.pem");
   const r = await new Deno.Command("openssl", {
+    // Its own environment (see sinks/mqtt/_certs.ts).
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
     args: [
       "req",
       "-x509",

@@ -36,6 +36,10 @@ async function openssl(dir: string, ...args: string[]): Promise<void> {
   const out = await new Deno.Command(OPENSSL_BIN, {
     args,
     cwd: dir,
+    // Its own environment: another test of this process (node-opcua's key reading) may
+    // have OPENSSL_CONF pointing at nothing for a moment.
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -26,6 +26,22 @@ export function loadOpcua(): Promise<OpcuaLib> {
   return lib;
 }
 
+/**
+ * Undoes what node-opcua-crypto leaves in the environment. To read a private key it sets
+ * `OPENSSL_CONF=/dev/null` and then restores the previous value with
+ * `process.env.OPENSSL_CONF = backup`: when the variable was not set, that stores the string
+ * "undefined", and every `openssl` this process starts afterwards (a test's certificate
+ * helper, a user's tool) fails with `Can't open "undefined" for reading`. Called after each
+ * step that reads keys (connect, session, a server's start).
+ */
+export function repairOpensslConf(): void {
+  try {
+    if (Deno.env.get("OPENSSL_CONF") === "undefined") Deno.env.delete("OPENSSL_CONF");
+  } catch {
+    // No env permission: nothing was changed either.
+  }
+}
+
 /** Rejects with `onTimeout()` when `p` takes longer than `ms`. */
 export async function withTimeout<T>(
   p: Promise<T>,

@@ -10,7 +10,7 @@
 import { BifrostError } from "../../../engine/plugin.ts";
 import type { OpcuaDevice } from "../core/spec.ts";
 import { explainConnectError } from "./errors.ts";
-import { loadOpcua, type OpcuaLib, withTimeout } from "./load.ts";
+import { loadOpcua, type OpcuaLib, repairOpensslConf, withTimeout } from "./load.ts";
 import type { ClientSession, OPCUAClient, UserIdentityInfo } from "node-opcua-client";
 
 /** Server limits that shape requests (0: the server states none). */
@@ -105,9 +105,11 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
       timedOut,
     );
   } catch (e) {
+    repairOpensslConf();
     await abandon();
     throw explainConnectError(what, e, f);
   }
+  repairOpensslConf();
   session.on("session_closed", () => lose("the server closed the session"));
   session.on("keepalive_failure", () => lose("the session keep-alive failed"));
   const c: Connection = {

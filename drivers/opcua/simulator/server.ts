@@ -13,6 +13,7 @@ import { DATA_TYPE_IDS, type ScalarType } from "../core/types.ts";
 import { elementForWrite } from "../core/write_value.ts";
 import { demoVariables, type SimVariable } from "./content.ts";
 import { TcpProxy } from "./proxy.ts";
+import { repairOpensslConf } from "../client/load.ts";
 
 /** Options of {@linkcode startOpcuaSimulator}. */
 export interface OpcuaSimOptions {
@@ -132,6 +133,7 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
       buildInfo: { productName: "Bifrost OPC UA simulator", manufacturerName: "Bifrost" },
     });
     await server.initialize();
+    repairOpensslConf();
     const space = server.engine.addressSpace;
     const ns = space.getOwnNamespace();
     const folders = new Map<string, Any>();
@@ -170,6 +172,7 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
       nodes.set(v.id, node);
     }
     await server.start();
+    repairOpensslConf();
     boundPort = server.endpoints[0].port;
   };
 
