@@ -186,3 +186,36 @@ Deno.test("window property: sliding-window percentiles from the sketch are withi
     { numRuns: 100 },
   );
 });
+
+Deno.test("window: count and session windows report sketch percentiles within 1 % of exact ones", () => {
+  const vals = Array.from({ length: 200 }, (_, i) => 10 + ((i * 37) % 101) / 7);
+  const configs = [
+    { count: 50, countHop: 10 },
+    { session: "5s" },
+  ] as const;
+  for (const c of configs) {
+    const run = (percentiles: "sketch" | "exact") => {
+      const w = createWindow({ ...c, aggregates: ["p10", "p50", "p99"], percentiles }, {
+        clock: new ManualClock(0),
+      });
+      const b = new Batch();
+      // Two sessions: 100 values 1 s apart, a 60 s gap, 100 more; then a far record closes.
+      vals.forEach((v, i) =>
+        b.add("d", "t", v, 0, undefined, i * 1000 + (i >= 100 ? 60_000 : 0), 0, 0)
+      );
+      b.add("d", "u", 0, 0, undefined, 10_000_000, 0, 0);
+      return w.process(b).toArray().filter((r) => r.tag.startsWith("t."));
+    };
+    const sk = run("sketch"), ex = run("exact");
+    assert.ok(sk.length >= 6, `${JSON.stringify(c)}: ${sk.length} records`);
+    assert.equal(sk.length, ex.length);
+    sk.forEach((r, i) => {
+      const want = ex[i]!.value as number;
+      assert.equal(r.tag, ex[i]!.tag);
+      assert.ok(
+        Math.abs((r.value as number) - want) <= 0.01 * want,
+        `${r.tag}: ${r.value} vs ${want}`,
+      );
+    });
+  }
+});
