@@ -3,10 +3,11 @@
  * Hot reload and the state of the analytics steps, end to end: a gateway polls the Modbus
  * simulator every 100 ms over real TCP into two windows (open for an hour: their panes fill
  * across the reload) and an alarm step (one alarm unacknowledged, one acknowledged through
- * the step's command). A new revision changes an unrelated step's gain and one window's
+ * the step's command). A new revision changes an unrelated step's gain and two windows'
  * aggregates. The unchanged window and alarm step keep their instance and state (the window's
  * count goes on from where it was; the alarms stay UNACK and ACKED with their first change
- * time); the changed window starts fresh, its persisted snapshot refused for its old config.
+ * time); the changed window starts fresh, and the changed one declared `persist: true` takes
+ * the snapshot its predecessor wrote on close.
  */
 
 import { join } from "node:path";
@@ -33,7 +34,8 @@ polls:
 steps:
   sc: { use: scale, from: fast, tags: [a], gain: ${gain} }
   kept-window: { use: window, from: fast, tags: [a], size: 1h, aggregates: [count, p95] }
-  changed-window:
+  changed-window: { use: window, from: fast, tags: [a], size: 1h, aggregates: ${changedAggs} }
+  restored-window:
     use: window
     from: fast
     tags: [a]
@@ -47,7 +49,10 @@ steps:
       - { name: hi, tags: [a], type: high, limit: 80 }
       - { name: lo, tags: [b], type: low, limit: 10 }
 sinks:
-  history: { use: sqlite, from: [sc, kept-window, changed-window, alarms], path: PATH }
+  history:
+    use: sqlite
+    from: [sc, kept-window, changed-window, restored-window, alarms]
+    path: PATH
 `;
 }
 
@@ -84,6 +89,7 @@ Deno.test("a reload keeps the state of unchanged analytics steps; a changed one 
     await waitFor(() => (gw.stats().polls.fast?.runs ?? 0) >= 5, 10_000, "five polls");
     const kept = step<WindowStep>("kept-window");
     const changed = step<WindowStep>("changed-window");
+    const persisted = step<WindowStep>("restored-window");
     const alarms = step<AlarmStep>("alarms");
     await waitFor(() => alarms.list().length === 2, 10_000, "both alarms raised");
     const lo = alarms.list().find((a) => a.alarm === "lo")!;
@@ -94,11 +100,12 @@ Deno.test("a reload keeps the state of unchanged analytics steps; a changed one 
     assertEquals(before.get("lo")!.state, "ACKED");
     const keptBefore = paneCount(kept);
     const changedBefore = paneCount(changed);
+    const persistedBefore = paneCount(persisted);
     assert(keptBefore >= 5, `kept window holds ${keptBefore} records`);
 
     await write(3, "[count, max]");
     const d = await gw.apply(await load());
-    assertEquals(d.steps.changed.sort(), ["changed-window", "sc"]);
+    assertEquals(d.steps.changed.sort(), ["changed-window", "restored-window", "sc"]);
     assertEquals(d.steps.kept.sort(), ["alarms", "kept-window"]);
 
     // Unchanged: the same instances, their state intact and growing.
@@ -111,7 +118,15 @@ Deno.test("a reload keeps the state of unchanged analytics steps; a changed one 
     assertEquals(after.get("hi")!.changedAt, before.get("hi")!.changedAt);
     assertEquals(after.get("lo")!.changedAt, before.get("lo")!.changedAt);
 
-    // Changed: a new instance, empty at first (its snapshot was taken under the old config).
+    // Changed with `persist: true`: a new instance that took its predecessor's snapshot (new
+    // aggregates keep the windows' state).
+    const restored = step<WindowStep>("restored-window");
+    assert(restored !== persisted, "the persisted window was replaced");
+    assert(
+      paneCount(restored) >= persistedBefore,
+      `the persisted window restored its state (${paneCount(restored)} vs ${persistedBefore})`,
+    );
+    // Changed without: a new instance, empty at first.
     const fresh = step<WindowStep>("changed-window");
     assert(fresh !== changed, "the changed window was replaced");
     const freshAtStart = paneCount(fresh);

@@ -342,7 +342,14 @@ export function createWindow(
     }
   };
 
-  const configText = JSON.stringify(config);
+  // What the state depends on: a snapshot is restored under any config that keeps it (what is
+  // reported from the panes, `aggregates`, `output` and `integralUnit`, may change).
+  const { aggregates: _a, output: _o, integralUnit: _u, persist: _p, ...layout } = config;
+  const stateOf = {
+    ...layout,
+    percentiles: !percentiles ? "none" : exact ? "exact" : config.percentileAccuracy ?? 0.01,
+  };
+  const configText = JSON.stringify(stateOf, Object.keys(stateOf).sort());
 
   /** The state as typed arrays and key names. */
   const snapshot = (): Snapshot => {
@@ -379,7 +386,7 @@ export function createWindow(
     };
   };
 
-  /** Takes the state of a snapshot; false when it was taken under another config. */
+  /** Takes the state of a snapshot; false when it was taken under a config of other state. */
   const restore = (s: Snapshot): boolean => {
     if (s.meta.config !== configText) return false;
     const names = s.meta.keys as [string, string][];
@@ -411,7 +418,7 @@ export function createWindow(
       try {
         const s = await readSnapshot(persistPath);
         if (s && !restore(s)) {
-          ctx?.log?.info("Window state not restored: the step's config changed", {
+          ctx?.log?.info("Window state not restored: the step's windows or percentiles changed", {
             path: persistPath,
           });
         } else if (s) {

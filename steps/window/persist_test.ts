@@ -68,6 +68,29 @@ Deno.test("window persist: open windows are restored after a restart", async () 
   });
 });
 
+Deno.test("window persist: new aggregates or output keep the state; a new percentile mode does not", async () => {
+  await withDir(async (dir) => {
+    const ctx = { name: "w", dataDir: dir, clock: new ManualClock(0) };
+    const a = createWindow(config, ctx);
+    a.process(Batch.from([rec("t", 1000, 1), rec("t", 3000, 2)]));
+    await a.close!();
+    const b = createWindow(
+      { ...config, aggregates: ["max", "p50", "count"], output: "{tag}_{agg}" },
+      ctx,
+    );
+    await b.start!();
+    b.process(Batch.from([rec("t", 6000, 4)]));
+    await b.close!();
+    const out = b.process(Batch.from([rec("t", 20_000, 0)])).toArray()
+      .filter((r) => r.sourceTs === 10_000)
+      .map((r) => `${r.tag}=${r.tag.endsWith("p50") ? Math.round(r.value as number) : r.value}`);
+    assert.deepEqual(out, ["t_max=4", "t_p50=2", "t_count=3"]);
+    const c = createWindow({ ...config, percentiles: "exact" }, ctx);
+    await c.start!();
+    assert.equal(c.stats().keys, 0);
+  });
+});
+
 Deno.test("window persist: a snapshot of another config is left alone; a damaged one is reported", async () => {
   await withDir(async (dir) => {
     const lines: string[] = [];
@@ -78,7 +101,7 @@ Deno.test("window persist: a snapshot of another config is left alone; a damaged
     const other = createWindow({ ...config, size: "20s" }, { name: "w", dataDir: dir, log });
     await other.start!();
     assert.equal(other.stats().keys, 0);
-    assert.match(lines.at(-1)!, /not restored: the step's config changed/);
+    assert.match(lines.at(-1)!, /not restored: the step's windows or percentiles changed/);
     await Deno.writeTextFile(snapshotPath(dir, "w"), "garbage");
     const c = createWindow(config, { name: "w", dataDir: dir, log });
     await c.start!();

@@ -113,7 +113,7 @@ export const WindowSpec = Type.Object({
   persist: Type.Optional(Type.Boolean({
     default: false,
     description:
-      "Snapshot the open windows to the data directory when the step stops, and restore them at start (same config only).",
+      "Snapshot the open windows to the data directory when the step stops, and restore them at start (or after a hot reload that changed the step), unless the windows themselves changed: a new `aggregates`, `output` or `integralUnit` keeps the state; another size, hop, selection, lateness or percentile mode starts empty.",
   })),
 }, {
   additionalProperties: false,
