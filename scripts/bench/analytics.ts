@@ -5,7 +5,10 @@
  * interleaved runs), plus:
  * - a 1-minute window sliding every 10 s with 6 aggregates over 10,000 tags: records/s on one
  *   core (target ≥ 1,000,000/s) and the p99 time each batch spends in the step;
- * - 1,000,000 buffered points (a percentile window): bytes held (target < 32 MB).
+ * - 1,000,000 points in an open percentile window: bytes held (target < 32 MB), exact
+ *   (buffered values) and sketch (DDSketch) side by side;
+ * - the same sliding window with p50/p95/p99: records/s, p99 per batch, bytes per tag and the
+ *   largest difference between sketch and exact percentiles, sketch against exact.
  *
  * Pin it: `taskset -c 0 deno task bench:analytics` (the task does). `--quick` for a smoke run.
  */
@@ -226,31 +229,101 @@ function windowThroughput(): void {
 
 function bufferedPoints(): void {
   const KEYS = 1_000, PER = 1_000;
-  console.log(`\n1,000,000 buffered points: ${KEYS} tags × ${PER} values in an open p95 window`);
-  gc();
-  const before = Deno.memoryUsage();
-  const w = createWindow({ size: "1h", aggregates: ["p95", "mean"] });
-  const b = new Batch(KEYS);
-  for (let k = 0; k < KEYS; k++) b.add("plc", `tag${k}`, 0, Quality.good, undefined, 0, 0, 0);
-  for (let p = 0; p < PER; p++) {
-    for (let k = 0; k < KEYS; k++) {
-      b.num[k] = p + k;
-      b.sourceTs[k] = 1_700_000_000_000 + p * 1000; // 1,000 s: all inside the hour
-    }
-    w.process(b);
-  }
-  gc();
-  const after = Deno.memoryUsage();
-  const st = w.stats();
-  const mb = (x: number) => (x / 1048576).toFixed(1);
-  const state = w.stateBytes();
   console.log(
-    `  buffered ${fmt(st.bufferedPoints)} points; typed-array state ${mb(state)} MB ` +
-      `(target < 32 MB: ${state < 32 * 1048576 ? "met" : "NOT met"}); process growth: heap ${
-        mb(after.heapUsed - before.heapUsed)
-      } MB, external ${mb(after.external - before.external)} MB, rss ${
-        mb(after.rss - before.rss)
-      } MB`,
+    `\n1,000,000 points in an open 1-hour p95 window: ${KEYS} tags × ${PER} values, ` +
+      `percentiles exact (buffered) and sketch (DDSketch, 1 %)`,
+  );
+  for (const percentiles of ["exact", "sketch"] as const) {
+    gc();
+    const before = Deno.memoryUsage();
+    const w = createWindow({ size: "1h", aggregates: ["p95", "mean"], percentiles });
+    const b = new Batch(KEYS);
+    for (let k = 0; k < KEYS; k++) b.add("plc", `tag${k}`, 0, Quality.good, undefined, 0, 0, 0);
+    for (let p = 0; p < PER; p++) {
+      for (let k = 0; k < KEYS; k++) {
+        b.num[k] = p + k;
+        b.sourceTs[k] = 1_700_000_000_000 + p * 1000; // 1,000 s: all inside the hour
+      }
+      w.process(b);
+    }
+    gc();
+    const after = Deno.memoryUsage();
+    const st = w.stats();
+    const mb = (x: number) => (x / 1048576).toFixed(1);
+    const state = w.stateBytes();
+    console.log(
+      `  ${percentiles.padEnd(6)} buffered ${fmt(st.bufferedPoints)} points; typed-array state ${
+        mb(state)
+      } MB, ${fmt(state / KEYS)} B per key (target < 32 MB: ${
+        state < 32 * 1048576 ? "met" : "NOT met"
+      }); process growth: heap ${mb(after.heapUsed - before.heapUsed)} MB, external ${
+        mb(after.external - before.external)
+      } MB, rss ${mb(after.rss - before.rss)} MB`,
+    );
+  }
+}
+
+/** The 1-minute sliding window with percentiles: sketch against exact, same run. */
+function percentileThroughput(): void {
+  const aggs = ["mean", "min", "max", "p50", "p95", "p99"] as const;
+  console.log(
+    `\n1-minute window sliding every 10 s with percentiles (${aggs.join(" ")}), ${
+      fmt(TAGS)
+    } tags, ${POLLS} polls a run, median of ${RUNS}: sketch against exact`,
+  );
+  const batches = pollBatches();
+  const rate = { sketch: [] as number[], exact: [] as number[] };
+  const p99 = { sketch: [] as number[], exact: [] as number[] };
+  const bytes = { sketch: 0, exact: 0 };
+  const outs = { sketch: [] as number[], exact: [] as number[] };
+  let worstErr = 0;
+  for (let r = 0; r < RUNS + 1; r++) {
+    const t0 = 1_700_000_000_000 + r * 10_000_000;
+    const last: Record<string, Float64Array> = {};
+    for (const percentiles of ["sketch", "exact"] as const) {
+      const w = createWindow({ size: "1m", hop: "10s", aggregates: [...aggs], percentiles });
+      let peak = 0;
+      const got: number[] = [];
+      const a = drive(
+        (b) => {
+          const out = w.process(b);
+          if (out.length > 0) {
+            peak = Math.max(peak, w.stateBytes());
+            if (got.length < 60_000) { for (let i = 0; i < out.length; i++) got.push(out.num[i]!); }
+          }
+          return out.length;
+        },
+        batches,
+        t0,
+      );
+      last[percentiles] = Float64Array.from(got);
+      if (r === 0) continue;
+      rate[percentiles].push(a.rate);
+      p99[percentiles].push(a.p99);
+      bytes[percentiles] = Math.max(bytes[percentiles], peak, w.stateBytes());
+      outs[percentiles].push(a.outCount);
+    }
+    const s = last.sketch!, e = last.exact!;
+    for (let i = 0; i < Math.min(s.length, e.length); i++) {
+      if (e[i] !== 0) worstErr = Math.max(worstErr, Math.abs(s[i]! - e[i]!) / Math.abs(e[i]!));
+    }
+  }
+  if (outs.sketch.join() !== outs.exact.join()) {
+    throw new Error("sketch and exact disagree on records out");
+  }
+  for (const k of ["sketch", "exact"] as const) {
+    console.log(
+      `  ${k.padEnd(6)} ${fmt(median(rate[k])).padStart(10)} records/s, p99 per batch ${
+        median(p99[k]).toFixed(3)
+      } ms, state (panes + percentiles) ${(bytes[k] / 1048576).toFixed(1)} MB = ${
+        fmt(bytes[k] / TAGS)
+      } B per tag`,
+    );
+  }
+  console.log(
+    `  ratio sketch/exact: throughput ${(median(rate.sketch) / median(rate.exact)).toFixed(2)}x, ` +
+      `memory ${(bytes.sketch / bytes.exact).toFixed(3)}x; largest relative difference of any ` +
+      `aggregate in the first windows: ${(worstErr * 100).toFixed(3)} % (stated: 1 %)`,
   );
 }
 
@@ -285,4 +358,5 @@ function sideBySide(): void {
 console.log(`bench:analytics (Deno ${Deno.version.deno}, ${quick ? "quick" : "full"} run)`);
 bufferedPoints();
 windowThroughput();
+percentileThroughput();
 sideBySide();

@@ -11,8 +11,9 @@
  * bad when no usable value was left); uncertain inputs make the window uncertain. Strings and
  * other non-numeric values are counted as `skipped`.
  *
- * State: partial aggregates in typed-array pane rings (`panes.ts`), raw values only when a
- * percentile is asked for.
+ * State: partial aggregates in typed-array pane rings (`panes.ts`); percentiles in a DDSketch
+ * per key and pane (`sketch.ts`, bounded memory, a stated relative error), or, with
+ * `percentiles: exact`, the window's raw values (up to `maxPoints` per key).
  */
 
 import {
@@ -29,6 +30,7 @@ import { compileTemplate, KeyIndex } from "../_keys.ts";
 import { readSnapshot, type Snapshot, snapshotPath, writeSnapshot } from "../_snapshot.ts";
 import { selected, selector } from "../_shared.ts";
 import { addToPane, countInPane, P, PANE_FIELDS, PointRing, quantile, WindowAcc } from "./panes.ts";
+import { PaneSketches } from "./sketch.ts";
 import { type WindowConfig, WindowSpec } from "./spec.ts";
 
 export { type WindowConfig, WindowSpec } from "./spec.ts";
@@ -45,13 +47,15 @@ export interface WindowStats {
   overflow: number;
   keys: number;
   bufferedPoints: number;
+  /** Sketch panes whose values spanned more than its bins (smallest magnitudes merged). */
+  sketchCollapsed: number;
 }
 
 /** A window step, with its counters and its state's size. */
 export interface WindowStep extends Step {
   process(batch: Batch): Batch;
   stats(): WindowStats;
-  /** Bytes of typed-array state (panes and buffered points). */
+  /** Bytes of typed-array state (panes, percentile sketches or buffered points). */
   stateBytes(): number;
   /** The state, for a snapshot. */
   snapshot(): Snapshot;
@@ -100,6 +104,7 @@ export function createWindow(
     q: AGG[agg] ? NaN : Number(agg.slice(1)) / 100,
   }));
   const percentiles = outputs.some((o) => o.fn === undefined);
+  const exact = percentiles && config.percentiles === "exact";
   const template = compileTemplate(config.output ?? "{tag}.{agg}");
   const names: string[][] = []; // output tag names per key id
   const useGateway = config.time === "gateway";
@@ -133,6 +138,9 @@ export function createWindow(
     ? panesPerWindow + 1
     : 1;
   const stride = ring * PANE_FIELDS;
+  const sketch = percentiles && !exact
+    ? new PaneSketches(config.percentileAccuracy ?? 0.01, ring)
+    : undefined;
 
   const keys = new KeyIndex();
   let panes = new Float64Array(0);
@@ -151,6 +159,7 @@ export function createWindow(
     overflow: 0,
     keys: 0,
     bufferedPoints: 0,
+    sketchCollapsed: 0,
   };
   let maxTs = -Infinity;
   let nextEnd = NaN; // time windows: end of the next window to close
@@ -179,7 +188,8 @@ export function createWindow(
       f.set(overflowed);
       overflowed = f;
     }
-    if (percentiles) points.push(new PointRing());
+    if (exact) points.push(new PointRing());
+    sketch?.ensureKeys(id + 1);
   };
 
   const namesOf = (id: number): string[] =>
@@ -197,10 +207,13 @@ export function createWindow(
     out = bigger;
   };
 
-  /** Emits the aggregates in `acc` for key `id`, ts `end`, values in [from, to) for percentiles. */
+  /**
+   * Emits the aggregates in `acc` for key `id`, ts `end`; percentiles from the sketch's last
+   * merge, or (exact) from the values in [from, to).
+   */
   const emit = (id: number, end: number, from: number, to: number): void => {
     if (acc.n === 0 && acc.bad === 0) return;
-    const dropped = percentiles ? overflowed[id]! : 0;
+    const dropped = exact ? overflowed[id]! : 0;
     if (dropped > 0) overflowed[id] = 0;
     stats.windows++;
     let quality: number = Quality.good;
@@ -217,12 +230,18 @@ export function createWindow(
       reason = parts.join(", ");
     }
     let k = -1;
-    if (percentiles && acc.n > 0) k = points[id]!.range(from, to, scratch);
+    if (exact && acc.n > 0) k = points[id]!.range(from, to, scratch);
     const n = namesOf(id);
     const device = keys.device[id]!;
     for (let j = 0; j < outputs.length; j++) {
       const o = outputs[j]!;
-      const v = acc.n === 0 ? NaN : o.fn ? o.fn(acc, perUnit) : quantile(scratch.a, k, o.q);
+      const v = acc.n === 0
+        ? NaN
+        : o.fn
+        ? o.fn(acc, perUnit)
+        : sketch
+        ? sketch.quantile(o.q, acc.min, acc.max)
+        : quantile(scratch.a, k, o.q);
       out.add(device, n[j]!, v, quality as 0, reason, end, now, seq++);
     }
   };
@@ -246,8 +265,9 @@ export function createWindow(
           const o = base + (p % ring) * PANE_FIELDS;
           if (panes[o + P.id] === p) acc.merge(panes, o);
         }
+        sketch?.merge(id, firstPane, panesPerWindow);
         emit(id, nextEnd, start, nextEnd);
-        if (percentiles) points[id]!.evictBefore(start + hop);
+        if (exact) points[id]!.evictBefore(start + hop);
       }
       nextEnd += hop;
     }
@@ -260,8 +280,9 @@ export function createWindow(
       const o = base + (p % ring) * PANE_FIELDS;
       if (panes[o + P.id] === p) acc.merge(panes, o);
     }
+    sketch?.merge(id, lastPane - panesPerWindow + 1, panesPerWindow);
     emit(id, acc.n > 0 ? acc.lastTs : ts, acc.firstTs, acc.lastTs + 1);
-    if (percentiles) {
+    if (exact) {
       const o = base + ((lastPane - panesPerWindow + 2) % ring) * PANE_FIELDS;
       const keepFrom = panesPerWindow > 1 ? panes[o + P.firstTs]! : acc.lastTs + 1;
       points[id]!.evictBefore(keepFrom);
@@ -272,9 +293,13 @@ export function createWindow(
     acc.reset();
     const o = id * stride;
     acc.merge(panes, o);
+    if (sketch) {
+      sketch.merge(id, 0, 1);
+      sketch.clear(id, 0, NaN);
+    }
     emit(id, counts[id]!, acc.firstTs, acc.lastTs + 1);
     panes[o + P.id] = NaN;
-    if (percentiles) points[id]!.evictBefore(Infinity);
+    if (exact) points[id]!.evictBefore(Infinity);
   };
 
   const add = (id: number, ts: number, b: Batch, i: number): void => {
@@ -306,7 +331,8 @@ export function createWindow(
       const v = b.num[i]!;
       if (q === Quality.uncertain) countInPane(panes, o, paneId, P.uncertain);
       if (addToPane(panes, o, paneId, ts, v)) stats.reordered++;
-      if (percentiles && !points[id]!.add(ts, v, maxPoints)) {
+      if (sketch) sketch.add(id, paneId, v);
+      else if (exact && !points[id]!.add(ts, v, maxPoints)) {
         stats.overflow++;
         overflowed[id] = overflowed[id]! + 1;
       }
@@ -316,12 +342,19 @@ export function createWindow(
     }
   };
 
-  const configText = JSON.stringify(config);
+  // What the state depends on: a snapshot is restored under any config that keeps it (what is
+  // reported from the panes, `aggregates`, `output` and `integralUnit`, may change).
+  const { aggregates: _a, output: _o, integralUnit: _u, persist: _p, ...layout } = config;
+  const stateOf = {
+    ...layout,
+    percentiles: !percentiles ? "none" : exact ? "exact" : config.percentileAccuracy ?? 0.01,
+  };
+  const configText = JSON.stringify(stateOf, Object.keys(stateOf).sort());
 
   /** The state as typed arrays and key names. */
   const snapshot = (): Snapshot => {
     const n = stats.keys;
-    const lens = new Float64Array(percentiles ? n : 0);
+    const lens = new Float64Array(exact ? n : 0);
     let total = 0;
     for (let id = 0; id < lens.length; id++) total += lens[id] = points[id]!.len;
     const pts = new Float64Array(total), pv = new Float64Array(total);
@@ -348,15 +381,17 @@ export function createWindow(
         pointLens: lens,
         pointTs: pts,
         pointV: pv,
+        ...sketch?.toArrays(n),
       },
     };
   };
 
-  /** Takes the state of a snapshot; false when it was taken under another config. */
+  /** Takes the state of a snapshot; false when it was taken under a config of other state. */
   const restore = (s: Snapshot): boolean => {
     if (s.meta.config !== configText) return false;
     const names = s.meta.keys as [string, string][];
     for (const [d, t] of names) newKey(keys.id(d, t));
+    sketch?.fromArrays(names.length, s.arrays);
     panes.set(s.arrays.panes as Float64Array);
     counts.set(s.arrays.counts as Float64Array);
     overflowed.set(s.arrays.overflowed as Float64Array);
@@ -383,7 +418,7 @@ export function createWindow(
       try {
         const s = await readSnapshot(persistPath);
         if (s && !restore(s)) {
-          ctx?.log?.info("Window state not restored: the step's config changed", {
+          ctx?.log?.info("Window state not restored: the step's windows or percentiles changed", {
             path: persistPath,
           });
         } else if (s) {
@@ -424,12 +459,13 @@ export function createWindow(
             stats.late++;
             continue;
           }
-          if (quality[i] === Quality.good && kind[i] === StorageKind.number && !percentiles) {
+          if (quality[i] === Quality.good && kind[i] === StorageKind.number && !exact) {
             // The common case, without the general path's branches.
             const id = keyOf(b, i);
             const paneId = Math.floor(ts / pane);
             const o = id * stride + (paneId % ring) * PANE_FIELDS;
             if (addToPane(panes, o, paneId, ts, num[i]!)) stats.reordered++;
+            if (sketch) sketch.add(id, paneId, num[i]!);
             continue;
           }
         } else if (ts > maxTs) maxTs = ts;
@@ -447,12 +483,13 @@ export function createWindow(
       let buffered = 0;
       for (const r of points) buffered += r.len;
       stats.bufferedPoints = buffered;
+      stats.sketchCollapsed = sketch?.collapsed ?? 0;
       return { ...stats };
     },
     stateBytes(): number {
       let bytes = panes.byteLength + counts.byteLength;
       for (const r of points) bytes += r.bytes;
-      return bytes;
+      return bytes + (sketch?.bytes ?? 0);
     },
   };
 }

@@ -63,7 +63,7 @@ export const WindowSpec = Type.Object({
       uniqueItems: true,
       default: ["mean", "min", "max", "count"],
       description:
-        "What each window reports: mean, min, max, sum, count, first, last, stddev (sample), range (max-min), delta (last-first), rate (delta per second), integral (trapezoid, per `integralUnit`, e.g. kWh from kW), twa (time-weighted average), and percentiles `pNN` (exact over the window's values, linear interpolation).",
+        "What each window reports: mean, min, max, sum, count, first, last, stddev (sample), range (max-min), delta (last-first), rate (delta per second), integral (trapezoid, per `integralUnit`, e.g. kWh from kW), twa (time-weighted average), and percentiles `pNN` (interpolated between the closest ranks, as Excel's PERCENTILE.INC; see `percentiles` for their accuracy).",
       examples: [["mean", "min", "max", "p95"], ["integral"]],
     },
   )),
@@ -91,16 +91,29 @@ export const WindowSpec = Type.Object({
     default: "h",
     description: "Time unit of `integral` (h: kW in, kWh out).",
   })),
+  percentiles: Type.Optional(Type.Union([Type.Literal("sketch"), Type.Literal("exact")], {
+    default: "sketch",
+    description:
+      "How `pNN` aggregates are computed. `sketch` (a DDSketch per key and pane, merged exactly over the window's panes): bounded memory whatever the record rate (tens of bins per key for a typical signal, at most enough for 18 decades of magnitude per pane), and each percentile within `percentileAccuracy` (relative) of the exact PERCENTILE.INC value when its two closest ranks have the same sign (else within the accuracy times the larger of their magnitudes); p0 and p100 are the exact min and max. `exact`: the window's raw values are buffered (up to `maxPoints` per key) and sorted when it closes.",
+  })),
+  percentileAccuracy: Type.Optional(Type.Number({
+    minimum: 0.001,
+    maximum: 0.1,
+    default: 0.01,
+    description:
+      "`percentiles: sketch`: the relative error each percentile is guaranteed within (0.01: ±1 %). Smaller costs more bins: about ln(max/min) / (2 × accuracy) per key and pane for positive values between min and max (0.01: 26 bins for 15..25 °C).",
+    examples: [0.01, 0.001],
+  })),
   maxPoints: Type.Optional(Type.Integer({
     minimum: 1,
     default: 100_000,
     description:
-      "Percentiles only: most values buffered per key; beyond it values are counted in `overflow` and left out of percentiles (the window is then uncertain).",
+      "`percentiles: exact` only: most values buffered per key; beyond it values are counted in `overflow` and left out of percentiles (the window is then uncertain).",
   })),
   persist: Type.Optional(Type.Boolean({
     default: false,
     description:
-      "Snapshot the open windows to the data directory when the step stops, and restore them at start (same config only).",
+      "Snapshot the open windows to the data directory when the step stops, and restore them at start (or after a hot reload that changed the step), unless the windows themselves changed: a new `aggregates`, `output` or `integralUnit` keeps the state; another size, hop, selection, lateness or percentile mode starts empty.",
   })),
 }, {
   additionalProperties: false,
