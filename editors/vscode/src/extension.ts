@@ -14,9 +14,9 @@ import { activateSchemaFallback } from "./ext/schema_fallback.ts";
 
 /** Called by VS Code when a workspace holds flows or a YAML file opens. */
 export function activate(ctx: vscode.ExtensionContext): void {
-  activateLanguage(ctx);
-  activateSchemaFallback(ctx);
   const gws = new Gateways(ctx);
+  activateLanguage(ctx, gws);
+  activateSchemaFallback(ctx);
   const cmd = (id: string, fn: (...a: never[]) => unknown) =>
     ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
   ctx.subscriptions.push(

@@ -144,6 +144,16 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
     return [...this.#conns.values()];
   }
 
+  /** The gateways in order, with their state (for the check on save). */
+  candidates(): { name: string; state: string }[] {
+    return this.connections().map((c) => ({ name: c.cfg.name, state: c.state }));
+  }
+
+  /** The client of a gateway by name. */
+  client(name: string): GatewayClient | undefined {
+    return this.#conns.get(name)?.client;
+  }
+
   /** (Re)connects to every configured gateway and starts the health refresh. */
   async reconnect(): Promise<void> {
     for (const c of this.#conns.values()) c.close();
