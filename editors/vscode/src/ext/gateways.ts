@@ -1,6 +1,7 @@
 /**
  * @module
- * The running gateways: connections (URL in settings, token in VS Code's secret storage),
+ * The running gateways: connections (URL and token in VS Code's secret storage, see
+ * lib/gateway_store.ts; the old `bifrost.gateways` setting is moved there once),
  * the Devices tree with live values over the WebSocket (only changed rows refreshed, at
  * most four times a second), the Performance view, and notifications of problems, once
  * each. Commands on a tag: read now, write (confirmed, with the gateway's answer), trend,
@@ -29,11 +30,14 @@ import {
   sparkline,
 } from "../lib/perf.ts";
 import { parseWriteInput } from "../lib/write_input.ts";
+import { output } from "./cli.ts";
+import { GatewayStore } from "../lib/gateway_store.ts";
 
-/** A configured gateway. */
+/** A configured gateway (the token only in memory, read from the secret storage). */
 export interface GatewayConfig {
   name: string;
   url: string;
+  token?: string;
 }
 
 const openSocket = (url: string, headers: Record<string, string>): SocketLike =>
@@ -129,15 +133,18 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
   readonly perf: PerfView;
   /** Gateways added at run time (a simulator started from the editor). */
   readonly transient: GatewayConfig[] = [];
+  /** Names, URLs and tokens of the gateways added by the user. */
+  readonly store: GatewayStore;
+  #stored: GatewayConfig[] = [];
 
-  constructor(private readonly ctx: vscode.ExtensionContext) {
+  constructor(ctx: vscode.ExtensionContext) {
     this.perf = new PerfView(this);
+    this.store = new GatewayStore(ctx.secrets, ctx.globalState);
   }
 
+  /** The gateways as of the last (re)connect, then the transient ones. */
   configs(): GatewayConfig[] {
-    const list = vscode.workspace.getConfiguration("bifrost").get<GatewayConfig[]>("gateways") ??
-      [];
-    return [...list, ...this.transient];
+    return [...this.#stored, ...this.transient];
   }
 
   connections(): Connection[] {
@@ -154,12 +161,30 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
     return this.#conns.get(name)?.client;
   }
 
-  /** (Re)connects to every configured gateway and starts the health refresh. */
-  async reconnect(): Promise<void> {
+  #reconnecting: Promise<void> = Promise.resolve();
+
+  /**
+   * (Re)connects to every configured gateway and starts the health refresh; one at a time
+   * (a settings change during a reconnect would otherwise leave two feeds per gateway).
+   */
+  reconnect(): Promise<void> {
+    const next = this.#reconnecting.then(() => this.#reconnect());
+    this.#reconnecting = next.catch(() => {});
+    return next;
+  }
+
+  async #reconnect(): Promise<void> {
     for (const c of this.#conns.values()) c.close();
     this.#conns.clear();
+    const { gateways, missing } = await this.store.list();
+    this.#stored = gateways;
+    for (const name of missing) {
+      void vscode.window.showWarningMessage(
+        `Bifrost: gateway "${name}" has no URL in the secret storage: add it again (Bifrost: Add Gateway)`,
+      );
+    }
     for (const cfg of this.configs()) {
-      const token = await this.ctx.secrets.get(`bifrost.token.${cfg.name}`);
+      const token = cfg.token;
       let client: GatewayClient;
       try {
         client = new GatewayClient({ url: cfg.url, ...(token ? { token } : {}) });
@@ -536,8 +561,8 @@ class PerfView implements vscode.TreeDataProvider<PerfNode> {
   }
 }
 
-/** Adds a gateway: name and URL to the settings, token to the secret storage. */
-export async function addGateway(ctx: vscode.ExtensionContext, gws: Gateways): Promise<void> {
+/** Adds a gateway: its URL and token to the secret storage, its name to the list. */
+export async function addGateway(gws: Gateways): Promise<void> {
   const url = await vscode.window.showInputBox({
     title: "Gateway URL",
     value: "http://127.0.0.1:8720",
@@ -561,26 +586,57 @@ export async function addGateway(ctx: vscode.ExtensionContext, gws: Gateways): P
     password: true,
   });
   if (token === undefined) return;
-  if (token) await ctx.secrets.store(`bifrost.token.${name}`, token);
-  else await ctx.secrets.delete(`bifrost.token.${name}`);
-  const cfg = vscode.workspace.getConfiguration("bifrost");
-  const list = (cfg.get<GatewayConfig[]>("gateways") ?? []).filter((g) => g.name !== name);
-  await cfg.update("gateways", [...list, { name, url }], vscode.ConfigurationTarget.Global);
+  await gws.store.save({ name, url, ...(token ? { token } : {}) });
   await gws.reconnect();
 }
 
 /** Removes a gateway and its token. */
 export async function removeGateway(
-  ctx: vscode.ExtensionContext,
   gws: Gateways,
   n?: { type: string; conn?: { cfg: GatewayConfig } },
 ): Promise<void> {
   const name = n?.conn?.cfg.name ??
-    (await vscode.window.showQuickPick(gws.configs().map((g) => g.name), { title: "Remove" }));
+    (await vscode.window.showQuickPick(gws.store.names(), { title: "Remove" }));
   if (!name) return;
-  await ctx.secrets.delete(`bifrost.token.${name}`);
-  const cfg = vscode.workspace.getConfiguration("bifrost");
-  const list = (cfg.get<GatewayConfig[]>("gateways") ?? []).filter((g) => g.name !== name);
-  await cfg.update("gateways", list, vscode.ConfigurationTarget.Global);
+  await gws.store.remove(name);
   await gws.reconnect();
+}
+
+/**
+ * Moves gateways of the old `bifrost.gateways` setting (user and workspace) into the secret
+ * storage, then removes them from the setting; an entry that cannot be moved stays there,
+ * and is reported.
+ */
+export async function migrateGatewaySettings(gws: Gateways): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration("bifrost");
+  const inspect = cfg.inspect<unknown[]>("gateways");
+  const targets: [unknown[] | undefined, vscode.ConfigurationTarget][] = [
+    [inspect?.globalValue, vscode.ConfigurationTarget.Global],
+    [inspect?.workspaceValue, vscode.ConfigurationTarget.Workspace],
+  ];
+  const moved: string[] = [];
+  for (const [value, target] of targets) {
+    if (!Array.isArray(value) || value.length === 0) continue;
+    const r = await gws.store.migrate(value);
+    moved.push(...r.moved);
+    const left = value.filter((e) => {
+      const n = (e as { name?: unknown } | null)?.name;
+      return !r.moved.includes(n as string) && !r.kept.includes(n as string);
+    });
+    try {
+      await cfg.update("gateways", left.length ? left : undefined, target);
+    } catch (e) {
+      output().appendLine(`Cannot clear bifrost.gateways: ${(e as Error).message}`);
+    }
+    for (const why of r.skipped) {
+      void vscode.window.showWarningMessage(`Bifrost: cannot move a gateway: ${why}`);
+    }
+  }
+  if (moved.length) {
+    output().appendLine(
+      `Moved gateway(s) ${
+        moved.join(", ")
+      } from the setting bifrost.gateways to the secret storage (URL and token)`,
+    );
+  }
 }
