@@ -4,8 +4,8 @@
  * lib/gateway_store.ts; the old `bifrost.gateways` setting is moved there once),
  * the Devices tree with live values over the WebSocket (only changed rows refreshed, at
  * most four times a second), the Performance view, and notifications of problems, once
- * each. Commands on a tag: read now, write (confirmed, with the gateway's answer), trend,
- * export of its history.
+ * each. Commands on a tag: read now, write (confirmed, with the gateway's answer), its trend
+ * as a chart in a webview (lib/trend_chart.ts), export of its history.
  */
 
 import * as vscode from "vscode";
@@ -27,8 +27,8 @@ import {
   type PerfRow,
   perfRows,
   problems,
-  sparkline,
 } from "../lib/perf.ts";
+import { TREND_RANGES, trendHtml, trendSummary, trendSvg } from "../lib/trend_chart.ts";
 import { parseWriteInput } from "../lib/write_input.ts";
 import { output } from "./cli.ts";
 import { GatewayStore } from "../lib/gateway_store.ts";
@@ -414,47 +414,79 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
     }
   }
 
+  /** A webview with the tag's trend as a chart, its range selectable, and export buttons. */
   async trend(n?: Node): Promise<void> {
     const t = await this.#pickTag(n);
     if (!t) return;
-    try {
-      const h = await t.conn.client.history(t.row.device, t.row.name, { points: 120 });
-      const nums = h.points.map((p) => p.value).filter((v): v is number => typeof v === "number");
-      const doc = await vscode.workspace.openTextDocument({
-        language: "markdown",
-        content: [
-          `# ${t.row.key}: last hour (${h.records} records, ${h.points.length} points)`,
-          "",
-          nums.length ? `\`${sparkline(nums, 80)}\`` : "(no numeric values)",
-          "",
-          nums.length
-            ? `min ${Math.min(...nums)}, max ${Math.max(...nums)}, last ${nums.at(-1)} ${
-              t.row.info.unit ?? ""
-            }`
-            : "",
-        ].join("\n"),
-      });
-      await vscode.window.showTextDocument(doc, { preview: true });
-    } catch (e) {
-      void vscode.window.showErrorMessage(`No trend for ${t.row.key}: ${(e as Error).message}`);
-    }
+    const panel = vscode.window.createWebviewPanel(
+      "bifrost.trend",
+      `Trend: ${t.row.key}`,
+      vscode.ViewColumn.Active,
+      { enableScripts: true, localResourceRoots: [] },
+    );
+    const nonce = Array.from(
+      crypto.getRandomValues(new Uint8Array(16)),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    let rangeMs = TREND_RANGES[1]!.ms;
+    const draw = async () => {
+      const to = Date.now();
+      const from = to - rangeMs;
+      try {
+        const h = await t.conn.client.history(t.row.device, t.row.name, {
+          from,
+          to,
+          points: 400,
+        });
+        const unit = t.row.info.unit;
+        await panel.webview.postMessage({
+          type: "chart",
+          svg: trendSvg(h, { from, to, ...(unit ? { unit } : {}) }),
+          summary: trendSummary(h, unit),
+        });
+      } catch (e) {
+        await panel.webview.postMessage({
+          type: "error",
+          message: `No trend for ${t.row.key}: ${(e as Error).message}`,
+        });
+      }
+    };
+    panel.webview.onDidReceiveMessage((m: { type?: string; ms?: number; format?: string }) => {
+      if (typeof m.ms === "number" && m.ms > 0) rangeMs = m.ms;
+      if (m.type === "range") void draw();
+      if (m.type === "export" && (m.format === "CSV" || m.format === "JSON")) {
+        void this.#exportTo(t, m.format, rangeMs);
+      }
+    });
+    // Newest data while the chart is visible.
+    const timer = setInterval(() => {
+      if (panel.visible) void draw();
+    }, 10_000);
+    panel.onDidDispose(() => clearInterval(timer));
+    panel.webview.html = trendHtml({
+      title: `${t.row.key} on ${t.conn.cfg.name}`,
+      nonce,
+      cspSource: panel.webview.cspSource,
+    });
   }
 
   async exportHistory(n?: Node): Promise<void> {
     const t = await this.#pickTag(n);
     if (!t) return;
-    const format = await vscode.window.showQuickPick(["CSV", "JSON"], {
+    const picked = await vscode.window.showQuickPick(["CSV", "JSON"], {
       title: `Export the history of ${t.row.key}`,
     });
-    if (!format) return;
+    if (picked !== "CSV" && picked !== "JSON") return;
+    const format = picked;
     const range = await vscode.window.showQuickPick(
-      [{ label: "Last hour", ms: 3_600_000 }, { label: "Last 24 hours", ms: 86_400_000 }, {
-        label: "Last 7 days",
-        ms: 7 * 86_400_000,
-      }],
+      TREND_RANGES.map((r) => ({ label: r.label, ms: r.ms })),
       { title: "Range" },
     );
     if (!range) return;
+    await this.#exportTo(t, format, range.ms);
+  }
+
+  async #exportTo(t: Node & { type: "tag" }, format: "CSV" | "JSON", ms: number): Promise<void> {
     const ext = format === "CSV" ? "csv" : "json";
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const target = await vscode.window.showSaveDialog({
@@ -467,7 +499,7 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
     try {
       const to = Date.now();
       const h = await t.conn.client.history(t.row.device, t.row.name, {
-        from: to - range.ms,
+        from: to - ms,
         to,
         points: 5000,
       });
