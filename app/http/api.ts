@@ -21,6 +21,7 @@ import { LastValues } from "./last_values.ts";
 import { openApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes_admin.ts";
 import { alarmRoutes } from "./routes_alarms.ts";
+import { checkRoutes } from "./routes_check.ts";
 import { deviceRoutes } from "./routes_devices.ts";
 import { writeRoutes } from "./routes_write.ts";
 import { graphRoute } from "./dashboard/graph.ts";
@@ -40,6 +41,7 @@ export const ROUTES: readonly Route[] = [
   ...deployRoutes,
   ...alarmRoutes,
   graphRoute,
+  ...checkRoutes,
 ];
 
 /** Options of {@linkcode createApi}. */

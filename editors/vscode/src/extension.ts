@@ -8,15 +8,15 @@
 
 import * as vscode from "vscode";
 import { activateLanguage } from "./ext/language.ts";
-import { addGateway, Gateways, removeGateway } from "./ext/gateways.ts";
+import { addGateway, Gateways, migrateGatewaySettings, removeGateway } from "./ext/gateways.ts";
 import { browse, discover, disposeSimulator, startSimulator, stopSimulator } from "./ext/tools.ts";
 import { activateSchemaFallback } from "./ext/schema_fallback.ts";
 
 /** Called by VS Code when a workspace holds flows or a YAML file opens. */
 export function activate(ctx: vscode.ExtensionContext): void {
-  activateLanguage(ctx);
-  activateSchemaFallback(ctx);
   const gws = new Gateways(ctx);
+  activateLanguage(ctx, gws);
+  activateSchemaFallback(ctx);
   const cmd = (id: string, fn: (...a: never[]) => unknown) =>
     ctx.subscriptions.push(vscode.commands.registerCommand(id, fn));
   ctx.subscriptions.push(
@@ -28,11 +28,13 @@ export function activate(ctx: vscode.ExtensionContext): void {
     gws,
     { dispose: disposeSimulator },
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration("bifrost.gateways")) void gws.reconnect();
+      if (e.affectsConfiguration("bifrost.gateways")) {
+        void migrateGatewaySettings(gws).then(() => gws.reconnect());
+      }
     }),
   );
-  cmd("bifrost.addGateway", () => addGateway(ctx, gws));
-  cmd("bifrost.removeGateway", (n: never) => removeGateway(ctx, gws, n));
+  cmd("bifrost.addGateway", () => addGateway(gws));
+  cmd("bifrost.removeGateway", (n: never) => removeGateway(gws, n));
   cmd("bifrost.refresh", () => gws.reconnect());
   cmd("bifrost.readTag", (n: never) => gws.readTag(n));
   cmd("bifrost.writeTag", (n: never) => gws.writeTag(n));
@@ -43,7 +45,7 @@ export function activate(ctx: vscode.ExtensionContext): void {
   cmd("bifrost.discover", () => discover());
   cmd("bifrost.startSimulator", () => startSimulator(gws));
   cmd("bifrost.stopSimulator", () => stopSimulator(gws));
-  void gws.reconnect();
+  void migrateGatewaySettings(gws).then(() => gws.reconnect());
 }
 
 /** Called by VS Code on shutdown; the subscriptions clean up. */

@@ -175,6 +175,10 @@ Deno.test({
         `modbus://127.0.0.1:${gw.simPort}/1/HR10:float32`,
       ]);
       assert.match(read, /\b55\.5\b/);
+      // The gateway's URL left the settings for the secret storage (and still connected).
+      const settings = await Deno.readTextFile(join(userData, "User", "settings.json"));
+      assert.ok(!settings.includes("bifrost.gateways"), settings);
+      assert.ok(!settings.includes(gw.url), settings);
       console.log(`e2e took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } finally {
       cs.kill("SIGTERM");

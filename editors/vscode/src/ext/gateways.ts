@@ -1,10 +1,11 @@
 /**
  * @module
- * The running gateways: connections (URL in settings, token in VS Code's secret storage),
+ * The running gateways: connections (URL and token in VS Code's secret storage, see
+ * lib/gateway_store.ts; the old `bifrost.gateways` setting is moved there once),
  * the Devices tree with live values over the WebSocket (only changed rows refreshed, at
  * most four times a second), the Performance view, and notifications of problems, once
- * each. Commands on a tag: read now, write (confirmed, with the gateway's answer), trend,
- * export of its history.
+ * each. Commands on a tag: read now, write (confirmed, with the gateway's answer), its trend
+ * as a chart in a webview (lib/trend_chart.ts), export of its history.
  */
 
 import * as vscode from "vscode";
@@ -26,14 +27,17 @@ import {
   type PerfRow,
   perfRows,
   problems,
-  sparkline,
 } from "../lib/perf.ts";
+import { TREND_RANGES, trendHtml, trendSummary, trendSvg } from "../lib/trend_chart.ts";
 import { parseWriteInput } from "../lib/write_input.ts";
+import { output } from "./cli.ts";
+import { GatewayStore } from "../lib/gateway_store.ts";
 
-/** A configured gateway. */
+/** A configured gateway (the token only in memory, read from the secret storage). */
 export interface GatewayConfig {
   name: string;
   url: string;
+  token?: string;
 }
 
 const openSocket = (url: string, headers: Record<string, string>): SocketLike =>
@@ -129,27 +133,58 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
   readonly perf: PerfView;
   /** Gateways added at run time (a simulator started from the editor). */
   readonly transient: GatewayConfig[] = [];
+  /** Names, URLs and tokens of the gateways added by the user. */
+  readonly store: GatewayStore;
+  #stored: GatewayConfig[] = [];
 
-  constructor(private readonly ctx: vscode.ExtensionContext) {
+  constructor(ctx: vscode.ExtensionContext) {
     this.perf = new PerfView(this);
+    this.store = new GatewayStore(ctx.secrets, ctx.globalState);
   }
 
+  /** The gateways as of the last (re)connect, then the transient ones. */
   configs(): GatewayConfig[] {
-    const list = vscode.workspace.getConfiguration("bifrost").get<GatewayConfig[]>("gateways") ??
-      [];
-    return [...list, ...this.transient];
+    return [...this.#stored, ...this.transient];
   }
 
   connections(): Connection[] {
     return [...this.#conns.values()];
   }
 
-  /** (Re)connects to every configured gateway and starts the health refresh. */
-  async reconnect(): Promise<void> {
+  /** The gateways in order, with their state (for the check on save). */
+  candidates(): { name: string; state: string }[] {
+    return this.connections().map((c) => ({ name: c.cfg.name, state: c.state }));
+  }
+
+  /** The client of a gateway by name. */
+  client(name: string): GatewayClient | undefined {
+    return this.#conns.get(name)?.client;
+  }
+
+  #reconnecting: Promise<void> = Promise.resolve();
+
+  /**
+   * (Re)connects to every configured gateway and starts the health refresh; one at a time
+   * (a settings change during a reconnect would otherwise leave two feeds per gateway).
+   */
+  reconnect(): Promise<void> {
+    const next = this.#reconnecting.then(() => this.#reconnect());
+    this.#reconnecting = next.catch(() => {});
+    return next;
+  }
+
+  async #reconnect(): Promise<void> {
     for (const c of this.#conns.values()) c.close();
     this.#conns.clear();
+    const { gateways, missing } = await this.store.list();
+    this.#stored = gateways;
+    for (const name of missing) {
+      void vscode.window.showWarningMessage(
+        `Bifrost: gateway "${name}" has no URL in the secret storage: add it again (Bifrost: Add Gateway)`,
+      );
+    }
     for (const cfg of this.configs()) {
-      const token = await this.ctx.secrets.get(`bifrost.token.${cfg.name}`);
+      const token = cfg.token;
       let client: GatewayClient;
       try {
         client = new GatewayClient({ url: cfg.url, ...(token ? { token } : {}) });
@@ -379,47 +414,79 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
     }
   }
 
+  /** A webview with the tag's trend as a chart, its range selectable, and export buttons. */
   async trend(n?: Node): Promise<void> {
     const t = await this.#pickTag(n);
     if (!t) return;
-    try {
-      const h = await t.conn.client.history(t.row.device, t.row.name, { points: 120 });
-      const nums = h.points.map((p) => p.value).filter((v): v is number => typeof v === "number");
-      const doc = await vscode.workspace.openTextDocument({
-        language: "markdown",
-        content: [
-          `# ${t.row.key}: last hour (${h.records} records, ${h.points.length} points)`,
-          "",
-          nums.length ? `\`${sparkline(nums, 80)}\`` : "(no numeric values)",
-          "",
-          nums.length
-            ? `min ${Math.min(...nums)}, max ${Math.max(...nums)}, last ${nums.at(-1)} ${
-              t.row.info.unit ?? ""
-            }`
-            : "",
-        ].join("\n"),
-      });
-      await vscode.window.showTextDocument(doc, { preview: true });
-    } catch (e) {
-      void vscode.window.showErrorMessage(`No trend for ${t.row.key}: ${(e as Error).message}`);
-    }
+    const panel = vscode.window.createWebviewPanel(
+      "bifrost.trend",
+      `Trend: ${t.row.key}`,
+      vscode.ViewColumn.Active,
+      { enableScripts: true, localResourceRoots: [] },
+    );
+    const nonce = Array.from(
+      crypto.getRandomValues(new Uint8Array(16)),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    let rangeMs = TREND_RANGES[1]!.ms;
+    const draw = async () => {
+      const to = Date.now();
+      const from = to - rangeMs;
+      try {
+        const h = await t.conn.client.history(t.row.device, t.row.name, {
+          from,
+          to,
+          points: 400,
+        });
+        const unit = t.row.info.unit;
+        await panel.webview.postMessage({
+          type: "chart",
+          svg: trendSvg(h, { from, to, ...(unit ? { unit } : {}) }),
+          summary: trendSummary(h, unit),
+        });
+      } catch (e) {
+        await panel.webview.postMessage({
+          type: "error",
+          message: `No trend for ${t.row.key}: ${(e as Error).message}`,
+        });
+      }
+    };
+    panel.webview.onDidReceiveMessage((m: { type?: string; ms?: number; format?: string }) => {
+      if (typeof m.ms === "number" && m.ms > 0) rangeMs = m.ms;
+      if (m.type === "range") void draw();
+      if (m.type === "export" && (m.format === "CSV" || m.format === "JSON")) {
+        void this.#exportTo(t, m.format, rangeMs);
+      }
+    });
+    // Newest data while the chart is visible.
+    const timer = setInterval(() => {
+      if (panel.visible) void draw();
+    }, 10_000);
+    panel.onDidDispose(() => clearInterval(timer));
+    panel.webview.html = trendHtml({
+      title: `${t.row.key} on ${t.conn.cfg.name}`,
+      nonce,
+      cspSource: panel.webview.cspSource,
+    });
   }
 
   async exportHistory(n?: Node): Promise<void> {
     const t = await this.#pickTag(n);
     if (!t) return;
-    const format = await vscode.window.showQuickPick(["CSV", "JSON"], {
+    const picked = await vscode.window.showQuickPick(["CSV", "JSON"], {
       title: `Export the history of ${t.row.key}`,
     });
-    if (!format) return;
+    if (picked !== "CSV" && picked !== "JSON") return;
+    const format = picked;
     const range = await vscode.window.showQuickPick(
-      [{ label: "Last hour", ms: 3_600_000 }, { label: "Last 24 hours", ms: 86_400_000 }, {
-        label: "Last 7 days",
-        ms: 7 * 86_400_000,
-      }],
+      TREND_RANGES.map((r) => ({ label: r.label, ms: r.ms })),
       { title: "Range" },
     );
     if (!range) return;
+    await this.#exportTo(t, format, range.ms);
+  }
+
+  async #exportTo(t: Node & { type: "tag" }, format: "CSV" | "JSON", ms: number): Promise<void> {
     const ext = format === "CSV" ? "csv" : "json";
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const target = await vscode.window.showSaveDialog({
@@ -432,7 +499,7 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
     try {
       const to = Date.now();
       const h = await t.conn.client.history(t.row.device, t.row.name, {
-        from: to - range.ms,
+        from: to - ms,
         to,
         points: 5000,
       });
@@ -526,8 +593,8 @@ class PerfView implements vscode.TreeDataProvider<PerfNode> {
   }
 }
 
-/** Adds a gateway: name and URL to the settings, token to the secret storage. */
-export async function addGateway(ctx: vscode.ExtensionContext, gws: Gateways): Promise<void> {
+/** Adds a gateway: its URL and token to the secret storage, its name to the list. */
+export async function addGateway(gws: Gateways): Promise<void> {
   const url = await vscode.window.showInputBox({
     title: "Gateway URL",
     value: "http://127.0.0.1:8720",
@@ -551,26 +618,57 @@ export async function addGateway(ctx: vscode.ExtensionContext, gws: Gateways): P
     password: true,
   });
   if (token === undefined) return;
-  if (token) await ctx.secrets.store(`bifrost.token.${name}`, token);
-  else await ctx.secrets.delete(`bifrost.token.${name}`);
-  const cfg = vscode.workspace.getConfiguration("bifrost");
-  const list = (cfg.get<GatewayConfig[]>("gateways") ?? []).filter((g) => g.name !== name);
-  await cfg.update("gateways", [...list, { name, url }], vscode.ConfigurationTarget.Global);
+  await gws.store.save({ name, url, ...(token ? { token } : {}) });
   await gws.reconnect();
 }
 
 /** Removes a gateway and its token. */
 export async function removeGateway(
-  ctx: vscode.ExtensionContext,
   gws: Gateways,
   n?: { type: string; conn?: { cfg: GatewayConfig } },
 ): Promise<void> {
   const name = n?.conn?.cfg.name ??
-    (await vscode.window.showQuickPick(gws.configs().map((g) => g.name), { title: "Remove" }));
+    (await vscode.window.showQuickPick(gws.store.names(), { title: "Remove" }));
   if (!name) return;
-  await ctx.secrets.delete(`bifrost.token.${name}`);
-  const cfg = vscode.workspace.getConfiguration("bifrost");
-  const list = (cfg.get<GatewayConfig[]>("gateways") ?? []).filter((g) => g.name !== name);
-  await cfg.update("gateways", list, vscode.ConfigurationTarget.Global);
+  await gws.store.remove(name);
   await gws.reconnect();
+}
+
+/**
+ * Moves gateways of the old `bifrost.gateways` setting (user and workspace) into the secret
+ * storage, then removes them from the setting; an entry that cannot be moved stays there,
+ * and is reported.
+ */
+export async function migrateGatewaySettings(gws: Gateways): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration("bifrost");
+  const inspect = cfg.inspect<unknown[]>("gateways");
+  const targets: [unknown[] | undefined, vscode.ConfigurationTarget][] = [
+    [inspect?.globalValue, vscode.ConfigurationTarget.Global],
+    [inspect?.workspaceValue, vscode.ConfigurationTarget.Workspace],
+  ];
+  const moved: string[] = [];
+  for (const [value, target] of targets) {
+    if (!Array.isArray(value) || value.length === 0) continue;
+    const r = await gws.store.migrate(value);
+    moved.push(...r.moved);
+    const left = value.filter((e) => {
+      const n = (e as { name?: unknown } | null)?.name;
+      return !r.moved.includes(n as string) && !r.kept.includes(n as string);
+    });
+    try {
+      await cfg.update("gateways", left.length ? left : undefined, target);
+    } catch (e) {
+      output().appendLine(`Cannot clear bifrost.gateways: ${(e as Error).message}`);
+    }
+    for (const why of r.skipped) {
+      void vscode.window.showWarningMessage(`Bifrost: cannot move a gateway: ${why}`);
+    }
+  }
+  if (moved.length) {
+    output().appendLine(
+      `Moved gateway(s) ${
+        moved.join(", ")
+      } from the setting bifrost.gateways to the secret storage (URL and token)`,
+    );
+  }
 }

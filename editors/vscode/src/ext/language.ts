@@ -12,6 +12,7 @@ import { FlowIndex, type FlowRef, type FlowSymbol, type Span } from "../lib/flow
 import { nameCandidates, nameContext } from "../lib/completion.ts";
 import {
   byFile,
+  type CheckIssue,
   didYouMeanFix,
   flowDirOf,
   parseCheckJson,
@@ -20,7 +21,75 @@ import {
   planTitle,
   type PollPlan,
 } from "../lib/check.ts";
+import {
+  type CheckCandidate,
+  type CheckReader,
+  chooseCheckRoute,
+  collectCheckFiles,
+  fallsBackToCli,
+  issuesFromGateway,
+} from "../lib/check_source.ts";
+import { type GatewayClient, GatewayError } from "../lib/gateway.ts";
 import { output, runCli } from "./cli.ts";
+
+/** The connected gateways, as the check on save needs them (ext/gateways.ts). */
+export interface GatewayChecker {
+  candidates(): CheckCandidate[];
+  client(name: string): GatewayClient | undefined;
+}
+
+/** Reads a flow directory: open editors first, then the disk. */
+const reader: CheckReader = {
+  async list(dir) {
+    try {
+      const entries = await vscode.workspace.fs.readDirectory(vscode.Uri.file(dir));
+      return entries.filter(([, t]) => t === vscode.FileType.File).map(([n]) => n);
+    } catch {
+      return [];
+    }
+  },
+  async read(file) {
+    const uri = vscode.Uri.file(file);
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === uri.fsPath);
+    if (open) return open.getText();
+    try {
+      return new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/**
+ * `bifrost check` of a flow directory: on a connected gateway when there is one (see
+ * lib/check_source.ts), else, or when that gateway cannot check, with the command line.
+ */
+async function runCheck(dir: string, checker: GatewayChecker | undefined): Promise<CheckIssue[]> {
+  const checkWith = vscode.workspace.getConfiguration("bifrost").get<string>("checkWith", "auto");
+  const route = chooseCheckRoute(checkWith, checker?.candidates() ?? []);
+  const client = route.kind === "gateway" ? checker?.client(route.name) : undefined;
+  if (route.kind === "gateway" && client) {
+    try {
+      const files = await collectCheckFiles(dir, reader);
+      const issues = issuesFromGateway(dir, await client.check(files));
+      output().appendLine(
+        `bifrost check ${dir}: checked on gateway "${route.name}" (${
+          Object.keys(files).length
+        } file(s), ${issues.length} issue(s))`,
+      );
+      return issues;
+    } catch (e) {
+      if (e instanceof GatewayError && !fallsBackToCli(e.status)) throw e;
+      output().appendLine(
+        `bifrost check ${dir}: gateway "${route.name}" cannot check (${
+          (e as Error).message
+        }): using the command line`,
+      );
+    }
+  }
+  const r = await runCli(["check", dir, "--json"], dir);
+  return parseCheckJson(r.stdout);
+}
 
 const KIND: Record<FlowSymbol["kind"], vscode.CompletionItemKind> = {
   device: vscode.CompletionItemKind.Module,
@@ -51,7 +120,10 @@ function location(s: Span): vscode.Location {
 }
 
 /** Sets up the language features; returns the index (the gateway part reads it too). */
-export function activateLanguage(ctx: vscode.ExtensionContext): FlowIndex {
+export function activateLanguage(
+  ctx: vscode.ExtensionContext,
+  checker?: GatewayChecker,
+): FlowIndex {
   const index = new FlowIndex();
   const diagnostics = vscode.languages.createDiagnosticCollection("bifrost");
   const plans = new Map<string, Map<string, PollPlan>>();
@@ -151,8 +223,7 @@ export function activateLanguage(ctx: vscode.ExtensionContext): FlowIndex {
     const dir = flowDirOf(doc.fileName);
     let issues;
     try {
-      const r = await runCli(["check", dir, "--json"], dir);
-      issues = parseCheckJson(r.stdout);
+      issues = await runCheck(dir, checker);
     } catch (e) {
       output().appendLine(`bifrost check ${dir}: ${(e as Error).message}`);
       void vscode.window.showWarningMessage(`Bifrost: ${(e as Error).message}`);

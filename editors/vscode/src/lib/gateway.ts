@@ -6,6 +6,8 @@
  * given, so the same code runs in VS Code's extension host and in Deno's tests.
  */
 
+import type { GatewayCheck } from "./check_source.ts";
+
 /** A device and its health (`GET /devices`). */
 export interface DeviceInfo {
   name: string;
@@ -159,7 +161,12 @@ export class GatewayClient {
     return this.#token ? { Authorization: `Bearer ${this.#token}` } : {};
   }
 
-  async #request(method: string, path: string, body?: unknown): Promise<Response> {
+  async #request(
+    method: string,
+    path: string,
+    body?: unknown,
+    timeoutMs = this.#timeout,
+  ): Promise<Response> {
     const url = `${this.url}${path}`;
     let res: Response;
     try {
@@ -170,7 +177,7 @@ export class GatewayClient {
           ...(body === undefined ? {} : { "Content-Type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.#timeout),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
@@ -193,8 +200,8 @@ export class GatewayClient {
     return res;
   }
 
-  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return await (await this.#request(method, `/api/v1${path}`, body)).json() as T;
+  async #json<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    return await (await this.#request(method, `/api/v1${path}`, body, timeoutMs)).json() as T;
   }
 
   /** Every device with its health. */
@@ -245,6 +252,14 @@ export class GatewayClient {
     if (o.to !== undefined) q.set("to", String(o.to));
     if (o.points !== undefined) q.set("points", String(o.points));
     return this.#json("GET", `/history?${q}`);
+  }
+
+  /**
+   * `bifrost check` of flow files on the gateway (`POST /check`): `files` maps each path
+   * relative to the flow directory to its text. Function type checks may take a while.
+   */
+  check(files: Record<string, string>): Promise<GatewayCheck> {
+    return this.#json("POST", "/check", { files }, 120_000);
   }
 
   /** The Prometheus text of `/metrics`. */
