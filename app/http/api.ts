@@ -15,7 +15,7 @@ import type { DriverModule } from "../../engine/driver.ts";
 import type { Gateway } from "../../engine/runtime/gateway.ts";
 import type { AuditLog } from "./audit.ts";
 import { allows, type ApiToken, FailureLimiter, type Scope, TokenStore } from "./auth.ts";
-import type { ApiContext, Route } from "./context.ts";
+import type { ApiContext, ReloadSource, Route } from "./context.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { LastValues } from "./last_values.ts";
 import { openApiDocument } from "./openapi.ts";
@@ -76,6 +76,8 @@ export interface Api {
   lastValues: LastValues;
   /** Stops listening to the gateway. */
   close(): void;
+  /** Gives `GET /api/v1/flows` the hot reload's outcome (it starts after the API). */
+  setReload(source: ReloadSource | undefined): void;
 }
 
 interface Env {
@@ -241,5 +243,13 @@ export function createApi(o: ApiOptions): Api {
   };
   for (const part of o.mount ?? []) app.route("/", typeof part === "function" ? part(guard) : part);
 
-  return { app: app as unknown as Hono, lastValues, close: untap };
+  return {
+    app: app as unknown as Hono,
+    lastValues,
+    close: untap,
+    setReload: (source) => {
+      if (source) ctx.reload = source;
+      else delete ctx.reload;
+    },
+  };
 }

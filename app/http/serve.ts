@@ -16,7 +16,7 @@ import type { Gateway } from "../../engine/runtime/gateway.ts";
 import { createApi, type MountPart } from "./api.ts";
 import { createTriggers } from "./triggers.ts";
 import { flowRepository } from "../../steps/function/validate.ts";
-import type { ApiContext } from "./context.ts";
+import type { ApiContext, ReloadSource } from "./context.ts";
 import { readOne } from "./routes_devices.ts";
 import { writeOne } from "./routes_write.ts";
 import { AuditLog } from "./audit.ts";
@@ -52,6 +52,8 @@ export interface HttpServer {
   /** `http://127.0.0.1:8720` (the port actually bound when 0 was asked). */
   readonly url: string;
   readonly port: number;
+  /** Gives `GET /api/v1/flows` the hot reload's outcome (the supervisor starts later). */
+  setReload(source: ReloadSource | undefined): void;
   /** Adds the triggers' figures to a `/metrics` scrape (`liveParts`'s `metrics`). */
   metrics(x: Exposition): void;
   close(): Promise<void>;
@@ -169,6 +171,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
   return {
     url,
     port: bound,
+    setReload: (source) => api.setReload(source),
     metrics: (x) => triggers ? triggers.metrics(x) : triggerMetrics(x, []),
     close: async () => {
       await server.shutdown();

@@ -194,6 +194,13 @@ function showTrend() {
 async function refreshFlows() {
   const f = await api("/flows");
   $("revision").textContent = `flows ${f.revision}${f.valid ? "" : " (invalid)"}`;
+  // A change on disk that was rejected: the running flows carry on, the operator should know.
+  const r = f.reload;
+  $("reload-state").hidden = !r || r.ok;
+  $("reload-state").textContent = r && !r.ok
+    ? `The last flow change was rejected (${fmtTime(r.attemptedAt)}); revision ${r.revision} ` +
+      `runs on:\n${r.errors.join("\n")}`
+    : "";
   if (f.revision === state.revision) return false;
   state.revision = f.revision;
   drawGraph($("graph"), await api("/graph"));
