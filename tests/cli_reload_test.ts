@@ -166,6 +166,64 @@ Deno.test("bifrost run reloads triggers by name: added, removed, code edited; an
   }
 });
 
+Deno.test("bifrost run shows the reload's outcome in GET /api/v1/flows, and serves the dashboard and its metrics", async () => {
+  await using sim = await startModbusSimulator({ units: { 1: { HR0: { value: 7 } } } });
+  const dir = await Deno.makeTempDir({ prefix: "bifrost-cli-reload-api-" });
+  const flows = join(dir, "flows");
+  await Deno.mkdir(flows);
+  const file = join(flows, "flow.yaml");
+  const db = join(dir, "h.db");
+  try {
+    await Deno.writeTextFile(file, flow(sim.port, "100ms", db));
+    const gw = new Gateway([flows, "--data-dir", dir, "--http", "127.0.0.1:0"]);
+    const msg = (re: RegExp) => gw.msg(re);
+    const until = async (what: string, cond: () => Promise<boolean>) => {
+      const deadline = Date.now() + 30_000;
+      while (!(await cond())) {
+        if (Date.now() > deadline) {
+          throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(gw.lines)}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await gw.until("the watch", () => msg(/^Watching the flow directory/).length === 1);
+    const base = String(msg(/^HTTP API listening$/)[0]!.url).replace(/\/api\/v1$/, "");
+    const get = async (path: string) => {
+      const r = await fetch(`${base}${path}`, { redirect: "manual" });
+      return { status: r.status, headers: r.headers, text: await r.text() };
+    };
+    const flowsNow = async () => JSON.parse((await get("/api/v1/flows")).text);
+    const first = await flowsNow();
+    assertEquals(first.reload.revision, 1);
+    assertEquals([first.reload.ok, first.reload.errors], [true, []]);
+
+    await Deno.writeTextFile(file, flow(sim.port, "often", db));
+    await until("the rejection", async () => (await flowsNow()).reload.ok === false);
+    const rejected = await flowsNow();
+    assertEquals(rejected.revision, first.revision, "the running flows carry on");
+    assertEquals(rejected.reload.revision, 1);
+    assert(/flow\.yaml:9:\d+/.test(rejected.reload.errors[0]), rejected.reload.errors[0]);
+
+    await Deno.writeTextFile(file, flow(sim.port, "250ms", db));
+    await until("the reload", async () => (await flowsNow()).reload.revision === 2);
+    const applied = await flowsNow();
+    assertEquals([applied.reload.ok, applied.reload.changes], [true, "polls ~fast"]);
+    assert(applied.revision !== first.revision);
+
+    // The dashboard and the metrics of the parts `run` mounts.
+    const root = await get("/");
+    assertEquals([root.status, root.headers.get("location")], [302, "/dashboard/"]);
+    assert((await get("/dashboard/")).text.includes("uplot.js"));
+    const metrics = (await get("/metrics")).text;
+    assert(/^bifrost_ws_clients 0$/m.test(metrics), metrics);
+    assert(/^# TYPE bifrost_trigger_requests_total counter$/m.test(metrics));
+
+    assertEquals(await gw.stop(), 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 async function gitInit(dir: string): Promise<void> {
   const init = await new Deno.Command("git", { args: ["init", "-q", dir] }).output();
   assert(init.success, new TextDecoder().decode(init.stderr));

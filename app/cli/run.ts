@@ -250,6 +250,7 @@ async function run(args: string[]): Promise<number> {
     },
     !git,
   );
+  if (supervisor) http?.setReload(supervisor);
   // With --git, SIGHUP fetches now (as the webhook does).
   const onHup = () => git?.prepared.deployer.trigger();
   if (git) {

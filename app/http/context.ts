@@ -17,6 +17,18 @@ export interface DeploySource {
   status(): unknown;
 }
 
+/** The hot reload (`app/supervisor.ts`) as the API reads it. */
+export interface ReloadSource {
+  status(): {
+    revision: number;
+    appliedAt: number;
+    ok: boolean;
+    errors: string[];
+    attemptedAt?: number;
+    changes?: string;
+  };
+}
+
 /** The gateway's parts the API reads and drives. */
 export interface ApiContext {
   gateway: Gateway;
@@ -26,6 +38,8 @@ export interface ApiContext {
   clock: Clock;
   /** The git deployment, with `run --git`. */
   deploy?: DeploySource;
+  /** The hot reload, once it runs (`run` without `--no-reload`). */
+  reload?: ReloadSource;
 }
 
 /** A route: its declaration and its handler (`who` is the token id, or `local`). */

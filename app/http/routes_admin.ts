@@ -65,6 +65,7 @@ function flows(c: Context, ctx: ApiContext): Response {
     polls: f.polls.size,
     steps: f.steps.size,
     sinks: f.sinks.size,
+    ...(ctx.reload ? { reload: ctx.reload.status() } : {}),
   });
 }
 

@@ -144,6 +144,16 @@ export const FlowsSchema = Type.Object({
   polls: Type.Integer(),
   steps: Type.Integer(),
   sinks: Type.Integer(),
+  reload: Type.Optional(Type.Object({
+    revision: Type.Integer({ description: "Applied revisions: 1 is the flows started with" }),
+    appliedAt: Type.Number({ description: "When the running revision was applied, ms" }),
+    ok: Type.Boolean({ description: "The last change on disk was applied in full" }),
+    errors: Type.Array(Type.String(), {
+      description: "Why the last change was rejected (file:line:column: message)",
+    }),
+    attemptedAt: Type.Optional(Type.Number({ description: "The last attempt, ms" })),
+    changes: Type.Optional(Type.String({ description: "What the last applied change changed" })),
+  }, { description: "The hot reload (absent with --no-reload)" })),
 });
 
 /** Query of a tag's history. */

@@ -17,7 +17,7 @@ import { createApi, type MountPart } from "./api.ts";
 import { createTriggerSet, type TriggerChanges } from "./trigger_set.ts";
 import type { FlowSet } from "../../engine/flow/types.ts";
 import { flowRepository } from "../../steps/function/validate.ts";
-import type { ApiContext } from "./context.ts";
+import type { ApiContext, ReloadSource } from "./context.ts";
 import { readOne } from "./routes_devices.ts";
 import { writeOne } from "./routes_write.ts";
 import { AuditLog } from "./audit.ts";
@@ -54,6 +54,8 @@ export interface HttpServer {
   readonly port: number;
   /** Applies the triggers of a reloaded revision (see `trigger_set.ts`). */
   applyFlows(flows: FlowSet): Promise<TriggerChanges>;
+  /** Gives `GET /api/v1/flows` the hot reload's outcome (the supervisor starts later). */
+  setReload(source: ReloadSource | undefined): void;
   /** Adds the triggers' figures to a `/metrics` scrape (`liveParts`'s `metrics`). */
   metrics(x: Exposition): void;
   close(): Promise<void>;
@@ -172,6 +174,7 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     port: bound,
     applyFlows: (flows) => triggers.apply(flows),
     metrics: (x) => triggers.metrics(x),
+    setReload: (source) => api.setReload(source),
     close: async () => {
       await server.shutdown();
       gateway.setSinkWriter(undefined);

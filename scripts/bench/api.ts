@@ -9,7 +9,8 @@
  * stuck client moves neither the others' p99 nor the gateway's RSS.
  *
  * Run: `deno task bench:api` (env `BENCH_SECONDS`, default 10 per phase; `BENCH_CLIENTS`,
- * default 100).
+ * default 100). It first runs `api_http.ts` (the trigger and REST read paths against bare
+ * Hono handlers; `BENCH_SKIP_HTTP=1` skips it).
  */
 
 import { RawWsClient, WsClient } from "../../app/http/_ws_test_util.ts";
@@ -109,6 +110,17 @@ async function phase(
     produced: m1.records - m0.records,
     skipped: m1.skipped - m0.skipped,
   };
+}
+
+// The HTTP paths first (trigger and REST reads against bare handlers), in their own process.
+if (Deno.env.get("BENCH_SKIP_HTTP") !== "1") {
+  const http = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./api_http.ts", import.meta.url).pathname],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!http.success) throw new Error("scripts/bench/api_http.ts failed");
+  console.log();
 }
 
 const child = new Deno.Command(Deno.execPath(), {

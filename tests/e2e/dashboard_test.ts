@@ -18,6 +18,12 @@ import { assert, assertEquals } from "../_assert.ts";
 import { hashToken } from "../../app/http/auth.ts";
 import { liveParts } from "../../app/http/parts.ts";
 import { startTestGateway } from "../../app/http/_test_gateway.ts";
+import { startHttp } from "../../app/http/serve.ts";
+import { registries } from "../../app/registries.ts";
+import { startModbusSimulator } from "../../drivers/modbus/simulator/mod.ts";
+import { loadFlows } from "../../engine/flow/mod.ts";
+import { nullLogger } from "../../engine/log.ts";
+import { Gateway } from "../../engine/runtime/gateway.ts";
 
 const NAME = "dashboard: live value, trend, flow graph and a write with a token, in Chromium";
 const CHROMIUM = [Deno.env.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"]
@@ -156,3 +162,73 @@ async function assertText(
   }
   assertEquals(seen, want);
 }
+
+const MANY = "dashboard: 1,200 tags make at most 500 rows; the filter finds any tag, live";
+
+Deno.test({
+  name: missing ? `${MANY} (skipped: ${missing})` : MANY,
+  ignore: missing !== undefined,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using sim = await startModbusSimulator({ units: { 1: {} } });
+    const dir = await Deno.makeTempDir({ prefix: "bifrost-dash-many-" });
+    const tagLines = Array.from(
+      { length: 1200 },
+      (_, i) => `      r${i}: { address: HR${i}, type: uint16 }`,
+    );
+    await Deno.writeTextFile(
+      join(dir, "flow.yaml"),
+      `devices:
+  plc:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: ${sim.port}
+    tags:
+${tagLines.join("\n")}
+polls:
+  all: { device: plc, tags: "*", every: 200ms }
+sinks:
+  history: { use: sqlite, from: all, path: ${join(dir, "h.db")} }
+`,
+    );
+    const r = await loadFlows(dir, { env: {}, sources: registries, typeCheck: false });
+    if (!r.flows) throw new Error(r.errors.map((e) => e.message).join("; "));
+    const gateway = new Gateway(r.flows, { sources: registries, dataDir: dir });
+    const parts = liveParts(gateway);
+    const http = await startHttp(gateway, {
+      listen: { host: "127.0.0.1", port: 0 },
+      dataDir: dir,
+      drivers: registries.drivers,
+      log: nullLogger,
+      mount: parts.mount,
+    });
+    await gateway.start();
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+    try {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(30_000);
+      await page.goto(`${http.url}/dashboard/`);
+      await page.locator('tr[data-tag="plc/r0"]').waitFor();
+      assertEquals(await page.locator("#tags tbody tr").count(), 500);
+      await assertText(
+        page.locator("#tags-info"),
+        "Showing 500 of 1200 tags: type a filter to narrow.",
+      );
+      await page.fill("#tag-filter", "r1177");
+      await page.locator('tr[data-tag="plc/r1177"]').waitFor();
+      assertEquals(await page.locator("#tags tbody tr").count(), 1);
+      sim.setValue("HR1177", 4242, { type: "uint16" });
+      await assertText(page.locator('tr[data-tag="plc/r1177"] td.value'), "4242");
+    } finally {
+      await browser.close();
+      parts.close();
+      await http.close();
+      await gateway.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

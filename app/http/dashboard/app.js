@@ -56,9 +56,17 @@ async function refreshDevices() {
 }
 
 // ── Live tags and writes ────────────────────────────────────────────────────────────
-function showValue(key, v) {
+// Rows exist for at most MAX_ROWS tags (those the filter matches): a gateway of 50,000 tags
+// must not make 50,000 rows. Values land in `tags` as they come and are painted once per
+// animation frame, whatever the rate of updates.
+const MAX_ROWS = 500;
+const dirty = new Set();
+let painting = false;
+
+function paint(key) {
   const t = tags.get(key);
-  if (!t) return;
+  if (!t?.row || !t.v) return;
+  const v = t.v;
   const [value, quality, time] = [t.row.cells[1], t.row.cells[3], t.row.cells[4]];
   value.textContent = fmtValue(v.value);
   quality.textContent = v.quality ?? "";
@@ -66,6 +74,21 @@ function showValue(key, v) {
   quality.title = v.reason ?? "";
   time.textContent = fmtTime(v.ts);
   t.row.dataset.ts = String(v.ts ?? "");
+}
+
+function showValue(key, v) {
+  const t = tags.get(key);
+  if (!t) return;
+  t.v = v;
+  if (!t.row) return;
+  dirty.add(key);
+  if (painting) return;
+  painting = true;
+  requestAnimationFrame(() => {
+    painting = false;
+    for (const k of dirty) paint(k);
+    dirty.clear();
+  });
 }
 
 async function write(key, text, result) {
@@ -94,57 +117,79 @@ async function write(key, text, result) {
   refreshAudit().catch(() => {});
 }
 
-async function loadTags() {
-  const list = (await api("/tags")).tags;
+function makeRow(body, key, t) {
+  const row = body.insertRow();
+  row.dataset.tag = key;
+  const name = cell(row, key, "tagname");
+  name.title = t.description ?? "Show its trend";
+  name.addEventListener("click", () => {
+    $("trend-tag").value = key;
+    showTrend();
+  });
+  cell(row, "", "value");
+  cell(row, t.unit ?? "");
+  cell(row, "");
+  cell(row, "");
+  const w = cell(row, "", "write");
+  if (t.writable) {
+    const form = document.createElement("form");
+    const input = document.createElement("input");
+    input.name = "value";
+    input.setAttribute("aria-label", `New value of ${key}`);
+    const button = document.createElement("button");
+    button.textContent = "Write";
+    const result = document.createElement("span");
+    result.className = "result";
+    form.append(input, button, result);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      write(key, input.value, result);
+    });
+    w.append(form);
+  }
+  return row;
+}
+
+/** Rows for the tags the filter matches, at most MAX_ROWS of them. */
+function renderRows() {
+  const f = $("tag-filter").value.trim().toLowerCase();
   const body = $("tags").tBodies[0];
   body.replaceChildren();
+  let matched = 0;
+  for (const [key, t] of tags) {
+    const match = f === "" || key.toLowerCase().includes(f);
+    if (match) matched++;
+    t.row = match && matched <= MAX_ROWS ? makeRow(body, key, t.meta) : undefined;
+    if (t.row) paint(key);
+  }
+  $("tags-info").textContent = matched > MAX_ROWS
+    ? `Showing ${MAX_ROWS} of ${matched} tags: type a filter to narrow.`
+    : "";
+}
+
+async function loadTags() {
+  const list = (await api("/tags")).tags;
+  const old = new Map(tags);
   tags.clear();
   const select = $("trend-tag");
   const chosen = select.value;
   select.replaceChildren();
   for (const t of list) {
     const key = `${t.device}/${t.name}`;
-    const row = body.insertRow();
-    row.dataset.tag = key;
-    const name = cell(row, key, "tagname");
-    name.title = t.description ?? "Show its trend";
-    name.addEventListener("click", () => {
-      select.value = key;
-      showTrend();
-    });
-    cell(row, "", "value");
-    cell(row, t.unit ?? "");
-    cell(row, "");
-    cell(row, "");
-    const w = cell(row, "", "write");
-    if (t.writable) {
-      const form = document.createElement("form");
-      const input = document.createElement("input");
-      input.name = "value";
-      input.setAttribute("aria-label", `New value of ${key}`);
-      const button = document.createElement("button");
-      button.textContent = "Write";
-      const result = document.createElement("span");
-      result.className = "result";
-      form.append(input, button, result);
-      form.addEventListener("submit", (e) => {
-        e.preventDefault();
-        write(key, input.value, result);
-      });
-      w.append(form);
-    }
-    tags.set(key, { meta: t, row });
-    showValue(key, { value: t.value, quality: t.quality, reason: t.reason, ts: t.sourceTs });
-    if (t.kind !== "string" && t.type !== "string") {
-      select.add(new Option(key, key));
-    }
+    const v = t.value === undefined
+      ? old.get(key)?.v
+      : { value: t.value, quality: t.quality, reason: t.reason, ts: t.sourceTs };
+    tags.set(key, { meta: t, row: undefined, v });
+    if (t.kind !== "string" && t.type !== "string") select.add(new Option(key, key));
   }
   if (chosen && tags.has(chosen)) select.value = chosen;
+  renderRows();
 }
 
+let filterTimer;
 function filterTags() {
-  const f = $("tag-filter").value.trim().toLowerCase();
-  for (const [key, t] of tags) t.row.hidden = f !== "" && !key.toLowerCase().includes(f);
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(renderRows, 150);
 }
 
 function connect() {
@@ -169,6 +214,10 @@ function connect() {
         trend.push(v.tag, v.ts, v.value);
       }
       state.updates++;
+    } else if (m.type === "dropped") {
+      // This tab read too slowly: the gateway kept the latest of each value (nothing stale).
+      state.dropped = (state.dropped ?? 0) + m.count;
+      $("live").title = `${state.dropped} values superseded before this tab could read them`;
     } else if (m.type === "error") notice(`Live values: ${m.message}`, true);
   };
   ws.onclose = () => {
@@ -194,6 +243,13 @@ function showTrend() {
 async function refreshFlows() {
   const f = await api("/flows");
   $("revision").textContent = `flows ${f.revision}${f.valid ? "" : " (invalid)"}`;
+  // A change on disk that was rejected: the running flows carry on, the operator should know.
+  const r = f.reload;
+  $("reload-state").hidden = !r || r.ok;
+  $("reload-state").textContent = r && !r.ok
+    ? `The last flow change was rejected (${fmtTime(r.attemptedAt)}); revision ${r.revision} ` +
+      `runs on:\n${r.errors.join("\n")}`
+    : "";
   if (f.revision === state.revision) return false;
   state.revision = f.revision;
   drawGraph($("graph"), await api("/graph"));
