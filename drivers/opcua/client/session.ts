@@ -8,10 +8,10 @@
  */
 
 import { Buffer } from "node:buffer";
-import { BifrostError } from "../../../engine/plugin.ts";
+import { BifrostError, type Logger } from "../../../engine/plugin.ts";
 import type { OpcuaDevice } from "../core/spec.ts";
 import { explainConnectError } from "./errors.ts";
-import { loadOpcua, type OpcuaLib, withTimeout } from "./load.ts";
+import { loadOpcua, type OpcuaLib, routeOpcuaLogs, withTimeout } from "./load.ts";
 import type { ClientSession, OPCUAClient, UserIdentityInfo } from "node-opcua-client";
 
 /** Server limits that shape requests (0: the server states none). */
@@ -52,10 +52,13 @@ export interface OpenOptions {
   /** The channel broke after the connect (the engine reconnects). */
   onLost(reason: string): void;
   onWarn(line: string): void;
+  /** The device's logger (node-opcua's own lines go to the first one). */
+  log: Logger;
 }
 
 /** Connects, creates a session and reads the limits; throws DEVICE_UNREACHABLE explained. */
 export async function openConnection(o: OpenOptions): Promise<Connection> {
+  routeOpcuaLogs(o.log);
   const lib = await loadOpcua();
   const f = o.fields;
   const { OPCUACertificateManager } = await import("node-opcua-certificate-manager");

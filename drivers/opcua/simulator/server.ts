@@ -134,6 +134,10 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
         operationLimits: { maxNodesPerRead: 10_000, maxMonitoredItemsPerCall: 10_000 },
       },
       buildInfo: { productName: "Bifrost OPC UA simulator", manufacturerName: "Bifrost" },
+      serverInfo: {
+        applicationName: { text: "Bifrost OPC UA simulator" },
+        applicationUri: "urn:bifrost:opcua-simulator",
+      },
     });
     await server.initialize();
     const space = server.engine.addressSpace;
