@@ -414,4 +414,10 @@ export interface DriverTools {
   browse?(url: string, options: BrowseToolOptions): Promise<FlowDraft>;
   /** `bifrost sim <name>`. */
   simulator?: DriverToolSimulator;
+  /**
+   * The driver's own commands, `bifrost <name> <command> ...`, by command name (OPC UA:
+   * `bifrost opcua trust|reject|list` for its certificate trust store). Each runs with the
+   * arguments after the command name. The CLI lists them in its help and names no protocol.
+   */
+  commands?: Readonly<Record<string, DriverCommand>>;
 }

@@ -101,7 +101,42 @@ export function toolsHelp(): string {
       tools.discover ? `discover ${tools.name}` : undefined,
       tools.simulator ? `sim ${tools.name}` : undefined,
     ].filter((x) => x !== undefined);
+    const own = Object.keys(tools.commands ?? {});
+    if (own.length > 0) offers.push(`${tools.name} ${own.join("|")}`);
     if (offers.length > 0) lines.push(`    offers:   ${offers.join(", ")}`);
   }
   return lines.join("\n");
+}
+
+/**
+ * Runs `bifrost <name> <command> ...` when an installed driver's tools called `name` offer
+ * `command` ({@linkcode DriverTools.commands}); undefined when no driver offers `name`.
+ */
+export async function runDriverCommand(
+  name: string,
+  args: string[],
+): Promise<number | undefined> {
+  const found = installedTools().find((i) => i.tools.name === name && i.tools.commands);
+  if (!found) return undefined;
+  const commands = found.tools.commands!;
+  const [sub, ...rest] = args;
+  const usage = Object.values(commands).map((c) => c.usage).join("\n");
+  const command = sub === undefined ? undefined : commands[sub];
+  if (!command) {
+    if (sub === "--help" || sub === "-h") {
+      console.log(usage);
+      return 0;
+    }
+    console.error(
+      `${sub === undefined ? "Missing" : `Unknown`} command${
+        sub === undefined ? "" : ` "${sub}"`
+      } of ${name}: known are ${Object.keys(commands).join(", ")}`,
+    );
+    console.error(usage);
+    return 2;
+  }
+  return await command.run(rest, {
+    log: (l) => console.log(l),
+    error: (l) => console.error(l),
+  });
 }

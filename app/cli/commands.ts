@@ -28,6 +28,7 @@ Commands:
   browse <url> [--depth 2] [--out flows/new.yaml] [--force]
                                        write a flow draft of what a device exposes
   discover <driver> [options]          find the devices or units that answer
+  <driver> <command> [options]         a driver's own command (listed below)
   sim <driver> [options]               run a virtual device
   sim netem --listen 5021 --target HOST:PORT [--latency 50ms --jitter 10ms --loss 1%
             --bandwidth 9600bps --blackhole]
@@ -86,9 +87,13 @@ export async function runCommand(args: string[]): Promise<number> {
     case "-h":
       console.log(await usage());
       return cmd === undefined ? 2 : 0;
-    default:
+    default: {
+      // A driver's own commands (`bifrost <driver> <command>`), found by its tools' name.
+      const code = await (await import("./_tools.ts")).runDriverCommand(cmd, rest);
+      if (code !== undefined) return code;
       console.error(`Unknown command "${cmd}": see bifrost --help`);
       console.error("Usage: bifrost <command> [options]");
       return 2;
+    }
   }
 }

@@ -14,6 +14,7 @@ import { startOpcuaSimulator } from "./simulator/server.ts";
 
 Deno.env.set("OPCUA_PKI_USE_POLLING", "true");
 const pki = await Deno.makeTempDir({ prefix: "bifrost-opcua-client-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(pki, { recursive: true }));
 
 function tag(name: string, address: string, type: string, writable = true): TagConfig {
   return { name, address, type, writable, config: { address, type } };

@@ -68,6 +68,7 @@ export class OpcuaDriver implements Driver, DriverHost {
         this.ctx.connectionLost?.(reason);
       },
       onWarn: (line) => this.ctx.log.warn(line),
+      log: this.ctx.log,
     });
     this.#conn = conn;
     this.monitored = 0;

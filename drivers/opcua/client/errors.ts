@@ -9,7 +9,7 @@ import { BifrostError } from "../../../engine/plugin.ts";
 import type { OpcuaDevice } from "../core/spec.ts";
 
 /** Advice by the status name found in node-opcua's message. */
-function advice(text: string, f: OpcuaDevice): string | undefined {
+function advice(text: string, f: OpcuaDevice, rejected?: string): string | undefined {
   if (/ECONNREFUSED|connection refused/i.test(text)) {
     return "connection refused (is the server running at this port?)";
   }
@@ -17,7 +17,10 @@ function advice(text: string, f: OpcuaDevice): string | undefined {
   if (/BadCertificateTimeInvalid|expired/i.test(text)) {
     return "a certificate has expired or is not yet valid (the server's or Bifrost's): renew it, or check both clocks";
   }
-  if (/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid/i.test(text)) {
+  if (
+    /BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid|Cannot find \w+ user token policy/i
+      .test(text)
+  ) {
     return f.user !== undefined
       ? `the server refused user "${f.user}": wrong user name or password (or the user may not log in)`
       : f.userCertificate !== undefined
@@ -28,7 +31,9 @@ function advice(text: string, f: OpcuaDevice): string | undefined {
     /server certificate.*(not trusted|untrusted|rejected)|BadCertificateUntrusted.*server|invalid server certificate/i
       .test(text)
   ) {
-    return `the server's certificate is not trusted: check its thumbprint with \`bifrost opcua list --pki ${f.pki}\` and trust it with \`bifrost opcua trust <thumbprint> --pki ${f.pki}\``;
+    return rejected
+      ? `the server's certificate (thumbprint ${rejected}) is not trusted; it was put in ${f.pki}/rejected: check the thumbprint with the server's administrator, then run \`bifrost opcua trust ${rejected} --pki ${f.pki}\``
+      : `the server's certificate is not trusted: \`bifrost opcua list --pki ${f.pki}\` shows it, \`bifrost opcua trust <thumbprint> --pki ${f.pki}\` trusts it`;
   }
   if (
     /BadSecurityChecksFailed|BadCertificateUntrusted|BadCertificateInvalid|BadCertificate/i.test(
@@ -46,10 +51,15 @@ function advice(text: string, f: OpcuaDevice): string | undefined {
 }
 
 /** A connect failure as DEVICE_UNREACHABLE, explained; a BifrostError passes through. */
-export function explainConnectError(what: string, e: unknown, f: OpcuaDevice): BifrostError {
+export function explainConnectError(
+  what: string,
+  e: unknown,
+  f: OpcuaDevice,
+  rejected?: string,
+): BifrostError {
   if (e instanceof BifrostError) return e;
   const text = e instanceof Error ? e.message : String(e);
-  const why = advice(text, f) ?? text.split("\n")[0]!.trim();
+  const why = advice(text, f, rejected) ?? text.split("\n")[0]!.trim();
   return new BifrostError("DEVICE_UNREACHABLE", `${what}: ${why}`, {
     cause: e,
     details: { protocol: "opcua", endpoint: f.endpoint },

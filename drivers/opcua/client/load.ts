@@ -7,12 +7,28 @@
  * (shared/DENO_NOTES.md).
  */
 
+import type { Logger } from "../../../engine/plugin.ts";
+
 /** node-opcua-client's module. */
 export type OpcuaLib = typeof import("node-opcua-client");
 
 let lib: Promise<OpcuaLib> | undefined;
+let logTo: Logger | undefined;
 
-/** node-opcua-client, imported once. */
+/** Where node-opcua's own lines go (they are process-wide): the first logger given. */
+export function routeOpcuaLogs(log: Logger): void {
+  logTo ??= log;
+}
+
+const text = (args: unknown[]) =>
+  args.map((a) => typeof a === "string" ? a : a instanceof Error ? a.message : String(a)).join(" ")
+    .trim();
+
+/**
+ * node-opcua-client, imported once. node-opcua prints its warnings and errors to stdout;
+ * they go to the gateway's log instead (debug and warn), so that `bifrost read` prints the
+ * value alone.
+ */
 export function loadOpcua(): Promise<OpcuaLib> {
   if (lib) return lib;
   try {
@@ -22,7 +38,11 @@ export function loadOpcua(): Promise<OpcuaLib> {
   } catch {
     // No env permission: the caller's environment decides.
   }
-  lib = import("node-opcua-client");
+  lib = import("node-opcua-client").then((m) => {
+    m.setWarningLogger((...a: unknown[]) => logTo?.debug(`node-opcua: ${text(a)}`));
+    m.setErrorLogger((...a: unknown[]) => logTo?.warn(`node-opcua: ${text(a)}`));
+    return m;
+  });
   return lib;
 }
 

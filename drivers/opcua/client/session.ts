@@ -7,10 +7,17 @@
  * made again: never a duplicate monitored item).
  */
 
-import { BifrostError } from "../../../engine/plugin.ts";
+import { Buffer } from "node:buffer";
+import { BifrostError, type Logger } from "../../../engine/plugin.ts";
 import type { OpcuaDevice } from "../core/spec.ts";
 import { explainConnectError } from "./errors.ts";
-import { loadOpcua, type OpcuaLib, repairOpensslConf, withTimeout } from "./load.ts";
+import {
+  loadOpcua,
+  type OpcuaLib,
+  repairOpensslConf,
+  routeOpcuaLogs,
+  withTimeout,
+} from "./load.ts";
 import type { ClientSession, OPCUAClient, UserIdentityInfo } from "node-opcua-client";
 
 /** Server limits that shape requests (0: the server states none). */
@@ -51,10 +58,13 @@ export interface OpenOptions {
   /** The channel broke after the connect (the engine reconnects). */
   onLost(reason: string): void;
   onWarn(line: string): void;
+  /** The device's logger (node-opcua's own lines go to the first one). */
+  log: Logger;
 }
 
 /** Connects, creates a session and reads the limits; throws DEVICE_UNREACHABLE explained. */
 export async function openConnection(o: OpenOptions): Promise<Connection> {
+  routeOpcuaLogs(o.log);
   const lib = await loadOpcua();
   const f = o.fields;
   const { OPCUACertificateManager } = await import("node-opcua-certificate-manager");
@@ -96,6 +106,7 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
     await cm.dispose().catch(() => {});
   };
   let session: ClientSession;
+  const started = Date.now() - 1_000;
   try {
     await withTimeout(client.connect(f.endpoint), f.timeoutMs, timedOut);
     o.signal.throwIfAborted();
@@ -107,7 +118,7 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
   } catch (e) {
     repairOpensslConf();
     await abandon();
-    throw explainConnectError(what, e, f);
+    throw explainConnectError(what, e, f, await newestRejected(f.pki, started));
   }
   repairOpensslConf();
   session.on("session_closed", () => lose("the server closed the session"));
@@ -156,9 +167,11 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
 /** The session's user identity: anonymous, user name and password, or an X.509 certificate. */
 async function identity(lib: OpcuaLib, f: OpcuaDevice): Promise<UserIdentityInfo> {
   if (f.userCertificate !== undefined && f.userPrivateKey !== undefined) {
-    const crypto = await import("node-opcua-crypto");
-    const certificateData = crypto.readCertificate(f.userCertificate);
-    const privateKey = crypto.readPrivateKey(f.userPrivateKey);
+    const pem = await Deno.readTextFile(f.userCertificate);
+    const b64 = pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
+    const certificateData = Buffer.from(b64, "base64");
+    // node-opcua signs with the key given as PEM text.
+    const privateKey = await Deno.readTextFile(f.userPrivateKey);
     return { type: lib.UserTokenType.Certificate, certificateData, privateKey } as never;
   }
   if (f.user !== undefined) {
@@ -169,4 +182,18 @@ async function identity(lib: OpcuaLib, f: OpcuaDevice): Promise<UserIdentityInfo
     } as const;
   }
   return { type: lib.UserTokenType.Anonymous } as const;
+}
+
+/** The thumbprint of a server certificate put in `rejected/` since `since` (ms), if any. */
+async function newestRejected(pki: string, since: number): Promise<string | undefined> {
+  try {
+    let best: { at: number; name: string } | undefined;
+    for await (const e of Deno.readDir(`${pki}/rejected`)) {
+      const at = (await Deno.stat(`${pki}/rejected/${e.name}`)).mtime?.getTime() ?? 0;
+      if (at >= since && (!best || at > best.at)) best = { at, name: e.name };
+    }
+    return best ? /\[([0-9a-f]{40})\]/i.exec(best.name)?.[1]?.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -50,6 +50,8 @@ export interface OpcuaSimulator extends AsyncDisposable {
   getValue(id: string): Value;
   /** Gives a variable a status code (e.g. 0x808B0000 BadDeviceFailure); 0 back to Good. */
   setStatus(id: string, code: number): void;
+  /** Sessions, subscriptions and monitored items the server holds now. */
+  counts(): { sessions: number; subscriptions: number; monitoredItems: number };
   /** Shuts the server down (sessions lost) and starts it again with the values it held. */
   restart(): Promise<void>;
   /** Server off: nothing answers at the endpoint (needs `proxy`). */
@@ -127,10 +129,16 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
       },
       serverCapabilities: {
         maxSessions: 100,
+        // Every change of an exception-based item goes out (no 50 ms coalescing window).
+        minSupportedSampleRate: 0,
         maxMonitoredItemsPerSubscription: o.maxMonitoredItemsPerSubscription ?? 100_000,
         operationLimits: { maxNodesPerRead: 10_000, maxMonitoredItemsPerCall: 10_000 },
       },
       buildInfo: { productName: "Bifrost OPC UA simulator", manufacturerName: "Bifrost" },
+      serverInfo: {
+        applicationName: { text: "Bifrost OPC UA simulator" },
+        applicationUri: "urn:bifrost:opcua-simulator",
+      },
     });
     await server.initialize();
     repairOpensslConf();
@@ -247,6 +255,21 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
       );
     },
     getValue: (id) => live(id).v.value,
+    counts() {
+      const engine = server?.engine;
+      if (!engine) return { sessions: 0, subscriptions: 0, monitoredItems: 0 };
+      let monitoredItems = 0;
+      for (const s of engine.getSessions()) {
+        for (const sub of s.publishEngine?.subscriptions ?? []) {
+          monitoredItems += sub.monitoredItemCount;
+        }
+      }
+      return {
+        sessions: engine.currentSessionCount,
+        subscriptions: engine.currentSubscriptionCount,
+        monitoredItems,
+      };
+    },
     setStatus(id, code) {
       const h = live(id);
       h.status = code;

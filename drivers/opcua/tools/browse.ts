@@ -54,7 +54,7 @@ export async function browseOpcua(url: string, o: BrowseToolOptions): Promise<Fl
       }
       nodes += children.length;
       for (const c of children) {
-        if (id === undefined && c.id === "i=2253") continue; // Server diagnostics
+        if (id === undefined && /^(ns=0;)?i=2253$/.test(c.id)) continue; // Server diagnostics
         const p = path ? `${path}.${c.name}` : c.name;
         if (c.address) {
           if (!c.type) {

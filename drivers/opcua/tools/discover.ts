@@ -55,8 +55,9 @@ export async function runDiscover(args: string[], out: ToolOutput): Promise<numb
             const eps = await withTimeout(client.getEndpoints(), timeoutMs, fail);
             for (const e of eps) {
               const policy = (e.securityPolicyUri ?? "").split("#")[1] ?? "";
-              const tokens = (e.userIdentityTokens ?? []).map((t) => lib.UserTokenType[t.tokenType])
-                .join(", ");
+              const tokens = [
+                ...new Set((e.userIdentityTokens ?? []).map((t) => lib.UserTokenType[t.tokenType])),
+              ].join(", ");
               out.log(`    ${lib.MessageSecurityMode[e.securityMode]} ${policy} users: ${tokens}`);
             }
           } finally {

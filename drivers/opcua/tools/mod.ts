@@ -8,6 +8,7 @@
 import type { DriverTools, StartedSimulator } from "../../../engine/plugin.ts";
 import { OPCUA_URL_SCHEMES, parseOpcuaUrl } from "./url.ts";
 import { DISCOVER_USAGE, SIM_USAGE } from "./usage.ts";
+import { pkiCommands } from "./pki.ts";
 
 async function startSimulator(options: Record<string, unknown> = {}): Promise<StartedSimulator> {
   const { startOpcuaSimulator } = await import("../simulator/server.ts");
@@ -39,4 +40,5 @@ export const opcuaTools: DriverTools = {
     cli: async (args) => await (await import("./sim_cli.ts")).runSimCli(args),
     start: startSimulator,
   },
+  commands: pkiCommands,
 };
