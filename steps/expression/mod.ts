@@ -69,6 +69,8 @@ interface DeviceState {
   /** Batch number in which each slot was last written. */
   touched: Float64Array;
   reason: (string | undefined)[];
+  /** Batch number in which the device was last listed as having new inputs. */
+  dirtyIn: number;
 }
 
 /** Parses every expression; the issues carry the offset of the offending token. */
@@ -90,6 +92,43 @@ export function parseAll(
     }
   }
   return { trees, issues };
+}
+
+/**
+ * The slot of the name at each position of the last batches: polls repeat the same names in
+ * the same order (usually the same string objects), so a position's name is compared before
+ * the Map is asked. Kept out of `process` so that this loop, which sees every record while
+ * few feed an expression, compiles on its own.
+ */
+class PositionCache {
+  names: string[] = [];
+  slot = new Int32Array(0);
+
+  /** Writes the positions of `tags[0..len)` that have a slot into `hits`; returns how many. */
+  scan(tags: string[], len: number, slots: Map<string, number>, hits: Int32Array): number {
+    if (this.slot.length < len) this.#grow(len);
+    const names = this.names, slot = this.slot;
+    let found = 0;
+    for (let i = 0; i < len; i++) {
+      const tag = tags[i]!;
+      let k: number;
+      if (names[i] === tag) k = slot[i]!;
+      else {
+        k = slots.get(tag) ?? -1;
+        names[i] = tag;
+        slot[i] = k;
+      }
+      if (k >= 0) hits[found++] = i;
+    }
+    return found;
+  }
+
+  #grow(len: number): void {
+    const g = new Int32Array(Math.max(64, len * 2));
+    g.set(this.slot);
+    this.slot = g;
+    while (this.names.length < g.length) this.names.push("");
+  }
 }
 
 /** An expression step. */
@@ -130,9 +169,12 @@ export function createExpression(
   const clock = ctx?.clock;
   let seq = (clock?.now() ?? Date.now()) * 1000;
   let batchNo = 0;
-  const posTag: string[] = [];
-  let posSlot = new Int32Array(0);
+  const cache = new PositionCache();
+  let hits = new Int32Array(64);
   const stats = { computed: 0, waiting: 0, bad: 0 };
+  const dirty: [string, DeviceState][] = []; // reused: the devices with new inputs in a batch
+  // A poll's batch is usually one device's: room for one record per expression (it grows).
+  const outCapacity = Math.max(4, exprs.length);
 
   const stateOf = (device: string): DeviceState => {
     let s = state.get(device);
@@ -144,6 +186,7 @@ export function createExpression(
         seen: new Uint8Array(n),
         touched: new Float64Array(n).fill(-1),
         reason: new Array(n),
+        dirtyIn: -1,
       };
       state.set(device, s);
     }
@@ -153,36 +196,27 @@ export function createExpression(
   return {
     process(b: Batch): Batch {
       batchNo++;
-      const out = keep ? b : new Batch(16);
+      const out = keep ? b : new Batch(outCapacity);
       const len = b.length;
-      const dirty: [string, DeviceState][] = [];
+      dirty.length = 0;
+      if (hits.length < len) hits = new Int32Array(len * 2);
+      const found = cache.scan(b.tag, len, slots, hits);
+      const deviceCol = b.device, kinds = b.kind;
       let lastDevice = "", last: DeviceState | undefined;
-      for (let i = 0; i < len; i++) {
-        // Polls repeat the same names in the same order: check the name seen at this position
-        // last time (usually the same string object) before the Map.
-        const tag = b.tag[i]!;
-        let k: number;
-        if (i < posTag.length && posTag[i] === tag) k = posSlot[i]!;
-        else {
-          k = slots.get(tag) ?? -1;
-          if (i >= posSlot.length) {
-            const g = new Int32Array(Math.max(64, (i + 1) * 2));
-            g.set(posSlot);
-            posSlot = g;
-          }
-          posTag[i] = tag;
-          posSlot[i] = k;
-        }
-        if (k < 0) continue;
-        const device = b.device[i]!;
+      for (let h = 0; h < found; h++) {
+        const i = hits[h]!, k = cache.slot[i]!;
+        const device = deviceCol[i]!;
         if (devices !== undefined && !devices(device)) continue;
-        const kind = b.kind[i]!;
+        const kind = kinds[i]!;
         if (kind !== StorageKind.number && kind !== StorageKind.boolean) continue;
         if (device !== lastDevice || !last) {
           last = stateOf(device);
           lastDevice = device;
         }
-        if (!dirty.some(([d]) => d === device)) dirty.push([device, last]);
+        if (last.dirtyIn !== batchNo) {
+          last.dirtyIn = batchNo;
+          dirty.push([device, last]);
+        }
         last.env[k] = b.num[i]!;
         last.quality[k] = b.quality[i]!;
         last.reason[k] = b.reason[i];

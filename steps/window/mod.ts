@@ -547,6 +547,22 @@ export function validateWindow(config: WindowConfig): StepIssue[] {
       });
     }
   }
+  const pct = (config.aggregates ?? []).some((a) => a.startsWith("p"));
+  if (config.percentiles === "exact" && config.percentileAccuracy !== undefined) {
+    issues.push({
+      message:
+        "Cannot use percentileAccuracy with percentiles: exact (exact percentiles have no error): remove one",
+      path: ["percentileAccuracy"],
+    });
+  }
+  if (config.maxPoints !== undefined && config.percentiles !== "exact") {
+    issues.push({
+      message: pct
+        ? "Cannot use maxPoints with sketch percentiles (the default; their memory is bounded without it): remove it, or set percentiles: exact to buffer the values"
+        : "Cannot use maxPoints without percentiles: exact",
+      path: ["maxPoints"],
+    });
+  }
   if (config.countHop !== undefined) {
     if (config.count === undefined) {
       issues.push({ message: "Cannot use countHop without count", path: ["countHop"] });

@@ -99,16 +99,14 @@ export const WindowSpec = Type.Object({
   percentileAccuracy: Type.Optional(Type.Number({
     minimum: 0.001,
     maximum: 0.1,
-    default: 0.01,
     description:
-      "`percentiles: sketch`: the relative error each percentile is guaranteed within (0.01: ±1 %). Smaller costs more bins: about ln(max/min) / (2 × accuracy) per key and pane for positive values between min and max (0.01: 26 bins for 15..25 °C).",
+      "`percentiles: sketch`: the relative error each percentile is guaranteed within; default 0.01 (±1 %). Smaller costs more bins: about ln(max/min) / (2 × accuracy) per key and pane for positive values between min and max (0.01: 26 bins for 15..25 °C).",
     examples: [0.01, 0.001],
   })),
   maxPoints: Type.Optional(Type.Integer({
     minimum: 1,
-    default: 100_000,
     description:
-      "`percentiles: exact` only: most values buffered per key; beyond it values are counted in `overflow` and left out of percentiles (the window is then uncertain).",
+      "`percentiles: exact` only: most values buffered per key, default 100,000; beyond it values are counted in `overflow` and left out of percentiles (the window is then uncertain).",
   })),
   persist: Type.Optional(Type.Boolean({
     default: false,

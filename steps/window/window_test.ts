@@ -169,3 +169,25 @@ Deno.test("window validate rejects missing or conflicting lengths and bad hops",
   assert.match(msgs({ count: 10, countHop: 3 })[0]!, /must divide/);
   assert.deepEqual(msgs({ size: "1m", hop: "10s" }), []);
 });
+
+Deno.test("window: percentile options that do not apply are reported", () => {
+  assert.match(
+    validateWindow({ size: "1m", aggregates: ["p95"], maxPoints: 10 })[0]!.message,
+    /Cannot use maxPoints with sketch percentiles .* set percentiles: exact/,
+  );
+  assert.deepEqual(
+    validateWindow({ size: "1m", aggregates: ["p95"], maxPoints: 10, percentiles: "exact" }),
+    [],
+  );
+  const e = validateWindow({
+    size: "1m",
+    aggregates: ["p95"],
+    percentiles: "exact",
+    percentileAccuracy: 0.01,
+  });
+  assert.deepEqual(e.map((i) => i.path), [["percentileAccuracy"]]);
+  assert.deepEqual(
+    validateWindow({ size: "1m", aggregates: ["p95"], percentileAccuracy: 0.001 }),
+    [],
+  );
+});
