@@ -141,7 +141,14 @@ async function run(page) {
     timeout: 60_000,
   });
   await item.click();
-  await page.waitForSelector(".quick-input-widget input");
+  // On a loaded machine a click can land while the menu still settles (the row under it
+  // refreshes with live values): the highlighted item then takes Enter.
+  const box = await page.waitForSelector(".quick-input-widget input", { timeout: 5_000 })
+    .catch(() => undefined);
+  if (!box) {
+    if (await page.$(".monaco-menu")) await page.keyboard.press("Enter");
+    await page.waitForSelector(".quick-input-widget input");
+  }
   await page.keyboard.type("55.5");
   await page.keyboard.press("Enter");
   const confirm = await page.waitForSelector(
@@ -177,6 +184,50 @@ async function run(page) {
   );
   out.lenses = await rowsText(page, ".codelens-decoration");
   step(`code lenses: ${out.lenses.join(" | ")}`);
+
+  // ── A tag's trend: a chart in a webview, its range selectable ──
+  // The Bifrost side bar is still open (clicking its icon again would close it).
+  const levelRow = await treeRow(page, "level");
+  await levelRow.asElement().click({ button: "right" });
+  const trendItem = await page.waitForSelector(
+    '.monaco-menu .action-label:has-text("Show Trend")',
+    { timeout: 60_000 },
+  );
+  await trendItem.click();
+  await page.waitForTimeout(1_000);
+  if (await page.$(".monaco-menu")) await page.keyboard.press("Enter");
+  // The webview's page sits in nested iframes: look in every frame for the drawn chart.
+  const chartFrame = async (test) => {
+    const until = Date.now() + 120_000;
+    while (Date.now() < until) {
+      for (const f of page.frames()) {
+        const found = await f.evaluate(test).catch(() => undefined);
+        if (found) return { frame: f, found };
+      }
+      await page.waitForTimeout(300);
+    }
+    throw new Error("no trend chart in any frame");
+  };
+  const chartOf = () => {
+    const path = document.querySelector("#chart svg path.line");
+    if (!path) return undefined;
+    return {
+      points: (path.getAttribute("d") || "").split(/[MLHV]/).filter(Boolean).length,
+      ticks: [...document.querySelectorAll("#chart svg text.tick")].map((t) => t.textContent),
+      summary: document.getElementById("summary")?.textContent || "",
+    };
+  };
+  const first = await chartFrame(chartOf);
+  out.trend = first.found;
+  step(`trend drawn: ${first.found.points} point(s); ${first.found.summary}`);
+  // Seven days: the time axis labels carry the date.
+  await first.frame.selectOption("#range", String(7 * 86_400_000));
+  const week = await chartFrame(() => {
+    const ticks = [...document.querySelectorAll("#chart svg text.tick")].map((t) => t.textContent);
+    return ticks.some((t) => /^\d\d\.\d\d \d\d:\d\d$/.test(t || "")) ? ticks : undefined;
+  });
+  out.trendWeekTicks = week.found;
+  step(`trend over 7 days: ${week.found.join(" ")}`);
 
   if (args.shots) await page.screenshot({ path: `${args.shots}/final.png` });
 }

@@ -175,6 +175,10 @@ Deno.test({
         `modbus://127.0.0.1:${gw.simPort}/1/HR10:float32`,
       ]);
       assert.match(read, /\b55\.5\b/);
+      // The trend chart drew the history, and its range can be changed.
+      assert.ok(r.trend.points >= 2, JSON.stringify(r.trend));
+      assert.match(r.trend.summary, /record\(s\).*min .* %, max .* %, last/);
+      assert.ok(r.trendWeekTicks.length >= 3, JSON.stringify(r.trendWeekTicks));
       // The gateway's URL left the settings for the secret storage (and still connected).
       const settings = await Deno.readTextFile(join(userData, "User", "settings.json"));
       assert.ok(!settings.includes("bifrost.gateways"), settings);
