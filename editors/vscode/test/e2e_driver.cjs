@@ -67,6 +67,11 @@ async function run(page) {
   await page.goto(args.url);
   await page.waitForSelector(".monaco-workbench", { timeout: 90_000 });
   step("workbench loaded");
+  // The gateway connected (its tag in the Devices view) before the first save: the check on
+  // save then runs on the gateway, and the Problems panel names it.
+  await page.click('.activitybar [aria-label^="Bifrost"]');
+  await treeRow(page, "level");
+  step("gateway connected");
 
   // ── A typo in the flow shows a diagnostic on its line, and its quick fix clears it ──
   await page.keyboard.press("Control+P");
@@ -119,8 +124,7 @@ async function run(page) {
   );
   step(`quick fix applied: ${out.quickFix}`);
 
-  // ── The Devices tree shows the simulator's changing value ──
-  await page.click('.activitybar [aria-label^="Bifrost"]');
+  // ── The Devices tree shows the simulator's changing value (the side bar is open) ──
   await treeRow(page, "level");
   step("devices tree shown");
   const seen = new Set();

@@ -150,6 +150,8 @@ Deno.test({
       // The diagnostic is on the line of the typo (1-based in the Problems panel).
       assert.match(r.problem, /unknown field "hots" in device "plc" \(did you mean "host"\?\)/);
       assert.match(r.problem, new RegExp(`\\[Ln ${hostLine}, Col 5\\]`));
+      // Checked on the gateway (POST /api/v1/check), which the diagnostic's source names.
+      assert.match(r.problem, /bifrost check \(test\)/);
       assert.match(r.quickFix, /Change "hots" to "host"/);
       assert.ok(
         r.lenses.some((l: string) =>
