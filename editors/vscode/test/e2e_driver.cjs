@@ -224,6 +224,19 @@ async function run(page) {
   const first = await chartFrame(chartOf);
   out.trend = first.found;
   step(`trend drawn: ${first.found.points} point(s); ${first.found.summary}`);
+  // The cursor readout: hovering the middle of the plot shows a time and a value in %.
+  const svgBox = await (await first.frame.$("#chart svg")).boundingBox();
+  await first.frame.hover("#chart svg", {
+    position: { x: svgBox.width / 2, y: svgBox.height / 3 },
+  });
+  const readout = await chartFrame(() => {
+    const g = document.querySelector("#chart svg .cursor");
+    return g && g.getAttribute("visibility") === "visible"
+      ? g.querySelector(".cursor-label").textContent
+      : undefined;
+  });
+  out.trendCursor = readout.found;
+  step(`trend cursor: ${readout.found}`);
   // Seven days: the time axis labels carry the date.
   await first.frame.selectOption("#range", String(7 * 86_400_000));
   const week = await chartFrame(() => {

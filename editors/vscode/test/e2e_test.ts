@@ -181,6 +181,7 @@ Deno.test({
       assert.ok(r.trend.points >= 2, JSON.stringify(r.trend));
       assert.match(r.trend.summary, /record\(s\).*min .* %, max .* %, last/);
       assert.ok(r.trendWeekTicks.length >= 3, JSON.stringify(r.trendWeekTicks));
+      assert.match(r.trendCursor, /\d.* -?[0-9.]+(e-?\d+)? %$/);
       // The gateway's URL left the settings for the secret storage (and still connected).
       const settings = await Deno.readTextFile(join(userData, "User", "settings.json"));
       assert.ok(!settings.includes("bifrost.gateways"), settings);

@@ -28,7 +28,13 @@ import {
   perfRows,
   problems,
 } from "../lib/perf.ts";
-import { TREND_RANGES, trendHtml, trendSummary, trendSvg } from "../lib/trend_chart.ts";
+import {
+  TREND_RANGES,
+  trendHtml,
+  trendPoints,
+  trendSummary,
+  trendSvg,
+} from "../lib/trend_chart.ts";
 import { parseWriteInput } from "../lib/write_input.ts";
 import { output } from "./cli.ts";
 import { GatewayStore } from "../lib/gateway_store.ts";
@@ -439,9 +445,12 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
           points: 400,
         });
         const unit = t.row.info.unit;
+        const o = { from, to, ...(unit ? { unit } : {}) };
         await panel.webview.postMessage({
           type: "chart",
-          svg: trendSvg(h, { from, to, ...(unit ? { unit } : {}) }),
+          svg: trendSvg(h, o),
+          points: trendPoints(h, o),
+          unit: unit ?? "",
           summary: trendSummary(h, unit),
         });
       } catch (e) {
