@@ -16,6 +16,13 @@
  * YAML parser and the schema compiler must not become resident in the long-running gateway;
  * at most {@linkcode MAX_CONCURRENT_CHECKS} run at once, and one that takes longer than
  * {@linkcode CHECK_TIMEOUT_MS} is killed.
+ *
+ * Scope `read` although function code may be sent: `check` loads a function only in the
+ * function sandbox with no permissions at all (a child process without `--allow` flags, a
+ * heap limit, 10 s), whatever the step's `permissions` say, so sent code reads no file,
+ * variable or network of the gateway (a test says so); `${VAR}` references are substituted
+ * from the gateway's environment and errors name the reference, never the value. What a
+ * read token can make the gateway spend is CPU, bounded by the two concurrent checks.
  */
 
 import { Type } from "@sinclair/typebox";

@@ -140,3 +140,41 @@ Deno.test("checkedPath and suggestionOf", () => {
   assertEquals(suggestionOf('unknown tag "t2" (did you mean "t1"?)'), "t1");
   assertEquals(suggestionOf("no suggestion"), undefined);
 });
+
+Deno.test("POST /check leaks none of the gateway's environment: functions run without permissions", async () => {
+  await using t = await startTestGateway();
+  Deno.env.set("BIFROST_CHECK_LEAK", "s3cr3t-value-42");
+  try {
+    const flow = `devices:
+  plc:
+    driver: modbus-tcp
+    host: 127.0.0.1
+    port: \${BIFROST_CHECK_LEAK}
+    tags: { t1: { address: HR0, type: int16 } }
+polls:
+  p: { device: plc, tags: [t1], every: 1s }
+steps:
+  probe: { use: function, from: p, file: functions/probe.ts }
+sinks:
+  out: { use: console, from: probe }
+`;
+    const probe = `const v = Deno.env.get("BIFROST_CHECK_LEAK");
+throw new Error("leaked " + v);
+export default function (r: unknown[]): unknown[] {
+  return r;
+}
+`;
+    const r = await call(`${t.api}/check`, {
+      body: { files: { "a.yaml": flow, "functions/probe.ts": probe } },
+    });
+    assertEquals(r.status, 200, JSON.stringify(r.body));
+    const text = JSON.stringify(r.body);
+    assert(!text.includes("s3cr3t-value-42"), text);
+    const messages = r.body.errors.map((e: { message: string }) => e.message).join("\n");
+    // The port's error names the reference; the function could not read the variable.
+    assertMatch(messages, /\$\{BIFROST_CHECK_LEAK\}/);
+    assertMatch(messages, /NotCapable: Requires env access to "BIFROST_CHECK_LEAK"/);
+  } finally {
+    Deno.env.delete("BIFROST_CHECK_LEAK");
+  }
+});

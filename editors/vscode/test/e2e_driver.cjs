@@ -67,6 +67,11 @@ async function run(page) {
   await page.goto(args.url);
   await page.waitForSelector(".monaco-workbench", { timeout: 90_000 });
   step("workbench loaded");
+  // The gateway connected (its tag in the Devices view) before the first save: the check on
+  // save then runs on the gateway, and the Problems panel names it.
+  await page.click('.activitybar [aria-label^="Bifrost"]');
+  await treeRow(page, "level");
+  step("gateway connected");
 
   // ── A typo in the flow shows a diagnostic on its line, and its quick fix clears it ──
   await page.keyboard.press("Control+P");
@@ -119,8 +124,7 @@ async function run(page) {
   );
   step(`quick fix applied: ${out.quickFix}`);
 
-  // ── The Devices tree shows the simulator's changing value ──
-  await page.click('.activitybar [aria-label^="Bifrost"]');
+  // ── The Devices tree shows the simulator's changing value (the side bar is open) ──
   await treeRow(page, "level");
   step("devices tree shown");
   const seen = new Set();
@@ -141,7 +145,14 @@ async function run(page) {
     timeout: 60_000,
   });
   await item.click();
-  await page.waitForSelector(".quick-input-widget input");
+  // On a loaded machine a click can land while the menu still settles (the row under it
+  // refreshes with live values): the highlighted item then takes Enter.
+  const box = await page.waitForSelector(".quick-input-widget input", { timeout: 5_000 })
+    .catch(() => undefined);
+  if (!box) {
+    if (await page.$(".monaco-menu")) await page.keyboard.press("Enter");
+    await page.waitForSelector(".quick-input-widget input");
+  }
   await page.keyboard.type("55.5");
   await page.keyboard.press("Enter");
   const confirm = await page.waitForSelector(
@@ -177,6 +188,63 @@ async function run(page) {
   );
   out.lenses = await rowsText(page, ".codelens-decoration");
   step(`code lenses: ${out.lenses.join(" | ")}`);
+
+  // ── A tag's trend: a chart in a webview, its range selectable ──
+  // The Bifrost side bar is still open (clicking its icon again would close it).
+  const levelRow = await treeRow(page, "level");
+  await levelRow.asElement().click({ button: "right" });
+  const trendItem = await page.waitForSelector(
+    '.monaco-menu .action-label:has-text("Show Trend")',
+    { timeout: 60_000 },
+  );
+  await trendItem.click();
+  await page.waitForTimeout(1_000);
+  if (await page.$(".monaco-menu")) await page.keyboard.press("Enter");
+  // The webview's page sits in nested iframes: look in every frame for the drawn chart.
+  const chartFrame = async (test) => {
+    const until = Date.now() + 120_000;
+    while (Date.now() < until) {
+      for (const f of page.frames()) {
+        const found = await f.evaluate(test).catch(() => undefined);
+        if (found) return { frame: f, found };
+      }
+      await page.waitForTimeout(300);
+    }
+    throw new Error("no trend chart in any frame");
+  };
+  const chartOf = () => {
+    const path = document.querySelector("#chart svg path.line");
+    if (!path) return undefined;
+    return {
+      points: (path.getAttribute("d") || "").split(/[MLHV]/).filter(Boolean).length,
+      ticks: [...document.querySelectorAll("#chart svg text.tick")].map((t) => t.textContent),
+      summary: document.getElementById("summary")?.textContent || "",
+    };
+  };
+  const first = await chartFrame(chartOf);
+  out.trend = first.found;
+  step(`trend drawn: ${first.found.points} point(s); ${first.found.summary}`);
+  // The cursor readout: hovering the middle of the plot shows a time and a value in %.
+  const svgBox = await (await first.frame.$("#chart svg")).boundingBox();
+  await first.frame.hover("#chart svg", {
+    position: { x: svgBox.width / 2, y: svgBox.height / 3 },
+  });
+  const readout = await chartFrame(() => {
+    const g = document.querySelector("#chart svg .cursor");
+    return g && g.getAttribute("visibility") === "visible"
+      ? g.querySelector(".cursor-label").textContent
+      : undefined;
+  });
+  out.trendCursor = readout.found;
+  step(`trend cursor: ${readout.found}`);
+  // Seven days: the time axis labels carry the date.
+  await first.frame.selectOption("#range", String(7 * 86_400_000));
+  const week = await chartFrame(() => {
+    const ticks = [...document.querySelectorAll("#chart svg text.tick")].map((t) => t.textContent);
+    return ticks.some((t) => /^\d\d\.\d\d \d\d:\d\d$/.test(t || "")) ? ticks : undefined;
+  });
+  out.trendWeekTicks = week.found;
+  step(`trend over 7 days: ${week.found.join(" ")}`);
 
   if (args.shots) await page.screenshot({ path: `${args.shots}/final.png` });
 }

@@ -150,6 +150,8 @@ Deno.test({
       // The diagnostic is on the line of the typo (1-based in the Problems panel).
       assert.match(r.problem, /unknown field "hots" in device "plc" \(did you mean "host"\?\)/);
       assert.match(r.problem, new RegExp(`\\[Ln ${hostLine}, Col 5\\]`));
+      // Checked on the gateway (POST /api/v1/check), which the diagnostic's source names.
+      assert.match(r.problem, /bifrost check \(test\)/);
       assert.match(r.quickFix, /Change "hots" to "host"/);
       assert.ok(
         r.lenses.some((l: string) =>
@@ -175,6 +177,11 @@ Deno.test({
         `modbus://127.0.0.1:${gw.simPort}/1/HR10:float32`,
       ]);
       assert.match(read, /\b55\.5\b/);
+      // The trend chart drew the history, and its range can be changed.
+      assert.ok(r.trend.points >= 2, JSON.stringify(r.trend));
+      assert.match(r.trend.summary, /record\(s\).*min .* %, max .* %, last/);
+      assert.ok(r.trendWeekTicks.length >= 3, JSON.stringify(r.trendWeekTicks));
+      assert.match(r.trendCursor, /\d.* -?[0-9.]+(e-?\d+)? %$/);
       // The gateway's URL left the settings for the secret storage (and still connected).
       const settings = await Deno.readTextFile(join(userData, "User", "settings.json"));
       assert.ok(!settings.includes("bifrost.gateways"), settings);

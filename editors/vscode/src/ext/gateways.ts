@@ -28,10 +28,16 @@ import {
   perfRows,
   problems,
 } from "../lib/perf.ts";
-import { TREND_RANGES, trendHtml, trendSummary, trendSvg } from "../lib/trend_chart.ts";
+import {
+  TREND_RANGES,
+  trendHtml,
+  trendPoints,
+  trendSummary,
+  trendSvg,
+} from "../lib/trend_chart.ts";
 import { parseWriteInput } from "../lib/write_input.ts";
 import { output } from "./cli.ts";
-import { GatewayStore } from "../lib/gateway_store.ts";
+import { GatewayStore, legacyTokenKey } from "../lib/gateway_store.ts";
 
 /** A configured gateway (the token only in memory, read from the secret storage). */
 export interface GatewayConfig {
@@ -137,9 +143,30 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
   readonly store: GatewayStore;
   #stored: GatewayConfig[] = [];
 
+  #secrets: vscode.SecretStorage;
+
   constructor(ctx: vscode.ExtensionContext) {
     this.perf = new PerfView(this);
+    this.#secrets = ctx.secrets;
     this.store = new GatewayStore(ctx.secrets, ctx.globalState);
+  }
+
+  /**
+   * Entries still in the old setting (the secret storage refused them: see
+   * {@linkcode migrateGatewaySettings}), so that they still connect.
+   */
+  async #unmoved(stored: string[]): Promise<GatewayConfig[]> {
+    const list = vscode.workspace.getConfiguration("bifrost").get<unknown[]>("gateways") ?? [];
+    const out: GatewayConfig[] = [];
+    for (const e of Array.isArray(list) ? list : []) {
+      const { name, url } = (e ?? {}) as { name?: unknown; url?: unknown };
+      if (typeof name !== "string" || typeof url !== "string" || stored.includes(name)) continue;
+      const token = await Promise.resolve(this.#secrets.get(legacyTokenKey(name))).catch(
+        () => undefined,
+      );
+      out.push({ name, url, ...(token ? { token } : {}) });
+    }
+    return out;
   }
 
   /** The gateways as of the last (re)connect, then the transient ones. */
@@ -176,8 +203,13 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
   async #reconnect(): Promise<void> {
     for (const c of this.#conns.values()) c.close();
     this.#conns.clear();
-    const { gateways, missing } = await this.store.list();
-    this.#stored = gateways;
+    const { gateways, missing } = await this.store.list().catch((e) => {
+      void vscode.window.showErrorMessage(
+        `Bifrost: cannot read the gateways from the secret storage: ${(e as Error).message}`,
+      );
+      return { gateways: [], missing: [] };
+    });
+    this.#stored = [...gateways, ...(await this.#unmoved(gateways.map((g) => g.name)))];
     for (const name of missing) {
       void vscode.window.showWarningMessage(
         `Bifrost: gateway "${name}" has no URL in the secret storage: add it again (Bifrost: Add Gateway)`,
@@ -439,9 +471,12 @@ export class Gateways implements vscode.TreeDataProvider<Node> {
           points: 400,
         });
         const unit = t.row.info.unit;
+        const o = { from, to, ...(unit ? { unit } : {}) };
         await panel.webview.postMessage({
           type: "chart",
-          svg: trendSvg(h, { from, to, ...(unit ? { unit } : {}) }),
+          svg: trendSvg(h, o),
+          points: trendPoints(h, o),
+          unit: unit ?? "",
           summary: trendSummary(h, unit),
         });
       } catch (e) {
@@ -628,9 +663,19 @@ export async function removeGateway(
   n?: { type: string; conn?: { cfg: GatewayConfig } },
 ): Promise<void> {
   const name = n?.conn?.cfg.name ??
-    (await vscode.window.showQuickPick(gws.store.names(), { title: "Remove" }));
+    (await vscode.window.showQuickPick(
+      gws.configs().filter((g) => !gws.transient.includes(g)).map((g) => g.name),
+      { title: "Remove" },
+    ));
   if (!name) return;
   await gws.store.remove(name);
+  // One the secret storage refused is still in the old setting.
+  const cfg = vscode.workspace.getConfiguration("bifrost");
+  const old = cfg.inspect<unknown[]>("gateways")?.globalValue;
+  if (Array.isArray(old) && old.some((e) => (e as { name?: unknown } | null)?.name === name)) {
+    const left = old.filter((e) => (e as { name?: unknown } | null)?.name !== name);
+    await cfg.update("gateways", left.length ? left : undefined, vscode.ConfigurationTarget.Global);
+  }
   await gws.reconnect();
 }
 
@@ -649,7 +694,18 @@ export async function migrateGatewaySettings(gws: Gateways): Promise<void> {
   const moved: string[] = [];
   for (const [value, target] of targets) {
     if (!Array.isArray(value) || value.length === 0) continue;
-    const r = await gws.store.migrate(value);
+    let r;
+    try {
+      r = await gws.store.migrate(value);
+    } catch (e) {
+      // No keyring, say: the entries stay in the setting and still connect from there.
+      void vscode.window.showErrorMessage(
+        `Bifrost: cannot move gateways to the secret storage (${
+          (e as Error).message
+        }): they stay in the setting bifrost.gateways`,
+      );
+      continue;
+    }
     moved.push(...r.moved);
     const left = value.filter((e) => {
       const n = (e as { name?: unknown } | null)?.name;

@@ -64,7 +64,10 @@ const reader: CheckReader = {
  * `bifrost check` of a flow directory: on a connected gateway when there is one (see
  * lib/check_source.ts), else, or when that gateway cannot check, with the command line.
  */
-async function runCheck(dir: string, checker: GatewayChecker | undefined): Promise<CheckIssue[]> {
+async function runCheck(
+  dir: string,
+  checker: GatewayChecker | undefined,
+): Promise<{ issues: CheckIssue[]; source: string }> {
   const checkWith = vscode.workspace.getConfiguration("bifrost").get<string>("checkWith", "auto");
   const route = chooseCheckRoute(checkWith, checker?.candidates() ?? []);
   const client = route.kind === "gateway" ? checker?.client(route.name) : undefined;
@@ -77,7 +80,7 @@ async function runCheck(dir: string, checker: GatewayChecker | undefined): Promi
           Object.keys(files).length
         } file(s), ${issues.length} issue(s))`,
       );
-      return issues;
+      return { issues, source: `bifrost check (${route.name})` };
     } catch (e) {
       if (e instanceof GatewayError && !fallsBackToCli(e.status)) throw e;
       output().appendLine(
@@ -88,7 +91,7 @@ async function runCheck(dir: string, checker: GatewayChecker | undefined): Promi
     }
   }
   const r = await runCli(["check", dir, "--json"], dir);
-  return parseCheckJson(r.stdout);
+  return { issues: parseCheckJson(r.stdout), source: "bifrost check" };
 }
 
 const KIND: Record<FlowSymbol["kind"], vscode.CompletionItemKind> = {
@@ -222,8 +225,9 @@ export function activateLanguage(
   const check = async (doc: vscode.TextDocument): Promise<void> => {
     const dir = flowDirOf(doc.fileName);
     let issues;
+    let source;
     try {
-      issues = await runCheck(dir, checker);
+      ({ issues, source } = await runCheck(dir, checker));
     } catch (e) {
       output().appendLine(`bifrost check ${dir}: ${(e as Error).message}`);
       void vscode.window.showWarningMessage(`Bifrost: ${(e as Error).message}`);
@@ -251,7 +255,8 @@ export function activateLanguage(
               ? vscode.DiagnosticSeverity.Warning
               : vscode.DiagnosticSeverity.Error,
           );
-          d.source = "bifrost check";
+          // `bifrost check (<gateway>)` when a gateway checked: the Problems panel says which.
+          d.source = source;
           if (i.path) d.code = i.path;
           return d;
         }),
@@ -297,7 +302,7 @@ export function activateLanguage(
       provideCodeActions(doc, _range, context) {
         const actions: vscode.CodeAction[] = [];
         for (const d of context.diagnostics) {
-          if (d.source !== "bifrost check") continue;
+          if (!d.source?.startsWith("bifrost check")) continue;
           const fix = didYouMeanFix(doc.getText(), {
             file: doc.fileName,
             line: d.range.start.line + 1,

@@ -65,11 +65,12 @@ export function chooseCheckRoute(
 
 /**
  * Whether a failed gateway check should fall back to the command line: the gateway could not
- * be reached (status 0), has no check route (404, an older gateway), is busy (503) or failed
- * inside (5xx). A refusal of the request itself (400, 401, 403, 413) is the user's to see.
+ * be reached (status 0), has no check route (404, an older gateway), cannot take flows this
+ * large (413, over its 1 MB body limit), is busy (503) or failed inside (5xx). A refusal of
+ * the caller (400, 401, 403) is the user's to see: a token or a request to fix.
  */
 export function fallsBackToCli(status: number): boolean {
-  return status === 0 || status === 404 || status >= 500;
+  return status === 0 || status === 404 || status === 413 || status >= 500;
 }
 
 /** A function file named by a step or trigger: `file:` as written. */

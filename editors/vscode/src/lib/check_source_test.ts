@@ -55,19 +55,9 @@ Deno.test("chooseCheckRoute(): the first connected gateway, a named one, or the 
   });
 });
 
-Deno.test("fallsBackToCli(): unreachable, no route, busy or broken gateways; not refusals", () => {
-  assert.deepEqual([0, 404, 500, 503].map(fallsBackToCli), [
-    true,
-    true,
-    true,
-    true,
-  ]);
-  assert.deepEqual([400, 401, 403, 413].map(fallsBackToCli), [
-    false,
-    false,
-    false,
-    false,
-  ]);
+Deno.test("fallsBackToCli(): unreachable, no route, too large, busy or broken; not refusals", () => {
+  assert.deepEqual([0, 404, 413, 500, 503].map(fallsBackToCli), [true, true, true, true, true]);
+  assert.deepEqual([400, 401, 403].map(fallsBackToCli), [false, false, false]);
 });
 
 Deno.test("functionFiles(), functionKey() and joinPath()", () => {

@@ -135,6 +135,14 @@ function placed(h: History): { points: Placed[]; boolean: boolean } {
   return { points, boolean: bool };
 }
 
+/**
+ * The numeric points as the page's cursor readout needs them: `[ts, x, y, value]`, x and y
+ * in the chart's coordinates (same options as {@linkcode trendSvg}).
+ */
+export function trendPoints(h: History, o: ChartOptions = {}): [number, number, number, number][] {
+  return draw(h, o).xy;
+}
+
 /** Summary figures of the numeric points (for the line under the chart). */
 export function trendSummary(h: History, unit?: string): string {
   const { points } = placed(h);
@@ -153,6 +161,13 @@ export function trendSummary(h: History, unit?: string): string {
 
 /** The chart as one `<svg>` element (sized by its viewBox, scaling to its container). */
 export function trendSvg(h: History, o: ChartOptions = {}): string {
+  return draw(h, o).svg;
+}
+
+function draw(
+  h: History,
+  o: ChartOptions,
+): { svg: string; xy: [number, number, number, number][] } {
   const W = o.width ?? 800;
   const H = o.height ?? 320;
   const tz = o.tzOffsetMin ?? -new Date().getTimezoneOffset();
@@ -160,11 +175,16 @@ export function trendSvg(h: History, o: ChartOptions = {}): string {
   const from = o.from ?? h.from;
   const to = Math.max(o.to ?? h.to, from + 1);
   const { points, boolean } = placed(h);
+  // The plot's geometry rides along for the page's cursor readout (see trendHtml).
   const open = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" ` +
-    `role="img" aria-label="${esc(`Trend of ${h.device}/${h.tag}`)}" class="trend">`;
+    `role="img" aria-label="${esc(`Trend of ${h.device}/${h.tag}`)}" class="trend" ` +
+    `data-left="${left}" data-right="${W - right}" data-from="${from}" data-to="${to}">`;
   if (points.length === 0) {
-    return `${open}<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="empty">` +
-      `No numeric values of ${esc(`${h.device}/${h.tag}`)} in this range</text></svg>`;
+    return {
+      svg: `${open}<text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="empty">` +
+        `No numeric values of ${esc(`${h.device}/${h.tag}`)} in this range</text></svg>`,
+      xy: [],
+    };
   }
   let lo = boolean ? 0 : Math.min(...points.map((p) => p.min ?? p.v));
   let hi = boolean ? 1 : Math.max(...points.map((p) => p.max ?? p.v));
@@ -236,8 +256,19 @@ export function trendSvg(h: History, o: ChartOptions = {}): string {
     const p = points[0]!;
     parts.push(`<circle class="dot" cx="${f(x(p.ts))}" cy="${f(y(p.v))}" r="3"/>`);
   }
+  parts.push(
+    `<g class="cursor" visibility="hidden"><line class="cursor-line" y1="${top}" y2="${
+      H - bottom
+    }"/><circle class="cursor-dot" r="3"/><text class="cursor-label" y="${top + 12}"></text></g>`,
+  );
   parts.push("</svg>");
-  return parts.join("");
+  const xy = points.map((p): [number, number, number, number] => [
+    p.ts,
+    Number(f(x(p.ts))),
+    Number(f(y(p.v))),
+    p.v,
+  ]);
+  return { svg: parts.join(""), xy };
 }
 
 /** The webview page: its script asks for ranges and exports, and draws what it is sent. */
@@ -264,7 +295,9 @@ select { color: var(--vscode-dropdown-foreground); background: var(--vscode-drop
 .band { fill: var(--vscode-charts-blue, #3794ff); opacity: 0.18; }
 .q-bad { fill: var(--vscode-charts-red, #f14c4c); }
 .q-uncertain { fill: var(--vscode-charts-yellow, #cca700); }
-.dot { fill: var(--vscode-charts-blue, #3794ff); }
+.dot, .cursor-dot { fill: var(--vscode-charts-blue, #3794ff); }
+.cursor-line { stroke: var(--vscode-foreground, #ccc); stroke-width: 0.5; stroke-dasharray: 3 3; }
+.cursor-label { fill: var(--vscode-foreground, #ccc); font-size: 12px; }
 #summary { color: var(--vscode-descriptionForeground); margin-top: 4px; }
 #error { color: var(--vscode-errorForeground); }
 </style></head>
@@ -282,9 +315,43 @@ const ms = () => Number(range.value);
 range.addEventListener("change", () => vscode.postMessage({ type: "range", ms: ms() }));
 document.getElementById("csv").addEventListener("click", () => vscode.postMessage({ type: "export", format: "CSV", ms: ms() }));
 document.getElementById("json").addEventListener("click", () => vscode.postMessage({ type: "export", format: "JSON", ms: ms() }));
+// The cursor readout: the point nearest the mouse in time, its time and value.
+let points = [];
+let unit = "";
+const chart = document.getElementById("chart");
+chart.addEventListener("mousemove", (e) => {
+  const svg = chart.querySelector("svg");
+  const g = svg && svg.querySelector(".cursor");
+  if (!g || points.length === 0) return;
+  const box = svg.getBoundingClientRect();
+  const x = (e.clientX - box.left) * svg.viewBox.baseVal.width / box.width;
+  const left = Number(svg.dataset.left), right = Number(svg.dataset.right);
+  if (x < left || x > right) return g.setAttribute("visibility", "hidden");
+  let lo = 0, hi = points.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid][1] < x) lo = mid; else hi = mid;
+  }
+  const p = Math.abs(points[lo][1] - x) <= Math.abs(points[hi][1] - x) ? points[lo] : points[hi];
+  const line = g.querySelector(".cursor-line"), dot = g.querySelector(".cursor-dot");
+  const label = g.querySelector(".cursor-label");
+  line.setAttribute("x1", p[1]); line.setAttribute("x2", p[1]);
+  dot.setAttribute("cx", p[1]); dot.setAttribute("cy", p[2]);
+  label.textContent = new Date(p[0]).toLocaleString() + "  " + Number(p[3].toPrecision(6)) + (unit ? " " + unit : "");
+  const flip = p[1] > (left + right) / 2;
+  label.setAttribute("x", flip ? p[1] - 6 : p[1] + 6);
+  label.setAttribute("text-anchor", flip ? "end" : "start");
+  g.setAttribute("visibility", "visible");
+});
+chart.addEventListener("mouseleave", () => {
+  const g = chart.querySelector("svg .cursor");
+  if (g) g.setAttribute("visibility", "hidden");
+});
 window.addEventListener("message", (e) => {
   const m = e.data;
   if (m.type === "chart") {
+    points = m.points || [];
+    unit = m.unit || "";
     document.getElementById("chart").innerHTML = m.svg;
     document.getElementById("summary").textContent = m.summary;
     document.getElementById("error").textContent = "";

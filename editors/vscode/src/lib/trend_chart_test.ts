@@ -14,6 +14,7 @@ import {
   timeTicks,
   TREND_RANGES,
   trendHtml,
+  trendPoints,
   trendSummary,
   trendSvg,
   valueLabel,
@@ -70,6 +71,14 @@ Deno.test("trendSvg() draws the values, the min-max band and bad points where th
   assert.match(svg, new RegExp(`<polygon class="band" points="64.0,${y(10)} 424.0,${y(60)} `));
   assert.match(svg, new RegExp(`<circle class="q-bad" cx="424.0" cy="${y(50)}" r="3"><title>`));
   assert.match(svg, /<text class="unit"[^>]*>%<\/text>/);
+  // The cursor readout gets each point where it is drawn, and the plot's geometry.
+  assert.deepEqual(trendPoints(h, { width: 800, height: 320, unit: "%", tzOffsetMin: 0 }), [
+    [0, 64, Number(y(0)), 0],
+    [500, 424, Number(y(50)), 50],
+    [1000, 784, Number(y(100)), 100],
+  ]);
+  assert.match(svg, /data-left="64" data-right="784" data-from="0" data-to="1000"/);
+  assert.match(svg, /<g class="cursor" visibility="hidden">/);
   assert.match(svg, /<text class="tick"[^>]*>100<\/text>/);
   assert.equal(svg.match(/<svg /g)?.length, 1);
   assert.ok(svg.endsWith("</svg>"));
