@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "./_assert.ts";
 import { Gateway } from "./_git.ts";
+import { bifrost } from "./_cli.ts";
 import { startModbusSimulator } from "../drivers/modbus/simulator/mod.ts";
 import { queryHistory } from "../sinks/sqlite/mod.ts";
 
@@ -203,6 +204,13 @@ Deno.test("bifrost run shows the reload's outcome in GET /api/v1/flows, and serv
     assertEquals(rejected.revision, first.revision, "the running flows carry on");
     assertEquals(rejected.reload.revision, 1);
     assert(/flow\.yaml:9:\d+/.test(rejected.reload.errors[0]), rejected.reload.errors[0]);
+    const status = await bifrost(["status", "--url", base]);
+    assertEquals(status.code, 0, status.err);
+    assert(
+      status.out.includes(`flows ${first.revision} (reload revision 1)\nlast flow change rejected`),
+      status.out,
+    );
+    assert(/^ {2}.*flow\.yaml:9:\d+/m.test(status.out), status.out);
 
     await Deno.writeTextFile(file, flow(sim.port, "250ms", db));
     await until("the reload", async () => (await flowsNow()).reload.revision === 2);

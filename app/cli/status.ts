@@ -41,6 +41,12 @@ interface Deploy {
   lastAttempt?: { commit: string; at: number; result: string; errors: string[] };
 }
 
+/** `GET /api/v1/flows`: the running revision and the hot reload's outcome. */
+interface Flows {
+  revision: string;
+  reload?: { revision: number; ok: boolean; errors: string[]; attemptedAt?: number };
+}
+
 async function get<T>(
   base: string,
   path: string,
@@ -107,18 +113,26 @@ export function statusCommand(args: string[]): Promise<number> {
       ? undefined
       : Deno.createHttpClient({ caCerts: [await Deno.readTextFile(values.ca)] });
     try {
-      const [{ devices }, stats, deploy] = await Promise.all([
+      const [{ devices }, stats, deploy, flows] = await Promise.all([
         get<{ devices: Device[] }>(base, "/devices", token, client),
         get<Stats>(base, "/stats", token, client),
         // A gateway without --git (or older than it) answers 404: no deploy section.
         get<Deploy>(base, "/deploy", token, client).catch(() => undefined),
+        get<Flows>(base, "/flows", token, client).catch(() => undefined),
       ]);
       if (values.json) {
-        console.log(JSON.stringify({ devices, ...stats, ...(deploy ? { deploy } : {}) }, null, 2));
+        console.log(
+          JSON.stringify(
+            { devices, ...stats, ...(deploy ? { deploy } : {}), ...(flows ? { flows } : {}) },
+            null,
+            2,
+          ),
+        );
         return 0;
       }
       const out: string[] = [];
       if (deploy) out.push(...deployLines(deploy), "");
+      if (flows) out.push(...flowLines(flows), "");
       out.push(table([
         ["DEVICE", "DRIVER", "STATE", "SINCE", "LATENCY", "READS", "ERRORS", "LAST ERROR"],
         ...devices.map((d) => [
@@ -169,6 +183,19 @@ export function statusCommand(args: string[]): Promise<number> {
       client?.close();
     }
   });
+}
+
+/** The running flows and, when hot reload rejected the last change, why. */
+function flowLines(f: Flows): string[] {
+  const r = f.reload;
+  const lines = [`flows ${f.revision}${r ? ` (reload revision ${r.revision})` : ""}`];
+  if (r && !r.ok) {
+    const when = r.attemptedAt === undefined ? "" : ` ${age(r.attemptedAt)} ago`;
+    lines.push(`last flow change rejected${when}; the running flows carry on:`);
+    for (const e of r.errors.slice(0, 10)) lines.push(`  ${e}`);
+    if (r.errors.length > 10) lines.push(`  … ${r.errors.length - 10} more`);
+  }
+  return lines;
 }
 
 /** The deploy section: running revision, last fetch, last revision refused. */

@@ -438,3 +438,14 @@ Deno.test("/metrics counts trigger requests by status with a latency histogram, 
     parts?.close();
   }
 });
+
+Deno.test("a trigger refuses a call from a foreign web page (CSRF) without running its function", async () => {
+  await using t = await startTestGateway({}, { flow: FLOW, files: FILES });
+  const url = `${t.http.url}/hooks/pump/p1`;
+  const evil = await post(url, { speed: 5 }, { origin: "http://evil.example" });
+  assertEquals(evil.status, 403, evil.text);
+  assertMatch(evil.body.error.message, /Cross-origin request refused/);
+  // The function never ran: its counter starts at 1 on the next call.
+  const ok = await post(url, { speed: 5 });
+  assertEquals([ok.status, ok.body.n], [201, 1]);
+});

@@ -21,6 +21,10 @@ export class Trend {
     this.plot = undefined;
     this.xs = [];
     this.ys = [];
+    // Each downsampled point's min and max: a band, so that a spike a bucket averaged away
+    // still shows.
+    this.mins = [];
+    this.maxs = [];
     this.pending = false;
   }
 
@@ -33,12 +37,22 @@ export class Trend {
         width,
         height: 260,
         scales: { x: { time: true } },
-        series: [{}, { label, stroke: "#1f6fd1", width: 1.5, spanGaps: false }],
+        series: [
+          {},
+          { label, stroke: "#1f6fd1", width: 1.5, spanGaps: false },
+          { label: "min", stroke: "rgba(31,111,209,0.25)", width: 1 },
+          { label: "max", stroke: "rgba(31,111,209,0.25)", width: 1 },
+        ],
+        bands: [{ series: [3, 2], fill: "rgba(31,111,209,0.12)" }],
         axes: [{}, { size: 60 }],
       },
-      [this.xs, this.ys],
+      this.#data(),
       this.host,
     );
+  }
+
+  #data() {
+    return [this.xs, this.ys, this.mins, this.maxs];
   }
 
   /** Shows `device/tag` over the last `rangeMs`, read from the history API. */
@@ -62,12 +76,16 @@ export class Trend {
       this.info.textContent = `No history: ${e.message}`;
       this.xs = [];
       this.ys = [];
+      this.mins = [];
+      this.maxs = [];
       this.#make(key);
       return;
     }
     if (this.key !== key) return; // another tag was chosen meanwhile
     this.xs = h.points.map((p) => p.ts / 1000);
     this.ys = h.points.map((p) => plottable(p.value));
+    this.mins = h.points.map((p, i) => p.min ?? this.ys[i]);
+    this.maxs = h.points.map((p, i) => p.max ?? this.ys[i]);
     this.info.textContent = `${h.records} records from sink "${h.sink}"` +
       (h.downsampled ? `, ${h.points.length} points` : "");
     this.#make(key);
@@ -78,17 +96,19 @@ export class Trend {
     if (key !== this.key || !this.plot) return;
     const t = ts / 1000;
     if (this.xs.length > 0 && t <= this.xs[this.xs.length - 1]) return;
+    const y = plottable(value);
     this.xs.push(t);
-    this.ys.push(plottable(value));
+    this.ys.push(y);
+    this.mins.push(y);
+    this.maxs.push(y);
     if (this.xs.length > 5000) {
-      this.xs.splice(0, 1000);
-      this.ys.splice(0, 1000);
+      for (const a of this.#data()) a.splice(0, 1000);
     }
     if (this.pending) return;
     this.pending = true;
     requestAnimationFrame(() => {
       this.pending = false;
-      this.plot?.setData([this.xs, this.ys]);
+      this.plot?.setData(this.#data());
     });
   }
 }
