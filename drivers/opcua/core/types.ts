@@ -73,9 +73,11 @@ export const DATA_TYPE_IDS: Record<ScalarType, number> = {
 
 /** The type name of a `DataType` id, when it is a scalar built-in type. */
 export function typeName(id: number): ScalarType | undefined {
-  for (const t of SCALAR_TYPES) if (DATA_TYPE_IDS[t] === id) return t;
-  return undefined;
+  return TYPE_BY_ID[id];
 }
+
+const TYPE_BY_ID: (ScalarType | undefined)[] = [];
+for (const t of SCALAR_TYPES) TYPE_BY_ID[DATA_TYPE_IDS[t]] = t;
 
 /** A declared type split into its scalar type and whether it is an array. */
 export interface ParsedType {

@@ -69,6 +69,8 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
     Deno.env.set("OPCUA_PKI_USE_POLLING", "true");
   }
   const ua: Any = await import("node-opcua");
+  // Publishing as often as 10 ms (node-opcua's floor is 50 ms): a fast PLC's figures.
+  if (ua.Subscription) ua.Subscription.minimumPublishingInterval = 10;
   const pki = o.pki ?? await Deno.makeTempDir({ prefix: "bifrost-opcua-sim-" });
   const vars = demoVariables();
   for (let i = 0; i < (o.variables ?? 0); i++) {
