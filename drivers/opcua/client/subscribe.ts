@@ -75,21 +75,32 @@ export async function subscribePlan(
   try {
     for (let at = 0; at < todo.length; at += per) {
       const part = todo.slice(at, at + per);
-      const group = await d.call(
+      // The group is made first and its listener attached before the server is asked: the
+      // first values may arrive before a `monitorItems()` promise would resolve.
+      const group = lib.ClientMonitoredItemGroup.create(
+        sub,
+        part.map((i) => ({
+          nodeId: (ids[i] as { nodeId: string }).nodeId,
+          attributeId: lib.AttributeIds.Value,
+        })),
+        {
+          samplingInterval: o.samplingIntervalMs,
+          queueSize: o.queueSize,
+          discardOldest: o.discardOldest,
+          filter,
+        },
+        lib.TimestampsToReturn.Both,
+      );
+      group.on("changed", (_item, dv, index) => {
+        if (closed) return;
+        d.deliver(plan, part[index]!, dv, sink, Date.now());
+      });
+      await d.call(
         what,
-        sub.monitorItems(
-          part.map((i) => ({
-            nodeId: (ids[i] as { nodeId: string }).nodeId,
-            attributeId: lib.AttributeIds.Value,
-          })),
-          {
-            samplingInterval: o.samplingIntervalMs,
-            queueSize: o.queueSize,
-            discardOldest: o.discardOldest,
-            filter,
-          },
-          lib.TimestampsToReturn.Both,
-        ),
+        new Promise<void>((resolve, reject) => {
+          group.once("initialized", () => resolve());
+          group.once("err", (message) => reject(new Error(String(message))));
+        }),
       );
       groups.push(group);
       counted += part.length;
@@ -111,10 +122,6 @@ export async function subscribePlan(
           );
         }
       }
-      group.on("changed", (_item, dv, index) => {
-        if (closed) return;
-        d.deliver(plan, part[index]!, dv, sink, Date.now());
-      });
     }
   } catch (e) {
     await close();
