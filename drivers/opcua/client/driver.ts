@@ -30,6 +30,7 @@ import { browseChildren, resolveAll, type Resolved } from "./resolve.ts";
 import { type Connection, openConnection } from "./session.ts";
 import { subscribePlan } from "./subscribe.ts";
 import { nodeInfo, writeTag } from "./write.ts";
+import { acknowledge } from "./events.ts";
 import type { DataValue } from "node-opcua-client";
 
 /** One Read request of a plan: the tags' indexes and their ReadValueIds. */
@@ -186,8 +187,10 @@ export class OpcuaDriver implements Driver, DriverHost {
     const todo: number[] = [];
     const invalid: [number, string][] = [];
     for (const [i, r] of ids.entries()) {
-      if (r.ok) todo.push(i);
-      else invalid.push([i, r.why]);
+      if (!r.ok) invalid.push([i, r.why]);
+      else if (p.tags[i]!.type === "Event") {
+        invalid.push([i, "an Event tag is read by a subscribe: poll, not polled"]);
+      } else todo.push(i);
     }
     const per = c.limits.maxNodesPerRead > 0 ? c.limits.maxNodesPerRead : todo.length || 1;
     const attributeId = c.lib.AttributeIds.Value;
@@ -257,6 +260,7 @@ export class OpcuaDriver implements Driver, DriverHost {
     this.#writePlans.set(tag, plan);
     const [id] = await this.ids(c, plan);
     if (!id!.ok) throw this.#tagError("CONFIG_INVALID", tag, id!.why);
+    if (tag.type === "Event") return await acknowledge(this, c, tag, value);
     const info = await this.call(
       `Cannot write "${tag.name}" on "${this.device.name}"`,
       nodeInfo(this, c, id!.nodeId),

@@ -11,6 +11,7 @@ import { BifrostError, type ReadSink, type Subscription } from "../../../engine/
 import { subscribeOptions } from "../core/spec.ts";
 import { severity, statusError } from "../core/status.ts";
 import type { DriverHost } from "./host.ts";
+import { monitorEvents } from "./events.ts";
 import type { OpcuaPlan } from "./plan.ts";
 import type { ClientMonitoredItemGroup, ClientSubscription } from "node-opcua-client";
 
@@ -58,8 +59,10 @@ export async function subscribePlan(
   signal.addEventListener("abort", () => void close(), { once: true });
   let counted = 0;
   const todo: number[] = [];
+  const events: number[] = [];
   for (const [i, r] of ids.entries()) {
-    if (r.ok) todo.push(i);
+    if (r.ok && plan.tags[i]!.type === "Event") events.push(i);
+    else if (r.ok) todo.push(i);
     else {sink.fail(
         i,
         new BifrostError("CONFIG_INVALID", `${what}: "${plan.tags[i]!.name}": ${r.why}`),
@@ -122,6 +125,23 @@ export async function subscribePlan(
           );
         }
       }
+    }
+    for (const i of events) {
+      await d.call(
+        what,
+        monitorEvents(
+          d,
+          c,
+          sub,
+          plan.tags[i]!,
+          (ids[i] as { nodeId: string }).nodeId,
+          i,
+          sink,
+          () => closed,
+        ),
+      );
+      counted++;
+      d.monitored++;
     }
   } catch (e) {
     await close();
