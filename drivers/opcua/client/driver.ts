@@ -30,7 +30,14 @@ import { browseChildren, resolveAll, type Resolved } from "./resolve.ts";
 import { type Connection, openConnection } from "./session.ts";
 import { subscribePlan } from "./subscribe.ts";
 import { nodeInfo, writeTag } from "./write.ts";
+import { acknowledge } from "./events.ts";
 import type { DataValue } from "node-opcua-client";
+
+/** One Read request of a plan: the tags' indexes and their ReadValueIds. */
+interface ReadBatch {
+  indexes: number[];
+  nodes: { nodeId: string; attributeId: number }[];
+}
 
 /** The driver of one OPC UA server. */
 export class OpcuaDriver implements Driver, DriverHost {
@@ -141,37 +148,63 @@ export class OpcuaDriver implements Driver, DriverHost {
   async readInto(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void> {
     const c = this.live();
     const p = plan instanceof OpcuaPlan ? plan : new OpcuaPlan(plan.tags);
-    const ids = await this.ids(c, p);
-    const todo: number[] = [];
-    for (const [i, r] of ids.entries()) {
-      if (r.ok) todo.push(i);
-      else sink.fail(i, this.#tagError("CONFIG_INVALID", p.tags[i]!, r.why));
-    }
-    const batch = c.limits.maxNodesPerRead > 0 ? c.limits.maxNodesPerRead : todo.length || 1;
-    const attributeId = c.lib.AttributeIds.Value;
-    for (let at = 0; at < todo.length; at += batch) {
+    const { batches, invalid } = await this.#batches(c, p);
+    for (const [i, why] of invalid) sink.fail(i, this.#tagError("CONFIG_INVALID", p.tags[i]!, why));
+    for (let b = 0; b < batches.length; b++) {
       signal.throwIfAborted();
-      const part = todo.slice(at, at + batch);
+      const { indexes, nodes } = batches[b]!;
       let dvs: DataValue[];
       try {
         dvs = await this.call(
-          `Cannot read ${part.length} node(s) of "${this.device.name}"`,
-          c.session.read(
-            part.map((i) => ({ nodeId: (ids[i] as { nodeId: string }).nodeId, attributeId })),
-            0,
-          ),
+          `Cannot read ${indexes.length} node(s) of "${this.device.name}"`,
+          c.session.read(nodes, 0),
         );
       } catch (e) {
         if (e instanceof BifrostError && e.code === "NOT_CONNECTED") throw e;
         // A silent server fails the rest of the poll at once, not one timeout per batch.
-        const rest = (e as BifrostError).code === "TIMEOUT" ? todo.slice(at) : part;
-        for (const i of rest) sink.fail(i, e as BifrostError);
-        if ((e as BifrostError).code === "TIMEOUT") return;
+        const timedOut = (e as BifrostError).code === "TIMEOUT";
+        for (const q of timedOut ? batches.slice(b) : [batches[b]!]) {
+          for (const i of q.indexes) sink.fail(i, e as BifrostError);
+        }
+        if (timedOut) return;
         continue;
       }
       const now = Date.now();
-      for (const [k, i] of part.entries()) this.deliver(p, i, dvs[k], sink, now);
+      for (let k = 0; k < indexes.length; k++) this.deliver(p, indexes[k]!, dvs[k], sink, now);
     }
+  }
+
+  #plans = new WeakMap<
+    ReadPlan,
+    { conn: Connection; batches: ReadBatch[]; invalid: [number, string][] }
+  >();
+
+  /** The Read requests of a plan on this connection, under MaxNodesPerRead (made once). */
+  async #batches(c: Connection, p: OpcuaPlan) {
+    const known = this.#plans.get(p);
+    if (known && known.conn === c) return known;
+    const ids = await this.ids(c, p);
+    const todo: number[] = [];
+    const invalid: [number, string][] = [];
+    for (const [i, r] of ids.entries()) {
+      if (!r.ok) invalid.push([i, r.why]);
+      else if (p.tags[i]!.type === "Event") {
+        invalid.push([i, "an Event tag is read by a subscribe: poll, not polled"]);
+      } else todo.push(i);
+    }
+    const per = c.limits.maxNodesPerRead > 0 ? c.limits.maxNodesPerRead : todo.length || 1;
+    const attributeId = c.lib.AttributeIds.Value;
+    const batches: ReadBatch[] = [];
+    for (let at = 0; at < todo.length; at += per) {
+      const indexes = todo.slice(at, at + per);
+      batches.push({
+        indexes,
+        nodes: indexes.map((i) => ({ nodeId: (ids[i] as { nodeId: string }).nodeId, attributeId })),
+      });
+    }
+    const entry = { conn: c, batches, invalid };
+    this.#plans.set(p, entry);
+    return entry;
   }
 
   /** Reports one DataValue of tag `i` of `plan`. */
@@ -229,6 +262,7 @@ export class OpcuaDriver implements Driver, DriverHost {
     this.#writePlans.set(tag, plan);
     const [id] = await this.ids(c, plan);
     if (!id!.ok) throw this.#tagError("CONFIG_INVALID", tag, id!.why);
+    if (tag.type === "Event") return await acknowledge(this, c, tag, value);
     const info = await this.call(
       `Cannot write "${tag.name}" on "${this.device.name}"`,
       nodeInfo(this, c, id!.nodeId),
@@ -258,18 +292,25 @@ export class OpcuaDriver implements Driver, DriverHost {
     const what = `Cannot browse ${node ?? "/Objects"} on "${this.device.name}"`;
     const kids = await this.call(what, browseChildren(c, node ?? "i=85"));
     const vars = kids.filter((k) => k.nodeClass === 2);
-    const attrs = vars.length === 0 ? [] : await this.call(
-      what,
-      c.session.read(vars.flatMap((k) => [
-        { nodeId: k.nodeId, attributeId: c.lib.AttributeIds.DataType },
-        { nodeId: k.nodeId, attributeId: c.lib.AttributeIds.ValueRank },
-        { nodeId: k.nodeId, attributeId: c.lib.AttributeIds.UserAccessLevel },
-      ])),
-    );
+    const nodes = vars.flatMap((k) => [
+      { nodeId: k.id, attributeId: c.lib.AttributeIds.DataType },
+      { nodeId: k.id, attributeId: c.lib.AttributeIds.ValueRank },
+      { nodeId: k.id, attributeId: c.lib.AttributeIds.UserAccessLevel },
+    ]);
+    // Under the server's MaxNodesPerRead (a batch of whole nodes), all batches at once.
+    const per = c.limits.maxNodesPerRead > 0
+      ? Math.max(3, c.limits.maxNodesPerRead - c.limits.maxNodesPerRead % 3)
+      : nodes.length || 1;
+    const batches: (typeof nodes)[] = [];
+    for (let at = 0; at < nodes.length; at += per) batches.push(nodes.slice(at, at + per));
+    const attrs = (await Promise.all(
+      batches.map((b) => this.call(what, c.session.read(b))),
+    )).flat();
     const out: BrowseNode[] = [];
+    const varIndex = new Map(vars.map((k, i) => [k, i]));
     for (const k of kids) {
       const n: BrowseNode = { id: k.nodeId, name: k.name, hasChildren: k.nodeClass !== 2 };
-      const vi = vars.indexOf(k);
+      const vi = varIndex.get(k) ?? -1;
       if (vi >= 0) {
         const dt = attrs[vi * 3]?.value?.value as
           | { namespace?: number; value?: unknown }

@@ -20,9 +20,17 @@ export function routeOpcuaLogs(log: Logger): void {
   logTo ??= log;
 }
 
+/** node-opcua's log arguments as one line (its leading context object left out). */
 const text = (args: unknown[]) =>
-  args.map((a) => typeof a === "string" ? a : a instanceof Error ? a.message : String(a)).join(" ")
-    .trim();
+  args.flatMap((a) =>
+    typeof a === "string"
+      ? [a]
+      : a instanceof Error
+      ? [a.message]
+      : typeof a === "number" || typeof a === "boolean"
+      ? [String(a)]
+      : []
+  ).join(" ").trim();
 
 /**
  * node-opcua-client, imported once. node-opcua prints its warnings and errors to stdout;

@@ -6,6 +6,7 @@
  */
 
 import type { Connection } from "./session.ts";
+import type { NodeId } from "node-opcua-client";
 import { type Address, parseAddress } from "../core/address.ts";
 
 /** A resolved address, or why it cannot be resolved. */
@@ -70,11 +71,22 @@ export async function resolveAll(
   return out;
 }
 
+/** A child found by browse. */
+export interface Child {
+  ns: number;
+  name: string;
+  nodeId: string;
+  /** The NodeId as node-opcua holds it (services take it without parsing text again). */
+  id: NodeId;
+  nodeClass: number;
+  display: string;
+}
+
 /** The forward hierarchical children of a node (all pages). */
 export async function browseChildren(
   c: Connection,
   nodeId: string,
-): Promise<{ ns: number; name: string; nodeId: string; nodeClass: number; display: string }[]> {
+): Promise<Child[]> {
   const { lib, session } = c;
   let r = await session.browse({
     nodeId,
@@ -94,6 +106,7 @@ export async function browseChildren(
     ns: ref.browseName.namespaceIndex,
     name: ref.browseName.name ?? "",
     nodeId: ref.nodeId.toString(),
+    id: ref.nodeId,
     nodeClass: ref.nodeClass as number,
     display: ref.displayName.text ?? "",
   }));

@@ -11,6 +11,7 @@ import { BifrostError, type ReadSink, type Subscription } from "../../../engine/
 import { subscribeOptions } from "../core/spec.ts";
 import { severity, statusError } from "../core/status.ts";
 import type { DriverHost } from "./host.ts";
+import { monitorEvents } from "./events.ts";
 import type { OpcuaPlan } from "./plan.ts";
 import type { ClientMonitoredItemGroup, ClientSubscription } from "node-opcua-client";
 
@@ -58,8 +59,10 @@ export async function subscribePlan(
   signal.addEventListener("abort", () => void close(), { once: true });
   let counted = 0;
   const todo: number[] = [];
+  const events: number[] = [];
   for (const [i, r] of ids.entries()) {
-    if (r.ok) todo.push(i);
+    if (r.ok && plan.tags[i]!.type === "Event") events.push(i);
+    else if (r.ok) todo.push(i);
     else {sink.fail(
         i,
         new BifrostError("CONFIG_INVALID", `${what}: "${plan.tags[i]!.name}": ${r.why}`),
@@ -75,21 +78,32 @@ export async function subscribePlan(
   try {
     for (let at = 0; at < todo.length; at += per) {
       const part = todo.slice(at, at + per);
-      const group = await d.call(
+      // The group is made first and its listener attached before the server is asked: the
+      // first values may arrive before a `monitorItems()` promise would resolve.
+      const group = lib.ClientMonitoredItemGroup.create(
+        sub,
+        part.map((i) => ({
+          nodeId: (ids[i] as { nodeId: string }).nodeId,
+          attributeId: lib.AttributeIds.Value,
+        })),
+        {
+          samplingInterval: o.samplingIntervalMs,
+          queueSize: o.queueSize,
+          discardOldest: o.discardOldest,
+          filter,
+        },
+        lib.TimestampsToReturn.Both,
+      );
+      group.on("changed", (_item, dv, index) => {
+        if (closed) return;
+        d.deliver(plan, part[index]!, dv, sink, Date.now());
+      });
+      await d.call(
         what,
-        sub.monitorItems(
-          part.map((i) => ({
-            nodeId: (ids[i] as { nodeId: string }).nodeId,
-            attributeId: lib.AttributeIds.Value,
-          })),
-          {
-            samplingInterval: o.samplingIntervalMs,
-            queueSize: o.queueSize,
-            discardOldest: o.discardOldest,
-            filter,
-          },
-          lib.TimestampsToReturn.Both,
-        ),
+        new Promise<void>((resolve, reject) => {
+          group.once("initialized", () => resolve());
+          group.once("err", (message) => reject(new Error(String(message))));
+        }),
       );
       groups.push(group);
       counted += part.length;
@@ -111,10 +125,23 @@ export async function subscribePlan(
           );
         }
       }
-      group.on("changed", (_item, dv, index) => {
-        if (closed) return;
-        d.deliver(plan, part[index]!, dv, sink, Date.now());
-      });
+    }
+    for (const i of events) {
+      await d.call(
+        what,
+        monitorEvents(
+          d,
+          c,
+          sub,
+          plan.tags[i]!,
+          (ids[i] as { nodeId: string }).nodeId,
+          i,
+          sink,
+          () => closed,
+        ),
+      );
+      counted++;
+      d.monitored++;
     }
   } catch (e) {
     await close();

@@ -96,9 +96,21 @@ export const OpcuaTagSpec = Type.Object({
       "The node: a NodeId (ns=2;s=Boiler.Temp, ns=2;i=1042, ns=3;g=<guid>, ns=4;b=<base64>; nsu=<uri>;s=... names the namespace by URI) or a browse path from Objects (/Objects/Boiler/Temp, a segment may carry its namespace index: /Objects/2:Boiler/2:Temp), resolved once per connection.",
     examples: ["ns=2;s=Boiler.Temp", "ns=3;i=1042", "/Objects/Boiler/Temp"],
   }),
+  select: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
+    description:
+      "type: Event only: event fields to add to the record beyond the standard ones (eventId, eventType, source, time, message, severity, condition, conditionId, active, acked), as browse paths from BaseEventType or a subtype (Quality, LimitState/CurrentState).",
+    examples: [["Quality", "LimitState.CurrentState"]],
+  })),
+  minSeverity: Type.Optional(Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    description:
+      "type: Event only: the where clause: only events of this severity or above (1-1000).",
+    examples: [500],
+  })),
   type: Type.Union(TAG_TYPES.map((t) => Type.Literal(t)), {
     description:
-      "The node's built-in DataType (Double, Int32, String...), Name[] for an array. Int64/UInt64 are carried as big integers, DateTime/Guid/NodeId/LocalizedText as text, ByteString as hex. Writes are checked against the node's DataType on the server.",
+      "The node's built-in DataType (Double, Int32, String...), Name[] for an array, or Event: the address is an event notifier (an object, or i=2253 the Server) subscribed with an event filter (subscribe: polls only); each event (alarms included) becomes a record whose value holds eventId, message, severity, active and acked, and writing `<eventId>[: comment]` to the tag acknowledges the alarm. Int64/UInt64 are carried as big integers, DateTime/Guid/NodeId/LocalizedText as text, ByteString as hex. Writes are checked against the node's DataType on the server.",
     examples: ["Double", "Int32", "Boolean", "String", "Double[]"],
   }),
 }, { additionalProperties: false, required: ["address", "type"] });

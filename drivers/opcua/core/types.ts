@@ -40,10 +40,11 @@ export const SCALAR_TYPES = [
 /** A scalar built-in type name. */
 export type ScalarType = (typeof SCALAR_TYPES)[number];
 
-/** Every `type:` a tag may declare: a scalar, or an array of it (`Double[]`). */
+/** Every `type:` a tag may declare: a scalar, an array of it (`Double[]`), or `Event`. */
 export const TAG_TYPES: readonly string[] = [
   ...SCALAR_TYPES,
   ...SCALAR_TYPES.map((t) => `${t}[]`),
+  "Event",
 ];
 
 /** The OPC UA `DataType` enumeration values of the scalar types (node-opcua's `DataType`). */
@@ -73,9 +74,11 @@ export const DATA_TYPE_IDS: Record<ScalarType, number> = {
 
 /** The type name of a `DataType` id, when it is a scalar built-in type. */
 export function typeName(id: number): ScalarType | undefined {
-  for (const t of SCALAR_TYPES) if (DATA_TYPE_IDS[t] === id) return t;
-  return undefined;
+  return TYPE_BY_ID[id];
 }
+
+const TYPE_BY_ID: (ScalarType | undefined)[] = [];
+for (const t of SCALAR_TYPES) TYPE_BY_ID[DATA_TYPE_IDS[t]] = t;
 
 /** A declared type split into its scalar type and whether it is an array. */
 export interface ParsedType {
@@ -85,7 +88,7 @@ export interface ParsedType {
 
 /** Splits `Double[]` into `{ scalar: "Double", array: true }`; `auto` (or empty) is learnt. */
 export function parseType(type: string): ParsedType {
-  if (type === "" || type === "auto") return { scalar: "auto", array: false };
+  if (type === "" || type === "auto" || type === "Event") return { scalar: "auto", array: false };
   const array = type.endsWith("[]");
   const scalar = array ? type.slice(0, -2) : type;
   if (!(SCALAR_TYPES as readonly string[]).includes(scalar)) {
@@ -126,6 +129,9 @@ export function scalarKind(t: ScalarType | "auto"): ValueKind {
  * gives.
  */
 export function opcuaValueKind(tag: TagConfig): ValueKind {
+  // An event's value is an object (eventId, message, severity...); writes take the text
+  // `<eventId>[: comment]` that acknowledges it.
+  if (tag.type === "Event") return "string";
   const t = parseType(tag.type);
   return t.array ? "array" : scalarKind(t.scalar);
 }

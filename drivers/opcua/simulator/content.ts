@@ -73,5 +73,7 @@ export function demoVariables(): SimVariable[] {
     { id: "Demo.Dynamic.Ramp", type: "Double", array: false, value: 0, writable: false },
     { id: "Demo.Dynamic.Sine", type: "Double", array: false, value: 0, writable: false },
     { id: "Demo.Dynamic.Counter", type: "UInt32", array: false, value: 0, writable: false },
+    // The input of the HighTemperature alarm (ExclusiveLimitAlarm, high limit 80).
+    { id: "Demo.Boiler.Temperature", type: "Double", array: false, value: 20, writable: true },
   ];
 }

@@ -50,6 +50,8 @@ export interface OpcuaSimulator extends AsyncDisposable {
   getValue(id: string): Value;
   /** Gives a variable a status code (e.g. 0x808B0000 BadDeviceFailure); 0 back to Good. */
   setStatus(id: string, code: number): void;
+  /** The HighTemperature alarm: active and acknowledged state (Demo.Boiler.Temperature > 80 fires it). */
+  alarm(): { active: boolean; acked: boolean };
   /** Sessions, subscriptions and monitored items the server holds now. */
   counts(): { sessions: number; subscriptions: number; monitoredItems: number };
   /** Shuts the server down (sessions lost) and starts it again with the values it held. */
@@ -70,6 +72,8 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
     Deno.env.set("OPCUA_PKI_USE_POLLING", "true");
   }
   const ua: Any = await import("node-opcua");
+  // Publishing as often as 10 ms (node-opcua's floor is 50 ms): a fast PLC's figures.
+  if (ua.Subscription) ua.Subscription.minimumPublishingInterval = 10;
   const pki = o.pki ?? await Deno.makeTempDir({ prefix: "bifrost-opcua-sim-" });
   const vars = demoVariables();
   for (let i = 0; i < (o.variables ?? 0); i++) {
@@ -78,6 +82,7 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
   const held = new Map<string, { v: SimVariable; status: number }>();
   for (const v of vars) held.set(v.id, { v, status: 0 });
   let server: Any;
+  let alarm: Any;
   let nodes = new Map<string, Any>();
   let timer: ReturnType<typeof setInterval> | undefined;
   const serverPort = o.proxy ? 0 : (o.port ?? 0);
@@ -155,6 +160,16 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
       return f;
     };
     nodes = new Map();
+    // Demo.Boiler is an object that notifies events (its alarm's), not a plain folder.
+    space.installAlarmsAndConditionsService();
+    const boiler = ns.addObject({
+      organizedBy: folder("Demo"),
+      browseName: "Boiler",
+      nodeId: "s=Demo.Boiler",
+      eventNotifier: 1,
+      notifierOf: space.rootFolder.objects.server,
+    });
+    folders.set("Demo.Boiler", boiler);
     for (const { v, status } of held.values()) {
       const dot = v.id.lastIndexOf(".");
       const node = ns.addVariable({
@@ -179,6 +194,18 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
       });
       nodes.set(v.id, node);
     }
+    const temperature = nodes.get("Demo.Boiler.Temperature");
+    boiler.addReference({ referenceType: "HasEventSource", nodeId: temperature.nodeId });
+    alarm = ns.instantiateExclusiveLimitAlarm("ExclusiveLimitAlarmType", {
+      browseName: "HighTemperature",
+      nodeId: "s=Demo.Boiler.HighTemperature",
+      componentOf: boiler,
+      conditionSource: temperature,
+      inputNode: temperature,
+      highLimit: 80,
+      lowLimit: -1000,
+    });
+    alarm.setEnabledState(true);
     await server.start();
     repairOpensslConf();
     boundPort = server.endpoints[0].port;
@@ -255,6 +282,10 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
       );
     },
     getValue: (id) => live(id).v.value,
+    alarm: () => ({
+      active: Boolean(alarm?.activeState?.getValue()),
+      acked: Boolean(alarm?.ackedState?.getValue()),
+    }),
     counts() {
       const engine = server?.engine;
       if (!engine) return { sessions: 0, subscriptions: 0, monitoredItems: 0 };
