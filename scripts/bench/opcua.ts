@@ -26,7 +26,7 @@
 
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { nullLogger, systemClock, type TagConfig } from "../../engine/plugin.ts";
+import { createLogger, nullLogger, systemClock, type TagConfig } from "../../engine/plugin.ts";
 import { Gateway } from "../../engine/runtime/gateway.ts";
 import type { FlowSet } from "../../engine/flow/types.ts";
 import { OpcuaDriver } from "../../drivers/opcua/client/driver.ts";
