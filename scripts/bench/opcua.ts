@@ -26,7 +26,7 @@
 
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { nullLogger, systemClock, type TagConfig } from "../../engine/plugin.ts";
+import { createLogger, nullLogger, systemClock, type TagConfig } from "../../engine/plugin.ts";
 import { Gateway } from "../../engine/runtime/gateway.ts";
 import type { FlowSet } from "../../engine/flow/types.ts";
 import { OpcuaDriver } from "../../drivers/opcua/client/driver.ts";
@@ -132,13 +132,14 @@ async function childSubscribe(
   if (kind === "gateway") {
     const gw = new Gateway(
       flowOf(endpoint, tags, {
-        samplingInterval: "500ms",
+        samplingInterval: "0ms",
         publishingInterval: "200ms",
         queueSize: 2,
       }),
       {
         sources: { drivers: [opcua], steps: [], sinks: [] },
-        log: nullLogger,
+        // Problems to stderr: a benchmark that measures nothing says why.
+        log: createLogger({ level: "warn", json: true, write: (l) => console.error(l) }),
       },
     );
     gw.tap((_n, batch) => void (count += batch.length));
