@@ -7,6 +7,7 @@
 import type { DriverModule } from "../engine/plugin.ts";
 import { modbusRtu, modbusRtuTcp, modbusTcp } from "./modbus/mod.ts";
 import { ethernetIp } from "./ethernet-ip/mod.ts";
+import { bacnet } from "./bacnet/mod.ts";
 
 /** The registered drivers. */
 export const drivers: readonly DriverModule[] = [
@@ -14,4 +15,5 @@ export const drivers: readonly DriverModule[] = [
   modbusRtu,
   modbusRtuTcp,
   ethernetIp,
+  bacnet,
 ];
