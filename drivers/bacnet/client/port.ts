@@ -139,6 +139,12 @@ export class BacnetPort {
       });
     });
     this.socket.setBroadcast(true);
+    try {
+      // Replies of many devices polled at once arrive together: room for a burst of them.
+      this.socket.setRecvBufferSize(4 * 1024 * 1024);
+    } catch {
+      // The system default then.
+    }
     this.localPort = this.socket.address().port;
   }
 
