@@ -76,7 +76,10 @@ export interface Reply {
 interface Pending {
   resolve(r: Reply): void;
   reject(e: Error): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** When the request (or its next segment) times out, `performance.now()` ms. */
+  deadline: number;
+  /** What the timeout says. */
+  late: string;
   timeoutMs: number;
   peer: Peer;
   segments: Uint8Array[];
@@ -139,12 +142,8 @@ export class BacnetPort {
       });
     });
     this.socket.setBroadcast(true);
-    try {
-      // Replies of many devices polled at once arrive together: room for a burst of them.
-      this.socket.setRecvBufferSize(4 * 1024 * 1024);
-    } catch {
-      // The system default then.
-    }
+    // No setRecvBufferSize: under Deno 2.9.6 it makes every receive on the socket about
+    // 0.6 ms slower (measured: ReadProperty round trip 48 us without, 760 us with).
     this.localPort = this.socket.address().port;
   }
 
@@ -178,7 +177,6 @@ export class BacnetPort {
     });
     return new Promise<Reply>((resolve, reject) => {
       const done = () => {
-        clearTimeout(p.timer);
         this.pending.delete(id);
         o.signal?.removeEventListener("abort", onAbort);
       };
@@ -195,21 +193,45 @@ export class BacnetPort {
           done();
           reject(e);
         },
-        timer: undefined as unknown as ReturnType<typeof setTimeout>,
+        deadline: performance.now() + o.timeoutMs,
+        late: `No reply from ${key} within ${o.timeoutMs} ms`,
         timeoutMs: o.timeoutMs,
         peer,
         segments: [],
         nextSeq: 0,
       };
-      p.timer = setTimeout(
-        () => p.reject(new BacnetTimeoutError(`No reply from ${key} within ${o.timeoutMs} ms`)),
-        o.timeoutMs,
-      );
       if (o.signal?.aborted) return onAbort();
+      this.sweep(o.timeoutMs);
       o.signal?.addEventListener("abort", onAbort, { once: true });
       this.pending.set(id, p);
       this.send(frame, peer.host, peer.port);
     });
+  }
+
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  private sweepMs = 0;
+
+  /**
+   * Times requests out from one interval timer per port (a timer per request costs more
+   * than the request on loopback); its period is a tenth of the shortest timeout, at most
+   * 50 ms, and it stops when nothing is pending.
+   */
+  private sweep(timeoutMs: number): void {
+    const period = Math.max(5, Math.min(50, Math.floor(timeoutMs / 10)));
+    if (this.sweeper !== undefined && period >= this.sweepMs) return;
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweepMs = period;
+    this.sweeper = setInterval(() => {
+      if (this.pending.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const p of [...this.pending.values()]) {
+        if (p.deadline <= now) p.reject(new BacnetTimeoutError(p.late));
+      }
+    }, period);
   }
 
   /** Sends an unconfirmed request to a peer, or broadcasts it (through the BBMD when registered). */
@@ -451,7 +473,6 @@ export class BacnetPort {
         p.segments.push(a.slice(5));
         p.nextSeq++;
         this.send(encodeFrame(segmentAck(invoke, seq, window), route), peer.host, peer.port);
-        clearTimeout(p.timer);
         if (!more) {
           const total = p.segments.reduce((n, s) => n + s.length, 0);
           const body = new Uint8Array(total);
@@ -463,15 +484,8 @@ export class BacnetPort {
           p.resolve({ service: a[4]!, body });
           return;
         }
-        p.timer = setTimeout(
-          () =>
-            p.reject(
-              new BacnetTimeoutError(
-                `Segment ${p.nextSeq} from ${peerKey(peer)} did not come within ${p.timeoutMs} ms`,
-              ),
-            ),
-          p.timeoutMs,
-        );
+        p.deadline = performance.now() + p.timeoutMs;
+        p.late = `Segment ${p.nextSeq} from ${peerKey(peer)} did not come within ${p.timeoutMs} ms`;
         return;
       }
       case PduType.error: {
@@ -503,6 +517,8 @@ export class BacnetPort {
   /** Closes the socket and fails every pending request. */
   close(): void {
     if (this.bbmd?.timer) clearTimeout(this.bbmd.timer);
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     this.bbmd = undefined;
     for (const p of [...this.pending.values()]) p.reject(new Error("The BACnet port was closed"));
     try {
