@@ -8,6 +8,7 @@ import type { DriverModule } from "../engine/plugin.ts";
 import { modbusRtu, modbusRtuTcp, modbusTcp } from "./modbus/mod.ts";
 import { ethernetIp } from "./ethernet-ip/mod.ts";
 import { opcua } from "./opcua/mod.ts";
+import { bacnet } from "./bacnet/mod.ts";
 
 /** The registered drivers. */
 export const drivers: readonly DriverModule[] = [
@@ -16,4 +17,5 @@ export const drivers: readonly DriverModule[] = [
   modbusRtuTcp,
   ethernetIp,
   opcua,
+  bacnet,
 ];

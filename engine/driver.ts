@@ -388,6 +388,19 @@ export interface UrlTarget {
 }
 
 /**
+ * An option a driver adds to `bifrost write <url> <value>` (e.g. BACnet's `--priority 8`),
+ * so that the command names no protocol. It takes a value and refines the URL's target.
+ */
+export interface DriverWriteOption {
+  /** The option's name without dashes (`priority` for `--priority N`). */
+  name: string;
+  /** One usage line for the help (`--priority N   BACnet write priority 1-16`). */
+  usage: string;
+  /** The target with the option applied; throws `Error` saying why the value is wrong. */
+  apply(target: UrlTarget, value: string): UrlTarget;
+}
+
+/**
  * The tools a driver module offers the command line. The CLI names no protocol: it picks a
  * driver by the URL's scheme (`read`, `write`, `browse`) or by {@linkcode DriverTools.name}
  * (`discover`, `sim`), and lists what the installed drivers offer in its help.
@@ -420,4 +433,9 @@ export interface DriverTools {
    * arguments after the command name. The CLI lists them in its help and names no protocol.
    */
   commands?: Readonly<Record<string, DriverCommand>>;
+  /**
+   * Options of `bifrost write <url> <value>` for this driver's URLs (additive: a driver
+   * without any takes only the command's own options).
+   */
+  writeOptions?: readonly DriverWriteOption[];
 }

@@ -27,6 +27,7 @@ export {
   type DriverModule,
   type DriverTools,
   type DriverToolSimulator,
+  type DriverWriteOption,
   type FlowDraft,
   type FlowDraftDevice,
   type FlowDraftTag,

@@ -53,7 +53,7 @@ Deno.test("bifrost read of a refused connection fails at once with one line", as
 Deno.test("URLs and names no installed driver handles get one line naming those that exist", async () => {
   const [scheme, sim, discover, browse] = await Promise.all([
     bifrost(["read", "s7://127.0.0.1/DB1.DBW0"]),
-    bifrost(["sim", "bacnet"]),
+    bifrost(["sim", "knx"]),
     bifrost(["discover", "eip"]),
     bifrost(["browse", "modbus-rtu:///dev/ttyUSB0"]),
   ]);
@@ -62,12 +62,12 @@ Deno.test("URLs and names no installed driver handles get one line naming those 
   assertEquals(sim.code, 1);
   assertMatch(
     sim.err,
-    /^Unknown driver "bacnet": drivers with a simulator are modbus, ethernet-ip, opcua or netem\n$/,
+    /^Unknown driver "knx": drivers with a simulator are modbus, ethernet-ip, opcua, bacnet or netem\n$/,
   );
   assertEquals(discover.code, 1);
   assertMatch(
     discover.err,
-    /^Unknown driver "eip": drivers with discover are modbus, ethernet-ip or opcua\n$/,
+    /^Unknown driver "eip": drivers with discover are modbus, ethernet-ip, opcua or bacnet\n$/,
   );
   assertEquals(browse.code, 1);
   assertMatch(browse.err, /^Cannot browse "modbus-rtu:\/\/\/dev\/ttyUSB0": browsing works over/);

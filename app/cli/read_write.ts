@@ -158,15 +158,19 @@ function negativesAsPositionals(args: string[]): string[] {
 /** Runs `write`; returns the exit code. */
 export function writeCommand(args: string[]): Promise<number> {
   return withUsage(WRITE_USAGE, async () => {
+    // Options the URL's driver adds (DriverTools.writeOptions, e.g. a write priority).
+    const url = args.find((a) => schemeOf(a) !== undefined);
+    const extra = url ? toolsForUrl(url, "write").writeOptions ?? [] : [];
     const { values, positionals } = parseCli(negativesAsPositionals(args), {
       timeout: { type: "string" },
       ...API_OPTIONS,
+      ...Object.fromEntries(extra.map((o) => [o.name, { type: "string" as const }])),
     });
     if (values.help) {
-      console.log(WRITE_USAGE);
+      console.log([WRITE_USAGE, ...extra.map((o) => `  ${o.usage}`)].join("\n"));
       return 0;
     }
-    const timeoutMs = durationOption("timeout", values.timeout ?? "5s");
+    const timeoutMs = durationOption("timeout", String(values.timeout ?? "5s"));
     if (values.api !== undefined) {
       const [device, tag, more] = deviceAndTag(positionals);
       if (more[0] === undefined) throw new UsageError("Missing the value to write");
@@ -178,7 +182,16 @@ export function writeCommand(args: string[]): Promise<number> {
     if (values.token !== undefined || values.ca !== undefined) {
       throw new UsageError("--token and --ca go with --api");
     }
-    const [t, rest] = await resolveTarget(positionals, "write");
+    let [t, rest] = await resolveTarget(positionals, "write");
+    for (const o of extra) {
+      const v = (values as Record<string, unknown>)[o.name];
+      if (typeof v !== "string") continue;
+      try {
+        t = { ...t, ...o.apply({ device: t.device, tag: t.tag }, v) };
+      } catch (e) {
+        throw new UsageError(errorMessage(e));
+      }
+    }
     const text = rest[0];
     if (text === undefined) throw new UsageError("Missing the value to write");
     if (rest.length > 1) throw new UsageError(`Unexpected argument "${rest[1]}"`);
