@@ -61,6 +61,12 @@ async function bacnetSimulator(): Promise<ConformanceSimulator> {
       d.faults.errors.set(k, { cls: 1, code: 31 });
       return () => d.faults.errors.delete(k);
     },
+    uncertainTag(t) {
+      const o = live().device.get(parseAddress(t.address).object);
+      if (!o) throw new Error(`No object ${t.address} in the simulator`);
+      o.outOfService = true;
+      return () => void (o.outOfService = false);
+    },
     silence: (on) => void (live().sim.device(DEVICE).faults.silent = on),
     async stop() {
       for (const [t] of held.values()) held.set(t.address, [t, getValue(t)]);
@@ -89,6 +95,7 @@ runDriverConformance({
   ],
   readOnlyTag: tag("supply", "analog-input:1"),
   writeValue: 16.5,
+  uncertain: { reason: /^out-of-service: / },
   subscribeOptions: { lifetime: "60s", checkEvery: "300ms", fallbackEvery: "1s" },
   skipCases: {
     "refused connection":

@@ -48,7 +48,7 @@ export interface BacnetDriver {
   where(): string;
   plan(tags: readonly TagConfig[]): BacnetPlan;
   readInto(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void>;
-  badStatus(st: Status, t: number, what: string, v: Value, sink: ReadSink): boolean;
+  badStatus(st: Status, t: number, what: string, v: Value, sink: ReadSink, ts: number): boolean;
 }
 
 const key = (o: ObjectId) => `${o.type}:${o.instance}`;
@@ -283,7 +283,7 @@ export class CovSubscription implements Subscription {
         );
         continue;
       }
-      if (this.driver.badStatus(status, t, what, v, this.sink)) continue;
+      if (this.driver.badStatus(status, t, what, v, this.sink, ts)) continue;
       this.sink.value(t, v, ts);
     }
   }

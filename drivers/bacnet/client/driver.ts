@@ -3,8 +3,8 @@
  * The `bacnet` driver: a {@linkcode Driver} over a {@linkcode BacnetSession}. Reads are
  * planned into ReadPropertyMultiple requests under the device's max APDU and segmentation
  * (`core/plan.ts`); present values carry their status flags and reliability, so that a
- * faulted point is bad with its reliability and an out-of-service point bad (or good, by
- * config) with the reason. Writes go with the tag's priority; `null` relinquishes it. COV
+ * faulted point is bad with its reliability and an out-of-service point uncertain with the
+ * reason and its value (or bad, or good, by config). Writes go with the tag's priority; `null` relinquishes it. COV
  * subscriptions are in `cov.ts`.
  */
 
@@ -216,7 +216,7 @@ export class BacnetDriver implements Driver {
           }
           if (
             prop.property === P["present-value"] && status &&
-            this.badStatus(status, t, what, v, sink)
+            this.badStatus(status, t, what, v, sink, ts)
           ) continue;
           sink.value(t, v, ts);
         }
@@ -225,7 +225,14 @@ export class BacnetDriver implements Driver {
   }
 
   /** Reports a faulted or out-of-service point; true when reported. */
-  badStatus(st: Status, t: number, what: string, v: Value, sink: ReadSink): boolean {
+  badStatus(
+    st: Status,
+    t: number,
+    what: string,
+    v: Value,
+    sink: ReadSink,
+    ts: number,
+  ): boolean {
     if (st.fault || st.reliability !== 0) {
       const rel = Reliability[st.reliability] ?? `reliability-${st.reliability}`;
       sink.fail(
@@ -240,6 +247,10 @@ export class BacnetDriver implements Driver {
           },
         ),
       );
+      return true;
+    }
+    if (st.outOfService && this.cfg.outOfService === "uncertain") {
+      sink.value(t, v, ts, "out-of-service: the present value is not the process value");
       return true;
     }
     if (st.outOfService && this.cfg.outOfService === "bad") {

@@ -140,7 +140,7 @@ Deno.test("writes with a priority command the output; null relinquishes it", asy
   }
 });
 
-Deno.test("a faulted point is bad with its reliability, an out-of-service one bad with the reason", async () => {
+Deno.test("a faulted point is bad with its reliability, an out-of-service one uncertain with its value and the reason", async () => {
   await using site = await startSite({
     devices: [{
       instance: 6001,
@@ -167,11 +167,30 @@ Deno.test("a faulted point is bad with its reliability, an out-of-service one ba
       String(show(rs[0]!)),
       /Fault on analog-input:1\/present-value.*reliability over-range/,
     );
-    assertMatch(String(show(rs[1]!)), /out of service: present value 6/);
+    const oos = rs[1]!;
+    assert(oos.ok, String(show(oos)));
+    assertEquals([oos.value, oos.uncertain], [
+      6,
+      "out-of-service: the present value is not the process value",
+    ]);
     assertEquals(show(rs[2]!), 7);
     assertEquals(show(rs[3]!), 95);
   } finally {
     await d.close();
+  }
+  // outOfService: bad makes it bad with the reason.
+  const strict = driverFor({
+    device: 6001,
+    host: "127.0.0.1",
+    port: site.endpoints[0]!.port,
+    outOfService: "bad",
+  });
+  await strict.connect(AbortSignal.timeout(5000));
+  try {
+    const [r] = await strict.read(strict.plan([tag("b", "ai:2")]), AbortSignal.timeout(5000));
+    assertMatch(String(show(r!)), /out of service: present value 6/);
+  } finally {
+    await strict.close();
   }
 });
 

@@ -108,12 +108,14 @@ export const BacnetDeviceSpec = Type.Object({
       "Read status flags and reliability with every present value: a faulted point is bad with its reliability, an out-of-service one per `outOfService`.",
     examples: [true, false],
   })),
-  outOfService: Type.Optional(Type.Union([Type.Literal("bad"), Type.Literal("good")], {
-    default: "bad",
-    description:
-      "Quality of an out-of-service point's present value: bad with the reason (the value is not the process's), or good.",
-    examples: ["bad", "good"],
-  })),
+  outOfService: Type.Optional(
+    Type.Union([Type.Literal("uncertain"), Type.Literal("bad"), Type.Literal("good")], {
+      default: "uncertain",
+      description:
+        "Quality of an out-of-service point's present value (it is not the process's: an operator or a test set it): uncertain with the reason and the value kept, bad with the reason, or good.",
+      examples: ["uncertain", "bad", "good"],
+    }),
+  ),
 }, { additionalProperties: false, required: ["device"] });
 
 /** Device fields as a flow gives them. */
@@ -190,7 +192,7 @@ export interface BacnetDevice {
   maxSegments: number;
   maxProperties: number;
   statusFlags: boolean;
-  outOfService: "bad" | "good";
+  outOfService: "uncertain" | "bad" | "good";
 }
 
 const dur = (v: unknown, d: string) => parseDuration(typeof v === "string" ? v : d);
@@ -221,6 +223,8 @@ export function deviceFields(c: Record<string, unknown>): BacnetDevice {
     maxSegments: typeof c.maxSegments === "number" ? c.maxSegments : 16,
     maxProperties: typeof c.maxProperties === "number" ? c.maxProperties : 0,
     statusFlags: c.statusFlags !== false,
-    outOfService: c.outOfService === "good" ? "good" : "bad",
+    outOfService: c.outOfService === "good" || c.outOfService === "bad"
+      ? c.outOfService
+      : "uncertain",
   };
 }
