@@ -16,6 +16,7 @@ import {
 import { BifrostError, errorMessage, isBifrostError } from "../../engine/errors.ts";
 import { createLogger } from "../../engine/log.ts";
 import type { Value } from "../../engine/record.ts";
+import type { DriverWriteOption } from "../../engine/driver.ts";
 import { scaleValue } from "../../engine/scaling.ts";
 import { rawForWrite } from "../../engine/runtime/device.ts";
 import { engineeringKind, parseValue } from "../../engine/value.ts";
@@ -159,8 +160,14 @@ function negativesAsPositionals(args: string[]): string[] {
 export function writeCommand(args: string[]): Promise<number> {
   return withUsage(WRITE_USAGE, async () => {
     // Options the URL's driver adds (DriverTools.writeOptions, e.g. a write priority).
-    const url = args.find((a) => schemeOf(a) !== undefined);
-    const extra = url ? toolsForUrl(url, "write").writeOptions ?? [] : [];
+    // (Not the gateway's own URL of `--api`; an unknown scheme is reported by resolveTarget.)
+    const url = args.find((a) => schemeOf(a) !== undefined && !/^https?:\/\//i.test(a));
+    let extra: readonly DriverWriteOption[] = [];
+    try {
+      extra = url ? toolsForUrl(url, "write").writeOptions ?? [] : [];
+    } catch {
+      // resolveTarget says what is wrong with the URL, with the usage.
+    }
     const { values, positionals } = parseCli(negativesAsPositionals(args), {
       timeout: { type: "string" },
       ...API_OPTIONS,

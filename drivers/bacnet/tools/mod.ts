@@ -29,7 +29,7 @@ export const bacnetTools: DriverTools = {
   urlExamples: [
     "bacnet://10.0.0.5/1001/analog-input:1",
     "bacnet://10.0.0.5:47809/1001/binary-output:1/present-value?priority=8",
-    "bacnet://10.0.0.1/2001/analog-value:3?network=5&mac=0a   (behind a router)",
+    "bacnet://10.0.0.1/2001/analog-value:3?network=5&mac=0a",
   ],
   parseUrl: parseBacnetUrl,
   writeOptions: [{
