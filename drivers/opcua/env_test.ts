@@ -10,6 +10,8 @@ import { nullLogger } from "../../engine/log.ts";
 import { systemClock } from "../../engine/clock.ts";
 import { opcua } from "./mod.ts";
 import { startOpcuaSimulator } from "./simulator/server.ts";
+import { guardOpensslConf } from "./client/load.ts";
+import process from "node:process";
 
 Deno.test("opcua: connecting (keys read by node-opcua) leaves OPENSSL_CONF as it was", async () => {
   const before = Deno.env.get("OPENSSL_CONF");
@@ -33,5 +35,26 @@ Deno.test("opcua: connecting (keys read by node-opcua) leaves OPENSSL_CONF as it
   } finally {
     if (before !== undefined) Deno.env.set("OPENSSL_CONF", before);
     await Deno.remove(pki, { recursive: true });
+  }
+});
+
+Deno.test("opcua: node-opcua-crypto's save-and-restore of an unset OPENSSL_CONF leaves it unset", () => {
+  const before = Deno.env.get("OPENSSL_CONF");
+  Deno.env.delete("OPENSSL_CONF");
+  try {
+    guardOpensslConf();
+    // What node-opcua-crypto's readPrivateKey does around createPrivateKey.
+    const backup = process.env.OPENSSL_CONF;
+    process.env.OPENSSL_CONF = "/dev/null";
+    assertEquals(Deno.env.get("OPENSSL_CONF"), "/dev/null");
+    process.env.OPENSSL_CONF = backup;
+    assertEquals(Deno.env.get("OPENSSL_CONF"), undefined);
+    assertEquals("OPENSSL_CONF" in process.env, false);
+    process.env.BIFROST_ENV_GUARD = "1";
+    assertEquals(Deno.env.get("BIFROST_ENV_GUARD"), "1");
+    delete process.env.BIFROST_ENV_GUARD;
+    assertEquals(Deno.env.get("BIFROST_ENV_GUARD"), undefined);
+  } finally {
+    if (before !== undefined) Deno.env.set("OPENSSL_CONF", before);
   }
 });

@@ -7,6 +7,7 @@
  * (shared/DENO_NOTES.md).
  */
 
+import process from "node:process";
 import type { Logger } from "../../../engine/plugin.ts";
 
 /** node-opcua-client's module. */
@@ -46,6 +47,7 @@ export function loadOpcua(): Promise<OpcuaLib> {
   } catch {
     // No env permission: the caller's environment decides.
   }
+  guardOpensslConf();
   lib = import("node-opcua-client").then((m) => {
     m.setWarningLogger((...a: unknown[]) => logTo?.debug(`node-opcua: ${text(a)}`));
     m.setErrorLogger((...a: unknown[]) => logTo?.warn(`node-opcua: ${text(a)}`));
@@ -55,13 +57,37 @@ export function loadOpcua(): Promise<OpcuaLib> {
 }
 
 /**
- * Undoes what node-opcua-crypto leaves in the environment. To read a private key it sets
- * `OPENSSL_CONF=/dev/null` and then restores the previous value with
+ * Keeps node-opcua-crypto from leaving `OPENSSL_CONF=undefined` in the environment. To read a
+ * private key it sets `OPENSSL_CONF=/dev/null` and then restores the previous value with
  * `process.env.OPENSSL_CONF = backup`: when the variable was not set, that stores the string
  * "undefined", and every `openssl` this process starts afterwards (a test's certificate
- * helper, a user's tool) fails with `Can't open "undefined" for reading`. Called after each
- * step that reads keys (connect, session, a server's start).
+ * helper, a user's tool) fails with `Can't open "undefined" for reading`. Keys are read at
+ * connect, at session creation and whenever a server checks a peer, so a repair after each
+ * step misses some; instead `process.env` becomes a view in which assigning `undefined`
+ * deletes the variable, as it would in Node, before node-opcua is imported. Idempotent.
  */
+export function guardOpensslConf(): void {
+  if (envGuarded) return;
+  envGuarded = true;
+  repairOpensslConf();
+  const env = process.env;
+  try {
+    process.env = new Proxy(env, {
+      set(target, key, value) {
+        if (value === undefined && typeof key === "string") {
+          delete target[key];
+          return true;
+        }
+        return Reflect.set(target, key, value);
+      },
+    });
+  } catch {
+    // A frozen process object: the repair after each step below still runs.
+  }
+}
+let envGuarded = false;
+
+/** Removes an `OPENSSL_CONF=undefined` that something left behind. */
 export function repairOpensslConf(): void {
   try {
     if (Deno.env.get("OPENSSL_CONF") === "undefined") Deno.env.delete("OPENSSL_CONF");

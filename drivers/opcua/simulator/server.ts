@@ -13,7 +13,7 @@ import { DATA_TYPE_IDS, type ScalarType } from "../core/types.ts";
 import { elementForWrite } from "../core/write_value.ts";
 import { demoVariables, type SimVariable } from "./content.ts";
 import { TcpProxy } from "./proxy.ts";
-import { repairOpensslConf } from "../client/load.ts";
+import { guardOpensslConf, repairOpensslConf } from "../client/load.ts";
 
 /** Options of {@linkcode startOpcuaSimulator}. */
 export interface OpcuaSimOptions {
@@ -71,6 +71,7 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
   if (Deno.env.get("OPCUA_PKI_USE_POLLING") === undefined) {
     Deno.env.set("OPCUA_PKI_USE_POLLING", "true");
   }
+  guardOpensslConf();
   const ua: Any = await import("node-opcua");
   // Publishing as often as 10 ms (node-opcua's floor is 50 ms): a fast PLC's figures.
   if (ua.Subscription) ua.Subscription.minimumPublishingInterval = 10;
