@@ -80,6 +80,7 @@ export { engineeringKind, parseValue, shortestFloat32 } from "./value.ts";
 
 // Durations, names, backoff, scaling.
 export { DURATION_PATTERN, parseDuration } from "./flow/duration.ts";
+export { type PermissionsConfig, PermissionsSpec, resolvePermissions } from "./flow/permissions.ts";
 export { NAME_PATTERN } from "./flow/schema.ts";
 export { backoffDelay, type BackoffOptions } from "./runtime/backoff.ts";
 export {

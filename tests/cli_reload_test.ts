@@ -187,6 +187,10 @@ Deno.test("bifrost run shows the reload's outcome in GET /api/v1/flows, and serv
     status.out,
   );
   assert(/^ {2}.*flow\.yaml:9:\d+/m.test(status.out), status.out);
+  // The rejection is a metric too.
+  const whileRejected = (await get("/metrics")).text;
+  assert(/^bifrost_flow_reloads_total\{result="rejected"\} 1$/m.test(whileRejected), whileRejected);
+  assert(/^bifrost_flow_last_reload_success 0$/m.test(whileRejected), whileRejected);
 
   await Deno.writeTextFile(file, flow(sim.port, "250ms", db));
   await until("the reload", async () => (await flowsNow()).reload.revision === 2);
@@ -201,6 +205,8 @@ Deno.test("bifrost run shows the reload's outcome in GET /api/v1/flows, and serv
   const metrics = (await get("/metrics")).text;
   assert(/^bifrost_ws_clients 0$/m.test(metrics), metrics);
   assert(/^# TYPE bifrost_trigger_requests_total counter$/m.test(metrics));
+  assert(/^bifrost_flow_reloads_total\{result="applied"\} 1$/m.test(metrics), metrics);
+  assert(/^bifrost_flow_last_reload_success 1$/m.test(metrics), metrics);
 
   assertEquals(await gw.stop(), 0);
 });

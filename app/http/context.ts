@@ -27,6 +27,8 @@ export interface ReloadSource {
     attemptedAt?: number;
     changes?: string;
   };
+  /** Reloads applied, rejected (invalid or refused) and applied in part, for `/metrics`. */
+  readonly counters?: { reloadsOk: number; reloadsRejected: number; reloadsFailed: number };
 }
 
 /** The gateway's parts the API reads and drives. */

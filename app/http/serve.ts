@@ -169,12 +169,19 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
     url: `${url}/api/v1`,
     auth: tokens ? "tokens" : "open (loopback)",
   });
+  let reload: ReloadSource | undefined;
   return {
     url,
     port: bound,
     applyFlows: (flows) => triggers.apply(flows),
-    metrics: (x) => triggers.metrics(x),
-    setReload: (source) => api.setReload(source),
+    metrics: (x) => {
+      triggers.metrics(x);
+      if (reload) reloadMetrics(reload, x);
+    },
+    setReload: (source) => {
+      reload = source;
+      api.setReload(source);
+    },
     close: async () => {
       await server.shutdown();
       gateway.setSinkWriter(undefined);
@@ -183,4 +190,38 @@ export async function startHttp(gateway: Gateway, o: HttpOptions): Promise<HttpS
       await triggers.close();
     },
   };
+}
+
+/**
+ * The hot reload's families of `GET /metrics`: `bifrost_flow_reloads_total{result=applied|
+ * rejected|partial}`, `bifrost_flow_revision` and `bifrost_flow_last_reload_success` (0 while
+ * the last change on disk is rejected and the previous flows run).
+ */
+export function reloadMetrics(source: ReloadSource, x: Exposition): void {
+  const s = source.status();
+  x.sample(
+    "bifrost_flow_revision",
+    "gauge",
+    "Flow revisions applied since start (1 = the first).",
+    {},
+    s.revision,
+  );
+  x.sample(
+    "bifrost_flow_last_reload_success",
+    "gauge",
+    "0 when the last change of the flows was rejected (the previous flows still run).",
+    {},
+    +s.ok,
+  );
+  const c = source.counters;
+  if (!c) return;
+  const help =
+    "Hot reloads of the flows by outcome (rejected: invalid or refused, nothing changed; partial: applied in part).";
+  for (
+    const [result, v] of [
+      ["applied", c.reloadsOk],
+      ["rejected", c.reloadsRejected],
+      ["partial", c.reloadsFailed],
+    ] as const
+  ) x.sample("bifrost_flow_reloads_total", "counter", help, { result }, v);
 }

@@ -89,7 +89,7 @@ export function createTriggers(
       step: t.name,
       path: t.file,
       params: t.params,
-      permissions: {},
+      permissions: t.permissions,
       timeoutMs: t.timeoutMs,
       memoryMb: t.memoryMb,
       log: o.log.child({ trigger: t.name }),

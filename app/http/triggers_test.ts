@@ -220,6 +220,7 @@ Deno.test("requests to one trigger run one at a time; past the queue they get 50
       timeoutMs: 5000,
       memoryMb: 64,
       params: {},
+      permissions: { net: [], read: [], env: [] },
       origin: { file: "flow.yaml", line: 1, column: 1 },
     }], { log: nullLogger, clock: systemClock, maxQueue: 1 });
     await triggers.start();
@@ -448,4 +449,55 @@ Deno.test("a trigger refuses a call from a foreign web page (CSRF) without runni
   // The function never ran: its counter starts at 1 on the next call.
   const ok = await post(url, { speed: 5 });
   assertEquals([ok.status, ok.body.n], [201, 1]);
+});
+
+Deno.test("a trigger's permissions: a granted read works, the same read without it is NotCapable", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bifrost-trigger-perm-" });
+  try {
+    await Deno.writeTextFile(join(dir, "limits.json"), `{"max": 42}`);
+    await Deno.writeTextFile(
+      join(dir, "limits.ts"),
+      `export default async (_req, ctx) => {
+        try {
+          return JSON.parse(await Deno.readTextFile(ctx.params.file));
+        } catch (e) {
+          return { status: 403, body: { refused: e.name } };
+        }
+      };\n`,
+    );
+    const file = join(dir, "limits.json");
+    await Deno.writeTextFile(
+      join(dir, "flow.yaml"),
+      `triggers:
+  granted:
+    http: { method: GET, path: /limits }
+    function: limits.ts
+    permissions: { read: [limits.json] }
+    with: { file: ${JSON.stringify(file)} }
+  denied:
+    http: { method: GET, path: /limits-denied }
+    function: limits.ts
+    with: { file: ${JSON.stringify(file)} }
+`,
+    );
+    const r = await loadFlows(dir, { env: {}, sources: registries, typeCheck: false });
+    assertEquals(r.errors, []);
+    assertEquals(r.flows!.triggers!.get("granted")!.permissions.read, [file]);
+    const triggers = createTriggers(r.flows!.triggers!.values(), {
+      log: nullLogger,
+      clock: systemClock,
+    });
+    await triggers.start();
+    try {
+      const app = new Hono().route("/", triggers.part(() => async (_c, next) => await next()));
+      const ok = await app.request("/limits");
+      assertEquals([ok.status, await ok.json()], [200, { max: 42 }]);
+      const denied = await app.request("/limits-denied");
+      assertEquals([denied.status, await denied.json()], [403, { refused: "NotCapable" }]);
+    } finally {
+      await triggers.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

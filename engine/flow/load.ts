@@ -11,6 +11,7 @@ import type { TagConfig } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import { createRedactor, type Redactor } from "../redact.ts";
 import { parseDuration } from "./duration.ts";
+import { type PermissionsConfig, resolvePermissions } from "./permissions.ts";
 import { FlowTag, isRecord } from "./tag.ts";
 import type { FlowEnv } from "./env.ts";
 import { type ConfigIssue, formatIssue, issueAt, positionOf } from "./positions.ts";
@@ -108,6 +109,10 @@ function toTrigger(e: Entity, dir: string): TriggerConfig {
     timeoutMs: parseDuration(typeof d.timeout === "string" ? d.timeout : "2s"),
     memoryMb: parseInt(memory, 10) * (memory.endsWith("GB") ? 1024 : 1),
     params: isRecord(d.with) ? d.with : {},
+    permissions: resolvePermissions(
+      isRecord(d.permissions) ? d.permissions as PermissionsConfig : undefined,
+      dir,
+    ),
     origin: originOf(e),
   };
   if (isRecord(d.body)) t.body = d.body;

@@ -10,6 +10,7 @@ import type { DriverModule } from "../driver.ts";
 import type { SinkModule } from "../sink.ts";
 import type { StepModule } from "../step.ts";
 import { DURATION_PATTERN } from "./duration.ts";
+import { PermissionsSpec } from "./permissions.ts";
 
 /** Names of devices, tags, polls, steps and sinks. */
 export const NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_.-]*$";
@@ -185,6 +186,7 @@ const TriggerSpec = Type.Object({
     description: "Heap limit of the function's process (MB or GB).",
     examples: ["64MB"],
   })),
+  permissions: Type.Optional(PermissionsSpec),
   with: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
     default: {},
     description: "Parameters handed to the function as `ctx.params`.",

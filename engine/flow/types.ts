@@ -73,6 +73,8 @@ export interface TriggerConfig {
   memoryMb: number;
   /** `with:`, handed to the function as `ctx.params`. */
   params: Record<string, unknown>;
+  /** `permissions:`, `read` paths absolute (none when not given). */
+  permissions: { net: string[]; read: string[]; env: string[] };
   /** A fingerprint of the function's code, set by a running gateway to compare revisions. */
   source?: string;
   origin: Origin;

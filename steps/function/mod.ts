@@ -72,6 +72,7 @@ import {
   type Batch,
   FunctionHost,
   parseDuration,
+  resolvePermissions,
   type Step,
   type StepContext,
   type StepModule,
@@ -83,16 +84,11 @@ export { type FunctionConfig, FunctionSpec, parseMemory } from "./spec.ts";
 
 /** Creates a function step; the module is loaded by `start()`. */
 export function createFunction(config: FunctionConfig, ctx: StepContext): Step {
-  const p = config.permissions ?? {};
   const options = {
     step: ctx.name,
     path: flowPath(ctx.flowDir, config.file),
     params: config.with ?? {},
-    permissions: {
-      net: p.net ?? [],
-      env: p.env ?? [],
-      read: (p.read ?? []).map((r) => flowPath(ctx.flowDir, r)),
-    },
+    permissions: resolvePermissions(config.permissions, ctx.flowDir),
     timeoutMs: parseDuration(config.timeout ?? "1s"),
     memoryMb: parseMemory(config.memory ?? "128MB"),
     ...(config.maxOutput !== undefined ? { maxOutput: config.maxOutput } : {}),

@@ -5,7 +5,7 @@
  */
 
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../engine/plugin.ts";
+import { DURATION_PATTERN, PermissionsSpec } from "../../engine/plugin.ts";
 
 /** A memory size: a whole number of MB or GB. */
 const MEMORY_PATTERN = "^[1-9][0-9]*(MB|GB)$";
@@ -15,9 +15,6 @@ export function parseMemory(size: string): number {
   const n = parseInt(size, 10);
   return size.endsWith("GB") ? n * 1024 : n;
 }
-
-const Names = (description: string, examples: string[][]) =>
-  Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description, default: [], examples }));
 
 /** The `function` step's fields. */
 export const FunctionSpec = Type.Object({
@@ -48,20 +45,7 @@ export const FunctionSpec = Type.Object({
       "Default: 10 times the batch's records plus 1000.",
     examples: [5000],
   })),
-  permissions: Type.Optional(Type.Object({
-    net: Names("Hosts (`host` or `host:port`) the function may connect to.", [[
-      "127.0.0.1:1883",
-    ]]),
-    read: Names("Paths (relative to the flow directory) the function may read.", [[
-      "data/limits.json",
-    ]]),
-    env: Names("Environment variables the function may read.", [["PLANT_ID"]]),
-  }, {
-    additionalProperties: false,
-    default: {},
-    description: "What the function may do besides computing; nothing by default.",
-    examples: [{ net: ["127.0.0.1:8080"] }, { read: ["data/limits.json"], env: ["PLANT_ID"] }],
-  })),
+  permissions: Type.Optional(PermissionsSpec),
   with: Type.Optional(Type.Record(Type.String(), Type.Unknown(), {
     default: {},
     description: "Parameters handed to the function as `ctx.params`.",

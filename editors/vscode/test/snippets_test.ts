@@ -13,7 +13,10 @@ const SNIPPETS = new URL("../snippets/bifrost.code-snippets", import.meta.url);
 /** A snippet body with its placeholders replaced by their defaults (first choice). */
 export function expand(body: string[]): string[] {
   return body.map((l) =>
-    l.replace(/\$\{\d+\|([^,|]*)[^}]*\}/g, "$1").replace(/\$\{\d+:([^}]*)\}/g, "$1").replace(
+    l.replace(/\$\{\d+\|([^,|]*)[^}]*\}/g, "$1").replace(
+      /\$\{\d+:([^}]*)\}/g,
+      "$1",
+    ).replace(
       /\$\d+/g,
       "",
     )
@@ -21,9 +24,10 @@ export function expand(body: string[]): string[] {
 }
 
 Deno.test("every snippet expands to flow text that bifrost check accepts", async () => {
-  const snippets: Record<string, { prefix: string; body: string[] }> = JSON.parse(
-    await Deno.readTextFile(SNIPPETS),
-  );
+  const snippets: Record<string, { prefix: string; body: string[] }> = JSON
+    .parse(
+      await Deno.readTextFile(SNIPPETS),
+    );
   const sections: Record<string, string[]> = {
     devices: [],
     polls: [],
@@ -38,14 +42,22 @@ Deno.test("every snippet expands to flow text that bifrost check accepts", async
       ? "polls"
       : prefix.replace(/^bifrost-(\w+)-.*$/, "$1s");
   const prefixes = Object.values(snippets).map((s) => s.prefix);
-  assert.ok(prefixes.includes("bifrost-device-modbus-tcp"));
+  // A device snippet for each driver.
+  for (
+    const d of ["modbus-tcp", "modbus-rtu", "opcua", "ethernet-ip", "bacnet"]
+  ) {
+    assert.ok(prefixes.includes(`bifrost-device-${d}`), d);
+  }
   for (const s of Object.values(snippets)) {
     const sec = section(s.prefix);
     assert.ok(sections[sec], `snippet ${s.prefix}: no section ${sec}`);
     sections[sec]!.push(...expand(s.body).map((l) => `  ${l}`));
   }
   // The RTU device reads a serial line that is not here: its poll names the TCP device.
-  const text = ["version: 1", ...Object.entries(sections).flatMap(([k, v]) => [`${k}:`, ...v])]
+  const text = [
+    "version: 1",
+    ...Object.entries(sections).flatMap(([k, v]) => [`${k}:`, ...v]),
+  ]
     .join("\n");
   assert.ok(!/\$\{|\$\d/.test(text), text);
   const dir = await Deno.makeTempDir();
@@ -60,7 +72,14 @@ Deno.test("every snippet expands to flow text that bifrost check accepts", async
       await Deno.writeTextFile(join(dir, "functions", f), fn);
     }
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "app/cli/main.ts"), "check", "flows", "--json"],
+      args: [
+        "run",
+        "-A",
+        join(ROOT, "app/cli/main.ts"),
+        "check",
+        "flows",
+        "--json",
+      ],
       cwd: dir,
       stdout: "piped",
       stderr: "piped",
