@@ -173,14 +173,14 @@ Deno.test("TimerQueue on the system clock fires entries within their early windo
   const t0 = systemClock.monotonic();
   q.insert(new Once("a", 5), t0 + 50);
   q.insert(new Once("b", 5), t0 + 54); // within its window when a fires: goes with it
-  q.insert(new Once("c", 5), t0 + 70); // 20 ms later: a wake-up of its own
+  q.insert(new Once("c", 5), t0 + 300); // 250 ms later: a wake-up of its own
   while (Object.keys(fired).length < 3) await new Promise((r) => setTimeout(r, 10));
   assert(fired.a! >= t0 + 50 - 5, "a at most its window early");
   assert(Math.abs(fired.b! - fired.a!) < 1, `b fired with a (${fired.b! - fired.a!} ms apart)`);
   assert(fired.b! >= t0 + 54 - 5, "b at most its window early");
-  // Its own wake-up (the timer may still fire a little early: then c is within its window).
-  assert(fired.c! - fired.a! > 10, "c not with a and b");
-  assert(fired.c! >= t0 + 70 - 5, "c at most its window early");
+  // Its own wake-up, unless a loaded machine woke the queue for a after c was due too.
+  if (fired.a! < t0 + 300 - 5) assert(fired.c! - fired.a! > 10, "c not with a and b");
+  assert(fired.c! >= t0 + 300 - 5, "c at most its window early");
 });
 
 Deno.test("a deadline 30 days away is reached through timers under 2^31-1 ms, on time", () => {

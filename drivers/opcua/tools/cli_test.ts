@@ -17,23 +17,30 @@ globalThis.addEventListener("unload", () => Deno.removeSync(pki, { recursive: tr
 
 Deno.test("bifrost read and write opc.tcp:// URLs, the NodeId after #, options in the query", async () => {
   await using sim = await startOpcuaSimulator({ changeEveryMs: 0 });
-  const url = (node: string, q = "") => `${sim.endpoint}?pki=${pki}${q}#${node}`;
-  let r = await bifrost(["read", url("ns=1;s=Demo.Setpoint")]);
+  // Generous connect time-outs: the CLI loads node-opcua and makes its certificate on a loaded
+  // machine (the default 5 s was seen to run out in the parallel suite).
+  const url = (node: string, q = "") => `${sim.endpoint}?pki=${pki}&timeout=30s${q}#${node}`;
+  let r = await bifrost(["read", url("ns=1;s=Demo.Setpoint"), "--timeout", "30s"]);
   assertEquals([r.code, r.out.trim().split("\n").at(-1)], [0, "20"], r.err);
-  r = await bifrost(["write", url("ns=1;s=Demo.Setpoint"), "21.5"]);
+  r = await bifrost(["write", url("ns=1;s=Demo.Setpoint"), "21.5", "--timeout", "30s"]);
   assertEquals(r.code, 0, r.err);
   assertEquals(sim.getValue("Demo.Setpoint"), 21.5);
-  r = await bifrost(["read", `${sim.endpoint}#/Objects/Demo/Setpoint?type=Double&pki=${pki}`]);
+  r = await bifrost([
+    "read",
+    `${sim.endpoint}#/Objects/Demo/Setpoint?type=Double&timeout=30s&pki=${pki}`,
+    "--timeout",
+    "30s",
+  ]);
   assertEquals([r.code, r.out.trim().split("\n").at(-1)], [0, "21.5"], r.err);
-  r = await bifrost(["read", url("ns=1;s=Demo.Static.Int32Array")]);
+  r = await bifrost(["read", url("ns=1;s=Demo.Static.Int32Array"), "--timeout", "30s"]);
   assertEquals(r.out.trim().split("\n").at(-1), "[1,2,3,4]", r.err);
-  r = await bifrost(["write", url("ns=1;s=Demo.ReadOnly"), "1"]);
+  r = await bifrost(["write", url("ns=1;s=Demo.ReadOnly"), "1", "--timeout", "30s"]);
   assertEquals(r.code, 1);
   assertMatch(r.err, /not writable/);
-  r = await bifrost(["read", url("ns=1;s=Nope")]);
+  r = await bifrost(["read", url("ns=1;s=Nope"), "--timeout", "30s"]);
   assertEquals(r.code, 1);
   assertMatch(r.err, /BadNodeIdUnknown \(0x80340000\)/);
-  r = await bifrost(["read", `${sim.endpoint}?security=Loud#ns=1;s=x`]);
+  r = await bifrost(["read", `${sim.endpoint}?security=Loud#ns=1;s=x`, "--timeout", "30s"]);
   assertEquals(r.code, 1);
   assertMatch(r.err, /Cannot parse OPC UA URL .*security must be None, Sign, SignAndEncrypt/);
 });
@@ -45,7 +52,7 @@ Deno.test("bifrost browse opc.tcp:// writes a flow that bifrost check accepts", 
     const file = join(dir, "plc.yaml");
     const r = await bifrost([
       "browse",
-      `${sim.endpoint}?pki=${pki}`,
+      `${sim.endpoint}?pki=${pki}&timeout=30s`,
       "--depth",
       "3",
       "--out",
@@ -73,7 +80,7 @@ Deno.test("bifrost browse opc.tcp:// writes a flow that bifrost check accepts", 
 
 Deno.test("bifrost discover opcua lists the server and its endpoints through FindServers", async () => {
   await using sim = await startOpcuaSimulator({ changeEveryMs: 0 });
-  const r = await bifrost(["discover", "opcua", sim.endpoint]);
+  const r = await bifrost(["discover", "opcua", sim.endpoint, "--timeout", "30s"]);
   assertEquals(r.code, 0, r.err);
   assertMatch(r.out, /opc\.tcp:\/\//);
   assertMatch(r.out, /SignAndEncrypt Basic256Sha256/);
