@@ -108,11 +108,14 @@ export {
 export { type Clock, ManualClock, systemClock } from "./clock.ts";
 
 // User functions: the host the `function` step runs them in, and the API they are written to.
-export {
-  FunctionHost,
-  type FunctionHostOptions,
-  type FunctionPermissions,
-} from "./functions/host.ts";
+// The host (its process machinery, about 5 MB of a gateway's memory) loads with the first
+// function step or trigger, not with every gateway: the type here, the class on demand.
+export type { FunctionHost, FunctionHostOptions, FunctionPermissions } from "./functions/host.ts";
+import type { FunctionHost, FunctionHostOptions } from "./functions/host.ts";
+/** A new {@linkcode FunctionHost} (its module imported on first use). */
+export async function createFunctionHost(o: FunctionHostOptions): Promise<FunctionHost> {
+  return new (await import("./functions/host.ts")).FunctionHost(o);
+}
 import type { FunctionSource } from "./functions/loader.ts";
 export type { FunctionSource };
 /**

@@ -70,7 +70,8 @@
 
 import {
   type Batch,
-  FunctionHost,
+  createFunctionHost,
+  type FunctionHost,
   parseDuration,
   resolvePermissions,
   type Step,
@@ -101,8 +102,8 @@ export function createFunction(config: FunctionConfig, ctx: StepContext): Step {
   // Imports are read from the flow repository only (see validate.ts). One host, however many
   // callers ask before the repository is found.
   const made = () =>
-    making ??= flowRepository(ctx.flowDir).then((repo) =>
-      host = new FunctionHost({ ...options, root: repo.root })
+    making ??= flowRepository(ctx.flowDir).then(async (repo) =>
+      host = await createFunctionHost({ ...options, root: repo.root })
     );
   return {
     start: async () => await (await made()).start(),

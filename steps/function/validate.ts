@@ -13,8 +13,8 @@
 
 import { basename, delimiter, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import {
+  createFunctionHost,
   errorMessage,
-  FunctionHost,
   loadFunctionSource,
   nullLogger,
   type StepIssue,
@@ -112,7 +112,7 @@ export async function validateFunction(
       path: ["file"],
     }];
   }
-  const host = new FunctionHost({
+  const host = await createFunctionHost({
     step: "validate",
     path,
     root: repo.root,
