@@ -8,7 +8,7 @@
  *
  * A value taken from a secret variable is returned so the logger can redact it. A variable
  * is secret when its name says so ({@linkcode SECRET_NAME}: PASS, SECRET, TOKEN, KEY, CRED,
- * AUTH, PRIVATE, CERT in any case) or when the reference says so: `${secret:NAME}`.
+ * AUTH, PRIVATE, CERT, PWD, or PW as a `_`-separated word, in any case) or when the reference says so: `${secret:NAME}`.
  * `${public:NAME}` marks one public whatever its name (`${public:KEYBOARD_ID}`). Other
  * values (hosts, ports) are not redacted: redacting `1883` would blank every 1883 in the
  * logs. Defaults are written in the file, so they are never secrets.
@@ -40,7 +40,7 @@ const BAD_REF = /\$\{(?!(?:(?:secret|public):)?[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)
 const WHOLE_REF = /^\$\{(?:(?:secret|public):)?[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
 
 /** Names of variables whose values are secret without being marked `${secret:…}`. */
-export const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CRED|AUTH|PRIVATE|CERT/i;
+export const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CRED|AUTH|PRIVATE|CERT|PWD|(?:^|_)PW(?:_|$)/i;
 
 /** Whether a reference's value is secret: marked so, or named so and not marked public. */
 export function isSecretRef(name: string, mark?: "secret" | "public"): boolean {

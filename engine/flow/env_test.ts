@@ -89,3 +89,16 @@ Deno.test("substituteEnv() returns as secrets only the values of secret variable
   assert.deepEqual(r.secrets, ["p@ss", "tok-123", "4711", "b\\r0ker"]);
   assert.equal(r.substituted.get("/marked"), "${secret:SITE_PIN}");
 });
+
+Deno.test("password variables written the short ways are secrets too; names that merely contain PW are not", () => {
+  const src = source("a: ${MQTT_PW}\nb: ${DB_PWD}\nc: ${PW}\nd: ${PWM_CHANNEL}\ne: ${UPWARD}\n");
+  const r = substituteEnv(src, {
+    MQTT_PW: "s3cret-a",
+    DB_PWD: "s3cret-b",
+    PW: "s3cret-c",
+    PWM_CHANNEL: "7",
+    UPWARD: "north",
+  });
+  assert.deepEqual(r.issues, []);
+  assert.deepEqual(r.secrets, ["s3cret-a", "s3cret-b", "s3cret-c"]);
+});
