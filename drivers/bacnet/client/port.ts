@@ -76,11 +76,18 @@ export interface Reply {
 interface Pending {
   resolve(r: Reply): void;
   reject(e: Error): void;
-  /** When the request (or its next segment) times out, `performance.now()` ms. */
+  /** When the current attempt (or the next segment) times out, `performance.now()` ms. */
   deadline: number;
+  /** When the whole request times out, retries included, `performance.now()` ms. */
+  end: number;
   /** What the timeout says. */
   late: string;
-  timeoutMs: number;
+  /** APDU timeout: how long one attempt (or one segment) waits. */
+  apduMs: number;
+  /** Retransmissions left (same invoke id). */
+  retriesLeft: number;
+  /** The request's frame, sent again on a retry. */
+  frame: Uint8Array;
   peer: Peer;
   segments: Uint8Array[];
   nextSeq: number;
@@ -152,12 +159,27 @@ export class BacnetPort {
     this.socket.send(bytes, port, host);
   }
 
-  /** Sends a confirmed request and resolves with the (reassembled) reply. */
+  /** Requests sent again after an APDU timeout (same invoke id). */
+  retransmits = 0;
+
+  /**
+   * Sends a confirmed request and resolves with the (reassembled) reply. An attempt that gets
+   * no reply within `apduTimeoutMs` (default: `timeoutMs`) is sent again with the same invoke
+   * id, at most `retries` times (clause 5.4.4's APDU_Timeout and Number_Of_APDU_Retries);
+   * `timeoutMs` caps the whole request. A reply to an earlier attempt completes the request,
+   * and the duplicate replies that follow find nothing pending and are dropped.
+   */
   request(
     peer: Peer,
     service: number,
     body: Uint8Array,
-    o: { timeoutMs: number; signal?: AbortSignal; maxApdu?: number },
+    o: {
+      timeoutMs: number;
+      apduTimeoutMs?: number;
+      retries?: number;
+      signal?: AbortSignal;
+      maxApdu?: number;
+    },
   ): Promise<Reply> {
     const key = peerKey(peer);
     let invoke = this.nextInvoke.get(key) ?? 0;
@@ -175,6 +197,9 @@ export class BacnetPort {
       expectingReply: true,
       ...(peer.route ? { destination: peer.route } : {}),
     });
+    const apduMs = Math.min(o.apduTimeoutMs ?? o.timeoutMs, o.timeoutMs);
+    const retries = Math.max(0, o.retries ?? 0);
+    const now = performance.now();
     return new Promise<Reply>((resolve, reject) => {
       const done = () => {
         this.pending.delete(id);
@@ -193,15 +218,20 @@ export class BacnetPort {
           done();
           reject(e);
         },
-        deadline: performance.now() + o.timeoutMs,
-        late: `No reply from ${key} within ${o.timeoutMs} ms`,
-        timeoutMs: o.timeoutMs,
+        deadline: now + apduMs,
+        end: now + o.timeoutMs,
+        late: retries > 0
+          ? `No reply from ${key} within ${o.timeoutMs} ms (${retries} retries every ${apduMs} ms)`
+          : `No reply from ${key} within ${o.timeoutMs} ms`,
+        apduMs,
+        retriesLeft: retries,
+        frame,
         peer,
         segments: [],
         nextSeq: 0,
       };
       if (o.signal?.aborted) return onAbort();
-      this.sweep(o.timeoutMs);
+      this.sweep(apduMs);
       o.signal?.addEventListener("abort", onAbort, { once: true });
       this.pending.set(id, p);
       this.send(frame, peer.host, peer.port);
@@ -229,7 +259,15 @@ export class BacnetPort {
       }
       const now = performance.now();
       for (const p of [...this.pending.values()]) {
-        if (p.deadline <= now) p.reject(new BacnetTimeoutError(p.late));
+        if (p.deadline > now) continue;
+        if (p.end > now && p.retriesLeft > 0 && p.segments.length === 0) {
+          p.retriesLeft--;
+          p.deadline = Math.min(now + p.apduMs, p.end);
+          this.retransmits++;
+          this.send(p.frame, p.peer.host, p.peer.port);
+        } else {
+          p.reject(new BacnetTimeoutError(p.late));
+        }
       }
     }, period);
   }
@@ -460,6 +498,10 @@ export class BacnetPort {
         const window = a[3]!;
         const more = (a[0]! & 0x04) !== 0;
         const route = peer.route ? { destination: peer.route } : {};
+        if (p.segments.length > 0 && ((p.nextSeq - 1 - seq) & 0xff) < window) {
+          // A segment already taken (the reply to a retransmitted request, or a resent one).
+          return;
+        }
         if (seq !== (p.nextSeq & 0xff)) {
           // Out of order: ask again from the last segment received (a negative ACK).
           const last = (p.nextSeq - 1) & 0xff;
@@ -484,8 +526,8 @@ export class BacnetPort {
           p.resolve({ service: a[4]!, body });
           return;
         }
-        p.deadline = performance.now() + p.timeoutMs;
-        p.late = `Segment ${p.nextSeq} from ${peerKey(peer)} did not come within ${p.timeoutMs} ms`;
+        p.deadline = Math.min(performance.now() + p.apduMs, p.end);
+        p.late = `Segment ${p.nextSeq} from ${peerKey(peer)} did not come within ${p.apduMs} ms`;
         return;
       }
       case PduType.error: {

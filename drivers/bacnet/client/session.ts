@@ -143,6 +143,8 @@ export class BacnetSession {
     if (!this.port || !this.peer) throw new Error("not connected");
     return this.port.request(this.peer, service, body, {
       timeoutMs: this.cfg.timeoutMs,
+      apduTimeoutMs: this.cfg.apduTimeoutMs,
+      retries: this.cfg.retries,
       ...(signal ? { signal } : {}),
       maxApdu: 1476,
     });
