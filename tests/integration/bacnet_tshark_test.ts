@@ -3,7 +3,7 @@
  * An independent decoder checks both ends of our BACnet/IP: Wireshark's dissector (tshark,
  * Debian package `tshark`) reads every datagram our driver and our simulator exchanged through
  * a recording UDP relay (Who-Is/I-Am, ReadProperty, ReadPropertyMultiple with a segmented
- * ACK and its Segment-ACKs, WriteProperty with priority and relinquish, SubscribeCOV and
+ * ACK and its Segment-ACKs, a segmented WriteProperty request, WriteProperty with priority and relinquish, SubscribeCOV and
  * confirmed COV notifications with their ACKs, an Error PDU) and finds no malformed packet, the
  * services we meant, and the error class and code. Skipped by name when tshark is missing.
  */
@@ -145,6 +145,8 @@ Deno.test({
       const valve = tag("v", "analog-output:1", { priority: 8 });
       await d.write(valve, 55.5, signal);
       await d.write(valve, null, signal);
+      // A segmented request: 1,200 characters to a device of max APDU 480.
+      await d.write(tag("desc", "analog-input:1/description"), "x".repeat(1200), signal);
       const seen: number[] = [];
       const sink: ReadSink = { value: (i) => void seen.push(i), fail: () => {} };
       const sub = await d.subscribe(d.plan([tag("c", "analog-input:1")]), sink, signal, {
@@ -194,8 +196,10 @@ Deno.test({
         rows.some((r) => r[3]?.split(",").includes("1") && r[4]?.split(",").includes("31")),
         `error class 1, code 31 decoded; rows:\n${fields}`,
       );
-      const segmented = await run(file, "-Y", "bacapp.segmented_request == 1");
+      const segmented = await run(file, "-Y", "bacapp.segmented_request == 1 && bacapp.type == 3");
       assert(segmented.trim().split("\n").length >= 2, "the segmented ACK is there");
+      const request = await run(file, "-Y", "bacapp.segmented_request == 1 && bacapp.type == 0");
+      assert(request.trim().split("\n").length >= 3, `the segmented request is there:\n${request}`);
     } finally {
       await d.close();
       relay.close();

@@ -67,6 +67,12 @@ export class BacnetReplyError extends Error {
 /** A request that got no (complete) reply in time. */
 export class BacnetTimeoutError extends Error {}
 
+/** A request longer than the device's max APDU, to a device that takes no segmented requests. */
+export class BacnetTooLargeError extends Error {}
+
+/** Segments of a request sent before waiting for a Segment-ACK (the proposed window size). */
+export const PROPOSED_WINDOW = 16;
+
 /** A complete confirmed reply: a simple ACK (empty body) or a complex ACK's service data. */
 export interface Reply {
   service: number;
@@ -86,8 +92,10 @@ interface Pending {
   apduMs: number;
   /** Retransmissions left (same invoke id). */
   retriesLeft: number;
-  /** The request's frame, sent again on a retry. */
+  /** The request's frame, sent again on a retry (the first segment's when segmented). */
   frame: Uint8Array;
+  /** A segmented request: every segment's frame, the last acknowledged and the next to send. */
+  out?: { frames: Uint8Array[]; acked: number; sent: number; window: number };
   peer: Peer;
   segments: Uint8Array[];
   nextSeq: number;
@@ -178,7 +186,12 @@ export class BacnetPort {
       apduTimeoutMs?: number;
       retries?: number;
       signal?: AbortSignal;
+      /** The max APDU we accept (for the reply). */
       maxApdu?: number;
+      /** The device's max APDU: a longer request is segmented (default 1476). */
+      peerMaxApdu?: number;
+      /** The device's segmentation support (0 both, 1 transmit, 2 receive, 3 none). */
+      peerSegmentation?: number;
     },
   ): Promise<Reply> {
     const key = peerKey(peer);
@@ -192,11 +205,42 @@ export class BacnetPort {
     }
     this.nextInvoke.set(key, (invoke + 1) & 0xff);
     const id = `${key}#${invoke}`;
-    const apdu = confirmedRequest(invoke, service, body, { maxApdu: o.maxApdu ?? 1476 });
-    const frame = encodeFrame(apdu, {
-      expectingReply: true,
-      ...(peer.route ? { destination: peer.route } : {}),
-    });
+    const route = peer.route ? { destination: peer.route } : {};
+    const maxApdu = o.maxApdu ?? 1476;
+    let frame: Uint8Array;
+    let out: Pending["out"];
+    const limit = o.peerMaxApdu ?? 1476;
+    if (4 + body.length <= limit) {
+      frame = encodeFrame(confirmedRequest(invoke, service, body, { maxApdu }), {
+        expectingReply: true,
+        ...route,
+      });
+    } else {
+      // Clause 5.2.1: a request over the device's max APDU goes in segments when the device
+      // can receive them (segmentation both or receive), else it cannot be sent at all.
+      if (o.peerSegmentation !== 0 && o.peerSegmentation !== 2) {
+        return Promise.reject(
+          new BacnetTooLargeError(
+            `The request of ${
+              4 + body.length
+            } bytes exceeds the max APDU of ${limit} bytes of ${key}, which does not accept segmented requests`,
+          ),
+        );
+      }
+      const size = limit - 6;
+      const count = Math.ceil(body.length / size);
+      const frames = Array.from({ length: count }, (_, i) =>
+        encodeFrame(
+          confirmedRequest(invoke, service, body.subarray(i * size, (i + 1) * size), {
+            maxApdu,
+            segment: { sequence: i, window: PROPOSED_WINDOW, more: i < count - 1 },
+          }),
+          { expectingReply: true, ...route },
+        ));
+      frame = frames[0]!;
+      // The first segment goes alone: the device's Segment-ACK gives its window size.
+      out = { frames, acked: -1, sent: 1, window: 1 };
+    }
     const apduMs = Math.min(o.apduTimeoutMs ?? o.timeoutMs, o.timeoutMs);
     const retries = Math.max(0, o.retries ?? 0);
     const now = performance.now();
@@ -226,6 +270,7 @@ export class BacnetPort {
         apduMs,
         retriesLeft: retries,
         frame,
+        ...(out ? { out } : {}),
         peer,
         segments: [],
         nextSeq: 0,
@@ -264,12 +309,27 @@ export class BacnetPort {
           p.retriesLeft--;
           p.deadline = Math.min(now + p.apduMs, p.end);
           this.retransmits++;
-          this.send(p.frame, p.peer.host, p.peer.port);
+          if (p.out && p.out.acked >= 0 && p.out.acked < p.out.frames.length - 1) {
+            // Segments unacknowledged: the window again, from the last one acknowledged.
+            p.out.sent = p.out.acked + 1;
+            this.sendWindow(p);
+          } else {
+            // Not started, or every segment taken and the reply lost: the whole request again.
+            if (p.out) Object.assign(p.out, { acked: -1, sent: 1, window: 1 });
+            this.send(p.frame, p.peer.host, p.peer.port);
+          }
         } else {
           p.reject(new BacnetTimeoutError(p.late));
         }
       }
     }, period);
+  }
+
+  /** Sends the next window of a segmented request's segments, after the last acknowledged. */
+  private sendWindow(p: Pending): void {
+    const o = p.out!;
+    const end = Math.min(o.frames.length, o.acked + 1 + o.window);
+    for (; o.sent < end; o.sent++) this.send(o.frames[o.sent]!, p.peer.host, p.peer.port);
   }
 
   /** Sends an unconfirmed request to a peer, or broadcasts it (through the BBMD when registered). */
@@ -485,6 +545,27 @@ export class BacnetPort {
     const p = this.pending.get(`${peerKey(peer)}#${invoke}`);
     if (!p) return;
     switch (type) {
+      case PduType.segmentAck: {
+        const o = p.out;
+        if (!o || (a[0]! & 0x01) === 0) return;
+        // The absolute index of the acknowledged sequence number, among those sent.
+        const seq = a[2]!;
+        let idx = -1;
+        for (let i = o.sent - 1; i > o.acked && i >= o.sent - 256; i--) {
+          if ((i & 0xff) === seq) {
+            idx = i;
+            break;
+          }
+        }
+        if (idx < 0) return; // a duplicate of an older ACK
+        o.acked = idx;
+        o.window = Math.max(1, Math.min(127, a[3]!));
+        // A negative ACK (or an ACK short of what was sent) asks again from the next segment.
+        o.sent = idx + 1;
+        p.deadline = Math.min(performance.now() + p.apduMs, p.end);
+        this.sendWindow(p);
+        return;
+      }
       case PduType.simpleAck:
         p.resolve({ service: a[2]!, body: new Uint8Array(0) });
         return;

@@ -145,6 +145,8 @@ export class BacnetSession {
       timeoutMs: this.cfg.timeoutMs,
       apduTimeoutMs: this.cfg.apduTimeoutMs,
       retries: this.cfg.retries,
+      peerMaxApdu: this.limits.maxApdu,
+      peerSegmentation: this.limits.segmentation,
       ...(signal ? { signal } : {}),
       maxApdu: 1476,
     });
