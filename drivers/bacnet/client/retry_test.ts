@@ -206,3 +206,41 @@ Deno.test("the driver retries by default (3 retries) and honours apduTimeout and
     await none.close();
   }
 });
+
+Deno.test("requests beyond maxInFlight wait their turn, and a closed port fails the waiting ones", async () => {
+  await using site = await startSite({ devices: [generatedDevice(4105, 8)] });
+  await using relay = await lossyRelay(site.endpoints[0]!);
+  site.endpoints[0]!.device(4105).faults.slowMs = 100;
+  const port = await openPort({ port: 0, address: "127.0.0.1" });
+  try {
+    port.maxInFlight = 2;
+    const t0 = performance.now();
+    const replies = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((i) =>
+        port.request(peer(relay.port), ConfirmedService.readProperty, rp(i), {
+          timeoutMs: 5000,
+        })
+      ),
+    );
+    const took = performance.now() - t0;
+    assertEquals(replies.map((r) => decodeReadPropertyAck(r.body).object.instance), [
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+    ]);
+    assertEquals(port.queuedPeak, 4);
+    // Three turns of two requests, each answered after 100 ms.
+    assert(took >= 290, `took ${took.toFixed(0)} ms: the bound held`);
+    const waiting = [1, 2, 3].map((i) =>
+      port.request(peer(relay.port), ConfirmedService.readProperty, rp(i), { timeoutMs: 5000 })
+    );
+    port.close();
+    const settled = await Promise.allSettled(waiting);
+    assert(settled.every((s) => s.status === "rejected"), "every request fails on close");
+  } finally {
+    port.release();
+  }
+});

@@ -170,7 +170,7 @@ export const BacnetSubscribeSpec = Type.Object({
     pattern: DURATION_PATTERN,
     default: "300s",
     description:
-      "Lifetime of each COV subscription; renewed at half of it (a restarted device gets them back).",
+      "Lifetime of each COV subscription; renewed at 40-50 % of it, jittered (a restarted device gets them back).",
     examples: ["300s", "1h"],
   })),
   fallbackEvery: Type.Optional(Type.String({
