@@ -5,12 +5,17 @@
  *
  * 1. Polling: 100 simulated devices × 50 objects (a child process on CPU 1, one UDP port per
  *    device), 100 drivers sharing one gateway port (CPU 0), every device polled at once with
- *    ReadPropertyMultiple (present value + status flags + reliability per object):
- *    objects/s, requests per device poll, p50/p99 of a device poll, gateway CPU and RSS.
+ *    ReadPropertyMultiple (present value + status flags + reliability per object), in modes
+ *    interleaved round by round: "unbounded" (every request out at once, no APDU retries: the
+ *    driver before) and N in flight per port with 3 retries (`BACNET_INFLIGHT=8,16,32,64`;
+ *    default 32, the driver's; `BACNET_ONLY=polling` skips the COV part):
+ *    objects/s, requests per device poll, p50/p99 of a device poll, gateway and simulator CPU,
+ *    failed polls, retransmissions, RSS.
  * 2. ReadProperty round trip through the driver's session vs a raw UDP socket loop sending
  *    the same bytes to the same device (ratio, aim ≥ 0.9×).
- * 3. 5,000 COV subscriptions (100 devices × 50 objects, in process): notifications/s and
- *    p50/p99 from the simulator's change to the sink's value.
+ * 3. 5,000 COV subscriptions (100 devices × 50 analog objects, simulator in a child process on
+ *    CPU 1), unconfirmed then confirmed: time to subscribe, then 5,000 changes at rising
+ *    rates: notifications/s, lost, p50/p99 from the simulator's change to the sink's value.
  */
 
 import dgram from "node:dgram";
@@ -18,13 +23,17 @@ import process from "node:process";
 import { nullLogger, type ReadSink, systemClock, type TagConfig } from "../../engine/plugin.ts";
 import { bacnet } from "../../drivers/bacnet/mod.ts";
 import type { BacnetDriver } from "../../drivers/bacnet/client/driver.ts";
-import { generatedDevice, startSite } from "../../drivers/bacnet/simulator/config.ts";
+import { generatedDevice } from "../../drivers/bacnet/simulator/config.ts";
 import { confirmedRequest, encodeFrame } from "../../drivers/bacnet/core/frame.ts";
 import { encodeReadProperty } from "../../drivers/bacnet/core/services.ts";
 
 const DEVICES = Number(Deno.env.get("BACNET_DEVICES") ?? 100);
 const OBJECTS = Number(Deno.env.get("BACNET_OBJECTS") ?? 50);
 const ROUNDS = Number(Deno.env.get("BACNET_ROUNDS") ?? 30);
+/** Requests in flight per port of the bounded modes, e.g. `8,16,32,64` (the driver's default: 32). */
+const IN_FLIGHT = (Deno.env.get("BACNET_INFLIGHT") ?? "32").split(",").map(Number);
+/** `polling` to run the polling part only. */
+const ONLY = Deno.env.get("BACNET_ONLY") ?? "";
 const BASE = 47900;
 const ctx = { log: nullLogger, clock: systemClock };
 
@@ -92,49 +101,85 @@ async function polling(): Promise<void> {
     }
     const tags = tagsOf(OBJECTS);
     const plans = drivers.map((d) => d.plan(tags));
-    let failed = 0;
+    const port = drivers[0]!.session!.port!;
     const sink: ReadSink = { value() {}, fail() {} };
-    // Warm up.
-    await Promise.all(
-      drivers.map((d, i) =>
-        d.readInto(plans[i]!, AbortSignal.timeout(10_000), sink).catch(() => {})
-      ),
-    );
-    const req0 = drivers.reduce((n, d) => n + d.session!.requests, 0);
-    const lat: number[] = [];
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let r = 0; r < ROUNDS; r++) {
+    /** 0: every request out at once and no retries (the driver before); n: n in flight, 3 retries. */
+    type Mode = number;
+    const MODES: Mode[] = [0, ...IN_FLIGHT];
+    const label = (m: Mode) => m === 0 ? "unbounded" : `${m} in flight`;
+    const setMode = (m: Mode) => {
+      port.maxInFlight = m === 0 ? Infinity : m;
+      for (const d of drivers) {
+        d.cfg.retries = m === 0 ? 0 : 3;
+        d.cfg.apduTimeoutMs = m === 0 ? d.cfg.timeoutMs : 1000;
+      }
+    };
+    const stats = new Map<Mode, {
+      lat: number[];
+      ms: number;
+      cpu: number;
+      simCpu: number;
+      reqs: number;
+      failed: number;
+      retrans: number;
+      rounds: number;
+    }>();
+    const childCpu = () => {
+      const f = Deno.readTextFileSync(`/proc/${child.pid}/stat`).split(") ")[1]!.split(" ");
+      return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, clock ticks of 10 ms
+    };
+    const round = async (m: Mode) => {
+      setMode(m);
+      const st = stats.get(m) ??
+        { lat: [], ms: 0, cpu: 0, simCpu: 0, reqs: 0, failed: 0, retrans: 0, rounds: 0 };
+      stats.set(m, st);
+      const req0 = drivers.reduce((n, d) => n + d.session!.requests, 0);
+      const re0 = port.retransmits;
+      const c0 = process.cpuUsage();
+      const s0 = childCpu();
+      const t0 = performance.now();
       await Promise.all(drivers.map(async (d, i) => {
         const s = performance.now();
         try {
           await d.readInto(plans[i]!, AbortSignal.timeout(10_000), sink);
-          lat.push(performance.now() - s);
+          st.lat.push(performance.now() - s);
         } catch {
-          failed++;
+          st.failed++;
         }
       }));
+      st.ms += performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      st.cpu += (c.user + c.system) / 1000;
+      st.simCpu += childCpu() - s0;
+      st.reqs += drivers.reduce((n, d) => n + d.session!.requests, 0) - req0;
+      st.retrans += port.retransmits - re0;
+      st.rounds++;
+    };
+    // Warm up, then the modes interleaved (in turned order every other round).
+    await round(32);
+    stats.clear();
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const m of r % 2 ? [...MODES].reverse() : MODES) await round(m);
     }
-    const ms = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const reqs = drivers.reduce((n, d) => n + d.session!.requests, 0) - req0;
-    const objects = DEVICES * OBJECTS * ROUNDS;
+    setMode(32);
     console.log(
-      `polling: ${DEVICES} devices x ${OBJECTS} objects, ${ROUNDS} rounds (all devices at once)`,
+      `polling: ${DEVICES} devices x ${OBJECTS} objects, ${ROUNDS} rounds per mode (all devices at once, modes interleaved)`,
     );
-    console.log(`  objects/s            ${(objects / (ms / 1000)).toFixed(0)}`);
-    console.log(`  round (all devices)  ${(ms / ROUNDS).toFixed(1)} ms`);
-    console.log(`  requests/device poll ${(reqs / (DEVICES * ROUNDS)).toFixed(2)}`);
-    console.log(
-      `  device poll p50/p99  ${pct(lat, 0.5).toFixed(2)} / ${pct(lat, 0.99).toFixed(2)} ms`,
-    );
-    console.log(
-      `  gateway CPU          ${
-        (((cpu.user + cpu.system) / 1000) / ms * 100).toFixed(0)
-      }% of one core`,
-    );
-    console.log(`  polls timed out      ${failed} of ${DEVICES * ROUNDS}`);
-    console.log(`  gateway RSS          ${(Deno.memoryUsage().rss / 1048576).toFixed(0)} MB`);
+    const row = (what: string, f: (m: Mode) => string) =>
+      console.log(`  ${what.padEnd(24)}${MODES.map((m) => f(m).padStart(14)).join("")}`);
+    row("", label);
+    row("", (m) => m === 0 ? "no retries" : "3 retries");
+    const get = (m: Mode) => stats.get(m)!;
+    row("objects/s", (m) => (DEVICES * OBJECTS * get(m).rounds / (get(m).ms / 1000)).toFixed(0));
+    row("round (all devices) ms", (m) => (get(m).ms / get(m).rounds).toFixed(1));
+    row("requests/device poll", (m) => (get(m).reqs / (DEVICES * get(m).rounds)).toFixed(2));
+    row("device poll p50 ms", (m) => pct(get(m).lat, 0.5).toFixed(1));
+    row("device poll p99 ms", (m) => pct(get(m).lat, 0.99).toFixed(1));
+    row("gateway CPU % of core", (m) => (get(m).cpu / get(m).ms * 100).toFixed(0));
+    row("simulator CPU % of core", (m) => (get(m).simCpu / get(m).ms * 100).toFixed(0));
+    row("failed polls", (m) => `${get(m).failed} of ${DEVICES * get(m).rounds}`);
+    row("retransmissions", (m) => String(get(m).retrans));
+    console.log(`  gateway RSS             ${(Deno.memoryUsage().rss / 1048576).toFixed(0)} MB`);
 
     // ReadProperty through the driver vs a raw UDP loop with the same bytes.
     const N = 3000;
@@ -187,88 +232,131 @@ async function polling(): Promise<void> {
   }
 }
 
-async function cov(): Promise<void> {
-  await using site = await startSite({ generate: { devices: DEVICES, objects: OBJECTS } });
-  const tags = tagsOf(OBJECTS).filter((t) => /^analog/.test(t.address));
+async function cov(confirmed: boolean): Promise<void> {
+  const child = new Deno.Command("taskset", {
+    args: [
+      "-c",
+      "1",
+      Deno.execPath(),
+      "run",
+      "-A",
+      "scripts/bench/bacnet_cov_child.ts",
+      String(DEVICES),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  const nextLine = async (): Promise<string> => {
+    for (;;) {
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) {
+        const l = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        return l;
+      }
+      const { value, done } = await lines.read();
+      if (done) throw new Error("The COV simulator stopped");
+      buf += value;
+    }
+  };
+  const stdin = child.stdin.getWriter();
+  const say = (s: string) => stdin.write(new TextEncoder().encode(s + "\n"));
+  const ports = (await nextLine()).split(" ")[1]!.split(",").map(Number);
+  const tags = tagsOf(62).filter((t) => /^analog/.test(t.address));
   const drivers: BacnetDriver[] = [];
-  const changedAt = new Map<string, number>();
-  const lat: number[] = [];
-  let notes = 0;
-  const subs = [];
+  const subs: { close(): Promise<void> }[] = [];
+  // Change j (value base + j) reached the sink at got[j] (epoch ms).
+  let got = new Map<number, number>();
+  let base = 0;
+  const total = DEVICES * 50;
+  const epoch = () => performance.timeOrigin + performance.now();
   try {
     for (let i = 0; i < DEVICES; i++) {
-      const ep = site.endpoints[i]!;
       const d = bacnet.create({
         name: `d${i}`,
         driver: "bacnet",
         config: {
           device: 1000 + i,
           host: "127.0.0.1",
-          port: ep.port,
-          localPort: 47898,
+          port: ports[i]!,
+          localPort: 0,
           timeout: "5s",
         },
         tags: new Map(),
       }, ctx) as BacnetDriver;
-      await d.connect(AbortSignal.timeout(10_000));
       drivers.push(d);
-      const plan = d.plan(tags);
+    }
+    // One shared gateway port, on a free local port.
+    const probe = dgram.createSocket("udp4");
+    await new Promise<void>((r) => probe.bind(0, "0.0.0.0", () => r()));
+    const local = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    for (const d of drivers) {
+      d.cfg.localPort = local;
+      await d.connect(AbortSignal.timeout(10_000));
+    }
+    const t0 = performance.now();
+    const port = drivers[0]!.session!.port!;
+    const re0 = port.retransmits;
+    await Promise.all(drivers.map(async (d) => {
       const sink: ReadSink = {
-        value(t) {
-          const at = changedAt.get(`${i}:${t}`);
-          if (at === undefined) return;
-          changedAt.delete(`${i}:${t}`);
-          notes++;
-          lat.push(performance.now() - at);
+        value(_t, v) {
+          const j = typeof v === "number" ? v - base : -1;
+          if (j >= 0 && j < total && !got.has(j)) got.set(j, epoch());
         },
         fail() {},
       };
       subs.push(
-        await d.subscribe(plan, sink, new AbortController().signal, {
-          lifetime: "300s",
+        await d.subscribe(d.plan(tags), sink, new AbortController().signal, {
+          confirmed,
+          lifetime: "600s",
           checkEvery: "60s",
         }),
       );
-    }
-    const subscriptions = site.endpoints.reduce((n, e) => n + e.served[0]!.subs.size, 0);
-    const ROUNDS_COV = 10;
-    const t0 = performance.now();
-    for (let r = 1; r <= ROUNDS_COV; r++) {
-      for (let i = 0; i < DEVICES; i++) {
-        const ep = site.endpoints[i]!;
-        tags.forEach((t, k) => {
-          const id = Number(t.address.split(":")[1]);
-          const type = t.address.startsWith("analog-input") ? 0 : 2;
-          changedAt.set(`${i}:${k}`, performance.now());
-          ep.setValue(1000 + i, { type, instance: id }, 100 + r * 10 + k / 100);
-        });
+    }));
+    const subMs = performance.now() - t0;
+    console.log(
+      `COV ${
+        confirmed ? "confirmed" : "unconfirmed"
+      }: ${total} subscriptions (${DEVICES} devices x ${tags.length} analog objects) in ${
+        (subMs / 1000).toFixed(1)
+      } s (SubscribeCOV 16 per device, 32 per port in flight; ${
+        port.retransmits - re0
+      } retransmitted), then ${total} changes at each rate`,
+    );
+    for (const rate of [1000, 2500, 5000, 10000, 20000]) {
+      got = new Map();
+      base += 100_000;
+      await say(`run ${rate} ${total} ${base}`);
+      const start = Number((await nextLine()).split(" ")[1]);
+      await nextLine(); // done
+      const until = performance.now() + 3000;
+      while (got.size < total && performance.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
       }
-      const want = notes + 0;
-      await new Promise((res) => setTimeout(res, 0));
-      const end = performance.now() + 2_000;
-      while (changedAt.size > 0 && performance.now() < end) {
-        await new Promise((res) => setTimeout(res, 5));
-      }
-      void want;
+      const lat = [...got].map(([j, at]) => at - (start + j * 1000 / rate));
+      const last = Math.max(...got.values());
+      console.log(
+        `  ${String(rate).padStart(6)} changes/s: ${
+          (got.size / ((last - start) / 1000)).toFixed(0).padStart(6)
+        } notifications/s, ${String(total - got.size).padStart(5)} lost, change->record p50/p99 ${
+          pct(lat, 0.5).toFixed(1)
+        } / ${pct(lat, 0.99).toFixed(1)} ms`,
+      );
     }
-    const ms = performance.now() - t0;
-    const lost = DEVICES * tags.length * ROUNDS_COV - notes;
-    console.log(
-      `COV: ${subscriptions} subscriptions (${DEVICES} devices x ${tags.length} analog objects), ${ROUNDS_COV} rounds of every object changing`,
-    );
-    console.log(
-      `  notifications/s      ${
-        (notes / (ms / 1000)).toFixed(0)
-      }  (${notes} received, ${lost} lost: UDP drops under the burst)`,
-    );
-    console.log(
-      `  change->record p50/p99 ${pct(lat, 0.5).toFixed(2)} / ${pct(lat, 0.99).toFixed(2)} ms`,
-    );
   } finally {
-    for (const s of subs) await s.close();
+    for (const s of subs) await s.close().catch(() => {});
     for (const d of drivers) await d.close();
+    await say("quit").catch(() => {});
+    await child.status;
   }
 }
 
 await polling();
-await cov();
+if (ONLY !== "polling") {
+  await cov(false);
+  await cov(true);
+}

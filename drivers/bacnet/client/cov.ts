@@ -142,7 +142,12 @@ export class CovSubscription implements Subscription {
       await this.poll();
       this.every(fallbackMs, () => this.poll());
     }
-    if (this.covObjects.length > 0) this.every(this.lifetimeS * 500, () => this.renew());
+    // Renewals at 40-50 % of the lifetime, jittered: thousands of subscriptions made in one
+    // burst at start do not all come due in the same instant again (and one lost renewal
+    // still leaves half the lifetime to the next).
+    if (this.covObjects.length > 0) {
+      this.every(() => this.lifetimeS * 1000 * (0.4 + 0.1 * Math.random()), () => this.renew());
+    }
     this.every(checkMs, () => this.check());
     const me = session.peer ? peerKey(session.peer) : "";
     this.undoIAm = port.onIAm((f) => {
@@ -152,7 +157,9 @@ export class CovSubscription implements Subscription {
     });
   }
 
-  private every(ms: number, f: () => Promise<void>): void {
+  /** Runs `f` every `ms` (a number, or a function drawing each interval). */
+  private every(ms: number | (() => number), f: () => Promise<void>): void {
+    const next = typeof ms === "number" ? () => ms : ms;
     const run = async () => {
       if (this.closed) return;
       try {
@@ -160,9 +167,9 @@ export class CovSubscription implements Subscription {
       } catch {
         // Reported by f through the sink or connectionLost.
       }
-      if (!this.closed) this.timers.push(setTimeout(run, ms));
+      if (!this.closed) this.timers.push(setTimeout(run, next()));
     };
-    this.timers.push(setTimeout(run, ms));
+    this.timers.push(setTimeout(run, next()));
   }
 
   /** Subscribes every COV object; returns those the device refused. */

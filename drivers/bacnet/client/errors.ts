@@ -6,7 +6,7 @@
 
 import { BifrostError } from "../../../engine/plugin.ts";
 import { AbortReason, ErrorClass, ErrorCodeNames, RejectReason } from "../core/enums.ts";
-import { BacnetReplyError, BacnetTimeoutError } from "./port.ts";
+import { BacnetReplyError, BacnetTimeoutError, BacnetTooLargeError } from "./port.ts";
 
 /** `property/unknown-property` for an error class and code. */
 export function errorName(cls: number, code: number): string {
@@ -42,6 +42,13 @@ export function requestError(e: unknown, what: string): BifrostError {
   if (e instanceof BacnetReplyError) return replyError(e, what);
   if (e instanceof BacnetTimeoutError) {
     return new BifrostError("TIMEOUT", `${what}: ${e.message}`, { cause: e });
+  }
+  if (e instanceof BacnetTooLargeError) {
+    // What the device would answer (Abort segmentation-not-supported), said before sending.
+    return new BifrostError("DEVICE_EXCEPTION", `${what}: ${e.message}`, {
+      details: { protocol: "bacnet", code: 4, name: "abort/segmentation-not-supported" },
+      cause: e,
+    });
   }
   if (e instanceof RangeError) {
     return new BifrostError("PROTOCOL_ERROR", `${what}: malformed reply (${e.message})`, {

@@ -67,6 +67,36 @@ export class BacnetReplyError extends Error {
 /** A request that got no (complete) reply in time. */
 export class BacnetTimeoutError extends Error {}
 
+/** A request longer than the device's max APDU, to a device that takes no segmented requests. */
+export class BacnetTooLargeError extends Error {}
+
+/**
+ * Confirmed requests in flight at once per port by default: 100 devices polled at once
+ * answer in one burst that overflows the socket's receive buffer (the replies of RPM are
+ * about 1.4 kB each); 32 keep within it (see the README's benchmark).
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 32;
+
+/** Segments of a request sent before waiting for a Segment-ACK (the proposed window size). */
+export const PROPOSED_WINDOW = 16;
+
+/** Options of {@linkcode BacnetPort.request}. */
+export interface RequestOptions {
+  /** The whole request, retries included. */
+  timeoutMs: number;
+  /** One attempt (default: timeoutMs). */
+  apduTimeoutMs?: number;
+  /** Retransmissions after an APDU timeout (default 0). */
+  retries?: number;
+  signal?: AbortSignal;
+  /** The max APDU we accept (for the reply). */
+  maxApdu?: number;
+  /** The device's max APDU: a longer request is segmented (default 1476). */
+  peerMaxApdu?: number;
+  /** The device's segmentation support (0 both, 1 transmit, 2 receive, 3 none). */
+  peerSegmentation?: number;
+}
+
 /** A complete confirmed reply: a simple ACK (empty body) or a complex ACK's service data. */
 export interface Reply {
   service: number;
@@ -76,11 +106,20 @@ export interface Reply {
 interface Pending {
   resolve(r: Reply): void;
   reject(e: Error): void;
-  /** When the request (or its next segment) times out, `performance.now()` ms. */
+  /** When the current attempt (or the next segment) times out, `performance.now()` ms. */
   deadline: number;
+  /** When the whole request times out, retries included, `performance.now()` ms. */
+  end: number;
   /** What the timeout says. */
   late: string;
-  timeoutMs: number;
+  /** APDU timeout: how long one attempt (or one segment) waits. */
+  apduMs: number;
+  /** Retransmissions left (same invoke id). */
+  retriesLeft: number;
+  /** The request's frame, sent again on a retry (the first segment's when segmented). */
+  frame: Uint8Array;
+  /** A segmented request: every segment's frame, the last acknowledged and the next to send. */
+  out?: { frames: Uint8Array[]; acked: number; sent: number; window: number };
   peer: Peer;
   segments: Uint8Array[];
   nextSeq: number;
@@ -152,12 +191,72 @@ export class BacnetPort {
     this.socket.send(bytes, port, host);
   }
 
-  /** Sends a confirmed request and resolves with the (reassembled) reply. */
+  /** Requests sent again after an APDU timeout (same invoke id). */
+  retransmits = 0;
+
+  /** Confirmed requests sent and not yet answered. */
+  private active = 0;
+  private readonly queue: { go(): void; fail(e: Error): void }[] = [];
+  /** Most confirmed requests in flight at once over this port; the others wait their turn. */
+  maxInFlight = DEFAULT_MAX_IN_FLIGHT;
+  /** The most requests that waited for a turn at once, for diagnostics. */
+  queuedPeak = 0;
+
+  /**
+   * Sends a confirmed request and resolves with the (reassembled) reply. An attempt that gets
+   * no reply within `apduTimeoutMs` (default: `timeoutMs`) is sent again with the same invoke
+   * id, at most `retries` times (clause 5.4.4's APDU_Timeout and Number_Of_APDU_Retries);
+   * `timeoutMs` caps the whole request. A reply to an earlier attempt completes the request,
+   * and the duplicate replies that follow find nothing pending and are dropped.
+   */
   request(
     peer: Peer,
     service: number,
     body: Uint8Array,
-    o: { timeoutMs: number; signal?: AbortSignal; maxApdu?: number },
+    o: RequestOptions,
+  ): Promise<Reply> {
+    if (this.active < this.maxInFlight) return this.started(peer, service, body, o);
+    return new Promise<Reply>((resolve, reject) => {
+      const onAbort = () => {
+        const k = this.queue.indexOf(entry);
+        if (k >= 0) this.queue.splice(k, 1);
+        reject(o.signal!.reason ?? new Error("aborted"));
+      };
+      const entry = {
+        go: () => {
+          o.signal?.removeEventListener("abort", onAbort);
+          this.started(peer, service, body, o).then(resolve, reject);
+        },
+        fail: (e: Error) => {
+          o.signal?.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      };
+      if (o.signal?.aborted) return onAbort();
+      o.signal?.addEventListener("abort", onAbort, { once: true });
+      this.queue.push(entry);
+      this.queuedPeak = Math.max(this.queuedPeak, this.queue.length);
+    });
+  }
+
+  private started(
+    peer: Peer,
+    service: number,
+    body: Uint8Array,
+    o: RequestOptions,
+  ): Promise<Reply> {
+    this.active++;
+    return this.transact(peer, service, body, o).finally(() => {
+      this.active--;
+      this.queue.shift()?.go();
+    });
+  }
+
+  private transact(
+    peer: Peer,
+    service: number,
+    body: Uint8Array,
+    o: RequestOptions,
   ): Promise<Reply> {
     const key = peerKey(peer);
     let invoke = this.nextInvoke.get(key) ?? 0;
@@ -170,11 +269,45 @@ export class BacnetPort {
     }
     this.nextInvoke.set(key, (invoke + 1) & 0xff);
     const id = `${key}#${invoke}`;
-    const apdu = confirmedRequest(invoke, service, body, { maxApdu: o.maxApdu ?? 1476 });
-    const frame = encodeFrame(apdu, {
-      expectingReply: true,
-      ...(peer.route ? { destination: peer.route } : {}),
-    });
+    const route = peer.route ? { destination: peer.route } : {};
+    const maxApdu = o.maxApdu ?? 1476;
+    let frame: Uint8Array;
+    let out: Pending["out"];
+    const limit = o.peerMaxApdu ?? 1476;
+    if (4 + body.length <= limit) {
+      frame = encodeFrame(confirmedRequest(invoke, service, body, { maxApdu }), {
+        expectingReply: true,
+        ...route,
+      });
+    } else {
+      // Clause 5.2.1: a request over the device's max APDU goes in segments when the device
+      // can receive them (segmentation both or receive), else it cannot be sent at all.
+      if (o.peerSegmentation !== 0 && o.peerSegmentation !== 2) {
+        return Promise.reject(
+          new BacnetTooLargeError(
+            `The request of ${
+              4 + body.length
+            } bytes exceeds the max APDU of ${limit} bytes of ${key}, which does not accept segmented requests`,
+          ),
+        );
+      }
+      const size = limit - 6;
+      const count = Math.ceil(body.length / size);
+      const frames = Array.from({ length: count }, (_, i) =>
+        encodeFrame(
+          confirmedRequest(invoke, service, body.subarray(i * size, (i + 1) * size), {
+            maxApdu,
+            segment: { sequence: i, window: PROPOSED_WINDOW, more: i < count - 1 },
+          }),
+          { expectingReply: true, ...route },
+        ));
+      frame = frames[0]!;
+      // The first segment goes alone: the device's Segment-ACK gives its window size.
+      out = { frames, acked: -1, sent: 1, window: 1 };
+    }
+    const apduMs = Math.min(o.apduTimeoutMs ?? o.timeoutMs, o.timeoutMs);
+    const retries = Math.max(0, o.retries ?? 0);
+    const now = performance.now();
     return new Promise<Reply>((resolve, reject) => {
       const done = () => {
         this.pending.delete(id);
@@ -193,15 +326,21 @@ export class BacnetPort {
           done();
           reject(e);
         },
-        deadline: performance.now() + o.timeoutMs,
-        late: `No reply from ${key} within ${o.timeoutMs} ms`,
-        timeoutMs: o.timeoutMs,
+        deadline: now + apduMs,
+        end: now + o.timeoutMs,
+        late: retries > 0
+          ? `No reply from ${key} within ${o.timeoutMs} ms (${retries} retries every ${apduMs} ms)`
+          : `No reply from ${key} within ${o.timeoutMs} ms`,
+        apduMs,
+        retriesLeft: retries,
+        frame,
+        ...(out ? { out } : {}),
         peer,
         segments: [],
         nextSeq: 0,
       };
       if (o.signal?.aborted) return onAbort();
-      this.sweep(o.timeoutMs);
+      this.sweep(apduMs);
       o.signal?.addEventListener("abort", onAbort, { once: true });
       this.pending.set(id, p);
       this.send(frame, peer.host, peer.port);
@@ -229,9 +368,32 @@ export class BacnetPort {
       }
       const now = performance.now();
       for (const p of [...this.pending.values()]) {
-        if (p.deadline <= now) p.reject(new BacnetTimeoutError(p.late));
+        if (p.deadline > now) continue;
+        if (p.end > now && p.retriesLeft > 0 && p.segments.length === 0) {
+          p.retriesLeft--;
+          p.deadline = Math.min(now + p.apduMs, p.end);
+          this.retransmits++;
+          if (p.out && p.out.acked >= 0 && p.out.acked < p.out.frames.length - 1) {
+            // Segments unacknowledged: the window again, from the last one acknowledged.
+            p.out.sent = p.out.acked + 1;
+            this.sendWindow(p);
+          } else {
+            // Not started, or every segment taken and the reply lost: the whole request again.
+            if (p.out) Object.assign(p.out, { acked: -1, sent: 1, window: 1 });
+            this.send(p.frame, p.peer.host, p.peer.port);
+          }
+        } else {
+          p.reject(new BacnetTimeoutError(p.late));
+        }
       }
     }, period);
+  }
+
+  /** Sends the next window of a segmented request's segments, after the last acknowledged. */
+  private sendWindow(p: Pending): void {
+    const o = p.out!;
+    const end = Math.min(o.frames.length, o.acked + 1 + o.window);
+    for (; o.sent < end; o.sent++) this.send(o.frames[o.sent]!, p.peer.host, p.peer.port);
   }
 
   /** Sends an unconfirmed request to a peer, or broadcasts it (through the BBMD when registered). */
@@ -447,6 +609,27 @@ export class BacnetPort {
     const p = this.pending.get(`${peerKey(peer)}#${invoke}`);
     if (!p) return;
     switch (type) {
+      case PduType.segmentAck: {
+        const o = p.out;
+        if (!o || (a[0]! & 0x01) === 0) return;
+        // The absolute index of the acknowledged sequence number, among those sent.
+        const seq = a[2]!;
+        let idx = -1;
+        for (let i = o.sent - 1; i > o.acked && i >= o.sent - 256; i--) {
+          if ((i & 0xff) === seq) {
+            idx = i;
+            break;
+          }
+        }
+        if (idx < 0) return; // a duplicate of an older ACK
+        o.acked = idx;
+        o.window = Math.max(1, Math.min(127, a[3]!));
+        // A negative ACK (or an ACK short of what was sent) asks again from the next segment.
+        o.sent = idx + 1;
+        p.deadline = Math.min(performance.now() + p.apduMs, p.end);
+        this.sendWindow(p);
+        return;
+      }
       case PduType.simpleAck:
         p.resolve({ service: a[2]!, body: new Uint8Array(0) });
         return;
@@ -460,6 +643,10 @@ export class BacnetPort {
         const window = a[3]!;
         const more = (a[0]! & 0x04) !== 0;
         const route = peer.route ? { destination: peer.route } : {};
+        if (p.segments.length > 0 && ((p.nextSeq - 1 - seq) & 0xff) < window) {
+          // A segment already taken (the reply to a retransmitted request, or a resent one).
+          return;
+        }
         if (seq !== (p.nextSeq & 0xff)) {
           // Out of order: ask again from the last segment received (a negative ACK).
           const last = (p.nextSeq - 1) & 0xff;
@@ -484,8 +671,8 @@ export class BacnetPort {
           p.resolve({ service: a[4]!, body });
           return;
         }
-        p.deadline = performance.now() + p.timeoutMs;
-        p.late = `Segment ${p.nextSeq} from ${peerKey(peer)} did not come within ${p.timeoutMs} ms`;
+        p.deadline = Math.min(performance.now() + p.apduMs, p.end);
+        p.late = `Segment ${p.nextSeq} from ${peerKey(peer)} did not come within ${p.apduMs} ms`;
         return;
       }
       case PduType.error: {
@@ -520,6 +707,7 @@ export class BacnetPort {
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.bbmd = undefined;
+    for (const q of this.queue.splice(0)) q.fail(new Error("The BACnet port was closed"));
     for (const p of [...this.pending.values()]) p.reject(new Error("The BACnet port was closed"));
     try {
       this.socket.close();

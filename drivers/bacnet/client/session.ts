@@ -143,6 +143,10 @@ export class BacnetSession {
     if (!this.port || !this.peer) throw new Error("not connected");
     return this.port.request(this.peer, service, body, {
       timeoutMs: this.cfg.timeoutMs,
+      apduTimeoutMs: this.cfg.apduTimeoutMs,
+      retries: this.cfg.retries,
+      peerMaxApdu: this.limits.maxApdu,
+      peerSegmentation: this.limits.segmentation,
       ...(signal ? { signal } : {}),
       maxApdu: 1476,
     });

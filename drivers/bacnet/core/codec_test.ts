@@ -138,6 +138,9 @@ Deno.test("SubscribeCOV, its cancellation, COV notifications and I-Am round trip
     }],
   };
   assertEquals(decodeCovNotification(encodeCovNotification(n)), n);
+  // Index 0xFFFFFFFF (BACNET_ARRAY_ALL, on the wire from @bacnet-js/client) names no element.
+  const all = n.values.map((v) => ({ ...v, index: 0xffffffff }));
+  assertEquals(decodeCovNotification(encodeCovNotification({ ...n, values: all })), n);
   const i = { device: 260001, maxApdu: 1476, segmentation: 0, vendorId: 999 };
   assertEquals(decodeIAm(encodeIAm(i)), i);
 });

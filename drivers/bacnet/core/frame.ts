@@ -184,20 +184,34 @@ export interface ConfirmedHeader {
   body: number;
 }
 
-/** Encodes a confirmed request header followed by `body`. */
+/**
+ * Encodes a confirmed request header followed by `body` (one segment of the request's
+ * service data when `segment` is given: sequence number, proposed window size, more follows).
+ */
 export function confirmedRequest(
   invokeId: number,
   service: number,
   body: Uint8Array,
-  o: { maxApdu?: number; segmentedAccepted?: boolean } = {},
+  o: {
+    maxApdu?: number;
+    segmentedAccepted?: boolean;
+    segment?: { sequence: number; window: number; more: boolean };
+  } = {},
 ): Uint8Array {
-  const out = new Uint8Array(4 + body.length);
-  out[0] = o.segmentedAccepted === false ? 0x00 : 0x02;
+  const seg = o.segment;
+  const head = seg ? 6 : 4;
+  const out = new Uint8Array(head + body.length);
+  out[0] = (o.segmentedAccepted === false ? 0x00 : 0x02) | (seg ? 0x08 : 0) |
+    (seg?.more ? 0x04 : 0);
   // Max segments accepted: 64 (code 6) when segmentation is accepted.
   out[1] = ((o.segmentedAccepted === false ? 0 : 6) << 4) | maxApduCode(o.maxApdu ?? 1476);
   out[2] = invokeId;
-  out[3] = service;
-  out.set(body, 4);
+  if (seg) {
+    out[3] = seg.sequence & 0xff;
+    out[4] = seg.window;
+    out[5] = service;
+  } else out[3] = service;
+  out.set(body, head);
   return out;
 }
 

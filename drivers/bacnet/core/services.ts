@@ -251,7 +251,10 @@ export function decodeCovNotification(b: Uint8Array, at = 0): CovNotification {
   const values: CovNotification["values"] = [];
   while (!r.isContext(4, "closing")) {
     const property = r.ctxUint(0);
-    const index = r.isContext(1) ? r.ctxUint(1) : undefined;
+    let index = r.isContext(1) ? r.ctxUint(1) : undefined;
+    // 0xFFFFFFFF is BACNET_ARRAY_ALL, "no index" inside stacks; @bacnet-js/client 3.3.2 puts
+    // it on the wire for every value of a notification. It names no array element.
+    if (index === 0xffffffff) index = undefined;
     r.expectOpening(2);
     const vs = r.valuesUntilClosing(2);
     if (r.isContext(3)) r.ctxUint(3);

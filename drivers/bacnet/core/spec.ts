@@ -76,10 +76,23 @@ export const BacnetDeviceSpec = Type.Object({
   })),
   timeout: Type.Optional(Type.String({
     pattern: DURATION_PATTERN,
-    default: "3s",
     description:
-      "How long to wait for each reply (APDU timeout) before the request fails with TIMEOUT.",
+      "How long a request may take, retries included, before it fails with TIMEOUT. Omitted: apduTimeout × (retries + 1).",
+    examples: ["12s", "2s"],
+  })),
+  apduTimeout: Type.Optional(Type.String({
+    pattern: DURATION_PATTERN,
+    description:
+      "How long one attempt waits for its reply (APDU_Timeout) before the request is sent again with the same invoke id. Omitted: 3s, or timeout / (retries + 1) when timeout is given.",
     examples: ["3s", "500ms"],
+  })),
+  retries: Type.Optional(Type.Integer({
+    minimum: 0,
+    maximum: 10,
+    default: 3,
+    description:
+      "How many times a confirmed request without a reply is sent again (Number_Of_APDU_Retries).",
+    examples: [3, 0],
   })),
   maxApdu: Type.Optional(Type.Integer({
     minimum: 50,
@@ -157,7 +170,7 @@ export const BacnetSubscribeSpec = Type.Object({
     pattern: DURATION_PATTERN,
     default: "300s",
     description:
-      "Lifetime of each COV subscription; renewed at half of it (a restarted device gets them back).",
+      "Lifetime of each COV subscription; renewed at 40-50 % of it, jittered (a restarted device gets them back).",
     examples: ["300s", "1h"],
   })),
   fallbackEvery: Type.Optional(Type.String({
@@ -187,7 +200,11 @@ export interface BacnetDevice {
   broadcast: string;
   bbmd: { host: string; port: number } | undefined;
   bbmdTtlS: number;
+  /** Whole request, retries included. */
   timeoutMs: number;
+  /** One attempt. */
+  apduTimeoutMs: number;
+  retries: number;
   maxApdu: number | undefined;
   maxSegments: number;
   maxProperties: number;
@@ -207,6 +224,13 @@ export function deviceFields(c: Record<string, unknown>): BacnetDevice {
     const [h, p] = c.bbmd.split(":");
     bbmd = { host: h!, port: p ? Number(p) : 47808 };
   }
+  const retries = typeof c.retries === "number" ? c.retries : 3;
+  const given = typeof c.timeout === "string" ? dur(c.timeout, "3s") : undefined;
+  const apduTimeoutMs = typeof c.apduTimeout === "string"
+    ? dur(c.apduTimeout, "3s")
+    : given !== undefined
+    ? Math.max(1, Math.floor(given / (retries + 1)))
+    : 3000;
   return {
     device: Number(c.device),
     host: typeof c.host === "string" ? c.host : undefined,
@@ -218,7 +242,9 @@ export function deviceFields(c: Record<string, unknown>): BacnetDevice {
     broadcast: typeof c.broadcast === "string" ? c.broadcast : "255.255.255.255",
     bbmd,
     bbmdTtlS: Math.max(1, Math.round(dur(c.bbmdTtl, "300s") / 1000)),
-    timeoutMs: dur(c.timeout, "3s"),
+    timeoutMs: given ?? apduTimeoutMs * (retries + 1),
+    apduTimeoutMs,
+    retries,
     maxApdu: typeof c.maxApdu === "number" ? c.maxApdu : undefined,
     maxSegments: typeof c.maxSegments === "number" ? c.maxSegments : 16,
     maxProperties: typeof c.maxProperties === "number" ? c.maxProperties : 0,

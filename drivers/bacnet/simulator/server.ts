@@ -27,6 +27,7 @@ import {
   PduType,
   rejectPdu,
   type RemoteAddress,
+  segmentAck,
   simpleAck,
   unconfirmedRequest,
 } from "../core/frame.ts";
@@ -85,8 +86,14 @@ export class ServedDevice {
   readonly subs = new Map<string, CovSub>();
   /** Notifications sent, for benchmarks. */
   notifications = 0;
+  /** Segments of segmented requests received, and Segment-ACKs sent for them. */
+  segmentsIn = 0;
+  segmentAcksOut = 0;
   constructor(readonly db: SimDevice, readonly mac: Uint8Array | undefined) {}
 }
+
+/** The simulator's actual window size for segmented requests (small, so that tests see several windows). */
+export const SIM_WINDOW = 4;
 
 /** Options of {@linkcode startBacnetSimulator}. */
 export interface SimulatorOptions {
@@ -152,6 +159,11 @@ export async function startBacnetSimulator(o: SimulatorOptions): Promise<BacnetS
       src?: RemoteAddress;
       at: number;
     }
+  >();
+  /** Segmented requests being received: the segments so far and the window count. */
+  const incoming = new Map<
+    string,
+    { parts: Uint8Array[]; bytes: number; expected: number; inWindow: number; at: number }
   >();
   let notifyInvoke = 0;
   let closed = false;
@@ -222,7 +234,7 @@ export async function startBacnetSimulator(o: SimulatorOptions): Promise<BacnetS
 
   const handleConfirmed = (d: ServedDevice, apdu: Uint8Array, peer: Peer) => {
     const h = decodeConfirmed(apdu);
-    if (h.segmented) return void reply(abortPdu(h.invokeId, 4), peer, d);
+    if (h.segmented) return void receiveSegment(d, apdu, h, peer);
     const answer = (service: number, body: Uint8Array) => {
       const limit = Math.min(h.maxApdu, d.db.info.maxApdu);
       if (body.length + 3 <= limit) return reply(complexAck(h.invokeId, service, body), peer, d);
@@ -327,6 +339,63 @@ export async function startBacnetSimulator(o: SimulatorOptions): Promise<BacnetS
     }
   };
 
+  /**
+   * A segment of a segmented request (clause 5.4.5): taken in order, acknowledged at the end of
+   * each window (of at most {@linkcode SIM_WINDOW} segments) and after the last one, which
+   * hands the reassembled request to `handleConfirmed`; out of order, a negative ACK of the
+   * last one taken. A device without segmented receive aborts (segmentation-not-supported).
+   */
+  const receiveSegment = (
+    d: ServedDevice,
+    apdu: Uint8Array,
+    h: ReturnType<typeof decodeConfirmed>,
+    peer: Peer,
+  ) => {
+    const key = `${peerKey(peer)}#${h.invokeId}`;
+    const seg = d.db.info.segmentation;
+    if (seg !== 0 && seg !== 2) {
+      incoming.delete(key);
+      return void reply(abortPdu(h.invokeId, 4), peer, d);
+    }
+    const window = Math.max(1, Math.min(SIM_WINDOW, h.window));
+    const ack = (seq: number, nak = false) => {
+      d.segmentAcksOut++;
+      sendApdu(segmentAck(h.invokeId, seq, window, { nak, server: true }), peer, d);
+    };
+    let t = incoming.get(key);
+    if (h.sequence === 0) {
+      t = { parts: [], bytes: 0, expected: 0, inWindow: 0, at: Date.now() };
+      incoming.set(key, t);
+    }
+    if (!t) return void reply(abortPdu(h.invokeId, 0), peer, d); // other: no such transaction
+    d.segmentsIn++;
+    if (h.sequence !== (t.expected & 0xff)) {
+      t.inWindow = 0;
+      return ack((t.expected - 1) & 0xff, true);
+    }
+    const part = apdu.subarray(h.body);
+    t.parts.push(part.slice());
+    t.bytes += part.length;
+    t.expected++;
+    t.inWindow++;
+    t.at = Date.now();
+    if (t.bytes > 65536) {
+      incoming.delete(key);
+      return void reply(abortPdu(h.invokeId, 1), peer, d); // buffer-overflow
+    }
+    // The first segment is acknowledged alone: that ACK gives the client our window size.
+    if (h.moreFollows && t.inWindow < window && t.expected > 1) return;
+    t.inWindow = 0;
+    ack(h.sequence);
+    if (h.moreFollows) return;
+    incoming.delete(key);
+    const whole = new Uint8Array(4 + t.bytes);
+    whole.set([0x02 & apdu[0]!, apdu[1]!, h.invokeId, h.service]);
+    let at = 4;
+    for (const p of t.parts) (whole.set(p, at), at += p.length);
+    handleConfirmed(d, whole, peer);
+  };
+
   const handleSegmentAck = (apdu: Uint8Array, peer: Peer, d: ServedDevice) => {
     const invoke = apdu[1]!;
     const key = `${peerKey(peer)}#${invoke}`;
@@ -419,6 +488,7 @@ export async function startBacnetSimulator(o: SimulatorOptions): Promise<BacnetS
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const [k, t] of segmenting) if (now - t.at > 10_000) segmenting.delete(k);
+    for (const [k, t] of incoming) if (now - t.at > 10_000) incoming.delete(k);
     for (const d of served) for (const [k, s] of d.subs) if (s.expires < now) d.subs.delete(k);
   }, 1000);
 

@@ -1,6 +1,6 @@
 /**
  * @module
- * `bacnet://HOST[:PORT]/DEVICE[/OBJECT[/PROPERTY]][?priority=8&network=5&mac=0a&timeout=3s]`
+ * `bacnet://HOST[:PORT]/DEVICE[/OBJECT[/PROPERTY]][?priority=8&network=5&mac=0a&timeout=3s&retries=3]`
  * URLs of `bifrost read|write|browse`: `bacnet://10.0.0.5/1001/analog-input:1`,
  * `bacnet://10.0.0.5:47809/1001/binary-output:1/present-value?priority=8`. The gateway side
  * takes any free local port (`localPort=47808` to bind BAC0).
@@ -47,11 +47,14 @@ export function parseDeviceUrl(
         fail(url, `mac must be hex bytes (0a, c0a80a1fbac0), got "${v}"`);
       }
       config.mac = v.toLowerCase();
-    } else if (k === "timeout") {
+    } else if (k === "timeout" || k === "apduTimeout") {
       if (!new RegExp(DURATION_PATTERN).test(v)) {
-        fail(url, `timeout must be a duration like 3s, got "${v}"`);
+        fail(url, `${k} must be a duration like 3s, got "${v}"`);
       }
-      config.timeout = v;
+      config[k] = v;
+    } else if (k === "retries") {
+      if (!/^[0-9]+$/.test(v) || Number(v) > 10) fail(url, `retries must be 0..10, got "${v}"`);
+      config.retries = Number(v);
     } else if (k === "localPort") {
       if (!/^[0-9]+$/.test(v) || Number(v) > 65535) {
         fail(url, `localPort must be 0..65535, got "${v}"`);
@@ -61,7 +64,7 @@ export function parseDeviceUrl(
     else if (k !== "priority" && k !== "type") {
       fail(
         url,
-        `unknown parameter "${k}" (known: priority, type, network, mac, timeout, localPort, bbmd)`,
+        `unknown parameter "${k}" (known: priority, type, network, mac, timeout, apduTimeout, retries, localPort, bbmd)`,
       );
     }
   }
