@@ -26,7 +26,9 @@ for (let i = 0; i < Number(values.count); i++) {
   sims.push(await startEipSimulator({ map: { tags }, udp: false }));
 }
 if (values.st) {
-  sims.push(await startEipSimulator({ host: "127.0.0.23", port: 44818, map: { tags }, udp: false }));
+  sims.push(
+    await startEipSimulator({ host: "127.0.0.23", port: 44818, map: { tags }, udp: false }),
+  );
 }
 console.log(JSON.stringify(sims.map((s) => s.port)));
 for await (const _ of Deno.stdin.readable) { /* until the parent closes stdin */ }

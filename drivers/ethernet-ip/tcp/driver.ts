@@ -116,7 +116,7 @@ export class EipDriver implements Driver {
       const packet = packets[k]!;
       try {
         if (packet.kind === "fragmented") await this.#readPacket(client, packet, signal, sink);
-        else this.#onReply(packet, await client.request(packet.request, signal), sink);
+        else await client.requestWith(packet.request, signal, this.#onReply, packet, sink);
       } catch (e) {
         if (e instanceof BifrostError && e.code === "NOT_CONNECTED") throw e;
         const err = e instanceof BifrostError ? e : new BifrostError(
@@ -146,10 +146,11 @@ export class EipDriver implements Driver {
       this.#deliver(t, { service: 0x52, status: 0, extended: [], data }, sink, Date.now());
       return;
     }
-    this.#onReply(packet, await client.request(packet.request, signal), sink);
+    await client.requestWith(packet.request, signal, this.#onReply, packet, sink);
   }
 
-  #onReply(packet: Packet, r: Reply, sink: ReadSink): void {
+  /** Decodes a reply borrowed from the client's buffer into the sink (see `requestWith`). */
+  #onReply = (r: Reply, packet: Packet, sink: ReadSink): void => {
     const now = Date.now();
     if (packet.kind === "single") return this.#deliver(packet.tags[0]!, r, sink, now);
     if (r.status !== 0 && r.status !== 0x1e) {
@@ -167,7 +168,7 @@ export class EipDriver implements Driver {
         );
       } else this.#deliver(t, readReply(b), sink, now);
     }
-  }
+  };
 
   async #fragmented(client: CipClient, t: ResolvedTag, signal: AbortSignal): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
