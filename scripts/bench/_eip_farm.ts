@@ -2,8 +2,7 @@
  * @module
  * Simulated Logix controllers for `bench:eip`, in a process of their own: `--count N` of them
  * with `--tags T` DINT tags each (`T0`...), on 127.0.0.1 free ports, printed as one JSON
- * line of ports; they run until stdin closes. `--st` adds one on 127.0.0.23:44818 (the only port
- * st-ethernet-ip dials), printed last.
+ * line of ports; they run until stdin closes.
  */
 
 import { parseArgs } from "node:util";
@@ -11,11 +10,7 @@ import { startEipSimulator } from "../../drivers/ethernet-ip/simulator/server.ts
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: {
-    count: { type: "string", default: "1" },
-    tags: { type: "string", default: "1000" },
-    st: { type: "boolean", default: false },
-  },
+  options: { count: { type: "string", default: "1" }, tags: { type: "string", default: "1000" } },
 });
 const n = Number(values.tags);
 const tags = Object.fromEntries(
@@ -24,11 +19,6 @@ const tags = Object.fromEntries(
 const sims = [];
 for (let i = 0; i < Number(values.count); i++) {
   sims.push(await startEipSimulator({ map: { tags }, udp: false }));
-}
-if (values.st) {
-  sims.push(
-    await startEipSimulator({ host: "127.0.0.23", port: 44818, map: { tags }, udp: false }),
-  );
 }
 console.log(JSON.stringify(sims.map((s) => s.port)));
 for await (const _ of Deno.stdin.readable) { /* until the parent closes stdin */ }

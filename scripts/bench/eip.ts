@@ -25,6 +25,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { Controller, Tag } from "st-ethernet-ip";
+import stConfig from "st-ethernet-ip/dist/config.js";
 import { nullLogger, systemClock, type TagConfig } from "../../engine/plugin.ts";
 import { EipDriver } from "../../drivers/ethernet-ip/tcp/driver.ts";
 import { readTag } from "../../drivers/ethernet-ip/core/cip.ts";
@@ -83,10 +84,9 @@ const tag = (i: number): TagConfig => ({
 
 /**
  * Starts the simulator farm process (pinned to `--sim-cpu`, away from this process's CPU, when
- * taskset is there); resolves with the ports and a stop function. `st` adds the simulator
- * st-ethernet-ip dials (127.0.0.23:44818), last in the ports.
+ * taskset is there); resolves with the ports and a stop function.
  */
-async function farm(count: number, tags: number, st = false) {
+async function farm(count: number, tags: number) {
   const deno = [
     Deno.execPath(),
     "run",
@@ -96,7 +96,6 @@ async function farm(count: number, tags: number, st = false) {
     String(count),
     "--tags",
     String(tags),
-    ...(st ? ["--st"] : []),
   ];
   const cmd = simCpu === "none" ? deno : ["taskset", "-c", simCpu, ...deno];
   const child = new Deno.Command(cmd[0]!, {
@@ -171,7 +170,7 @@ async function rawLoop(port: number) {
 }
 
 if (parts.has("1")) {
-  const f = await farm(1, 10, true);
+  const f = await farm(1, 10);
   const port = f.ports[0]!;
   const driver = new EipDriver({
     name: "b",
@@ -189,9 +188,11 @@ if (parts.has("1")) {
   };
   const signal = new AbortController().signal;
   const raw = await rawLoop(port);
-  // st-ethernet-ip dials 44818 only: the farm serves it on a loopback address of its own.
+  // st-ethernet-ip takes no port: it dials its config's EIP_PORT, read at connect. It reads
+  // the same simulator as ours and the raw loop.
+  (stConfig as { EIP_PORT: number }).EIP_PORT = port;
   const st = new Controller(true);
-  await st.connect("127.0.0.23", 0, false);
+  await st.connect("127.0.0.1", 0, false);
   const stTag = new Tag("T1", undefined, 0xc4);
   const oursFn = () => driver.readInto(plan, signal, sink);
   const ours: number[] = [];

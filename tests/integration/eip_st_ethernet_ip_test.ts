@@ -4,24 +4,31 @@
  * (its own encapsulation, Forward Open and Read/Write Tag code) reads and writes our
  * simulator's tags over connected messaging, and its Multiple Service Packet reads (tag
  * groups) decode; its tag-list browse (Symbol object, programs) and template reads list our
- * tags and decode a UDT by our templates. st-ethernet-ip always dials port 44818: the simulator
- * listens there on loopback addresses of its own (127.0.0.23, .24) so that it meets nothing else
- * on the machine.
+ * tags and decode a UDT by our templates. st-ethernet-ip takes no port: it dials the `EIP_PORT`
+ * of its `config.js` (44818), read at each connect; the tests start the simulator on a free port
+ * and set it there, so that they meet no other test under `deno test --parallel`.
  */
 
 import { assertEquals } from "../_assert.ts";
 import { Controller, Tag, TagGroup } from "st-ethernet-ip";
 import { DEMO_MAP } from "../../drivers/ethernet-ip/simulator/demo.ts";
 import { startEipSimulator } from "../../drivers/ethernet-ip/simulator/server.ts";
+import stConfig from "st-ethernet-ip/dist/config.js";
 
-const HOST = "127.0.0.23";
+const HOST = "127.0.0.1";
+
+/** Points st-ethernet-ip's next connect at `port`. */
+function dial(port: number): void {
+  (stConfig as { EIP_PORT: number }).EIP_PORT = port;
+}
 
 Deno.test({
   name: "st-ethernet-ip reads, writes and group-reads the EtherNet/IP simulator",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const sim = await startEipSimulator({ host: HOST, port: 44818, map: DEMO_MAP, udp: false });
+    const sim = await startEipSimulator({ host: HOST, map: DEMO_MAP, udp: false });
+    dial(sim.port);
     const plc = new Controller(true);
     try {
       await plc.connect(HOST, 0, false);
@@ -56,17 +63,13 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const sim = await startEipSimulator({
-      host: "127.0.0.24",
-      port: 44818,
-      map: DEMO_MAP,
-      udp: false,
-    });
+    const sim = await startEipSimulator({ host: HOST, map: DEMO_MAP, udp: false });
+    dial(sim.port);
     const plc = new Controller(true);
     try {
       // SETUP: Identity, the Symbol object's instances (controller and program scopes),
       // every structure's template (Get Attribute List and Read Template).
-      await plc.connect("127.0.0.24", 0, true);
+      await plc.connect(HOST, 0, true);
       assertEquals(plc.properties.name, "1756-L83E/B Bifrost Sim");
       const list = plc.tagList as unknown as {
         name: string;
