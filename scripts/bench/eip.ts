@@ -128,12 +128,18 @@ async function rate(fn: () => Promise<unknown>, ms: number): Promise<number> {
   const end = performance.now() + ms;
   let n = 0;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   while (performance.now() < end) {
     await fn();
     n++;
   }
+  const c1 = process.cpuUsage();
+  lastCpuUs = (c1.user + c1.system - c0.user - c0.system) / n;
   return n / ((performance.now() - t0) / 1000);
 }
+
+/** This process's CPU time per request (µs) of the last `rate()`: the client's own cost. */
+let lastCpuUs = 0;
 
 /** A raw loop: session and Forward Open made by hand, then the same bytes each time. */
 async function rawLoop(port: number) {
@@ -205,20 +211,26 @@ if (parts.has("1")) {
   await rate(() => st.readTag(stTag), 300);
   // Short slices, interleaved (raw, ours, then ours, raw next round) and paired: the load of
   // a shared machine moves within seconds, and a ratio of neighbours cancels most of it.
-  const slice = roundMs / 2;
-  for (let r = 0; r < rounds * 3; r++) {
+  const slice = roundMs / 4;
+  const oursCpu: number[] = [];
+  const rawCpu: number[] = [];
+  for (let r = 0; r < rounds * 6; r++) {
     let a: number, b: number;
     if (r % 2 === 0) {
       b = await rate(raw.run, slice);
+      rawCpu.push(lastCpuUs);
       a = await rate(oursFn, slice);
+      oursCpu.push(lastCpuUs);
     } else {
       a = await rate(oursFn, slice);
+      oursCpu.push(lastCpuUs);
       b = await rate(raw.run, slice);
+      rawCpu.push(lastCpuUs);
     }
     ours.push(a);
     floor.push(b);
     ratios.push(a / b);
-    theirs.push(await rate(() => st.readTag(stTag), slice / 2));
+    if (r % 2 === 0) theirs.push(await rate(() => st.readTag(stTag), slice));
   }
   const o = median(ours), fl = median(floor), t = median(theirs);
   console.log(
@@ -228,6 +240,11 @@ if (parts.has("1")) {
   console.log(`  raw Deno.connect    ${fl.toFixed(0)} req/s  ${(1e6 / fl).toFixed(1)} µs`);
   console.log(`  st-ethernet-ip      ${t.toFixed(0)} req/s  ${(1e6 / t).toFixed(1)} µs`);
   const sorted = [...ratios].sort((x, y) => x - y);
+  console.log(
+    `  client CPU per request (this process): ours ${median(oursCpu).toFixed(1)} µs, raw ${
+      median(rawCpu).toFixed(1)
+    } µs`,
+  );
   console.log(
     `  ours/raw = ${median(ratios).toFixed(3)}x (median of per-round ratios; quartiles ${
       sorted[Math.floor(sorted.length / 4)]!.toFixed(3)
