@@ -411,6 +411,31 @@ Deno.test("malformed replies and slow replies fail the poll's tags with a clear 
   assertEquals(values(await p.driver.read(plan, signal())), [1234, -5]);
 });
 
+Deno.test("a reply on another connection id or session handle fails the poll, naming both", async () => {
+  await using p = await connected(DEMO_MAP);
+  const one = p.driver.plan([tag("a", "TestINT", "INT")]);
+  const two = p.driver.plan([tag("a", "TestINT", "INT"), tag("b", "TestSINT", "SINT")]);
+  assertEquals(values(await p.driver.read(one, signal())), [1234]);
+  const cases: ["otherConnection" | "otherSession", RegExp][] = [
+    ["otherConnection", /answered on connection 0x[0-9a-f]+, ours is 0x[0-9a-f]+/],
+    ["otherSession", /answered for session 0x[0-9a-f]+, ours is 0x[0-9a-f]+/],
+  ];
+  for (const [fault, re] of cases) {
+    p.sim.faults[fault] = true;
+    // The fast path (a plan read before, one packet) and the general one (a new plan).
+    for (const plan of [one, two]) {
+      const bad = await p.driver.read(plan, signal());
+      for (const r of bad) {
+        assert(!r.ok && r.error.code === "DEVICE_EXCEPTION", JSON.stringify(r));
+        assertMatch(r.error.message, /Cannot read from "plc": "plc" \(127\.0\.0\.1:[0-9]+\) /);
+        assertMatch(r.error.message, re);
+      }
+    }
+    p.sim.faults[fault] = false;
+    assertEquals(values(await p.driver.read(two, signal())), [1234, -5]);
+  }
+});
+
 Deno.test("unconnected: a late reply to a timed-out request is not taken for the next one's", async () => {
   await using p = await connected(DEMO_MAP, { timeout: "300ms", connected: false });
   const plan = p.driver.plan([tag("a", "TestINT", "INT")]);
