@@ -477,8 +477,11 @@ export class CipClient {
         (b[at + 15]! << 24)) >>> 0;
       if (context !== -1 - p.sequence) return; // a reply to an earlier, timed-out request
     }
+    // A connected request takes SendUnitData only; any other request anything but: a stray
+    // frame of the other kind (a late reply across a fallback) is dropped, not taken as ours.
+    if ((command === COMMANDS.SEND_UNIT_DATA) !== (p.sequence >= 0)) return;
     let v: unknown;
-    if (command === COMMANDS.SEND_UNIT_DATA && p.sequence >= 0) {
+    if (p.sequence >= 0) {
       const seq = b[at + HEADER_SIZE + 20]! | (b[at + HEADER_SIZE + 21]! << 8);
       if (seq !== p.sequence) return; // a reply to an earlier, timed-out request
       try {
