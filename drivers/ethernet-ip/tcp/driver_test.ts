@@ -18,7 +18,7 @@ import {
 import { DEMO_MAP } from "../simulator/demo.ts";
 import { type EipSimulatorMap, startEipSimulator } from "../simulator/server.ts";
 import { parseEipUrl } from "../tools/url.ts";
-import { EipDriver } from "./driver.ts";
+import { EipDriver, makePlan } from "./driver.ts";
 
 const ctx = { log: nullLogger, clock: systemClock };
 const signal = () => AbortSignal.timeout(10_000);
@@ -113,8 +113,25 @@ Deno.test("a controller refusing Large Forward Open gets a standard one of 504 b
     );
     // The plan made for 4,002 bytes is re-made for the 504 granted.
     const tags = Array.from({ length: 60 }, (_, i) => tag(`t${i}`, `TestDINT[${i % 10}]`, "DINT"));
-    const rs = await driver.read(driver.plan(tags), signal());
-    assertEquals(values(rs), tags.map((_, i) => (i % 10) * 10));
+    const plan = driver.plan([
+      ...tags,
+      tag("speed", "Line.Speed", "REAL"),
+      tag("starts", "Line.Starts", "DINT"),
+    ]);
+    const want = [...tags.map((_, i) => (i % 10) * 10), 1450.5, 12];
+    assertEquals(values(await driver.read(plan, signal())), want);
+    // ... once per plan and connection: a later poll sends only its packets (no symbol or
+    // template requests for the structure read of Line again).
+    const before = sim.requests;
+    assertEquals(values(await driver.read(plan, signal())), want);
+    const sent = sim.requests - before;
+    // At most the packets of a member-by-member plan for 504 bytes (the structure read packs
+    // two members into one read).
+    const most = makePlan(plan.tags, 504).packets.length;
+    assert(sent <= most, `a poll sent ${sent} requests, the plan has at most ${most} packets`);
+    const again = sim.requests;
+    await driver.read(plan, signal());
+    assertEquals(sim.requests - again, sent);
   } finally {
     await driver.close();
     await sim.close();
