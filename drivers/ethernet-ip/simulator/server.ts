@@ -56,6 +56,10 @@ export interface EipFaults extends CipFaults {
   dropEveryMs: number;
   /** Connected replies with a CPF item longer than the frame (a broken target). */
   malformed: boolean;
+  /** Connected replies on another connection id than the originator's (tests). */
+  otherConnection: boolean;
+  /** Connected replies under another session handle (tests). */
+  otherSession: boolean;
 }
 
 /** A running simulator. */
@@ -118,6 +122,8 @@ export async function startEipSimulator(o: EipSimulatorOptions = {}): Promise<Ei
     refuseLargeForwardOpen: false,
     dropEveryMs: 0,
     malformed: false,
+    otherConnection: false,
+    otherSession: false,
   };
   let lastDrop = Date.now();
   const dropper = setInterval(() => {
@@ -191,6 +197,10 @@ export async function startEipSimulator(o: EipSimulatorOptions = {}): Promise<Ei
             // A connected reply whose CPF claims a data item longer than the frame.
             reply[HEADER_SIZE + 18] = 0xff;
             reply[HEADER_SIZE + 19] = 0x7f;
+          }
+          if (reply[0] === COMMANDS.SEND_UNIT_DATA) {
+            if (faults.otherConnection) reply[HEADER_SIZE + 12] = reply[HEADER_SIZE + 12]! ^ 1;
+            if (faults.otherSession) reply[4] = reply[4]! ^ 1;
           }
           if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
           await conn.write(reply);

@@ -53,16 +53,31 @@ export interface CipClientOptions {
 
 let nextSerial = (Date.now() & 0x7fff) + 1;
 
+/**
+ * Called with a reply borrowed from the receive buffer ({@linkcode CipClient.requestWith}):
+ * `reply` and its `data` are valid during the call only; `a` and `b` are the caller's.
+ */
+export type OnReply<A, B, T> = (reply: Reply, a: A, b: B) => T;
+
+/** The one request on the wire (one object per client, reused by every request). */
 interface Pending {
+  active: boolean;
   resolve(reply: unknown): void;
   reject(e: Error): void;
-  /** Parses the frame before the promise settles (a throw rejects it). */
+  /** Parses the (copied) frame before the promise settles (a throw rejects it). */
   map: ((f: Uint8Array) => unknown) | undefined;
+  /** Takes the reply borrowed from the receive buffer (connected requests; a throw rejects). */
+  onReply: OnReply<unknown, unknown, unknown> | undefined;
+  a: unknown;
+  b: unknown;
   sequence: number;
   deadline: number;
   signal: AbortSignal;
   what: string;
 }
+
+const NO_EXTENDED: number[] = Object.freeze([]) as unknown as number[];
+const noop = () => {};
 
 /** One CIP session to one target. */
 export class CipClient {
@@ -74,10 +89,26 @@ export class CipClient {
   #toId = 0;
   #triad: ConnectionTriad | undefined;
   #sequence = 1;
-  #pending: Pending | undefined;
+  #p: Pending = {
+    active: false,
+    resolve: noop,
+    reject: noop,
+    map: undefined,
+    onReply: undefined,
+    a: undefined,
+    b: undefined,
+    sequence: 0,
+    deadline: 0,
+    signal: new AbortController().signal,
+    what: "",
+  };
+  /** The reply handed to `requestWith` callbacks, refilled for every reply. */
+  #reply: Reply = { service: 0, status: 0, extended: NO_EXTENDED, data: new Uint8Array(0) };
   #busy = false;
   #context = 0;
   #frames = new WeakMap<Uint8Array, Uint8Array>();
+  #lastMsg: Uint8Array | undefined;
+  #lastFrame: Uint8Array | undefined;
   #releaseOnSettle = false;
   #waiting: (() => Promise<void>)[] = [];
   #sweeper: ReturnType<typeof setInterval> | undefined;
@@ -188,7 +219,7 @@ export class CipClient {
   }
 
   #tick(): void {
-    if (this.#closed || this.#pending || performance.now() - this.#lastUse < this.#o.keepAliveMs) {
+    if (this.#closed || this.#p.active || performance.now() - this.#lastUse < this.#o.keepAliveMs) {
       return;
     }
     // Get Attribute Single (vendor id) of the Identity object: the cheapest request there is.
@@ -198,20 +229,42 @@ export class CipClient {
 
   /** Sends one CIP message (connected when a connection is open) and returns the reply. */
   request(msg: Uint8Array, signal: AbortSignal): Promise<Reply> {
-    if (!this.#busy) return this.#run(msg, signal);
-    const { promise, resolve, reject } = Promise.withResolvers<Reply>();
-    this.#waiting.push(() => this.#run(msg, signal).then(resolve, reject));
+    return this.requestWith(msg, signal, ownReply, undefined, undefined);
+  }
+
+  /**
+   * Sends one CIP message and calls `onReply(reply, a, b)` with its reply as it arrives,
+   * resolving with what that returns (a throw rejects). The reply is borrowed from the
+   * receive buffer, valid during the call only: the driver's read path decodes its values
+   * there, without a copy of the frame, a reply object or a closure per request.
+   */
+  requestWith<A, B, T>(
+    msg: Uint8Array,
+    signal: AbortSignal,
+    onReply: OnReply<A, B, T>,
+    a: A,
+    b: B,
+  ): Promise<T> {
+    if (!this.#busy) return this.#run(msg, signal, onReply, a, b);
+    const { promise, resolve, reject } = Promise.withResolvers<T>();
+    this.#waiting.push(() => this.#run(msg, signal, onReply, a, b).then(resolve, reject));
     return promise;
   }
 
   /** Runs one request now; the next waiting one starts when it settles. */
-  #run(msg: Uint8Array, signal: AbortSignal): Promise<Reply> {
+  #run<A, B, T>(
+    msg: Uint8Array,
+    signal: AbortSignal,
+    onReply: OnReply<A, B, T>,
+    a: A,
+    b: B,
+  ): Promise<T> {
     this.#busy = true;
-    this.#lastUse = performance.now();
+    const now = this.#lastUse = performance.now();
     if (!this.isConnected) {
-      return this.#unconnected(msg, signal, "request", true).then((b) => {
+      return this.#unconnected(msg, signal, "request", true).then((bytes) => {
         this.#next();
-        return readReply(b);
+        return onReply(readReply(bytes), a, b);
       }, (e) => {
         this.#next();
         throw e;
@@ -221,7 +274,17 @@ export class CipClient {
     // delivered, so a request costs one promise (no then/finally hops per request).
     const frame = this.#unitData(msg);
     this.#releaseOnSettle = true;
-    return this.#exchange<Reply>(frame, this.#sequence, signal, "request", connectedReply);
+    return this.#exchange<T>(
+      frame,
+      this.#sequence,
+      signal,
+      "request",
+      undefined,
+      onReply as OnReply<unknown, unknown, unknown>,
+      a,
+      b,
+      now,
+    );
   }
 
   /** A request settled: a connected request releases the next one (see `#run`). */
@@ -242,13 +305,15 @@ export class CipClient {
     // A plan's requests are the same bytes every poll: their frame is built once per
     // connection and only the sequence count changes (one request is on the wire at a time,
     // so the previous write of a frame has finished before it is written again).
-    let out = this.#frames.get(msg);
+    let out = msg === this.#lastMsg ? this.#lastFrame : this.#frames.get(msg);
     if (!out) {
       out = new Uint8Array(UNIT_DATA_OVERHEAD + msg.length);
       writeUnitDataHead(out, this.#session, this.#otId, seq, msg.length);
       out.set(msg, UNIT_DATA_OVERHEAD);
       this.#frames.set(msg, out);
     }
+    this.#lastMsg = msg;
+    this.#lastFrame = out;
     out[HEADER_SIZE + 20] = seq & 0xff;
     out[HEADER_SIZE + 21] = seq >> 8;
     return out;
@@ -285,6 +350,10 @@ export class CipClient {
     signal: AbortSignal,
     what: string,
     map?: (f: Uint8Array) => T,
+    onReply?: OnReply<unknown, unknown, unknown>,
+    a?: unknown,
+    b?: unknown,
+    now = performance.now(),
   ): Promise<T> {
     const conn = this.#conn;
     if (!conn || this.#closed) {
@@ -300,33 +369,45 @@ export class CipClient {
       );
     }
     const { promise, resolve, reject } = Promise.withResolvers<T>();
-    this.#pending = {
-      sequence,
-      resolve: resolve as (v: unknown) => void,
-      reject,
-      map: map as ((f: Uint8Array) => unknown) | undefined,
-      deadline: performance.now() + this.#o.timeoutMs,
-      signal,
-      what,
-    };
-    conn.write(out).catch((e) => this.#lost(`write failed: ${(e as Error).message}`));
+    const p = this.#p;
+    p.active = true;
+    p.sequence = sequence;
+    p.resolve = resolve as (v: unknown) => void;
+    p.reject = reject;
+    p.map = map as ((f: Uint8Array) => unknown) | undefined;
+    p.onReply = onReply;
+    p.a = a;
+    p.b = b;
+    p.deadline = now + this.#o.timeoutMs;
+    p.signal = signal;
+    p.what = what;
+    conn.write(out).catch(this.#onWriteError);
     return promise;
   }
 
+  #onWriteError = (e: Error): void => this.#lost(`write failed: ${e.message}`);
+
+  /** Ends the pending request (its fields are read before the next request may refill them). */
+  #end(): Pending["reject"] {
+    const p = this.#p;
+    p.active = false;
+    const reject = p.reject;
+    p.a = p.b = undefined;
+    this.#settled();
+    return reject;
+  }
+
   #sweep(): void {
-    const p = this.#pending;
-    if (!p) return;
+    const p = this.#p;
+    if (!p.active) return;
+    const what = p.what;
     if (p.signal.aborted) {
-      this.#pending = undefined;
-      this.#settled();
-      p.reject(new BifrostError("TIMEOUT", `The ${p.what} to ${this.#where()} was cancelled`));
+      this.#end()(new BifrostError("TIMEOUT", `The ${what} to ${this.#where()} was cancelled`));
     } else if (performance.now() >= p.deadline) {
-      this.#pending = undefined;
-      this.#settled();
-      p.reject(
+      this.#end()(
         new BifrostError(
           "TIMEOUT",
-          `No reply from ${this.#where()} to a ${p.what} within ${this.#o.timeoutMs} ms`,
+          `No reply from ${this.#where()} to a ${what} within ${this.#o.timeoutMs} ms`,
         ),
       );
     }
@@ -340,19 +421,22 @@ export class CipClient {
           bigger.set(this.#buf);
           this.#buf = bigger;
         }
-        const n = await conn.read(this.#buf.subarray(this.#have));
+        const buf = this.#buf;
+        const n = await conn.read(this.#have === 0 ? buf : buf.subarray(this.#have));
         if (n === null) return this.#lost("the controller closed the connection");
         this.#have += n;
         let at = 0;
         while (this.#have - at >= HEADER_SIZE) {
-          const len = this.#buf[at + 2]! | (this.#buf[at + 3]! << 8);
-          if (this.#have - at < HEADER_SIZE + len) break;
-          const f = this.#buf.slice(at, at + HEADER_SIZE + len);
-          at += HEADER_SIZE + len;
-          this.#deliver(f);
+          const len = HEADER_SIZE + (buf[at + 2]! | (buf[at + 3]! << 8));
+          if (this.#have - at < len) break;
+          // Frames are parsed in place: a reply borrowed by `requestWith` is used up before
+          // the next frame is looked at.
+          this.#deliver(buf, at, len);
+          at += len;
         }
-        if (at > 0) {
-          this.#buf.copyWithin(0, at, this.#have);
+        if (at === this.#have) this.#have = 0;
+        else if (at > 0) {
+          buf.copyWithin(0, at, this.#have);
           this.#have -= at;
         }
       }
@@ -361,53 +445,120 @@ export class CipClient {
     }
   }
 
-  #deliver(f: Uint8Array): void {
-    const p = this.#pending;
-    const command = f[0]! | (f[1]! << 8);
-    const status = (f[8]! | (f[9]! << 8) | (f[10]! << 16) | (f[11]! << 24)) >>> 0;
-    if (!p) return; // a late reply to a request that timed out
+  /** Checks a reply frame (`len` bytes at `at` of `b`) against the pending request and settles it. */
+  #deliver(b: Uint8Array, at: number, len: number): void {
+    const p = this.#p;
+    if (!p.active) return; // a late reply to a request that timed out
+    const command = b[at]! | (b[at + 1]! << 8);
+    const status = (b[at + 8]! | (b[at + 9]! << 8) | (b[at + 10]! << 16) | (b[at + 11]! << 24)) >>>
+      0;
     if (status !== 0) {
-      this.#pending = undefined;
-      this.#settled();
-      p.reject(
+      return this.#end()(
         new BifrostError(
           "DEVICE_EXCEPTION",
           `${this.#where()} refused the request: encapsulation status 0x${status.toString(16)}`,
           { details: { protocol: "ethernet-ip", code: status, name: "encapsulation error" } },
         ),
       );
-      return;
+    }
+    const session = (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) >>>
+      0;
+    if (p.sequence !== -1 && session !== this.#session) {
+      return this.#end()(
+        new RangeError(
+          `${this.#where()} answered for session 0x${session.toString(16)}, ours is 0x${
+            this.#session.toString(16)
+          }`,
+        ),
+      );
     }
     if (command === COMMANDS.SEND_RR_DATA && p.sequence < -1) {
-      const context = (f[12]! | (f[13]! << 8) | (f[14]! << 16) | (f[15]! << 24)) >>> 0;
+      const context = (b[at + 12]! | (b[at + 13]! << 8) | (b[at + 14]! << 16) |
+        (b[at + 15]! << 24)) >>> 0;
       if (context !== -1 - p.sequence) return; // a reply to an earlier, timed-out request
     }
-    if (command === COMMANDS.SEND_UNIT_DATA && p.sequence >= 0) {
-      const seq = f[HEADER_SIZE + 20]! | (f[HEADER_SIZE + 21]! << 8);
+    // A connected request takes SendUnitData only; any other request anything but: a stray
+    // frame of the other kind (a late reply across a fallback) is dropped, not taken as ours.
+    if ((command === COMMANDS.SEND_UNIT_DATA) !== (p.sequence >= 0)) return;
+    let v: unknown;
+    if (p.sequence >= 0) {
+      const seq = b[at + HEADER_SIZE + 20]! | (b[at + HEADER_SIZE + 21]! << 8);
       if (seq !== p.sequence) return; // a reply to an earlier, timed-out request
+      try {
+        v = this.#connected(b, at, len, p);
+      } catch (e) {
+        return this.#end()(e as Error);
+      }
+    } else {
+      const f = b.slice(at, at + len);
+      try {
+        v = p.map ? p.map(f) : f;
+      } catch (e) {
+        return this.#end()(e as Error);
+      }
     }
-    this.#pending = undefined;
-    let v: unknown = f;
-    try {
-      if (p.map) v = p.map(f);
-    } catch (e) {
-      this.#settled();
-      p.reject(e as Error);
-      return;
+    const resolve = p.resolve;
+    this.#end();
+    resolve(v);
+  }
+
+  /** A SendUnitData reply of our connection, handed to the pending request's `onReply`. */
+  #connected(b: Uint8Array, at: number, len: number, p: Pending): unknown {
+    const h = at + HEADER_SIZE;
+    let msg: Uint8Array;
+    // The usual layout (connected address of 4 bytes, then a data item that fills the frame)
+    // without parsing; anything else goes through the CPF parser, which checks every length.
+    if (
+      len >= HEADER_SIZE + 22 && b[h + 6] === 2 && b[h + 7] === 0 &&
+      b[h + 8] === ITEMS.CONNECTED_ADDRESS && b[h + 9] === 0 && b[h + 10] === 4 &&
+      b[h + 16] === ITEMS.CONNECTED_DATA && b[h + 17] === 0 &&
+      (b[h + 18]! | (b[h + 19]! << 8)) === len - HEADER_SIZE - 20
+    ) {
+      const id = (b[h + 12]! | (b[h + 13]! << 8) | (b[h + 14]! << 16) | (b[h + 15]! << 24)) >>> 0;
+      if (id !== this.#toId) throw this.#otherConnection(id);
+      msg = b.subarray(h + 22, at + len);
+    } else {
+      const items = readCpf(b.subarray(h, at + len));
+      const addr = items.find((i) => i.type === ITEMS.CONNECTED_ADDRESS);
+      const item = items.find((i) => i.type === ITEMS.CONNECTED_DATA);
+      if (!addr || addr.data.length !== 4 || !item || item.data.length < 2) {
+        throw new RangeError("the SendUnitData reply has no connected address or data");
+      }
+      const d = addr.data;
+      const id = (d[0]! | (d[1]! << 8) | (d[2]! << 16) | (d[3]! << 24)) >>> 0;
+      if (id !== this.#toId) throw this.#otherConnection(id);
+      msg = item.data.subarray(2);
     }
-    this.#settled();
-    p.resolve(v);
+    if (msg.length < 4) throw new RangeError(`a CIP reply of ${msg.length} bytes is too short`);
+    const r = this.#reply;
+    const ext = msg[3]!;
+    if (ext === 0) {
+      r.extended = NO_EXTENDED;
+      r.data = msg.subarray(4);
+    } else {
+      if (4 + ext * 2 > msg.length) {
+        throw new RangeError("the CIP reply's extended status is cut short");
+      }
+      r.extended = [];
+      for (let i = 0; i < ext; i++) r.extended.push(msg[4 + i * 2]! | (msg[5 + i * 2]! << 8));
+      r.data = msg.subarray(4 + ext * 2);
+    }
+    r.service = msg[0]! & 0x7f;
+    r.status = msg[2]!;
+    return p.onReply!(r, p.a, p.b);
+  }
+
+  #otherConnection(id: number): RangeError {
+    return new RangeError(
+      `${this.#where()} answered on connection 0x${id.toString(16)}, ours is 0x${
+        this.#toId.toString(16)
+      }`,
+    );
   }
 
   #lost(reason: string): void {
     if (this.#closed) return;
     this.close();
-    const p = this.#pending;
-    this.#pending = undefined;
-    this.#settled();
-    p?.reject(
-      new BifrostError("NOT_CONNECTED", `Lost the connection to ${this.#where()}: ${reason}`),
-    );
     this.#o.onLost?.(reason);
   }
 
@@ -439,33 +590,22 @@ export class CipClient {
     try {
       this.#conn?.close();
     } catch { /* closed already */ }
-    const p = this.#pending;
-    this.#pending = undefined;
-    this.#settled();
-    p?.reject(new BifrostError("NOT_CONNECTED", `The connection to ${this.#where()} is closed`));
+    if (this.#p.active) {
+      this.#end()(
+        new BifrostError("NOT_CONNECTED", `The connection to ${this.#where()} is closed`),
+      );
+    }
   }
 }
 
-/** The CIP reply of a SendUnitData frame. */
-function connectedReply(f: Uint8Array): Reply {
-  return readReply(unitDataMessage(f));
-}
-
-/** The CIP message of a SendUnitData reply. */
-function unitDataMessage(f: Uint8Array): Uint8Array {
-  // The usual layout (connected address of 4 bytes, then a data item that fills the frame)
-  // without parsing; anything else goes through the CPF parser, which checks every length.
-  if (
-    f.length >= HEADER_SIZE + 22 && f[HEADER_SIZE + 8] === ITEMS.CONNECTED_ADDRESS &&
-    f[HEADER_SIZE + 10] === 4 && f[HEADER_SIZE + 16] === ITEMS.CONNECTED_DATA &&
-    (f[HEADER_SIZE + 18]! | (f[HEADER_SIZE + 19]! << 8)) === f.length - HEADER_SIZE - 20
-  ) return f.subarray(HEADER_SIZE + 22);
-  const items = readCpf(f.subarray(HEADER_SIZE));
-  const item = items.find((i) => i.type === ITEMS.CONNECTED_DATA);
-  if (!item || item.data.length < 2) {
-    throw new RangeError("the SendUnitData reply has no connected data");
-  }
-  return item.data.subarray(2);
+/** The caller's own copy of a borrowed reply (`request`). */
+function ownReply(r: Reply): Reply {
+  return {
+    service: r.service,
+    status: r.status,
+    extended: r.extended === NO_EXTENDED ? [] : r.extended,
+    data: r.data.slice(),
+  };
 }
 
 async function abortable<T>(

@@ -45,6 +45,8 @@ export class EipDriver implements Driver {
   #ctx: DriverContext;
   #client: CipClient | undefined;
   #structPlans = new WeakMap<EipPlan, EipPlan>();
+  /** The plan a read plan runs as on this connection (sized, structures), made on its first read. */
+  #ready = new WeakMap<ReadPlan, EipPlan>();
   #noStructs = false;
 
   constructor(device: DeviceConfig, ctx: DriverContext) {
@@ -71,6 +73,7 @@ export class EipDriver implements Driver {
     this.#client = client;
     // Templates may have changed while disconnected (a download): learn them again.
     this.#structPlans = new WeakMap();
+    this.#ready = new WeakMap();
     this.#noStructs = false;
   }
 
@@ -99,13 +102,32 @@ export class EipDriver implements Driver {
     return sink.results;
   }
 
-  async readInto(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void> {
+  readInto(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void> {
+    // The hot path: a plan read before on this connection whose one packet is a plain request
+    // is one `requestWith` (no async frame of its own; the reply decoded where it arrives).
+    const client = this.#client;
+    const p = client === undefined ? undefined : this.#ready.get(plan);
+    if (p !== undefined && p.packets.length === 1 && p.invalid.size === 0) {
+      const packet = p.packets[0]!;
+      if (packet.kind !== "fragmented") {
+        return client!.requestWith(packet.request, signal, this.#onReply, packet, sink)
+          .then(undefined, (e) => void this.#failFrom(e, p.packets, 0, sink));
+      }
+    }
+    return this.#readAll(plan, signal, sink);
+  }
+
+  async #readAll(plan: ReadPlan, signal: AbortSignal, sink: ReadSink): Promise<void> {
     const client = this.live();
-    let p = plan as EipPlan;
-    // Planned for the configured size; a controller that granted less gets a plan of its own.
-    if (p.size > client.size) p = makePlan(plan.tags, client.size);
-    // The structure plan is made once per plan and connection; later polls take it as it is.
-    p = this.#structPlans.get(p) ?? await this.#withStructs(p, client, signal);
+    let p = this.#ready.get(plan);
+    if (p === undefined) {
+      p = plan as EipPlan;
+      // Planned for the configured size; a controller that granted less gets a plan of its
+      // own, made once per plan and connection like the structure plan.
+      if (p.size > client.size) p = makePlan(plan.tags, client.size);
+      p = this.#structPlans.get(p) ?? await this.#withStructs(p, client, signal);
+      if (this.#client === client) this.#ready.set(plan, p);
+    }
     if (p.invalid.size > 0) {
       for (const [i, why] of p.invalid) {
         sink.fail(i, this.#error("CONFIG_INVALID", plan.tags[i]!, why));
@@ -116,22 +138,30 @@ export class EipDriver implements Driver {
       const packet = packets[k]!;
       try {
         if (packet.kind === "fragmented") await this.#readPacket(client, packet, signal, sink);
-        else this.#onReply(packet, await client.request(packet.request, signal), sink);
+        else await client.requestWith(packet.request, signal, this.#onReply, packet, sink);
       } catch (e) {
-        if (e instanceof BifrostError && e.code === "NOT_CONNECTED") throw e;
-        const err = e instanceof BifrostError ? e : new BifrostError(
-          "DEVICE_EXCEPTION",
-          `Cannot read from "${this.device.name}": ${(e as Error).message}`,
-          { cause: e },
-        );
-        // A silent controller fails the rest of the poll at once, not one timeout per packet.
-        const failed = err.code === "TIMEOUT" ? packets.slice(k) : [packet];
-        for (const q of failed) {
-          for (const t of q.tags) for (const i of indexesOf(t)) sink.fail(i, err);
-        }
-        if (err.code === "TIMEOUT") return;
+        if (this.#failFrom(e, packets, k, sink)) return;
       }
     }
+  }
+
+  /**
+   * Fails the tags of packet `k` (of every packet from `k` on when the controller is silent:
+   * one timeout per poll, not per packet); true when the rest of the poll is failed. A lost
+   * connection is thrown for the engine.
+   */
+  #failFrom(e: unknown, packets: readonly Packet[], k: number, sink: ReadSink): boolean {
+    if (e instanceof BifrostError && e.code === "NOT_CONNECTED") throw e;
+    const err = e instanceof BifrostError ? e : new BifrostError(
+      "DEVICE_EXCEPTION",
+      `Cannot read from "${this.device.name}": ${(e as Error).message}`,
+      { cause: e },
+    );
+    const failed = err.code === "TIMEOUT" ? packets.slice(k) : [packets[k]!];
+    for (const q of failed) {
+      for (const t of q.tags) for (const i of indexesOf(t)) sink.fail(i, err);
+    }
+    return err.code === "TIMEOUT";
   }
 
   async #readPacket(
@@ -146,10 +176,11 @@ export class EipDriver implements Driver {
       this.#deliver(t, { service: 0x52, status: 0, extended: [], data }, sink, Date.now());
       return;
     }
-    this.#onReply(packet, await client.request(packet.request, signal), sink);
+    await client.requestWith(packet.request, signal, this.#onReply, packet, sink);
   }
 
-  #onReply(packet: Packet, r: Reply, sink: ReadSink): void {
+  /** Decodes a reply borrowed from the client's buffer into the sink (see `requestWith`). */
+  #onReply = (r: Reply, packet: Packet, sink: ReadSink): void => {
     const now = Date.now();
     if (packet.kind === "single") return this.#deliver(packet.tags[0]!, r, sink, now);
     if (r.status !== 0 && r.status !== 0x1e) {
@@ -167,7 +198,7 @@ export class EipDriver implements Driver {
         );
       } else this.#deliver(t, readReply(b), sink, now);
     }
-  }
+  };
 
   async #fragmented(client: CipClient, t: ResolvedTag, signal: AbortSignal): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
@@ -230,6 +261,7 @@ export class EipDriver implements Driver {
       }
       // The controller changed: the members are read one by one until the next connect.
       this.#structPlans = new WeakMap();
+      this.#ready = new WeakMap();
       this.#noStructs = true;
       return;
     }

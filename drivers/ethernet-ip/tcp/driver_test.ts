@@ -18,7 +18,7 @@ import {
 import { DEMO_MAP } from "../simulator/demo.ts";
 import { type EipSimulatorMap, startEipSimulator } from "../simulator/server.ts";
 import { parseEipUrl } from "../tools/url.ts";
-import { EipDriver } from "./driver.ts";
+import { EipDriver, makePlan } from "./driver.ts";
 
 const ctx = { log: nullLogger, clock: systemClock };
 const signal = () => AbortSignal.timeout(10_000);
@@ -113,8 +113,25 @@ Deno.test("a controller refusing Large Forward Open gets a standard one of 504 b
     );
     // The plan made for 4,002 bytes is re-made for the 504 granted.
     const tags = Array.from({ length: 60 }, (_, i) => tag(`t${i}`, `TestDINT[${i % 10}]`, "DINT"));
-    const rs = await driver.read(driver.plan(tags), signal());
-    assertEquals(values(rs), tags.map((_, i) => (i % 10) * 10));
+    const plan = driver.plan([
+      ...tags,
+      tag("speed", "Line.Speed", "REAL"),
+      tag("starts", "Line.Starts", "DINT"),
+    ]);
+    const want = [...tags.map((_, i) => (i % 10) * 10), 1450.5, 12];
+    assertEquals(values(await driver.read(plan, signal())), want);
+    // ... once per plan and connection: a later poll sends only its packets (no symbol or
+    // template requests for the structure read of Line again).
+    const before = sim.requests;
+    assertEquals(values(await driver.read(plan, signal())), want);
+    const sent = sim.requests - before;
+    // At most the packets of a member-by-member plan for 504 bytes (the structure read packs
+    // two members into one read).
+    const most = makePlan(plan.tags, 504).packets.length;
+    assert(sent <= most, `a poll sent ${sent} requests, the plan has at most ${most} packets`);
+    const again = sim.requests;
+    await driver.read(plan, signal());
+    assertEquals(sim.requests - again, sent);
   } finally {
     await driver.close();
     await sim.close();
@@ -409,6 +426,31 @@ Deno.test("malformed replies and slow replies fail the poll's tags with a clear 
   // The late reply is dropped by its sequence count; the next read gets its own.
   await new Promise((r) => setTimeout(r, 600));
   assertEquals(values(await p.driver.read(plan, signal())), [1234, -5]);
+});
+
+Deno.test("a reply on another connection id or session handle fails the poll, naming both", async () => {
+  await using p = await connected(DEMO_MAP);
+  const one = p.driver.plan([tag("a", "TestINT", "INT")]);
+  const two = p.driver.plan([tag("a", "TestINT", "INT"), tag("b", "TestSINT", "SINT")]);
+  assertEquals(values(await p.driver.read(one, signal())), [1234]);
+  const cases: ["otherConnection" | "otherSession", RegExp][] = [
+    ["otherConnection", /answered on connection 0x[0-9a-f]+, ours is 0x[0-9a-f]+/],
+    ["otherSession", /answered for session 0x[0-9a-f]+, ours is 0x[0-9a-f]+/],
+  ];
+  for (const [fault, re] of cases) {
+    p.sim.faults[fault] = true;
+    // The fast path (a plan read before, one packet) and the general one (a new plan).
+    for (const plan of [one, two]) {
+      const bad = await p.driver.read(plan, signal());
+      for (const r of bad) {
+        assert(!r.ok && r.error.code === "DEVICE_EXCEPTION", JSON.stringify(r));
+        assertMatch(r.error.message, /Cannot read from "plc": "plc" \(127\.0\.0\.1:[0-9]+\) /);
+        assertMatch(r.error.message, re);
+      }
+    }
+    p.sim.faults[fault] = false;
+    assertEquals(values(await p.driver.read(two, signal())), [1234, -5]);
+  }
 });
 
 Deno.test("unconnected: a late reply to a timed-out request is not taken for the next one's", async () => {

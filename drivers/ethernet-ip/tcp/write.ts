@@ -3,7 +3,9 @@
  * Writes of one tag: the value checked against the tag's type and count before anything is
  * sent (WRITE_REJECTED naming tag, device and value), then Write Tag (Write Tag Fragmented
  * when the data does not fit one packet), or Read-Modify-Write for a bit of an integer and
- * an element of a BOOL array. A tag of type `auto` learns its type from a read first.
+ * an element of a BOOL array. A tag of type `auto` learns its type from a read first. An object
+ * value (or, for a tag of type `auto`, JSON text of one) written to a structure is a
+ * whole-structure write (`write_struct.ts`).
  */
 
 import { BifrostError, type TagConfig, type Value } from "../../../engine/plugin.ts";
@@ -18,6 +20,7 @@ import {
 import { wireName, wireType } from "../core/decode.ts";
 import { describeStatus } from "../core/status.ts";
 import { resolveTag } from "../core/tags.ts";
+import { encodeStructure, isRecord } from "./write_struct.ts";
 import {
   type AtomicType,
   encodeAtomic,
@@ -61,10 +64,27 @@ export async function writeValue(
       { details: { protocol: "ethernet-ip", code: r.status, name: status, extended: r.extended } },
     );
   };
-  const learn = async (): Promise<string> => {
+  const current = async () => {
     const r = await client.request(readTag(t.path, 1), signal);
     check(r);
-    return wireName(wireType(r.data).wire);
+    try {
+      return wireType(r.data);
+    } catch (e) {
+      return reject((e as Error).message);
+    }
+  };
+  const learn = async (): Promise<string> => wireName((await current()).wire);
+  const send = async (head: number[], count: number, data: Uint8Array): Promise<void> => {
+    const room = client.size - 2 - t.path.length - head.length - 2 - 4 - 8;
+    if (data.length <= room) {
+      check(await client.request(writeTag(t.path, head, count, data), signal));
+      return;
+    }
+    const step = Math.floor(room / 8) * 8;
+    for (let at = 0; at < data.length; at += step) {
+      const piece = data.subarray(at, Math.min(data.length, at + step));
+      check(await client.request(writeTagFragmented(t.path, head, count, at, piece), signal));
+    }
   };
   if (t.bit !== undefined || t.firstBit !== undefined) {
     const on = toBool(value) ?? reject("expected true or false");
@@ -78,7 +98,26 @@ export async function writeValue(
     check(await client.request(readModifyWrite(t.path, size, t.bit ?? t.firstBit!, on), signal));
     return;
   }
-  const type = t.type === "auto" ? await learn() : t.type;
+  let type: string = t.type;
+  // A structure: an object for any tag, or a tag without a type that turns out to be one.
+  if (isRecord(value) || t.type === "auto") {
+    const { wire, body } = await current();
+    if ("struct" in wire && wire.struct !== STRING_HANDLE) {
+      if (t.count !== 1) reject("write one structure at a time (no count)");
+      let data: Uint8Array;
+      try {
+        data = await encodeStructure(client, t.address, wire.struct, body, value, signal);
+      } catch (e) {
+        if (e instanceof RangeError) return reject(e.message);
+        throw e;
+      }
+      return await send(typeBytes(0, wire.struct), 1, data);
+    }
+    if (isRecord(value)) {
+      reject(`an object is written to a structure only; the controller has ${wireName(wire)}`);
+    }
+    type = wireName(wire);
+  }
   const values = t.count > 1
     ? (Array.isArray(value) ? value : reject(`expected an array of ${t.count}`))
     : [value];
@@ -112,16 +151,7 @@ export async function writeValue(
     });
     head = typeBytes(TYPE_CODES[a]);
   } else return reject(`${type} cannot be written as one value`);
-  const room = client.size - 2 - t.path.length - head.length - 2 - 4 - 8;
-  if (data.length <= room) {
-    check(await client.request(writeTag(t.path, head, t.count, data), signal));
-    return;
-  }
-  const step = Math.floor(room / 8) * 8;
-  for (let at = 0; at < data.length; at += step) {
-    const piece = data.subarray(at, Math.min(data.length, at + step));
-    check(await client.request(writeTagFragmented(t.path, head, t.count, at, piece), signal));
-  }
+  await send(head, t.count, data);
 }
 
 function toBool(v: Value): boolean | undefined {

@@ -25,6 +25,24 @@ Deno.test("bifrost read and write eip:// URLs, the type learnt from the controll
   assertEquals(r.code, 0, r.err);
   r = await bifrost(["read", url("TestDINT[3]")]);
   assertEquals(r.out.trim(), "-12");
+  // A whole structure from a JSON object of its members (the type learnt: a structure).
+  const motor = {
+    Speed: 12.5,
+    Running: true,
+    Faulted: false,
+    Starts: 3,
+    Currents: [1, 2, 3],
+    Label: "from the CLI",
+  };
+  r = await bifrost(["write", url("Line"), JSON.stringify(motor)]);
+  assertEquals(r.code, 0, r.err);
+  r = await bifrost(["read", url("Line.Label")]);
+  assertEquals(r.out.trim(), "from the CLI");
+  r = await bifrost(["read", url("Line.Speed")]);
+  assertEquals(r.out.trim(), "12.5");
+  r = await bifrost(["write", url("Line"), JSON.stringify({ ...motor, Torque: 1 })]);
+  assertEquals(r.code, 1);
+  assertMatch(r.err, /Line \(Motor\) has no member "Torque"/);
   r = await bifrost(["read", url("NoSuchTag")]);
   assertEquals(r.code, 1);
   assertMatch(r.err, /Path destination unknown \(CIP status 0x05\)/);
