@@ -63,7 +63,9 @@ export class YamlReader {
       if (known && !known.includes(k)) {
         this.fail(
           pair.key as Node,
-          `Unknown key "${k}" in ${what} (known: ${known.join(", ")})`,
+          `Unknown key "${k}" in ${what[0]!.toLowerCase()}${what.slice(1)} (known: ${
+            known.join(", ")
+          })`,
         );
         continue;
       }
@@ -173,5 +175,7 @@ function kind(node: Node | null | undefined): string {
 /** A value for a message: JSON, bigints as digits. */
 export function show(v: unknown): string {
   if (v === undefined) return "nothing";
-  return JSON.stringify(v, (_, x) => typeof x === "bigint" ? `${x}` : x as unknown) ?? String(v);
+  if (typeof v === "bigint") return String(v);
+  if (Array.isArray(v)) return `[${v.map(show).join(",")}]`;
+  return JSON.stringify(v) ?? String(v);
 }

@@ -24,7 +24,7 @@
  * ```
  */
 
-import { LineCounter, type Node, parseDocument } from "yaml";
+import { isMap, LineCounter, type Node, parseDocument } from "yaml";
 import { BifrostError, type Value } from "../../../engine/plugin.ts";
 import { formatSimIssue, type SimIssue, YamlReader } from "./_reader.ts";
 import { readFolder } from "./_folder.ts";
@@ -181,9 +181,12 @@ export function parseSimConfig(text: string, file = "<config>"): SimConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, intAsBigInt: true, uniqueKeys: true });
   const r = new YamlReader(file, lines);
-  for (const e of doc.errors) {
-    const p = lines.linePos(e.pos[0]);
-    r.issues.push({ file, line: p.line, column: p.col, message: e.message.split("\n")[0]! });
+  // The first syntax error only: the parser's later ones follow from it.
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const p = lines.linePos(syntax.pos[0]);
+    const message = syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    r.issues.push({ file, line: p.line, column: p.col, message: `YAML: ${message}` });
   }
   const config: SimConfig = {
     file,
@@ -199,7 +202,7 @@ export function parseSimConfig(text: string, file = "<config>"): SimConfig {
   };
   if (r.issues.length === 0) {
     const root = doc.contents as Node | null;
-    const top = r.map(root, "the config", TOP_KEYS) ?? [];
+    const top = r.map(root, "The config", TOP_KEYS) ?? [];
     if (root === null) r.fail(root, "The config is empty: it needs objects:");
     for (const [k, v] of top) {
       if (k === "changeEvery") config.changeEveryMs = r.duration(v, "changeEvery");
@@ -212,7 +215,7 @@ export function parseSimConfig(text: string, file = "<config>"): SimConfig {
         }
       }
     }
-    if (root !== null && !top.some(([k]) => k === "objects")) {
+    if (isMap(root) && !top.some(([k]) => k === "objects")) {
       r.fail(root, "The config has no objects: (the folders under Objects)");
     }
     if (r.issues.length === 0) crossCheck(r, config);
