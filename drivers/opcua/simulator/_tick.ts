@@ -41,7 +41,8 @@ export function ticking(v: SimVariableDef, g: SimGenerator, everyMs: number): Ti
     generator: g.kind === "toggle" ? "square" : g.kind === "random" ? "constant" : g.kind,
     value: start,
     min: g.min ?? 0,
-    max: g.max ?? (square ? 1 : 100),
+    // A counter wraps above max only when one is given.
+    ...(g.kind === "counter" && g.max === undefined ? {} : { max: g.max ?? (square ? 1 : 100) }),
     period: g.periodMs ?? 10_000,
     step: g.step ?? 1,
     every: g.everyMs ?? everyMs,
@@ -52,8 +53,8 @@ export function ticking(v: SimVariableDef, g: SimGenerator, everyMs: number): Ti
 
 /** The value of `t` at tick `n` (time `n * everyMs`), in the variable's type. */
 export function valueAt(t: Ticking, n: number, everyMs: number, kind: SimGenerator["kind"]): Value {
-  const min = t.spec.min!;
-  const max = t.spec.max!;
+  const min = t.spec.min ?? 0;
+  const max = t.spec.max ?? Infinity;
   let x: number;
   if (kind === "random") {
     t.rng = (t.rng + 0x6d2b79f5) >>> 0;
@@ -69,7 +70,7 @@ export function valueAt(t: Ticking, n: number, everyMs: number, kind: SimGenerat
 }
 
 function inType(v: SimVariableDef, x: number, min: number, max: number): Value {
-  if (v.type === "Boolean") return x >= (min + max) / 2;
+  if (v.type === "Boolean") return Number.isFinite(max) ? x >= (min + max) / 2 : x % 2 === 1;
   const range = INTEGER_RANGES[v.type];
   if (!range) return v.type === "Float" ? Math.fround(x) : x;
   const n = BigInt(Math.round(x));
