@@ -257,3 +257,11 @@ Deno.test("bifrost sim opcua --check validates a config without starting a serve
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the README's YAML example is a valid config", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const at = readme.indexOf("```yaml", readme.indexOf("### The YAML")) + "```yaml\n".length;
+  const c = parseSimConfig(readme.slice(at, readme.indexOf("```", at)), "README.md");
+  assertEquals(expandVariables(c).length, 1004);
+  assertEquals(c.security.users, [{ user: "operator", password: "secret" }]);
+});
