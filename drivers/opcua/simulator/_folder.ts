@@ -20,7 +20,7 @@ import {
   type SimGenerator,
   type SimMethodDef,
   type SimVariableDef,
-} from "./config.ts";
+} from "./_defs.ts";
 
 const FOLDER_KEYS = ["folders", "variables", "methods", "alarms", "events"] as const;
 const VARIABLE_KEYS = [

@@ -339,3 +339,43 @@ Deno.test("a percent deadband through our driver against an AnalogItem's EURange
     await sub.close();
   }
 });
+
+Deno.test("users, anonymous and faults come from the YAML: a password is needed, every answer is slow", async () => {
+  const config = parseSimConfig(
+    [
+      "security: { anonymous: false, users: [{ user: op, password: pw1 }] }",
+      "faults: { slow: 300ms }",
+      "objects: { P: { variables: { X: { type: Double, value: 4.5 } } } }",
+    ].join("\n"),
+    "secure.yaml",
+  );
+  await using sim = await startOpcuaSimulator({ config, changeEveryMs: 0 });
+  assertEquals(sim.proxy?.delayMs, 300);
+  const connect = async (extra: Record<string, unknown>) => {
+    const d = new OpcuaDriver(
+      {
+        name: "secure",
+        driver: "opcua",
+        config: { endpoint: sim.endpoint, pki, timeout: "20s", ...extra },
+        tags: new Map(),
+      },
+      { log: nullLogger, clock: systemClock },
+    );
+    await d.connect(signal());
+    return d;
+  };
+  const refused = await connect({}).then(async (d) => {
+    await d.close();
+    return "connected";
+  }, (e) => String(e));
+  assertMatch(refused, /anonymous/i);
+  const d = await connect({ user: "op", password: "pw1" });
+  try {
+    const t0 = performance.now();
+    const [r] = await d.read(d.plan([tag("x", "ns=1;s=P.X", "Double")]), signal());
+    assertEquals(r?.ok && r.value, 4.5);
+    assert(performance.now() - t0 >= 300, "the answer went through the slow proxy");
+  } finally {
+    await d.close();
+  }
+});
