@@ -256,14 +256,32 @@ export function expandVariables(c: SimConfig, firstRepeat?: number): SimVariable
       }
       const n = first && firstRepeat !== undefined ? firstRepeat : v.repeat;
       first = false;
+      // 100,000 of these at start-up: split once, build each with one fixed shape (no spread).
+      const idParts = v.id.split("{i}");
+      const text = typeof v.value === "string" && v.value !== "{i}"
+        ? v.value.split("{i}")
+        : undefined;
+      const big = v.type === "Int64" || v.type === "UInt64";
+      const textType = isText(v.type);
       for (let i = 0; i < n; i++) {
         const s = String(i);
         const value = v.value === "{i}"
-          ? (v.type === "Int64" || v.type === "UInt64" ? BigInt(i) : isText(v.type) ? s : i)
-          : typeof v.value === "string"
-          ? v.value.replaceAll("{i}", s)
+          ? (big ? BigInt(i) : textType ? s : i)
+          : text
+          ? text.join(s)
           : v.value;
-        out.push({ ...v, id: v.id.replaceAll("{i}", s), value, repeat: undefined });
+        const x: SimVariableDef = {
+          id: idParts.join(s),
+          type: v.type,
+          array: v.array,
+          value,
+          writable: v.writable,
+          at: v.at,
+        };
+        if (v.generator) x.generator = v.generator;
+        if (v.euRange) x.euRange = v.euRange;
+        if (v.units !== undefined) x.units = v.units;
+        out.push(x);
       }
     }
   }
