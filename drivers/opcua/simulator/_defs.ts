@@ -84,7 +84,7 @@ export interface SimAlarmDef {
   lowLow?: number;
   /** Severity of its events while active (1..1000; node-opcua's default 150). */
   severity?: number;
-  /** Message while active; `{value}` and `{state}` are replaced. */
+  /** Message while active; `{value}` (three decimals) and `{state}` (High, or the non-exclusive states) are replaced. */
   message?: string;
   at: string;
 }

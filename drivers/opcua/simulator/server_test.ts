@@ -104,6 +104,7 @@ const TYPES_YAML = [
   "        highHigh: 95",
   "        severity: 750",
   '        message: "Level {value} ({state})"',
+  "      TooHot: { type: ExclusiveLimitAlarm, input: T.Double, high: 100, severity: 900, message: 'Hot: {value} is {state}' }",
 ].join("\n");
 
 async function pair(o: OpcuaSimOptions = {}) {
@@ -312,6 +313,13 @@ Deno.test("a NonExclusiveLimitAlarm fires with its severity and message, is ackn
       () => !p.sim.alarmState("T.LevelLimits").active,
       () => events,
     );
+
+    // An ExclusiveLimitAlarm with its own severity and message.
+    p.sim.setValue("T.Double", 150);
+    const hotOnes = () => events.filter((e) => e.conditionId === "ns=1;s=T.TooHot");
+    await until(15_000, "TooHot", () => hotOnes().length > 0, () => events);
+    const hot = hotOnes()[0]!;
+    assertEquals([hot.severity, hot.message, hot.active], [900, "Hot: 150.000 is High", true]);
   } finally {
     await sub.close();
   }
