@@ -249,9 +249,9 @@ Deno.test("bifrost sim opcua --check validates a config without starting a serve
     assertEquals(demo.code, 0, demo.err);
     assertMatch(
       demo.out,
-      /^simulators\/opcua-demo\.yaml: OK \(7 folders, 38 variables, 4 methods, 2 alarms\)\n$/,
+      /^simulators\/opcua-demo\.yaml: OK \(7 folders, 38 variables, 4 methods, 2 alarms\)$/m,
     );
-    assertEquals(many.code, 1);
+    assertEquals(many.code, 1, many.err);
     assertMatch(many.err, /Cannot read .*missing\.yaml: /);
   } finally {
     await Deno.remove(dir, { recursive: true });

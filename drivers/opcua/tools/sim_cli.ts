@@ -14,6 +14,7 @@ import {
   startOpcuaSimulator,
 } from "../simulator/server.ts";
 import { SIM_USAGE } from "./usage.ts";
+import { guardOpensslConf, repairOpensslConf } from "../client/load.ts";
 
 /** Faults of the command line, applied once the simulator runs. */
 interface Faults {
@@ -111,7 +112,9 @@ async function checkOnly(o: OpcuaSimOptions): Promise<number> {
     }
     const vars = expandVariables(c, o.variables);
     // Status names and units are node-opcua's tables: checked against them here too.
+    guardOpensslConf();
     const ua = await import("node-opcua");
+    repairOpensslConf();
     const bad: string[] = [];
     let folders = 0, methods = 0, alarms = 0;
     for (const f of allFolders(c.objects)) {
