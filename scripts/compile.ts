@@ -36,6 +36,8 @@ export const INCLUDES = [
   "sinks/sqlite/checkpoint_worker.ts",
   "schemas",
   "docs",
+  "simulators/opcua-demo.yaml",
+  "simulators/opcua-plant.yaml",
 ];
 
 /** The V8 flags baked into the binary (the same as `deno task bifrost`). */

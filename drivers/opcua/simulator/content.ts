@@ -1,22 +1,13 @@
 /**
  * @module
- * What the OPC UA simulator serves, as data: a static variable of every built-in scalar type
- * and arrays of the common ones, dynamic values, a writable setpoint and a read-only value,
- * and N generated variables (`Demo/Many`). NodeIds are `ns=1;s=Demo.<Folder>.<Name>`.
+ * The static variables of the default address space (`simulators/opcua-demo.yaml`,
+ * `Demo.Static.<Type>` and `Demo.Static.<Type>Array`) as data, for the tests that read every
+ * type through the driver. `config_test.ts` checks that the YAML declares each of them with
+ * this value.
  */
 
 import type { Value } from "../../../engine/plugin.ts";
 import type { ScalarType } from "../core/types.ts";
-
-/** A variable of the simulator. */
-export interface SimVariable {
-  /** `Demo.Static.Double`: the string NodeId in ns=1, and the browse path below Objects. */
-  id: string;
-  type: ScalarType;
-  array: boolean;
-  value: Value;
-  writable: boolean;
-}
 
 /** The static scalars: one of each built-in type the driver reads. */
 export const STATIC_SCALARS: [ScalarType, Value][] = [
@@ -50,30 +41,3 @@ export const STATIC_ARRAYS: [ScalarType, Value][] = [
   ["Double", [1.25, 2.5, 3.75]],
   ["String", ["a", "b"]],
 ];
-
-/** Every variable of the simulator but the generated ones. */
-export function demoVariables(): SimVariable[] {
-  return [
-    ...STATIC_SCALARS.map(([type, value]) => ({
-      id: `Demo.Static.${type}`,
-      type,
-      array: false,
-      value,
-      writable: true,
-    })),
-    ...STATIC_ARRAYS.map(([type, value]) => ({
-      id: `Demo.Static.${type}Array`,
-      type,
-      array: true,
-      value,
-      writable: true,
-    })),
-    { id: "Demo.Setpoint", type: "Double", array: false, value: 20, writable: true },
-    { id: "Demo.ReadOnly", type: "Double", array: false, value: 7.5, writable: false },
-    { id: "Demo.Dynamic.Ramp", type: "Double", array: false, value: 0, writable: false },
-    { id: "Demo.Dynamic.Sine", type: "Double", array: false, value: 0, writable: false },
-    { id: "Demo.Dynamic.Counter", type: "UInt32", array: false, value: 0, writable: false },
-    // The input of the HighTemperature alarm (ExclusiveLimitAlarm, high limit 80).
-    { id: "Demo.Boiler.Temperature", type: "Double", array: false, value: 20, writable: true },
-  ];
-}

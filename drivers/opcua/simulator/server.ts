@@ -1,32 +1,41 @@
 /**
  * @module
- * The OPC UA simulator: a node-opcua server with the demo address space (`content.ts`), N
- * generated variables, value generators, users and security policies, and faults through a
- * TCP proxy in front of it (silence, slow answers, dropped connections, a restart with the
- * values kept). Each simulator has its own PKI folder (node-opcua's certificate watcher
- * crashes Deno when two processes share one, shared/DENO_NOTES.md).
+ * The OPC UA simulator: a node-opcua server whose address space comes from a YAML config
+ * (`config.ts`; default `simulators/opcua-demo.yaml`): folders, variables of every built-in
+ * type, value generators, AnalogItems, methods, limit alarms, users and security policies,
+ * and faults through a TCP proxy in front of it (silence, slow answers, dropped connections,
+ * a restart with the values kept). Each simulator has its own PKI folder (node-opcua's
+ * certificate watcher crashes Deno when two processes share one, shared/DENO_NOTES.md).
  */
 
-import { Buffer } from "node:buffer";
 import type { Value } from "../../../engine/plugin.ts";
-import { DATA_TYPE_IDS, type ScalarType } from "../core/types.ts";
-import { elementForWrite } from "../core/write_value.ts";
-import { demoVariables, type SimVariable } from "./content.ts";
+import {
+  DEMO_CONFIG_URL,
+  expandVariables,
+  hasTemplate,
+  loadSimConfig,
+  type SimConfig,
+} from "./config.ts";
+import { buildSpace, type Held, statusOf, toVariant } from "./_space.ts";
+import { type Ticking, ticking, valueAt } from "./_tick.ts";
 import { TcpProxy } from "./proxy.ts";
 import { guardOpensslConf, repairOpensslConf } from "../client/load.ts";
 
 /** Options of {@linkcode startOpcuaSimulator}. */
 export interface OpcuaSimOptions {
+  /** The address space: a parsed config, or a YAML file (default `simulators/opcua-demo.yaml`). */
+  config?: SimConfig | string | URL;
   /** Port clients connect to (0: a free one). */
   port?: number;
-  /** Generated Double variables under Demo/Many (`ns=1;s=Demo.Many.<i>`). */
+  /** How many variables the config's first `repeat:` template makes (the demo: `Demo.Many.<i>`). */
   variables?: number;
-  /** Change the dynamic and generated values every this many ms (0: never). */
+  /** Change the generated values every this many ms (0: never); default the config's `changeEvery`, else 1 s. */
   changeEveryMs?: number;
-  /** Users of username/password identities; anonymous stays allowed unless `anonymous: false`. */
+  /** Users of username/password identities, beside the config's. */
   users?: { user: string; password: string }[];
+  /** Anonymous sessions allowed (default: the config's, else true). */
   anonymous?: boolean;
-  /** Trust every client certificate (default true); false: only those in the server's PKI. */
+  /** Trust every client certificate (default: the config's, else true); false: only those in the server's PKI. */
   trustClients?: boolean;
   /** Folder of the server's PKI (default: a fresh temporary folder). */
   pki?: string;
@@ -34,6 +43,17 @@ export interface OpcuaSimOptions {
   maxMonitoredItemsPerSubscription?: number;
   /** Put a TCP proxy in front (faults: silence, slow, drop, stop/resume). */
   proxy?: boolean;
+  /** Faults run by timers, beside the config's (`slowMs` and `dropEveryMs` start the proxy). */
+  faults?: { slowMs?: number; dropEveryMs?: number; restartEveryMs?: number };
+  /** Where the simulator says what it does (restarts); default nowhere. */
+  log?: (line: string) => void;
+}
+
+/** An alarm's state. */
+export interface SimAlarmState {
+  active: boolean;
+  acked: boolean;
+  confirmed: boolean;
 }
 
 /** A running simulator. */
@@ -41,17 +61,21 @@ export interface OpcuaSimulator extends AsyncDisposable {
   /** The endpoint clients use. */
   readonly endpoint: string;
   readonly port: number;
-  /** The proxy in front of the server, when started with `proxy: true`. */
+  /** The proxy in front of the server, when started with `proxy: true` or a slow/drop fault. */
   readonly proxy: TcpProxy | undefined;
   /** The server's PKI folder (its certificate is `own/certs/certificate.pem`). */
   readonly pki: string;
+  /** The config it serves. */
+  readonly config: SimConfig;
   /** Sets a variable (`Demo.Static.Double`) as the device would. */
   setValue(id: string, value: Value): void;
   getValue(id: string): Value;
   /** Gives a variable a status code (e.g. 0x808B0000 BadDeviceFailure); 0 back to Good. */
   setStatus(id: string, code: number): void;
-  /** The HighTemperature alarm: active and acknowledged state (Demo.Boiler.Temperature > 80 fires it). */
+  /** The first alarm of the config (the demo's HighTemperature): active and acknowledged state. */
   alarm(): { active: boolean; acked: boolean };
+  /** An alarm's state by id (`Demo.Tank.LevelLimits`). */
+  alarmState(id: string): SimAlarmState;
   /** Sessions, subscriptions and monitored items the server holds now. */
   counts(): { sessions: number; subscriptions: number; monitoredItems: number };
   /** Shuts the server down (sessions lost) and starts it again with the values it held. */
@@ -66,8 +90,21 @@ export interface OpcuaSimulator extends AsyncDisposable {
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
+/** The config of the options: parsed, read from its file, or the demo. */
+export async function resolveConfig(c: OpcuaSimOptions["config"]): Promise<SimConfig> {
+  if (c === undefined) return await loadSimConfig(DEMO_CONFIG_URL);
+  if (typeof c === "string" || c instanceof URL) return await loadSimConfig(c);
+  return c;
+}
+
 /** Starts the simulator; resolves once it accepts connections. */
 export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<OpcuaSimulator> {
+  const config = await resolveConfig(o.config);
+  if (o.variables !== undefined && o.variables > 0 && !hasTemplate(config)) {
+    throw new RangeError(
+      `Cannot make ${o.variables} variables: ${config.file} has no variable with repeat:`,
+    );
+  }
   if (Deno.env.get("OPCUA_PKI_USE_POLLING") === undefined) {
     Deno.env.set("OPCUA_PKI_USE_POLLING", "true");
   }
@@ -76,59 +113,42 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
   // Publishing as often as 10 ms (node-opcua's floor is 50 ms): a fast PLC's figures.
   if (ua.Subscription) ua.Subscription.minimumPublishingInterval = 10;
   const pki = o.pki ?? await Deno.makeTempDir({ prefix: "bifrost-opcua-sim-" });
-  const vars = demoVariables();
-  for (let i = 0; i < (o.variables ?? 0); i++) {
-    vars.push({ id: `Demo.Many.${i}`, type: "Double", array: false, value: i, writable: true });
+  const held = new Map<string, Held>();
+  for (const v of expandVariables(config, o.variables)) held.set(v.id, { v, status: 0 });
+  const every = o.changeEveryMs ?? config.changeEveryMs ?? 1000;
+  const ticks: Ticking[] = [];
+  for (const { v } of held.values()) {
+    if (v.generator && every > 0) ticks.push(ticking(v, v.generator, every));
   }
-  const held = new Map<string, { v: SimVariable; status: number }>();
-  for (const v of vars) held.set(v.id, { v, status: 0 });
+  const faults = {
+    slowMs: o.faults?.slowMs ?? config.faults.slowMs,
+    dropEveryMs: o.faults?.dropEveryMs ?? config.faults.dropEveryMs,
+    restartEveryMs: o.faults?.restartEveryMs ?? config.faults.restartEveryMs,
+  };
+  const useProxy = Boolean(o.proxy || faults.slowMs || faults.dropEveryMs);
+  const sec = config.security;
   let server: Any;
-  let alarm: Any;
+  let alarms = new Map<string, Any>();
   let nodes = new Map<string, Any>();
   let timer: ReturnType<typeof setInterval> | undefined;
-  const serverPort = o.proxy ? 0 : (o.port ?? 0);
+  const faultTimers: ReturnType<typeof setInterval>[] = [];
+  const serverPort = useProxy ? 0 : (o.port ?? 0);
   let boundPort = 0;
-
-  const statusOf = (code: number): Any =>
-    code === 0
-      ? ua.StatusCodes.Good
-      : Object.values(ua.StatusCodes).find((s: Any) => s?.value === code) ?? ua.StatusCodes.Bad;
-  const variant = (v: SimVariable, value: Value) => {
-    const conv = (e: Value) => {
-      const c = elementForWrite(v.type, e);
-      if (!c.ok) throw new RangeError(`Cannot hold ${String(e)} in ${v.id}: ${c.why}`);
-      return c.value instanceof Uint8Array ? Buffer.from(c.value) : c.value;
-    };
-    return new ua.Variant({
-      dataType: DATA_TYPE_IDS[v.type],
-      arrayType: v.array ? ua.VariantArrayType.Array : ua.VariantArrayType.Scalar,
-      value: v.array ? (value as Value[]).map(conv) : conv(value),
-    });
-  };
 
   const boot = async (port: number) => {
     const cm = new ua.OPCUACertificateManager({
       rootFolder: pki,
-      automaticallyAcceptUnknownCertificate: o.trustClients ?? true,
+      automaticallyAcceptUnknownCertificate: o.trustClients ?? sec.trustClients,
     });
-    const users = o.users ?? [];
+    const users = [...sec.users, ...(o.users ?? [])];
     server = new ua.OPCUAServer({
       port,
       nodeset_filename: [ua.nodesets.standard],
       serverCertificateManager: cm,
       userCertificateManager: cm,
-      allowAnonymous: o.anonymous ?? true,
-      securityModes: [
-        ua.MessageSecurityMode.None,
-        ua.MessageSecurityMode.Sign,
-        ua.MessageSecurityMode.SignAndEncrypt,
-      ],
-      securityPolicies: [
-        ua.SecurityPolicy.None,
-        ua.SecurityPolicy.Basic256Sha256,
-        ua.SecurityPolicy.Aes128_Sha256_RsaOaep,
-        ua.SecurityPolicy.Aes256_Sha256_RsaPss,
-      ],
+      allowAnonymous: o.anonymous ?? sec.anonymous,
+      securityModes: sec.modes.map((m) => ua.MessageSecurityMode[m]),
+      securityPolicies: sec.policies.map((p) => ua.SecurityPolicy[p]),
       userManager: {
         isValidUser: (user: string, password: string) =>
           users.some((u) => u.user === user && u.password === password),
@@ -148,105 +168,30 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
     });
     await server.initialize();
     repairOpensslConf();
-    const space = server.engine.addressSpace;
-    const ns = space.getOwnNamespace();
-    const folders = new Map<string, Any>();
-    const folder = (path: string): Any => {
-      const known = folders.get(path);
-      if (known) return known;
-      const dot = path.lastIndexOf(".");
-      const parent = dot < 0 ? space.rootFolder.objects : folder(path.slice(0, dot));
-      const f = ns.addFolder(parent, { browseName: path.slice(dot + 1), nodeId: `s=${path}` });
-      folders.set(path, f);
-      return f;
-    };
-    nodes = new Map();
-    // Demo.Boiler is an object that notifies events (its alarm's), not a plain folder.
-    space.installAlarmsAndConditionsService();
-    const boiler = ns.addObject({
-      organizedBy: folder("Demo"),
-      browseName: "Boiler",
-      nodeId: "s=Demo.Boiler",
-      eventNotifier: 1,
-      notifierOf: space.rootFolder.objects.server,
-    });
-    folders.set("Demo.Boiler", boiler);
-    for (const { v, status } of held.values()) {
-      const dot = v.id.lastIndexOf(".");
-      const node = ns.addVariable({
-        componentOf: folder(v.id.slice(0, dot)),
-        browseName: v.id.slice(dot + 1),
-        nodeId: `s=${v.id}`,
-        dataType: ua.DataType[v.type as ScalarType],
-        valueRank: v.array ? 1 : -1,
-        arrayDimensions: v.array ? [0] : null,
-        accessLevel: v.writable ? "CurrentRead | CurrentWrite" : "CurrentRead",
-        userAccessLevel: v.writable ? "CurrentRead | CurrentWrite" : "CurrentRead",
-        minimumSamplingInterval: 0,
-      });
-      node.setValueFromSource(
-        variant(v, v.value),
-        statusOf(status),
-      );
-      // Client writes land in `held` too, so that a restart keeps them.
-      node.on("value_changed", (dv: Any) => {
-        const h = held.get(v.id);
-        if (h && dv.statusCode.value === 0) h.v.value = readBack(v, dv.value.value);
-      });
-      nodes.set(v.id, node);
+    try {
+      ({ nodes, alarms } = buildSpace(ua, server, config, held));
+    } catch (e) {
+      await server.shutdown(0).catch(() => {});
+      await server.serverCertificateManager?.dispose?.();
+      server = undefined;
+      throw e;
     }
-    const temperature = nodes.get("Demo.Boiler.Temperature");
-    boiler.addReference({ referenceType: "HasEventSource", nodeId: temperature.nodeId });
-    alarm = ns.instantiateExclusiveLimitAlarm("ExclusiveLimitAlarmType", {
-      browseName: "HighTemperature",
-      nodeId: "s=Demo.Boiler.HighTemperature",
-      componentOf: boiler,
-      conditionSource: temperature,
-      inputNode: temperature,
-      highLimit: 80,
-      lowLimit: -1000,
-    });
-    alarm.setEnabledState(true);
     await server.start();
     repairOpensslConf();
     boundPort = server.endpoints[0].port;
   };
 
-  const readBack = (v: SimVariable, raw: unknown): Value => {
-    const one = (e: unknown): Value => {
-      if (Array.isArray(e) && (v.type === "Int64" || v.type === "UInt64")) {
-        const u = (BigInt(e[0] >>> 0) << 32n) | BigInt(e[1] >>> 0);
-        return v.type === "Int64" ? BigInt.asIntN(64, u) : u;
-      }
-      if (v.type === "Float") return Math.fround(e as number);
-      if (e instanceof Date) return e.toISOString();
-      if (e instanceof Uint8Array) {
-        return Array.from(e, (b) => b.toString(16).padStart(2, "0")).join("");
-      }
-      if (v.type === "LocalizedText") return (e as { text: string }).text;
-      return e as Value;
-    };
-    if (v.array) return Array.from(raw as ArrayLike<unknown>, one);
-    return one(raw);
-  };
-
+  let tick = 0;
   const startTicks = () => {
-    const every = o.changeEveryMs ?? 1000;
-    if (every <= 0) return;
-    let tick = 0;
+    if (every <= 0 || ticks.length === 0) return;
     timer = setInterval(() => {
       tick++;
-      const set = (id: string, value: Value) => {
-        const h = held.get(id);
-        const node = nodes.get(id);
-        if (!h || !node) return;
+      for (const t of ticks) {
+        const h = held.get(t.id)!;
+        const value = valueAt(t, tick, every, t.v.generator!.kind);
         h.v.value = value;
-        node.setValueFromSource(variant(h.v, value));
-      };
-      set("Demo.Dynamic.Ramp", tick % 100);
-      set("Demo.Dynamic.Sine", Math.sin(tick / 10));
-      set("Demo.Dynamic.Counter", tick);
-      for (let i = 0; i < (o.variables ?? 0); i++) set(`Demo.Many.${i}`, tick + i);
+        nodes.get(t.id)?.setValueFromSource(toVariant(ua, h.v, value), statusOf(ua, h.status));
+      }
     }, every);
   };
 
@@ -259,34 +204,56 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
     await s.serverCertificateManager?.dispose?.();
   };
 
-  await boot(serverPort);
+  try {
+    await boot(serverPort);
+  } catch (e) {
+    if (o.pki === undefined) await Deno.remove(pki, { recursive: true }).catch(() => {});
+    throw e;
+  }
   startTicks();
-  const proxy = o.proxy ? TcpProxy.start(boundPort, o.port ?? 0) : undefined;
+  const proxy = useProxy ? TcpProxy.start(boundPort, o.port ?? 0) : undefined;
+  if (proxy) proxy.delayMs = faults.slowMs;
   const port = proxy ? proxy.port : boundPort;
   const live = (id: string) => {
     const h = held.get(id);
     if (!h) throw new RangeError(`The simulator has no variable "${id}"`);
     return h;
   };
+  // A two-state variable asserts when it was never set (ConfirmedState before any event).
+  const two = (s: Any) => {
+    try {
+      return Boolean(s?.getValue());
+    } catch {
+      return false;
+    }
+  };
+  const alarmState = (a: Any): SimAlarmState => ({
+    active: two(a?.activeState),
+    acked: two(a?.ackedState),
+    confirmed: two(a?.confirmedState),
+  });
 
   const sim: OpcuaSimulator = {
     endpoint: `opc.tcp://127.0.0.1:${port}`,
     port,
     proxy,
     pki,
+    config,
     setValue(id, value) {
       const h = live(id);
+      nodes.get(id)?.setValueFromSource(toVariant(ua, h.v, value), statusOf(ua, h.status));
       h.v.value = value;
-      nodes.get(id)?.setValueFromSource(
-        variant(h.v, value),
-        statusOf(h.status),
-      );
     },
     getValue: (id) => live(id).v.value,
-    alarm: () => ({
-      active: Boolean(alarm?.activeState?.getValue()),
-      acked: Boolean(alarm?.ackedState?.getValue()),
-    }),
+    alarm() {
+      const { active, acked } = alarmState(alarms.values().next().value);
+      return { active, acked };
+    },
+    alarmState(id) {
+      const a = alarms.get(id);
+      if (!a) throw new RangeError(`The simulator has no alarm "${id}"`);
+      return alarmState(a);
+    },
     counts() {
       const engine = server?.engine;
       if (!engine) return { sessions: 0, subscriptions: 0, monitoredItems: 0 };
@@ -305,14 +272,11 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
     setStatus(id, code) {
       const h = live(id);
       h.status = code;
-      nodes.get(id)?.setValueFromSource(
-        variant(h.v, h.v.value),
-        statusOf(code),
-      );
+      nodes.get(id)?.setValueFromSource(toVariant(ua, h.v, h.v.value), statusOf(ua, code));
     },
     async restart() {
       await shutdown();
-      await boot(o.proxy ? 0 : boundPort);
+      await boot(useProxy ? 0 : boundPort);
       proxy?.retarget(boundPort);
       startTicks();
     },
@@ -321,17 +285,27 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
       await shutdown();
     },
     async start() {
-      await boot(o.proxy ? 0 : boundPort);
+      await boot(useProxy ? 0 : boundPort);
       proxy?.retarget(boundPort);
       proxy?.resume();
       startTicks();
     },
     async close() {
+      for (const t of faultTimers) clearInterval(t);
       proxy?.stop();
       await shutdown();
       if (o.pki === undefined) await Deno.remove(pki, { recursive: true }).catch(() => {});
     },
     [Symbol.asyncDispose]: () => sim.close(),
   };
+  if (faults.dropEveryMs) faultTimers.push(setInterval(() => proxy?.drop(), faults.dropEveryMs));
+  if (faults.restartEveryMs) {
+    faultTimers.push(setInterval(() => {
+      sim.restart().then(
+        () => o.log?.("OPC UA simulator restarted"),
+        (e) => o.log?.(`Restart failed: ${(e as Error).message}`),
+      );
+    }, faults.restartEveryMs));
+  }
   return sim;
 }
