@@ -30,7 +30,7 @@ Deno.test("Checkpointer copies committed WAL frames into the database file off t
         .wal_autocheckpoint,
       0,
     );
-    await waitFor(() => Deno.statSync(path).size > before + 500_000, 5000, "a checkpoint");
+    await waitFor(() => Deno.statSync(path).size > before + 500_000, 30_000, "a checkpoint");
     assert(ck.running);
     await ck.stop();
     assertEquals(errors, []);
@@ -48,7 +48,7 @@ Deno.test("Checkpointer hands checkpoints back to the writer when the worker fai
     const errors: string[] = [];
     // A file in a directory that does not exist: the worker cannot open it.
     const ck = new Checkpointer(db, `${dir}/missing/x.db`, (m) => errors.push(m), 20);
-    await waitFor(() => errors.length > 0, 5000, "the fallback");
+    await waitFor(() => errors.length > 0, 30_000, "the fallback");
     assert(!ck.running);
     assert(
       /records are safe in the WAL; checkpointing in the writer again$/.test(errors[0]!),
