@@ -30,7 +30,7 @@ import { browseChildren, resolveAll, type Resolved } from "./resolve.ts";
 import { type Connection, openConnection } from "./session.ts";
 import { subscribePlan } from "./subscribe.ts";
 import { nodeInfo, writeTag } from "./write.ts";
-import { acknowledge } from "./events.ts";
+import { alarmAction } from "./events.ts";
 import type { DataValue } from "node-opcua-client";
 
 /** One Read request of a plan: the tags' indexes and their ReadValueIds. */
@@ -262,7 +262,7 @@ export class OpcuaDriver implements Driver, DriverHost {
     this.#writePlans.set(tag, plan);
     const [id] = await this.ids(c, plan);
     if (!id!.ok) throw this.#tagError("CONFIG_INVALID", tag, id!.why);
-    if (tag.type === "Event") return await acknowledge(this, c, tag, value);
+    if (tag.type === "Event") return await alarmAction(this, c, tag, value);
     const info = await this.call(
       `Cannot write "${tag.name}" on "${this.device.name}"`,
       nodeInfo(this, c, id!.nodeId),

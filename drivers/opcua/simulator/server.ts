@@ -205,6 +205,9 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
       inputNode: temperature,
       highLimit: 80,
       lowLimit: -1000,
+      // Confirm and shelving for the client's alarm-action tests (Part 9 optionals).
+      optionals: ["ConfirmedState", "Confirm", "ShelvingState"],
+      maxTimeShelved: 3_600_000,
     });
     alarm.setEnabledState(true);
     await server.start();
