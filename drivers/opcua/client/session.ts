@@ -1,10 +1,15 @@
 /**
  * @module
  * One connection to an OPC UA server: node-opcua's client (secure channel) and one session,
- * the server's operation limits (read once per connection) and namespace table. node-opcua's
- * own reconnection is off (`maxRetry: 0`): the engine owns the lifecycle, so a lost
- * connection is reported once and the engine builds a new one (new session, subscriptions
- * made again: never a duplicate monitored item).
+ * the server's operation limits (read once per connection) and namespace table.
+ *
+ * The first connect does not retry (the engine backs off). Once open, node-opcua's own
+ * repair is on (`maxRetry: -1`): a lost connection is reported once (every tag goes bad),
+ * and node-opcua builds a new secure channel and activates the same session on it; when the
+ * server no longer has the session it creates a new one and asks TransferSubscriptions
+ * (refused for anonymous sessions: then it creates the subscriptions and monitored items
+ * again), and republishes what the server still holds. The driver waits for that in its
+ * next `connect()` (see `driver.ts`), so one ClientSession lives as long as the device.
  */
 
 import { Buffer } from "node:buffer";
@@ -39,6 +44,14 @@ export interface Connection {
   namespaces: string[];
   /** Closes the session and the channel; never throws, never hangs past `timeoutMs`. */
   close(): Promise<void>;
+  /** The session's id now (node-opcua gives the same ClientSession a new id when it recreates it). */
+  sessionId(): string;
+  /** Subscription ids the server accepted in the last TransferSubscriptions. */
+  readonly transferred: Set<number>;
+  /** True when node-opcua has a channel and the session again and the server answers a Read. */
+  probe(ms: number): Promise<boolean>;
+  /** Reports the next loss again (after a resume). */
+  rearm(): void;
 }
 
 /** Node ids of Server_ServerCapabilities_OperationLimits_* (Part 5). */
@@ -123,6 +136,10 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
   repairOpensslConf();
   session.on("session_closed", () => lose("the server closed the session"));
   session.on("keepalive_failure", () => lose("the session keep-alive failed"));
+  // From now on node-opcua repairs a broken channel and the session by itself.
+  Object.assign(client.connectionStrategy, { maxRetry: -1, initialDelay: 500, maxDelay: 5_000 });
+  const transferred = new Set<number>();
+  watchTransfers(session, transferred);
   const c: Connection = {
     lib,
     client,
@@ -135,8 +152,27 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
       maxNodesPerTranslateBrowsePathsToNodeIds: 0,
     },
     namespaces: [],
+    transferred,
+    sessionId: () => session.sessionId.toString(),
+    async probe(ms) {
+      if (client.isReconnecting || session.isReconnecting) return false;
+      try {
+        const [dv] = await withTimeout(
+          session.read([{ nodeId: "i=2259", attributeId: lib.AttributeIds.Value }]),
+          ms,
+          () => new Error("probe"),
+        );
+        return dv !== undefined && (dv.statusCode.value & 0x80000000) === 0;
+      } catch {
+        return false;
+      }
+    },
+    rearm() {
+      lost = false;
+    },
     async close() {
       open = false;
+      Object.assign(client.connectionStrategy, { maxRetry: 0 });
       await withTimeout(session.close(true), f.timeoutMs, () => new Error("close")).catch(() => {});
       await abandon();
     },
@@ -162,6 +198,35 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
   }
   open = true;
   return c;
+}
+
+/**
+ * Records which subscriptions the server transferred when node-opcua repairs the session with a
+ * new one (its reconnection calls the session's own `transferSubscriptions`, callback form).
+ */
+function watchTransfers(session: ClientSession, into: Set<number>): void {
+  type Res = { results?: { statusCode: { value: number } }[] | null } | undefined;
+  type Req = { subscriptionIds?: number[] | null };
+  const s = session as unknown as {
+    transferSubscriptions(req: Req, cb?: (err: Error | null, res?: Res) => void): unknown;
+  };
+  const original = s.transferSubscriptions.bind(s);
+  const note = (req: Req, res: Res) => {
+    into.clear();
+    for (const [k, r] of (res?.results ?? []).entries()) {
+      const id = req.subscriptionIds?.[k];
+      if (id !== undefined && (r.statusCode.value & 0xc0000000) === 0) into.add(id);
+    }
+  };
+  s.transferSubscriptions = (req, cb) => {
+    if (typeof cb !== "function") {
+      return (original(req) as Promise<Res>).then((res) => (note(req, res), res));
+    }
+    return original(req, (err, res) => {
+      if (!err) note(req, res);
+      cb(err, res);
+    });
+  };
 }
 
 /** The session's user identity: anonymous, user name and password, or an X.509 certificate. */
