@@ -2,7 +2,8 @@
  * @module
  * Events and alarms (A&C) of the `opcua` driver: a tag of `type: Event` is a monitored item
  * on an event notifier's EventNotifier attribute with an event filter (select clause: the
- * standard fields and the tag's `select`; where clause: `minSeverity`). Each event becomes
+ * standard fields and the tag's `select`; where clause: the tag's `where` and `minSeverity`,
+ * `filter.ts`). Each event becomes
  * one record whose value is an object (eventId, eventType, source, time, message, severity,
  * condition, conditionId, active, acked, and the selected fields). Writing
  * `<eventId>[: comment]` to the tag acknowledges the condition that raised that event; other
@@ -16,6 +17,7 @@ import { hexCode, severity } from "../core/status.ts";
 import type { DriverHost } from "./host.ts";
 import type { Connection } from "./session.ts";
 import { type AlarmAction, parseAlarmAction } from "../core/alarm_action.ts";
+import { eventWhere } from "./filter.ts";
 import type { ClientMonitoredItem, ClientSubscription, StatusCode } from "node-opcua-client";
 
 /** The standard fields of an event record and their browse paths from BaseEventType. */
@@ -65,21 +67,11 @@ export function monitorEvents(
   const extra = Array.isArray(tag.config.select) ? tag.config.select.map(String) : [];
   const paths = [...STANDARD.map(([, p]) => p), ...extra];
   const minSeverity = typeof tag.config.minSeverity === "number" ? tag.config.minSeverity : 0;
-  const where = minSeverity > 0
-    ? {
-      elements: [{
-        filterOperator: lib.FilterOperator.GreaterThanOrEqual,
-        filterOperands: [
-          new lib.SimpleAttributeOperand({
-            typeDefinitionId: "i=2041",
-            browsePath: [{ namespaceIndex: 0, name: "Severity" }],
-            attributeId: lib.AttributeIds.Value,
-          }),
-          new lib.LiteralOperand({ value: { dataType: lib.DataType.UInt16, value: minSeverity } }),
-        ],
-      }],
-    }
-    : undefined;
+  const where = eventWhere(
+    lib,
+    typeof tag.config.where === "string" ? tag.config.where : undefined,
+    minSeverity,
+  );
   const filter = lib.constructEventFilter(paths, where as never);
   const item = lib.ClientMonitoredItem.create(
     sub,

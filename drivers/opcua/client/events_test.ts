@@ -214,3 +214,52 @@ Deno.test("alarm actions through the write path: confirm, comment, shelve one-sh
     await driver.close();
   }
 });
+
+Deno.test("the where clause is a ContentFilter the server applies: comparisons, in, and/or/not, ofType", async () => {
+  await using sim = await startOpcuaSimulator({ changeEveryMs: 0 });
+  const driver = new OpcuaDriver(
+    {
+      name: "boiler",
+      driver: "opcua",
+      config: { endpoint: sim.endpoint, pki, timeout: "10s" },
+      tags: new Map(),
+    },
+    { log: nullLogger, clock: systemClock },
+  );
+  await driver.connect(AbortSignal.timeout(20_000));
+  const wheres = [
+    "Severity >= 1 and SourceName = '1:Temperature'",
+    "SourceName in ['Pump', '1:Temperature'] and ActiveState.Id = true",
+    "ofType(ExclusiveLimitAlarmType) and not (Severity > 1000)",
+    "SourceName in ['Pump', 'Valve']",
+    "not ofType(AlarmConditionType)",
+    "Severity < 1 or SourceName != '1:Temperature'",
+  ];
+  const tags = wheres.map((where, k) => eventTag(`e${k}`, { where }));
+  const seen: { i: number; v: Value }[] = [];
+  const sub = await driver.subscribe(
+    driver.plan(tags),
+    {
+      value: (i, v) => void seen.push({ i, v }),
+      fail: (i, e) => void seen.push({ i, v: e.message }),
+    },
+    AbortSignal.timeout(60_000),
+    { publishingInterval: "20ms" },
+  );
+  try {
+    sim.setValue("Demo.Boiler.Temperature", 95);
+    const got = (i: number) => seen.filter((s) => s.i === i);
+    await until(10_000, "the events", () => [0, 1, 2].every((i) => got(i).length > 0), () => seen);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const i of [0, 1, 2]) {
+      assert(
+        got(i).every((s) => (s.v as Record<string, Value>).source === "1:Temperature"),
+        show(got(i)),
+      );
+    }
+    assertEquals([3, 4, 5].map((i) => got(i).length), [0, 0, 0], show(seen));
+  } finally {
+    await sub.close();
+    await driver.close();
+  }
+});
