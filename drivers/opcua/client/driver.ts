@@ -125,7 +125,7 @@ export class OpcuaDriver implements Driver, DriverHost {
           : "recreated";
         this.resumes.push(how);
         if (this.resumes.length > 100) this.resumes.shift();
-        this.ctx.log.info("Session resumed", {
+        this.ctx.log.debug("Session resumed", {
           how,
           awayMs: Date.now() - p.at,
           parkedSubscriptions: this.park.size,
