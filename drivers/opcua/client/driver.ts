@@ -80,6 +80,10 @@ export class OpcuaDriver implements Driver, DriverHost {
     return this.#conn;
   }
 
+  trace(msg: string, fields: Record<string, unknown>): void {
+    this.ctx.log.debug(msg, fields);
+  }
+
   parking(): boolean {
     return this.#lost !== undefined && this.#conn !== undefined;
   }
@@ -93,6 +97,7 @@ export class OpcuaDriver implements Driver, DriverHost {
       fields: this.fields,
       signal,
       onLost: (reason) => {
+        this.trace("Connection lost", { reason, ours: this.#conn === conn });
         if (this.#conn !== conn) return;
         this.#lost = reason;
         this.ctx.connectionLost?.(reason);

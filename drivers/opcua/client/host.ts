@@ -22,6 +22,8 @@ export interface DriverHost {
   readonly park: SubscriptionPark;
   /** True while the connection is lost and may come back: a closed subscription is parked. */
   parking(): boolean;
+  /** A debug line of the resume machinery. */
+  trace(msg: string, fields: Record<string, unknown>): void;
   /** The live connection, or NOT_CONNECTED. */
   live(): Connection;
   /** A service call bounded by the device's timeout; a broken channel is NOT_CONNECTED. */

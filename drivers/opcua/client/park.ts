@@ -95,6 +95,8 @@ export interface Parkable extends Subscription {
   /** The flow's `subscribe:` options it was made with (JSON). */
   readonly options: string;
   readonly relay: Relay;
+  /** Deleted (nothing to take back). */
+  readonly closed: boolean;
   /** Deletes it on the server (for good). */
   terminate(): Promise<void>;
 }
@@ -121,7 +123,7 @@ export class SubscriptionPark {
     const s = this.#parked.get(plan);
     if (!s || s.conn !== conn || s.options !== JSON.stringify(options)) return undefined;
     this.#parked.delete(plan);
-    return s;
+    return s.closed ? undefined : s;
   }
 
   /** Deletes, after {@linkcode SWEEP_MS}, what is not taken back by then. */

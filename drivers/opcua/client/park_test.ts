@@ -48,6 +48,7 @@ Deno.test("SubscriptionPark gives back by plan, connection and options, and dele
     conn,
     options: JSON.stringify(options),
     relay: new Relay(collector().sink, new Set()),
+    closed: false,
     terminate: () => (terminated.push(name), Promise.resolve()),
     close: () => Promise.resolve(),
   });

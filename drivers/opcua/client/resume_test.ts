@@ -84,7 +84,19 @@ async function rig(o: OpcuaSimOptions, extra: Record<string, unknown> = {}) {
     seen.slice(from).filter((r) => r.tag === "sp" && r.quality === "good").map((r) => r.value);
   sim.setValue("Demo.Setpoint", 1);
   await until(30_000, "the first value", () => sp().includes(1), () => seen);
-  assertEquals(sim.counts().monitoredItems, 2);
+  await until(
+    30_000,
+    "both monitored items",
+    () => sim.counts().monitoredItems === 2,
+    () => sim.counts(),
+  );
+  // The engine holds the subscription (subscribe() returned): what a resume takes back.
+  await until(
+    30_000,
+    "the subscription live",
+    () => gw.health().plc!.subscriptions === 1,
+    () => gw.health(),
+  );
   return {
     sim,
     gw,

@@ -54,6 +54,18 @@ export interface Connection {
   rearm(): void;
 }
 
+/** node-opcua's publish engine, as far as a resume looks at it. */
+interface PublishEngine {
+  nbPendingPublishRequests: number;
+  subscriptionCount: number;
+  replenish_publish_request_queue(): void;
+  suspend(suspended: boolean): void;
+}
+
+/** The session's publish engine (node-opcua internals, absent in other versions). */
+const publishEngine = (session: ClientSession) =>
+  (session as unknown as { getPublishEngine?(): PublishEngine }).getPublishEngine?.();
+
 /** Node ids of Server_ServerCapabilities_OperationLimits_* (Part 5). */
 const LIMIT_NODES: [keyof OperationLimits, string][] = [
   ["maxNodesPerRead", "i=11705"],
@@ -106,6 +118,10 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
   const lose = (reason: string) => {
     if (!open || lost) return;
     lost = true;
+    // No Publish until the resume: node-opcua sends Publish requests as soon as a new channel
+    // is valid, and a response that arrives before its Republish of what was unacknowledged
+    // moves the sequence number past the gap (a value written while away was seen lost).
+    if (session) publishEngine(session)?.suspend(true);
     o.onLost(reason);
   };
   client.on("connection_lost", () => lose("the connection to the server was lost"));
@@ -118,7 +134,7 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
     await withTimeout(client.disconnect(), 2_000, () => new Error("disconnect")).catch(() => {});
     await cm.dispose().catch(() => {});
   };
-  let session: ClientSession;
+  let session: ClientSession | undefined;
   const started = Date.now() - 1_000;
   try {
     await withTimeout(client.connect(f.endpoint), f.timeoutMs, timedOut);
@@ -134,11 +150,13 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
     throw explainConnectError(what, e, f, await newestRejected(f.pki, started));
   }
   repairOpensslConf();
+  const live: ClientSession = session;
   session.on("session_closed", () => lose("the server closed the session"));
   session.on("keepalive_failure", () => lose("the session keep-alive failed"));
   // From now on node-opcua repairs a broken channel and the session by itself.
   Object.assign(client.connectionStrategy, { maxRetry: -1, initialDelay: 500, maxDelay: 5_000 });
   const transferred = new Set<number>();
+  let refillLater: ReturnType<typeof setTimeout> | undefined;
   watchTransfers(session, transferred);
   const c: Connection = {
     lib,
@@ -169,9 +187,23 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
     },
     rearm() {
       lost = false;
+      // Publishing again (suspended since the loss; Republish is done by now). node-opcua
+      // also stops sending Publish requests when one fails on the broken channel and counts on
+      // its repair to send them: when none is pending, send them now and check again in 2 s.
+      const pe = publishEngine(live);
+      pe?.suspend(false);
+      const refill = () => {
+        if (open && !lost && pe && pe.subscriptionCount > 0 && pe.nbPendingPublishRequests < 1) {
+          pe.replenish_publish_request_queue();
+        }
+      };
+      refill();
+      clearTimeout(refillLater);
+      refillLater = setTimeout(refill, 2_000);
     },
     async close() {
       open = false;
+      clearTimeout(refillLater);
       Object.assign(client.connectionStrategy, { maxRetry: 0 });
       await withTimeout(session.close(true), f.timeoutMs, () => new Error("close")).catch(() => {});
       await abandon();

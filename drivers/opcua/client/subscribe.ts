@@ -29,6 +29,7 @@ export async function subscribePlan(
 ): Promise<Subscription> {
   const c = d.live();
   const back = d.park.take(plan, c, raw);
+  d.trace(back ? "Parked subscription taken back" : "Subscribing", { parked: d.park.size });
   if (back) {
     back.relay.attach(target);
     signal.addEventListener("abort", () => void back.close(), { once: true });
@@ -68,19 +69,28 @@ export async function subscribePlan(
   const terminate = async () => {
     if (closed) return;
     closed = true;
+    d.trace("Subscription deleted", { made, parking: d.parking() });
     d.monitored -= counted;
     await d.call(what, sub.terminate()).catch(() => {});
   };
   const relay = new Relay(target, eventSet(plan));
+  // Parked only once made: one lost while its items were being created is deleted.
+  let made = false;
   const kept: Parkable = {
     conn: c,
     options: JSON.stringify(raw),
     relay,
     terminate,
+    get closed() {
+      return closed;
+    },
     async close() {
       if (closed) return;
       // Lost, not stopped: kept for the engine's next subscribe() after the resume.
-      if (d.parking()) return d.park.put(plan, kept);
+      if (made && d.parking()) {
+        d.trace("Subscription parked", {});
+        return d.park.put(plan, kept);
+      }
       await terminate();
     },
   };
@@ -177,6 +187,9 @@ export async function subscribePlan(
     await terminate();
     throw e;
   }
+  made = true;
+  // Lost while being made: the engine's signal is aborted, its close() has deleted it.
+  if (signal.aborted) await terminate();
   return kept;
 }
 
