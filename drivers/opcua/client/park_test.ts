@@ -23,7 +23,7 @@ function collector() {
 
 Deno.test("Relay buffers while parked, then hands over what came, then unchanged tags' last values", () => {
   const a = collector();
-  const r = new Relay(a.sink, new Set([2]));
+  const r = new Relay(a.sink, new Set([2]), 4);
   r.value(0, 1, 1000);
   r.value(1, 10, 1000);
   r.value(2, { event: 1 }, 1000);
@@ -47,7 +47,7 @@ Deno.test("SubscriptionPark gives back by plan, connection and options, and dele
   const kept = (name: string, options: Record<string, unknown>): Parkable => ({
     conn,
     options: JSON.stringify(options),
-    relay: new Relay(collector().sink, new Set()),
+    relay: new Relay(collector().sink, new Set(), 0),
     closed: false,
     terminate: () => (terminated.push(name), Promise.resolve()),
     close: () => Promise.resolve(),

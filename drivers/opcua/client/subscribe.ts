@@ -73,7 +73,7 @@ export async function subscribePlan(
     d.monitored -= counted;
     await d.call(what, sub.terminate()).catch(() => {});
   };
-  const relay = new Relay(target, eventSet(plan));
+  const relay = new Relay(target, eventSet(plan), plan.tags.length);
   // Parked only once made: one lost while its items were being created is deleted.
   let made = false;
   const kept: Parkable = {
