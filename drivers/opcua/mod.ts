@@ -23,12 +23,13 @@
 
 import type { DeviceConfig, Driver, DriverIssue, DriverModule } from "../../engine/plugin.ts";
 import { parseAddress } from "./core/address.ts";
+import { parseWhere } from "./core/where.ts";
 import { OpcuaDeviceSpec, OpcuaSubscribeSpec, OpcuaTagSpec } from "./core/spec.ts";
 import { opcuaValueKind } from "./core/types.ts";
 import { OpcuaDriver } from "./client/driver.ts";
 import { opcuaTools } from "./tools/mod.ts";
 
-/** Address syntax and the monitored-item limit, checked when the flow loads. */
+/** Address syntax, event where clauses and the monitored-item limit, checked when the flow loads. */
 function validate(device: DeviceConfig): DriverIssue[] {
   const issues: DriverIssue[] = [];
   for (const [name, tag] of device.tags) {
@@ -36,6 +37,21 @@ function validate(device: DeviceConfig): DriverIssue[] {
       parseAddress(tag.address);
     } catch (e) {
       issues.push({ message: (e as Error).message, path: ["tags", name, "address"] });
+    }
+    const where = tag.config.where;
+    if (where !== undefined) {
+      if (tag.type !== "Event") {
+        issues.push({
+          message: `where filters events: tag "${name}" has type ${tag.type}, not Event`,
+          path: ["tags", name, "where"],
+        });
+      } else {
+        try {
+          parseWhere(String(where));
+        } catch (e) {
+          issues.push({ message: (e as Error).message, path: ["tags", name, "where"] });
+        }
+      }
     }
   }
   const f = device.config;

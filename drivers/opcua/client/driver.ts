@@ -4,6 +4,12 @@
  * the server's MaxNodesPerRead, writes checked against the node's DataType, ValueRank and
  * access level, subscriptions (see `subscribe.ts`) and one level of browse. Status codes are
  * the quality: Bad is a bad tag with the code's name as the reason.
+ *
+ * A lost connection is parked, not closed (see `session.ts` and `park.ts`): the engine's next
+ * `connect()` waits for node-opcua to restore the session and takes it back, with the
+ * subscriptions the engine then subscribes again; a connection not restored within
+ * {@linkcode MAX_PARK_MS} (or the session timeout, twice, if longer) is closed and a new one
+ * opened.
  */
 
 import {
@@ -29,9 +35,16 @@ import { OpcuaPlan } from "./plan.ts";
 import { browseChildren, resolveAll, type Resolved } from "./resolve.ts";
 import { type Connection, openConnection } from "./session.ts";
 import { subscribePlan } from "./subscribe.ts";
+import { SubscriptionPark } from "./park.ts";
 import { nodeInfo, writeTag } from "./write.ts";
-import { acknowledge } from "./events.ts";
+import { alarmAction } from "./events.ts";
 import type { DataValue } from "node-opcua-client";
+
+/** The longest a lost connection is waited for before a new one is opened, ms. */
+export const MAX_PARK_MS = 120_000;
+
+/** How a resumed connection came back: the same session, or a new one. */
+export type ResumeKind = "reactivated" | "transferred" | "recreated";
 
 /** One Read request of a plan: the tags' indexes and their ReadValueIds. */
 interface ReadBatch {
@@ -50,6 +63,11 @@ export class OpcuaDriver implements Driver, DriverHost {
   #resolved = new WeakMap<ReadPlan, { conn: Connection; ids: Resolved[] }>();
   /** Monitored items held by this session's live subscriptions. */
   monitored = 0;
+  readonly park: SubscriptionPark = new SubscriptionPark();
+  /** A lost connection that node-opcua is repairing, and its session id when it was lost. */
+  #parked: { conn: Connection; at: number; sessionId: string; subs: number[] } | undefined;
+  /** How each resume went, oldest first (tests, health). */
+  readonly resumes: ResumeKind[] = [];
 
   constructor(device: DeviceConfig, ctx: DriverContext) {
     this.device = device;
@@ -62,14 +80,24 @@ export class OpcuaDriver implements Driver, DriverHost {
     return this.#conn;
   }
 
+  trace(msg: string, fields: Record<string, unknown>): void {
+    this.ctx.log.debug(msg, fields);
+  }
+
+  parking(): boolean {
+    return this.#lost !== undefined && this.#conn !== undefined;
+  }
+
   async connect(signal: AbortSignal): Promise<void> {
-    await this.close();
+    if (this.#conn) await this.close();
+    if (this.#parked && await this.#resume(this.#parked, signal)) return;
     this.#lost = undefined;
     const conn = await openConnection({
       device: this.device.name,
       fields: this.fields,
       signal,
       onLost: (reason) => {
+        this.trace("Connection lost", { reason, ours: this.#conn === conn });
         if (this.#conn !== conn) return;
         this.#lost = reason;
         this.ctx.connectionLost?.(reason);
@@ -81,11 +109,76 @@ export class OpcuaDriver implements Driver, DriverHost {
     this.monitored = 0;
   }
 
+  /** Waits for node-opcua to restore a parked connection; true when it is live again. */
+  async #resume(
+    p: { conn: Connection; at: number; sessionId: string; subs: number[] },
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const f = this.fields;
+    const end = Date.now() + Math.max(f.timeoutMs * 2, 10_000);
+    while (Date.now() < end && !signal.aborted) {
+      if (await p.conn.probe(Math.min(f.timeoutMs, 5_000))) {
+        this.#parked = undefined;
+        this.#lost = undefined;
+        this.#conn = p.conn;
+        p.conn.rearm();
+        const sid = p.conn.sessionId();
+        const how: ResumeKind = sid === p.sessionId
+          ? "reactivated"
+          : p.subs.length > 0 && p.subs.every((id) => p.conn.transferred.has(id))
+          ? "transferred"
+          : "recreated";
+        this.resumes.push(how);
+        if (this.resumes.length > 100) this.resumes.shift();
+        this.ctx.log.debug("Session resumed", {
+          how,
+          awayMs: Date.now() - p.at,
+          parkedSubscriptions: this.park.size,
+        });
+        this.park.sweepLater();
+        return true;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    signal.throwIfAborted();
+    if (Date.now() - p.at < Math.max(MAX_PARK_MS, f.sessionTimeoutMs * 2)) {
+      throw new BifrostError(
+        "DEVICE_UNREACHABLE",
+        `Cannot reconnect to "${this.device.name}" at ${f.endpoint}: the session is not restored yet (away ${
+          Math.round((Date.now() - p.at) / 1000)
+        } s; node-opcua keeps trying)`,
+      );
+    }
+    this.ctx.log.warn("Session not restored in time; opening a new one", {
+      awayMs: Date.now() - p.at,
+    });
+    await this.#dropParked();
+    return false;
+  }
+
+  async #dropParked(): Promise<void> {
+    const p = this.#parked;
+    this.#parked = undefined;
+    this.park.clear();
+    this.monitored = 0;
+    await p?.conn.close();
+  }
+
   async close(): Promise<void> {
     const c = this.#conn;
     this.#conn = undefined;
+    if (c && this.#lost !== undefined) {
+      // Lost: node-opcua repairs it; the next connect() takes it back.
+      const engine = (c.session as unknown as {
+        getPublishEngine?(): { getSubscriptionIds(): number[] };
+      }).getPublishEngine?.();
+      const subs = engine?.getSubscriptionIds() ?? [];
+      this.#parked = { conn: c, at: Date.now(), sessionId: c.sessionId(), subs };
+      return;
+    }
     this.monitored = 0;
     await c?.close();
+    await this.#dropParked();
   }
 
   plan(tags: readonly TagConfig[]): OpcuaPlan {
@@ -262,7 +355,7 @@ export class OpcuaDriver implements Driver, DriverHost {
     this.#writePlans.set(tag, plan);
     const [id] = await this.ids(c, plan);
     if (!id!.ok) throw this.#tagError("CONFIG_INVALID", tag, id!.why);
-    if (tag.type === "Event") return await acknowledge(this, c, tag, value);
+    if (tag.type === "Event") return await alarmAction(this, c, tag, value);
     const info = await this.call(
       `Cannot write "${tag.name}" on "${this.device.name}"`,
       nodeInfo(this, c, id!.nodeId),

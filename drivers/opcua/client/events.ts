@@ -2,10 +2,13 @@
  * @module
  * Events and alarms (A&C) of the `opcua` driver: a tag of `type: Event` is a monitored item
  * on an event notifier's EventNotifier attribute with an event filter (select clause: the
- * standard fields and the tag's `select`; where clause: `minSeverity`). Each event becomes
+ * standard fields and the tag's `select`; where clause: the tag's `where` and `minSeverity`,
+ * `filter.ts`). Each event becomes
  * one record whose value is an object (eventId, eventType, source, time, message, severity,
  * condition, conditionId, active, acked, and the selected fields). Writing
- * `<eventId>[: comment]` to the tag acknowledges the condition that raised that event.
+ * `<eventId>[: comment]` to the tag acknowledges the condition that raised that event; other
+ * alarm actions (confirm, comment, shelve, unshelve) are written the same way
+ * (`core/alarm_action.ts`).
  */
 
 import { Buffer } from "node:buffer";
@@ -13,7 +16,9 @@ import { BifrostError, type ReadSink, type TagConfig, type Value } from "../../.
 import { hexCode, severity } from "../core/status.ts";
 import type { DriverHost } from "./host.ts";
 import type { Connection } from "./session.ts";
-import type { ClientMonitoredItem, ClientSubscription } from "node-opcua-client";
+import { type AlarmAction, parseAlarmAction } from "../core/alarm_action.ts";
+import { eventWhere } from "./filter.ts";
+import type { ClientMonitoredItem, ClientSubscription, StatusCode } from "node-opcua-client";
 
 /** The standard fields of an event record and their browse paths from BaseEventType. */
 const STANDARD: [string, string][] = [
@@ -62,21 +67,11 @@ export function monitorEvents(
   const extra = Array.isArray(tag.config.select) ? tag.config.select.map(String) : [];
   const paths = [...STANDARD.map(([, p]) => p), ...extra];
   const minSeverity = typeof tag.config.minSeverity === "number" ? tag.config.minSeverity : 0;
-  const where = minSeverity > 0
-    ? {
-      elements: [{
-        filterOperator: lib.FilterOperator.GreaterThanOrEqual,
-        filterOperands: [
-          new lib.SimpleAttributeOperand({
-            typeDefinitionId: "i=2041",
-            browsePath: [{ namespaceIndex: 0, name: "Severity" }],
-            attributeId: lib.AttributeIds.Value,
-          }),
-          new lib.LiteralOperand({ value: { dataType: lib.DataType.UInt16, value: minSeverity } }),
-        ],
-      }],
-    }
-    : undefined;
+  const where = eventWhere(
+    lib,
+    typeof tag.config.where === "string" ? tag.config.where : undefined,
+    minSeverity,
+  );
   const filter = lib.constructEventFilter(paths, where as never);
   const item = lib.ClientMonitoredItem.create(
     sub,
@@ -114,44 +109,81 @@ export function monitorEvents(
   });
 }
 
-/** Acknowledges the condition of event `<eventId>[: comment]` (the write of an event tag). */
-export async function acknowledge(
+/** Runs the alarm action written to an event tag (see `core/alarm_action.ts`). */
+export async function alarmAction(
   d: DriverHost,
   c: Connection,
   tag: TagConfig,
   value: Value,
 ): Promise<void> {
-  const where = `Cannot acknowledge on "${tag.name}" (${tag.address}) of "${d.device.name}"`;
-  const m = typeof value === "string" ? /^\s*([0-9a-fA-F]+)\s*(?::\s*(.*))?$/s.exec(value) : null;
-  if (!m) {
-    throw new BifrostError(
-      "WRITE_REJECTED",
-      `${where}: write "<eventId>[: comment]" (the eventId of the alarm's record), got ${
-        JSON.stringify(value)
-      }`,
-    );
-  }
-  const eventId = m[1]!.toLowerCase();
+  const parsed = parseAlarmAction(value);
+  const verb = typeof parsed === "string" ? "run an alarm action" : VERBS[parsed.action];
+  const where = `Cannot ${verb} on "${tag.name}" (${tag.address}) of "${d.device.name}"`;
+  if (typeof parsed === "string") throw new BifrostError("WRITE_REJECTED", `${where}: ${parsed}`);
+  const { action, eventId } = parsed;
   const conditionId = conditions.get(c)?.get(eventId);
   if (!conditionId) {
     throw new BifrostError(
       "WRITE_REJECTED",
-      `${where}: no event ${eventId} was received on this connection (acknowledge the latest event of the alarm)`,
+      `${where}: no event ${eventId} was received on this connection (use the latest event of the alarm)`,
     );
   }
-  const status = await d.call(
-    where,
-    c.session.acknowledgeCondition(
-      c.lib.coerceNodeId(conditionId),
-      Buffer.from(eventId, "hex"),
-      m[2] ?? "Acknowledged from Bifrost",
-    ),
-  );
+  const id = c.lib.coerceNodeId(conditionId);
+  const comment = parsed.comment ?? `${action} from Bifrost`;
+  const event = Buffer.from(eventId, "hex");
+  let status: StatusCode;
+  if (action === "Acknowledge") {
+    status = await d.call(where, c.session.acknowledgeCondition(id, event, comment));
+  } else if (action === "Confirm") {
+    status = await d.call(where, c.session.confirmCondition(id, event, comment));
+  } else if (action === "AddComment") {
+    status = await d.call(where, c.session.addCommentCondition(id, event, comment));
+  } else {
+    // Shelving is a method of the condition's ShelvingState object (Part 9, 5.8.10).
+    const method = action === "Unshelve"
+      ? "Unshelve"
+      : parsed.shelveMs === undefined
+      ? "OneShotShelve"
+      : "TimedShelve";
+    const paths = await d.call(
+      where,
+      c.session.translateBrowsePath([
+        c.lib.makeBrowsePath(id, ".ShelvingState"),
+        c.lib.makeBrowsePath(id, `.ShelvingState.${method}`),
+      ]),
+    );
+    const [object, m] = paths.map((p) => p.targets?.[0]?.targetId);
+    if (!object || !m) {
+      throw new BifrostError(
+        "WRITE_REJECTED",
+        `${where}: the alarm ${conditionId} has no ShelvingState.${method} (the server does not offer shelving for it)`,
+      );
+    }
+    const result = await d.call(
+      where,
+      c.session.call({
+        objectId: object,
+        methodId: m,
+        inputArguments: parsed.shelveMs === undefined
+          ? []
+          : [{ dataType: c.lib.DataType.Double, value: parsed.shelveMs }],
+      }),
+    );
+    status = result.statusCode;
+  }
   if (severity(status.value) !== "good") {
     throw new BifrostError(
       "WRITE_REJECTED",
       `${where}: the server answered ${status.name} (${hexCode(status.value)})`,
-      { details: { protocol: "opcua", code: status.value >>> 0, name: status.name } },
+      { details: { protocol: "opcua", code: status.value >>> 0, name: status.name, action } },
     );
   }
 }
+
+const VERBS: Record<AlarmAction["action"], string> = {
+  Acknowledge: "acknowledge",
+  Confirm: "confirm",
+  AddComment: "comment",
+  Shelve: "shelve",
+  Unshelve: "unshelve",
+};

@@ -8,6 +8,7 @@ import type { DeviceConfig, ReadPlan, ReadSink } from "../../../engine/plugin.ts
 import type { OpcuaDevice } from "../core/spec.ts";
 import type { OpcuaPlan } from "./plan.ts";
 import type { Resolved } from "./resolve.ts";
+import type { SubscriptionPark } from "./park.ts";
 import type { Connection } from "./session.ts";
 import type { DataValue } from "node-opcua-client";
 
@@ -17,6 +18,12 @@ export interface DriverHost {
   readonly fields: OpcuaDevice;
   /** Monitored items held by this session's live subscriptions. */
   monitored: number;
+  /** Subscriptions kept across a lost connection. */
+  readonly park: SubscriptionPark;
+  /** True while the connection is lost and may come back: a closed subscription is parked. */
+  parking(): boolean;
+  /** A debug line of the resume machinery. */
+  trace(msg: string, fields: Record<string, unknown>): void;
   /** The live connection, or NOT_CONNECTED. */
   live(): Connection;
   /** A service call bounded by the device's timeout; a broken channel is NOT_CONNECTED. */

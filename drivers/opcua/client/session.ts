@@ -1,10 +1,15 @@
 /**
  * @module
  * One connection to an OPC UA server: node-opcua's client (secure channel) and one session,
- * the server's operation limits (read once per connection) and namespace table. node-opcua's
- * own reconnection is off (`maxRetry: 0`): the engine owns the lifecycle, so a lost
- * connection is reported once and the engine builds a new one (new session, subscriptions
- * made again: never a duplicate monitored item).
+ * the server's operation limits (read once per connection) and namespace table.
+ *
+ * The first connect does not retry (the engine backs off). Once open, node-opcua's own
+ * repair is on (`maxRetry: -1`): a lost connection is reported once (every tag goes bad),
+ * and node-opcua builds a new secure channel and activates the same session on it; when the
+ * server no longer has the session it creates a new one and asks TransferSubscriptions
+ * (refused for anonymous sessions: then it creates the subscriptions and monitored items
+ * again), and republishes what the server still holds. The driver waits for that in its
+ * next `connect()` (see `driver.ts`), so one ClientSession lives as long as the device.
  */
 
 import { Buffer } from "node:buffer";
@@ -39,7 +44,27 @@ export interface Connection {
   namespaces: string[];
   /** Closes the session and the channel; never throws, never hangs past `timeoutMs`. */
   close(): Promise<void>;
+  /** The session's id now (node-opcua gives the same ClientSession a new id when it recreates it). */
+  sessionId(): string;
+  /** Subscription ids the server accepted in the last TransferSubscriptions. */
+  readonly transferred: Set<number>;
+  /** True when node-opcua has a channel and the session again and the server answers a Read. */
+  probe(ms: number): Promise<boolean>;
+  /** Reports the next loss again (after a resume). */
+  rearm(): void;
 }
+
+/** node-opcua's publish engine, as far as a resume looks at it. */
+interface PublishEngine {
+  nbPendingPublishRequests: number;
+  subscriptionCount: number;
+  replenish_publish_request_queue(): void;
+  suspend(suspended: boolean): void;
+}
+
+/** The session's publish engine (node-opcua internals, absent in other versions). */
+const publishEngine = (session: ClientSession) =>
+  (session as unknown as { getPublishEngine?(): PublishEngine }).getPublishEngine?.();
 
 /** Node ids of Server_ServerCapabilities_OperationLimits_* (Part 5). */
 const LIMIT_NODES: [keyof OperationLimits, string][] = [
@@ -93,6 +118,10 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
   const lose = (reason: string) => {
     if (!open || lost) return;
     lost = true;
+    // No Publish until the resume: node-opcua sends Publish requests as soon as a new channel
+    // is valid, and a response that arrives before its Republish of what was unacknowledged
+    // moves the sequence number past the gap (a value written while away was seen lost).
+    if (session) publishEngine(session)?.suspend(true);
     o.onLost(reason);
   };
   client.on("connection_lost", () => lose("the connection to the server was lost"));
@@ -105,7 +134,7 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
     await withTimeout(client.disconnect(), 2_000, () => new Error("disconnect")).catch(() => {});
     await cm.dispose().catch(() => {});
   };
-  let session: ClientSession;
+  let session: ClientSession | undefined;
   const started = Date.now() - 1_000;
   try {
     await withTimeout(client.connect(f.endpoint), f.timeoutMs, timedOut);
@@ -121,8 +150,14 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
     throw explainConnectError(what, e, f, await newestRejected(f.pki, started));
   }
   repairOpensslConf();
+  const live: ClientSession = session;
   session.on("session_closed", () => lose("the server closed the session"));
   session.on("keepalive_failure", () => lose("the session keep-alive failed"));
+  // From now on node-opcua repairs a broken channel and the session by itself.
+  Object.assign(client.connectionStrategy, { maxRetry: -1, initialDelay: 500, maxDelay: 5_000 });
+  const transferred = new Set<number>();
+  let refillLater: ReturnType<typeof setTimeout> | undefined;
+  watchTransfers(session, transferred);
   const c: Connection = {
     lib,
     client,
@@ -135,8 +170,41 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
       maxNodesPerTranslateBrowsePathsToNodeIds: 0,
     },
     namespaces: [],
+    transferred,
+    sessionId: () => session.sessionId.toString(),
+    async probe(ms) {
+      if (client.isReconnecting || session.isReconnecting) return false;
+      try {
+        const [dv] = await withTimeout(
+          session.read([{ nodeId: "i=2259", attributeId: lib.AttributeIds.Value }]),
+          ms,
+          () => new Error("probe"),
+        );
+        return dv !== undefined && (dv.statusCode.value & 0x80000000) === 0;
+      } catch {
+        return false;
+      }
+    },
+    rearm() {
+      lost = false;
+      // Publishing again (suspended since the loss; Republish is done by now). node-opcua
+      // also stops sending Publish requests when one fails on the broken channel and counts on
+      // its repair to send them: when none is pending, send them now and check again in 2 s.
+      const pe = publishEngine(live);
+      pe?.suspend(false);
+      const refill = () => {
+        if (open && !lost && pe && pe.subscriptionCount > 0 && pe.nbPendingPublishRequests < 1) {
+          pe.replenish_publish_request_queue();
+        }
+      };
+      refill();
+      clearTimeout(refillLater);
+      refillLater = setTimeout(refill, 2_000);
+    },
     async close() {
       open = false;
+      clearTimeout(refillLater);
+      Object.assign(client.connectionStrategy, { maxRetry: 0 });
       await withTimeout(session.close(true), f.timeoutMs, () => new Error("close")).catch(() => {});
       await abandon();
     },
@@ -162,6 +230,35 @@ export async function openConnection(o: OpenOptions): Promise<Connection> {
   }
   open = true;
   return c;
+}
+
+/**
+ * Records which subscriptions the server transferred when node-opcua repairs the session with a
+ * new one (its reconnection calls the session's own `transferSubscriptions`, callback form).
+ */
+function watchTransfers(session: ClientSession, into: Set<number>): void {
+  type Res = { results?: { statusCode: { value: number } }[] | null } | undefined;
+  type Req = { subscriptionIds?: number[] | null };
+  const s = session as unknown as {
+    transferSubscriptions(req: Req, cb?: (err: Error | null, res?: Res) => void): unknown;
+  };
+  const original = s.transferSubscriptions.bind(s);
+  const note = (req: Req, res: Res) => {
+    into.clear();
+    for (const [k, r] of (res?.results ?? []).entries()) {
+      const id = req.subscriptionIds?.[k];
+      if (id !== undefined && (r.statusCode.value & 0xc0000000) === 0) into.add(id);
+    }
+  };
+  s.transferSubscriptions = (req, cb) => {
+    if (typeof cb !== "function") {
+      return (original(req) as Promise<Res>).then((res) => (note(req, res), res));
+    }
+    return original(req, (err, res) => {
+      if (!err) note(req, res);
+      cb(err, res);
+    });
+  };
 }
 
 /** The session's user identity: anonymous, user name and password, or an X.509 certificate. */

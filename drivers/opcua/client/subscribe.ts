@@ -5,6 +5,9 @@
  * with absolute or percent deadband), created in calls of at most the server's
  * MaxMonitoredItemsPerCall. The device's `maxMonitoredItems` is checked before anything is
  * asked of the server, so a flow that asks too much fails with the limit named.
+ *
+ * A subscription closed while the connection is lost is parked (`park.ts`) and taken back
+ * by the next `subscribe()` of the same plan once node-opcua has restored the session.
  */
 
 import { BifrostError, type ReadSink, type Subscription } from "../../../engine/plugin.ts";
@@ -13,17 +16,25 @@ import { severity, statusError } from "../core/status.ts";
 import type { DriverHost } from "./host.ts";
 import { monitorEvents } from "./events.ts";
 import type { OpcuaPlan } from "./plan.ts";
+import { type Parkable, Relay } from "./park.ts";
 import type { ClientMonitoredItemGroup, ClientSubscription } from "node-opcua-client";
 
-/** Subscribes every tag of `plan`; values go to `sink` by the tag's index. */
+/** Subscribes every tag of `plan`; values go to `target` by the tag's index. */
 export async function subscribePlan(
   d: DriverHost,
   plan: OpcuaPlan,
-  sink: ReadSink,
+  target: ReadSink,
   signal: AbortSignal,
   raw: Record<string, unknown>,
 ): Promise<Subscription> {
   const c = d.live();
+  const back = d.park.take(plan, c, raw);
+  d.trace(back ? "Parked subscription taken back" : "Subscribing", { parked: d.park.size });
+  if (back) {
+    back.relay.attach(target);
+    signal.addEventListener("abort", () => void back.close(), { once: true });
+    return back;
+  }
   const o = subscribeOptions(raw);
   const limit = d.fields.maxMonitoredItems;
   if (limit !== undefined && d.monitored + plan.tags.length > limit) {
@@ -42,7 +53,12 @@ export async function subscribePlan(
     what,
     c.session.createSubscription2({
       requestedPublishingInterval: o.publishingIntervalMs,
-      requestedLifetimeCount: 60,
+      // The subscription outlives its session by a while (orphaned on the server, as Part 4
+      // allows) so that a new session can take it over with TransferSubscriptions.
+      requestedLifetimeCount: Math.max(
+        60,
+        Math.ceil(Math.max(d.fields.sessionTimeoutMs * 3, 60_000) / o.publishingIntervalMs),
+      ),
       requestedMaxKeepAliveCount: 10,
       maxNotificationsPerPublish: 0,
       publishingEnabled: true,
@@ -50,13 +66,37 @@ export async function subscribePlan(
     }),
   );
   let closed = false;
-  const close = async () => {
+  const terminate = async () => {
     if (closed) return;
     closed = true;
+    d.trace("Subscription deleted", { made, parking: d.parking() });
     d.monitored -= counted;
     await d.call(what, sub.terminate()).catch(() => {});
   };
+  const relay = new Relay(target, eventSet(plan), plan.tags.length);
+  // Parked only once made: one lost while its items were being created is deleted.
+  let made = false;
+  const kept: Parkable = {
+    conn: c,
+    options: JSON.stringify(raw),
+    relay,
+    terminate,
+    get closed() {
+      return closed;
+    },
+    async close() {
+      if (closed) return;
+      // Lost, not stopped: kept for the engine's next subscribe() after the resume.
+      if (made && d.parking()) {
+        d.trace("Subscription parked", {});
+        return d.park.put(plan, kept);
+      }
+      await terminate();
+    },
+  };
+  const close = () => kept.close();
   signal.addEventListener("abort", () => void close(), { once: true });
+  const sink: ReadSink = relay;
   let counted = 0;
   const todo: number[] = [];
   const events: number[] = [];
@@ -144,8 +184,18 @@ export async function subscribePlan(
       d.monitored++;
     }
   } catch (e) {
-    await close();
+    await terminate();
     throw e;
   }
-  return { close };
+  made = true;
+  // Lost while being made: the engine's signal is aborted, its close() has deleted it.
+  if (signal.aborted) await terminate();
+  return kept;
+}
+
+/** The indexes of a plan's Event tags (their records are never sent twice). */
+function eventSet(plan: OpcuaPlan): Set<number> {
+  const out = new Set<number>();
+  for (const [i, t] of plan.tags.entries()) if (t.type === "Event") out.add(i);
+  return out;
 }

@@ -108,9 +108,15 @@ export const OpcuaTagSpec = Type.Object({
       "type: Event only: the where clause: only events of this severity or above (1-1000).",
     examples: [500],
   })),
+  where: Type.Optional(Type.String({
+    minLength: 1,
+    description:
+      "type: Event only: the where clause (an OPC UA ContentFilter, and-ed with minSeverity): comparisons of event fields (browse paths from BaseEventType, e.g. Severity, SourceName, ActiveState.Id) with values (= != < <= > >=), `in ['a', 'b']`, `like 'Temp%'`, `ofType(ExclusiveLimitAlarmType)` or ofType('ns=2;i=5001'), joined with and, or, not and parentheses.",
+    examples: ["Severity >= 500 and SourceName = 'Boiler'", "ofType(AlarmConditionType)"],
+  })),
   type: Type.Union(TAG_TYPES.map((t) => Type.Literal(t)), {
     description:
-      "The node's built-in DataType (Double, Int32, String...), Name[] for an array, or Event: the address is an event notifier (an object, or i=2253 the Server) subscribed with an event filter (subscribe: polls only); each event (alarms included) becomes a record whose value holds eventId, message, severity, active and acked, and writing `<eventId>[: comment]` to the tag acknowledges the alarm. Int64/UInt64 are carried as big integers, DateTime/Guid/NodeId/LocalizedText as text, ByteString as hex. Writes are checked against the node's DataType on the server.",
+      "The node's built-in DataType (Double, Int32, String...), Name[] for an array, or Event: the address is an event notifier (an object, or i=2253 the Server) subscribed with an event filter (subscribe: polls only); each event (alarms included) becomes a record whose value holds eventId, message, severity, active and acked, and writing `<eventId>[: comment]` to the tag acknowledges the alarm (`confirm <eventId>[: comment]`, `comment <eventId>: text`, `shelve <eventId>[ for 10m]` and `unshelve <eventId>` the other alarm actions). Int64/UInt64 are carried as big integers, DateTime/Guid/NodeId/LocalizedText as text, ByteString as hex. Writes are checked against the node's DataType on the server.",
     examples: ["Double", "Int32", "Boolean", "String", "Double[]"],
   }),
 }, { additionalProperties: false, required: ["address", "type"] });

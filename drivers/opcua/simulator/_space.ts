@@ -260,7 +260,9 @@ function addAlarm(ua: Any, ns: Any, folder: Any, a: SimAlarmDef, nodes: Map<stri
     componentOf: folder,
     conditionSource: input,
     inputNode: input,
-    optionals: ["ConfirmedState", "Confirm"],
+    // Confirm and shelving for the client's alarm-action tests (Part 9 optionals).
+    optionals: ["ConfirmedState", "Confirm", "ShelvingState"],
+    maxTimeShelved: 3_600_000,
     ...(a.highHigh !== undefined ? { highHighLimit: a.highHigh } : {}),
     ...(a.high !== undefined ? { highLimit: a.high } : {}),
     ...(a.low !== undefined ? { lowLimit: a.low } : {}),
