@@ -14,13 +14,7 @@ import { nullLogger, type ReadSink, systemClock, type TagConfig } from "../../en
 import { bacnet } from "../../drivers/bacnet/mod.ts";
 import type { BacnetDriver } from "../../drivers/bacnet/client/driver.ts";
 import { generatedDevice, startSite } from "../../drivers/bacnet/simulator/config.ts";
-
-const tshark = await new Deno.Command("tshark", {
-  args: ["--version"],
-  stdout: "null",
-  stderr: "null",
-})
-  .output().then((r) => r.success, () => false);
+import { hasTshark, pcap, tshark } from "./_pcap.ts";
 
 /** A UDP relay on a free port that records each datagram with its direction. */
 async function recordingRelay(target: number) {
@@ -49,59 +43,6 @@ async function recordingRelay(target: number) {
   };
 }
 
-/** The datagrams as a pcap of Ethernet/IPv4/UDP packets between two hosts on port 47808. */
-function pcap(datagrams: { toServer: boolean; data: Uint8Array }[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const head = new DataView(new ArrayBuffer(24));
-  head.setUint32(0, 0xa1b2c3d4, true);
-  head.setUint16(4, 2, true);
-  head.setUint16(6, 4, true);
-  head.setUint32(16, 262144, true);
-  head.setUint32(20, 1, true);
-  parts.push(new Uint8Array(head.buffer));
-  for (const [i, d] of datagrams.entries()) {
-    const len = 14 + 20 + 8 + d.data.length;
-    const rec = new Uint8Array(16 + len);
-    const v = new DataView(rec.buffer);
-    v.setUint32(0, 1_700_000_000 + i, true);
-    v.setUint32(8, len, true);
-    v.setUint32(12, len, true);
-    const e = 16;
-    rec.set(
-      d.toServer ? [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1] : [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2],
-      e,
-    );
-    v.setUint16(e + 12, 0x0800);
-    const ip = e + 14;
-    rec[ip] = 0x45;
-    v.setUint16(ip + 2, 28 + d.data.length);
-    v.setUint16(ip + 6, 0x4000);
-    rec[ip + 8] = 64;
-    rec[ip + 9] = 17;
-    rec.set(d.toServer ? [10, 0, 0, 1, 10, 0, 0, 2] : [10, 0, 0, 2, 10, 0, 0, 1], ip + 12);
-    const udp = ip + 20;
-    v.setUint16(udp, 47808);
-    v.setUint16(udp + 2, 47808);
-    v.setUint16(udp + 4, 8 + d.data.length);
-    rec.set(d.data, udp + 8);
-    parts.push(rec);
-  }
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) (out.set(p, at), at += p.length);
-  return out;
-}
-
-async function run(file: string, ...args: string[]): Promise<string> {
-  const r = await new Deno.Command("tshark", {
-    args: ["-n", "-r", file, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!r.success) throw new Error(`tshark failed: ${new TextDecoder().decode(r.stderr)}`);
-  return new TextDecoder().decode(r.stdout);
-}
-
 const tag = (name: string, address: string, config: Record<string, unknown> = {}): TagConfig => ({
   name,
   address,
@@ -112,9 +53,9 @@ const tag = (name: string, address: string, config: Record<string, unknown> = {}
 
 Deno.test({
   name: `Wireshark's BACnet dissector decodes our driver's and simulator's datagrams${
-    tshark ? "" : " (skipped: tshark is not installed: apt-get install tshark)"
+    hasTshark ? "" : " (skipped: tshark is not installed: apt-get install tshark)"
   }`,
-  ignore: !tshark,
+  ignore: !hasTshark,
   async fn() {
     const dev = generatedDevice(6001, 60, { maxApdu: 480 });
     dev.objects!.push({ address: "analog-output:1", name: "Valve", value: 40 });
@@ -159,10 +100,13 @@ Deno.test({
       await sub.close();
       await d.close();
       relay.close();
-      await Deno.writeFile(file, pcap(relay.datagrams));
-      const malformed = await run(file, "-Y", "_ws.malformed || _ws.expert.severity == error");
+      await Deno.writeFile(
+        file,
+        pcap(relay.datagrams, { kind: "udp", clientPort: 47808, serverPort: 47808 }),
+      );
+      const malformed = await tshark(file, "-Y", "_ws.malformed || _ws.expert.severity == error");
       assertEquals(malformed.trim(), "", `malformed packets:\n${malformed}`);
-      const fields = await run(
+      const fields = await tshark(
         file,
         "-T",
         "fields",
@@ -196,9 +140,13 @@ Deno.test({
         rows.some((r) => r[3]?.split(",").includes("1") && r[4]?.split(",").includes("31")),
         `error class 1, code 31 decoded; rows:\n${fields}`,
       );
-      const segmented = await run(file, "-Y", "bacapp.segmented_request == 1 && bacapp.type == 3");
+      const segmented = await tshark(
+        file,
+        "-Y",
+        "bacapp.segmented_request == 1 && bacapp.type == 3",
+      );
       assert(segmented.trim().split("\n").length >= 2, "the segmented ACK is there");
-      const request = await run(file, "-Y", "bacapp.segmented_request == 1 && bacapp.type == 0");
+      const request = await tshark(file, "-Y", "bacapp.segmented_request == 1 && bacapp.type == 0");
       assert(request.trim().split("\n").length >= 3, `the segmented request is there:\n${request}`);
     } finally {
       await d.close();
