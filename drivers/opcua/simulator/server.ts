@@ -118,7 +118,12 @@ export async function startOpcuaSimulator(o: OpcuaSimOptions = {}): Promise<Opcu
   const every = o.changeEveryMs ?? config.changeEveryMs ?? 1000;
   const ticks: Ticking[] = [];
   for (const { v } of held.values()) {
-    if (v.generator && every > 0) ticks.push(ticking(v, v.generator, every));
+    if (!v.generator || every <= 0) continue;
+    const t = ticking(v, v.generator, every);
+    ticks.push(t);
+    // A random value has no start of its own: the first draw, not 0 (outside min..max) until
+    // the first tick.
+    if (v.generator.kind === "random") v.value = valueAt(t, 0, every, "random");
   }
   const faults = {
     slowMs: o.faults?.slowMs ?? config.faults.slowMs,
