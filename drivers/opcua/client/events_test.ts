@@ -40,18 +40,24 @@ function eventTag(name: string, extra: Record<string, unknown> = {}): TagConfig 
   return { name, address: config.address, type: "Event", writable: true, config };
 }
 
-Deno.test("alarm events become records (severity, message, active, acked), filtered by minSeverity, acknowledged through a write", async () => {
-  await using sim = await startOpcuaSimulator({ changeEveryMs: 0 });
+/** Our driver, connected to the simulator at `endpoint` (device "boiler"). */
+async function connectedDriver(endpoint: string): Promise<OpcuaDriver> {
   const driver = new OpcuaDriver(
     {
       name: "boiler",
       driver: "opcua",
-      config: { endpoint: sim.endpoint, pki, timeout: "10s" },
+      config: { endpoint, pki, timeout: "10s" },
       tags: new Map(),
     },
     { log: nullLogger, clock: systemClock },
   );
   await driver.connect(AbortSignal.timeout(20_000));
+  return driver;
+}
+
+Deno.test("alarm events become records (severity, message, active, acked), filtered by minSeverity, acknowledged through a write", async () => {
+  await using sim = await startOpcuaSimulator({ changeEveryMs: 0 });
+  const driver = await connectedDriver(sim.endpoint);
   const tags = [
     eventTag("alarms", { select: ["Retain"] }),
     eventTag("critical", { minSeverity: 900 }),
@@ -128,16 +134,7 @@ Deno.test("alarm events become records (severity, message, active, acked), filte
 
 Deno.test("alarm actions through the write path: confirm, comment, shelve one-shot and timed, unshelve, with the server's refusal reported", async () => {
   await using sim = await startOpcuaSimulator({ changeEveryMs: 0 });
-  const driver = new OpcuaDriver(
-    {
-      name: "boiler",
-      driver: "opcua",
-      config: { endpoint: sim.endpoint, pki, timeout: "10s" },
-      tags: new Map(),
-    },
-    { log: nullLogger, clock: systemClock },
-  );
-  await driver.connect(AbortSignal.timeout(20_000));
+  const driver = await connectedDriver(sim.endpoint);
   const tag = eventTag("alarms", { select: ["Comment"] });
   const seen: Record<string, Value>[] = [];
   const sub = await driver.subscribe(
@@ -217,16 +214,7 @@ Deno.test("alarm actions through the write path: confirm, comment, shelve one-sh
 
 Deno.test("the where clause is a ContentFilter the server applies: comparisons, in, and/or/not, ofType", async () => {
   await using sim = await startOpcuaSimulator({ changeEveryMs: 0 });
-  const driver = new OpcuaDriver(
-    {
-      name: "boiler",
-      driver: "opcua",
-      config: { endpoint: sim.endpoint, pki, timeout: "10s" },
-      tags: new Map(),
-    },
-    { log: nullLogger, clock: systemClock },
-  );
-  await driver.connect(AbortSignal.timeout(20_000));
+  const driver = await connectedDriver(sim.endpoint);
   const wheres = [
     "Severity >= 1 and SourceName = '1:Temperature'",
     "SourceName in ['Pump', '1:Temperature'] and ActiveState.Id = true",

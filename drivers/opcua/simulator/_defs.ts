@@ -6,6 +6,7 @@
 
 import type { Value } from "../../../engine/plugin.ts";
 import type { ScalarType } from "../core/types.ts";
+import { SECURITY_MODES, SECURITY_POLICIES } from "../core/spec.ts";
 
 /** Generator kinds: those of `simulators/generators.ts` plus `random` and `toggle`. */
 export const SIM_GENERATORS = [
@@ -99,15 +100,8 @@ export interface SimFolderDef {
   alarms: SimAlarmDef[];
 }
 
-/** Security modes. */
-export const SECURITY_MODES = ["None", "Sign", "SignAndEncrypt"] as const;
-/** Security policies. */
-export const SECURITY_POLICIES = [
-  "None",
-  "Basic256Sha256",
-  "Aes128_Sha256_RsaOaep",
-  "Aes256_Sha256_RsaPss",
-] as const;
+// The client's modes and policies: the simulator serves what the driver offers.
+export { SECURITY_MODES, SECURITY_POLICIES };
 
 /** The whole config. */
 export interface SimConfig {

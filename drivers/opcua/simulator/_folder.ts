@@ -8,7 +8,7 @@
 
 import { isMap, isScalar, type Node } from "yaml";
 import type { Value } from "../../../engine/plugin.ts";
-import { SCALAR_TYPES, type ScalarType } from "../core/types.ts";
+import { INTEGER_RANGES, SCALAR_TYPES, type ScalarType } from "../core/types.ts";
 import { elementForWrite } from "../core/write_value.ts";
 import { show, type YamlReader } from "./_reader.ts";
 import {
@@ -48,18 +48,8 @@ const ALARM_KEYS = [
 /** Most variables a `repeat:` makes. */
 export const MAX_REPEAT = 100_000;
 
-const NUMERIC = new Set<string>([
-  "SByte",
-  "Byte",
-  "Int16",
-  "UInt16",
-  "Int32",
-  "UInt32",
-  "Int64",
-  "UInt64",
-  "Float",
-  "Double",
-]);
+// The integer types (their ranges) and the two floating-point ones.
+const NUMERIC = new Set<string>([...Object.keys(INTEGER_RANGES), "Float", "Double"]);
 
 function checkName(r: YamlReader, key: Node, name: string, what: string, template = false) {
   if (name === "" || name.includes(".")) {
