@@ -289,13 +289,16 @@ export interface DriverModule {
   minIntervalMs?(device: DeviceConfig, tags: readonly TagConfig[]): number;
   /** Starts a virtual device serving this device's tags. */
   simulate?(device: DeviceConfig): Promise<SimulatedDevice>;
-  /** The kind of a tag's values, from its config (called once per tag when the flow loads). */
+  /**
+   * The kind of a tag's values, from its config: called for every tag when the flow loads (a
+   * throw is an error at the tag), and again where a value is parsed or listed (`kindOf`).
+   */
   valueKind(tag: TagConfig): ValueKind;
   /** Present when the driver can push: the schema of a poll's `subscribe:` options. */
   subscribeSpec?: TSchema;
 }
 
-/** The kind of `tag`'s values: the one resolved when the flow loaded, else the driver's. */
+/** The kind of `tag`'s values: its own `kind` when it has one, else the driver's. */
 export function kindOf(tag: TagConfig, module: DriverModule): ValueKind {
   return tag.kind ?? module.valueKind(tag);
 }

@@ -5,12 +5,10 @@
  * So `plant1/temp*` matches the tags of `plant1` whose name starts with `temp`, `press-?/*`
  * every tag of `press-1` … `press-9`, and a device segment of `*` every device.
  *
- * Matching never backtracks more than one step: each segment's pattern is split at its
- * stars into pieces, the first piece must start the segment, the last end it, and every
- * piece between is taken at its leftmost place (which is always right for `*`). So a
- * pattern costs at most O(|pattern| · |name|) on any name (no exponential blow-up like a
- * backtracking regex on `*a*a*a*b`), and in practice one pass over the name.
+ * Each segment is a glob of `engine/glob.ts`: O(|pattern| · |name|) at most on any name.
  */
+
+import { compileGlob, matchGlob } from "../../engine/glob.ts";
 
 /** A compiled pattern. */
 export interface TagPattern {
@@ -21,47 +19,6 @@ export interface TagPattern {
 
 /** Longest pattern accepted, characters. */
 export const MAX_PATTERN_LENGTH = 256;
-
-type Segment = { pieces: string[]; star: boolean };
-
-function compileSegment(s: string): Segment {
-  const pieces = s.split("*");
-  return { pieces, star: pieces.length > 1 };
-}
-
-/** Whether `piece` (with `?`) matches `s` at `at`. */
-function pieceAt(s: string, at: number, piece: string): boolean {
-  if (at + piece.length > s.length) return false;
-  for (let i = 0; i < piece.length; i++) {
-    const c = piece.charCodeAt(i);
-    if (c !== 63 /* ? */ && c !== s.charCodeAt(at + i)) return false;
-  }
-  return true;
-}
-
-function matchSegment(seg: Segment, s: string): boolean {
-  const p = seg.pieces;
-  if (!seg.star) return p[0]!.length === s.length && pieceAt(s, 0, p[0]!);
-  const first = p[0]!;
-  const last = p[p.length - 1]!;
-  if (first.length + last.length > s.length) return false;
-  if (!pieceAt(s, 0, first) || !pieceAt(s, s.length - last.length, last)) return false;
-  let at = first.length;
-  const end = s.length - last.length;
-  for (let k = 1; k < p.length - 1; k++) {
-    const piece = p[k]!;
-    let found = -1;
-    for (let i = at; i + piece.length <= end; i++) {
-      if (pieceAt(s, i, piece)) {
-        found = i;
-        break;
-      }
-    }
-    if (found < 0) return false;
-    at = found + piece.length;
-  }
-  return true;
-}
 
 /**
  * Compiles a `device/tag` glob. Throws a RangeError saying what is wrong with it: empty,
@@ -84,10 +41,10 @@ export function compilePattern(source: string): TagPattern {
       `Pattern "${source}" must be "device/tag" (one "/", e.g. "press-*/temp*" or "*/*")`,
     );
   }
-  const device = compileSegment(parts[0]!);
-  const tag = compileSegment(parts[1]!);
+  const device = compileGlob(parts[0]!);
+  const tag = compileGlob(parts[1]!);
   return {
     source,
-    matches: (d, t) => matchSegment(device, d) && matchSegment(tag, t),
+    matches: (d, t) => matchGlob(device, d) && matchGlob(tag, t),
   };
 }

@@ -132,8 +132,8 @@ function toUse(e: Entity): StepConfig & SinkConfig {
 }
 
 /**
- * Asks each device's driver for the value kind of each of its tags, once, and keeps it on
- * the tag (`TagConfig.kind`); a driver that cannot tell is an error at the tag.
+ * Asks each device's driver for the value kind of each of its tags: a driver that cannot tell
+ * is an error at the tag. The kind is not kept (see `FlowTag`); `kindOf` asks again.
  */
 function resolveKinds(
   unique: ReadonlyMap<string, Entity>,
@@ -146,7 +146,7 @@ function resolveKinds(
     if (!module) continue;
     for (const tag of d.tags.values()) {
       try {
-        tag.kind = module.valueKind(tag);
+        module.valueKind(tag);
       } catch (err) {
         errors.push(issueAt(
           unique.get(d.name)!.src,

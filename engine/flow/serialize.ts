@@ -6,7 +6,7 @@
  * generated validators: they cost about 25 MB of resident memory for the life of the process.
  */
 
-import type { TagConfig, ValueKind } from "../driver.ts";
+import type { TagConfig } from "../driver.ts";
 import { FlowTag } from "./tag.ts";
 import type {
   DeviceEntry,
@@ -27,7 +27,7 @@ export interface FlowSetJson {
    */
   devices: [
     string,
-    Omit<DeviceEntry, "tags"> & { tags: [string, Record<string, unknown>, ValueKind?][] },
+    Omit<DeviceEntry, "tags"> & { tags: [string, Record<string, unknown>][] },
   ][];
   polls: [string, PollConfig][];
   steps: [string, StepConfig][];
@@ -44,7 +44,7 @@ export function flowSetToJson(f: FlowSet): FlowSetJson {
       [n, d],
     ) => [n, {
       ...d,
-      tags: [...d.tags].map(([t, tag]) => tag.kind ? [t, tag.config, tag.kind] : [t, tag.config]),
+      tags: [...d.tags].map(([t, tag]) => [t, tag.config]),
     }]),
     polls: [...f.polls],
     steps: [...f.steps],
@@ -85,7 +85,7 @@ export function flowSetFromJson(j: FlowSetJson): FlowSet {
       ) => [n, {
         ...d,
         tags: new Map<string, TagConfig>(
-          d.tags.map(([t, config, kind]) => [t, new FlowTag(t, config, kind)]),
+          d.tags.map(([t, config]) => [t, new FlowTag(t, config)]),
         ),
       }]),
     ),

@@ -74,7 +74,12 @@ export class DeviceRuntime {
   #allTimeoutReads = 0;
   #attempt: Promise<void> | undefined;
   #health: DeviceHealth;
-  #subs: DeviceSubscriptions;
+  /** Made with the first subscribed poll: most devices are only polled. */
+  #subs: DeviceSubscriptions | undefined;
+  /** What the subscriptions are told of the connection (made later, they are told it then). */
+  #subsState: "idle" | "open" | "down" = "idle";
+  /** Connections made so far, and one more once the last is lost (see the probation). */
+  #connections = 0;
   /** Monotonic ms when the device was found not answering. */
   #silentSince = 0;
   #earlyLossMs: number;
@@ -110,14 +115,6 @@ export class DeviceRuntime {
       timeouts: 0,
       malformed: 0,
     };
-    this.#subs = new DeviceSubscriptions({
-      driver: this.driver,
-      device: config.name,
-      log: this.#log,
-      clock: o.clock,
-      backoff: this.#backoff,
-      lost: (reason) => this.#connectionLost(reason),
-    });
     this.#connected = new Promise((r) => this.#markConnected = r);
   }
 
@@ -128,7 +125,7 @@ export class DeviceRuntime {
 
   /** A snapshot of the device's health. */
   health(): DeviceHealth {
-    return { ...this.#health, subscriptions: this.#subs.live };
+    return { ...this.#health, subscriptions: this.#subs?.live ?? 0 };
   }
 
   /**
@@ -136,12 +133,12 @@ export class DeviceRuntime {
    * {@linkcode unsubscribe} or {@linkcode stop}.
    */
   subscribe(target: SubscriptionTarget): void {
-    this.#subs.add(target);
+    this.#subscriptions().add(target);
   }
 
   /** Closes a poll's subscription for good. */
   unsubscribe(target: SubscriptionTarget): Promise<void> {
-    return this.#subs.remove(target);
+    return this.#subs?.remove(target) ?? Promise.resolve();
   }
 
   /** Resolves once the device is connected for the first time (for tests and tools). */
@@ -179,7 +176,7 @@ export class DeviceRuntime {
         if (signal.aborted) break;
         const msg = errorMessage(e);
         this.#setState("backoff", msg);
-        this.#subs.reportDown(this.#notConnected());
+        this.#subsDown();
         await this.#backOff(msg, false, signal);
         continue;
       }
@@ -196,18 +193,25 @@ export class DeviceRuntime {
         signal.addEventListener("abort", onAbort, { once: true });
       });
       // After #lost is set: a subscribe that fails at once must find it.
-      this.#subs.open();
-      const probation = new AbortController();
-      this.#clock.sleep(this.#earlyLossMs, probation.signal).then(() => {
-        if (this.#health.state === "connected") this.#confirm();
+      this.#subsState = "open";
+      this.#subs?.open();
+      // The probation's timer ends with the device, not with the connection (no
+      // AbortController per connection): it finds a later connection by its number and
+      // leaves it alone.
+      const connection = ++this.#connections;
+      this.#clock.sleep(this.#earlyLossMs, signal).then(() => {
+        if (connection === this.#connections && this.#health.state === "connected") {
+          this.#confirm();
+        }
       }, () => {});
       await lost;
-      probation.abort();
+      this.#connections++;
       signal.removeEventListener("abort", onAbort);
       this.#lost = undefined;
       // Closed on the old connection before anything is subscribed on a new one.
-      await this.#subs.close();
-      if (!signal.aborted) this.#subs.reportDown(this.#notConnected());
+      this.#subsState = "idle";
+      await this.#subs?.close();
+      if (!signal.aborted) this.#subsDown();
       await this.driver.close().catch(() => {});
       if (signal.aborted) break;
       const early = this.#earlyLoss;
@@ -239,6 +243,28 @@ export class DeviceRuntime {
     // Lost on probation: a failed connect, which `#run` backs off.
     if (this.#story.lost(reason, this.#health.answering)) this.#earlyLoss = reason;
     this.#lost();
+  }
+
+  /** The subscriptions, made on first use and told the connection's state. */
+  #subscriptions(): DeviceSubscriptions {
+    if (this.#subs) return this.#subs;
+    const subs = this.#subs = new DeviceSubscriptions({
+      driver: this.driver,
+      device: this.config.name,
+      log: this.#log,
+      clock: this.#clock,
+      backoff: this.#backoff,
+      lost: (reason) => this.#connectionLost(reason),
+    });
+    if (this.#subsState === "open") subs.open();
+    else if (this.#subsState === "down") subs.reportDown(this.#notConnected());
+    return subs;
+  }
+
+  /** The device is down: its subscribed tags are told (once per outage). */
+  #subsDown(): void {
+    this.#subsState = "down";
+    this.#subs?.reportDown(this.#notConnected());
   }
 
   #notConnected(): BifrostError {

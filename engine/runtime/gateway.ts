@@ -14,7 +14,7 @@
  */
 
 import { type Clock, systemClock } from "../clock.ts";
-import type { DriverModule, SimulatedDevice } from "../driver.ts";
+import type { DriverModule, SimulatedDevice, TagConfig, ValueKind } from "../driver.ts";
 import { BifrostError, errorMessage } from "../errors.ts";
 import type { DeviceEntry, FlowSet, PollConfig, SinkConfig } from "../flow/types.ts";
 import { type Logger, nullLogger } from "../log.ts";
@@ -27,7 +27,7 @@ import { DropLog } from "./drop_log.ts";
 import { compileGraph, type FlowGraph } from "./graph.ts";
 import { PollRunner } from "./poll.ts";
 import { SubscriptionRunner, type SubscriptionStats } from "./subscribed_poll.ts";
-import { phaseFor, runSchedule } from "./scheduler.ts";
+import { phaseFor, runSchedule, ScheduleStop } from "./scheduler.ts";
 import { describeDiff, diffFlows, type FlowDiff } from "./reload.ts";
 import { type QueueStats, SerialQueue } from "./serial_queue.ts";
 import { closeConsumer, type ConsumerRuntime, swapConsumer } from "./consumer.ts";
@@ -87,7 +87,7 @@ export class Gateway {
   #seq = new SequenceCounter();
   #abort = new AbortController();
   /** Each scheduled poll's own stop switch and the promise of its schedule. */
-  #schedules = new Map<string, { stop: AbortController; done: Promise<void> }>();
+  #schedules = new Map<string, { stop: ScheduleStop; done: Promise<void> }>();
   #sims = new Map<string, SimulatedDevice>();
   #applying: Promise<unknown> = Promise.resolve();
   #sinkWriter: SinkWriter | undefined;
@@ -357,11 +357,11 @@ export class Gateway {
       // same quarter second (the first poll of each runs at start regardless).
       : { everyMs: p.everyMs!, phaseMs: phaseFor(p.name, p.everyMs!) };
     const task = async () => this.#emit(p.name, await runner.read());
-    const stop = new AbortController();
+    const stop = new ScheduleStop();
     if (this.#abort.signal.aborted) stop.abort();
     this.#schedules.set(p.name, {
       stop,
-      done: runSchedule(schedule, this.#clock, stop.signal, task, runner.stats),
+      done: runSchedule(schedule, this.#clock, stop, task, runner.stats),
     });
   }
 
@@ -438,7 +438,7 @@ export class Gateway {
       [...d.tags.values()].map((t) => ({
         name: t.name,
         type: t.type,
-        ...(t.kind === undefined ? {} : { kind: t.kind }),
+        ...kindIn(t, this.#o.sources.drivers.find((m) => m.name === d.driver)),
         writable: t.writable,
         ...(t.unit === undefined ? {} : { unit: t.unit }),
         ...(t.description === undefined ? {} : { description: t.description }),
@@ -627,5 +627,16 @@ export class Gateway {
     await Promise.all([...this.#sims.values()].map((s) => s.close().catch(() => {})));
     this.#phase = "stopped";
     this.#log.info("Gateway stopped");
+  }
+}
+
+/** A tag's `{ kind }` for the catalog (its own, else its driver's), or nothing when none tells. */
+function kindIn(t: TagConfig, module: DriverModule | undefined): { kind?: ValueKind } {
+  if (t.kind !== undefined) return { kind: t.kind };
+  if (!module) return {};
+  try {
+    return { kind: module.valueKind(t) };
+  } catch {
+    return {};
   }
 }

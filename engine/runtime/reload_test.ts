@@ -17,7 +17,7 @@ function device(name: string, port = 502, tags: Record<string, string> = { t: "H
     driver: "modbus-tcp",
     config: { host: "127.0.0.1", port },
     tags: new Map(
-      Object.entries(tags).map(([n, a]) => [n, new FlowTag(n, { address: a }, "integer")]),
+      Object.entries(tags).map(([n, a]) => [n, new FlowTag(n, { address: a })]),
     ),
     origin: at(1),
   };

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "../../tests/_assert.ts";
 import { type Clock, ManualClock } from "../clock.ts";
-import { percentile, phaseFor, runSchedule, ScheduleStats } from "./scheduler.ts";
+import { percentile, phaseFor, runSchedule, ScheduleStats, ScheduleStop } from "./scheduler.ts";
 import { timerQueueFor } from "./timer_queue.ts";
 
 /** Lets settled promise chains run, as a real event loop would between timers. */
@@ -180,4 +180,39 @@ Deno.test("runSchedule() on an aborted signal resolves without polling", async (
   });
   assertEquals(calls, 0);
   assertEquals(timerQueueFor(clock).size, 0);
+});
+
+Deno.test("a ScheduleStop stops interval and cron schedules as an AbortSignal does, its listeners once", async () => {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1, 0, 0, 0, 500));
+  const every = new ScheduleStop();
+  const cron = new ScheduleStop();
+  const at: string[] = [];
+  const a = runSchedule({ everyMs: 1000 }, clock, every, (d) => {
+    at.push(`every ${new Date(d).getUTCSeconds()}`);
+    return Promise.resolve();
+  });
+  const b = runSchedule({ cron: "*/2 * * * * *" }, clock, cron, (d) => {
+    at.push(`cron ${new Date(d).getUTCSeconds()}`);
+    return Promise.resolve();
+  });
+  await settle();
+  for (let i = 0; i < 5; i++) await clock.advance(500);
+  every.abort();
+  every.abort(); // a second stop is nothing
+  await a;
+  for (let i = 0; i < 4; i++) await clock.advance(500);
+  cron.abort(new Error("stopped"));
+  await b;
+  assertEquals(cron.reason instanceof Error, true);
+  assertEquals(at, ["every 0", "every 1", "cron 2", "every 2", "cron 4"]);
+  assertEquals(timerQueueFor(clock).size, 0);
+  // Stopped before it starts: nothing runs.
+  const late = new ScheduleStop();
+  late.abort();
+  let ran = false;
+  await runSchedule({ everyMs: 100 }, clock, late, () => {
+    ran = true;
+    return Promise.resolve();
+  });
+  assertEquals(ran, false);
 });

@@ -32,11 +32,7 @@ function setup(
     driver: "test-push",
     config: { server: name },
     tags: new Map(
-      Object.entries(tags).map(([t, c]) => {
-        const tag = new FlowTag(t, c);
-        tag.kind = pushDriver.valueKind(tag);
-        return [t, tag];
-      }),
+      Object.entries(tags).map(([t, c]) => [t, new FlowTag(t, c)]),
     ),
     origin,
   };

@@ -226,6 +226,10 @@ export async function runGateway(o: {
     await Promise.all([...gw.devices.values()].map((d) => d.whenConnected()));
     const connectMs = performance.now() - t1;
     const startedMem = memoryPoint();
+    // BENCH_HEAP_SNAPSHOT=file.heapsnapshot: the heap once every device is connected (to
+    // compare builds by constructor, see scripts/bench/heap_summary.ts).
+    const snapshotTo = Deno.env.get("BENCH_HEAP_SNAPSHOT");
+    if (snapshotTo) (await import("node:v8")).writeHeapSnapshot(snapshotTo);
     await sleep(o.warmupS * 1000);
 
     const snap = () =>

@@ -16,7 +16,7 @@ import { systemClock } from "../../engine/clock.ts";
 import { Batch, Quality, StorageKind } from "../../engine/record.ts";
 import { createSqliteSink } from "../../sinks/sqlite/mod.ts";
 import { createDeadband } from "../../steps/deadband/mod.ts";
-import { createRename } from "../../steps/rename/mod.ts";
+import { createRename } from "../../steps/rename/rename.ts";
 import { createScale } from "../../steps/scale/mod.ts";
 
 /** Options every section receives. */

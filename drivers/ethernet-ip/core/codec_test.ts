@@ -19,7 +19,17 @@ import {
 import { encodeIdentity, readIdentities } from "./encap.ts";
 import { describeStatus } from "./status.ts";
 import { decodeTemplate } from "./template.ts";
-import { decodeString, decodeValues, encodeAtomic, encodeString, unpackBits } from "./types.ts";
+import {
+  type AtomicType,
+  decodeAtomic,
+  decodeAtomicAt,
+  decodeString,
+  decodeValues,
+  encodeAtomic,
+  encodeString,
+  TYPE_CODES,
+  unpackBits,
+} from "./types.ts";
 import { makePlan } from "../tcp/driver.ts";
 import { TagStore, templateDefinition } from "../simulator/store.ts";
 
@@ -103,6 +113,37 @@ Deno.test("atomic values encode within range, STRING holds 82 Latin-1 characters
     false,
   ]);
   assertMatch(msg(() => decodeValues({ atomic: "DINT" }, new Uint8Array(4), 2)), /holds 1 of 2/);
+});
+
+Deno.test("decodeAtomicAt reads every atomic type from the bytes as decodeAtomic does through a view", () => {
+  // Edge patterns (sign bits, all ones, NaN and infinities of both float sizes) and random bytes.
+  const patterns = [
+    [0, 0, 0, 0, 0, 0, 0, 0],
+    [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80],
+    [0x00, 0x00, 0x80, 0x7f, 0x00, 0x00, 0xf0, 0x7f],
+    [0x00, 0x00, 0xc0, 0x7f, 0x00, 0x00, 0xf8, 0xff],
+    [0x7f, 0x01, 0xfe, 0x80, 0x12, 0x34, 0x56, 0x78],
+  ];
+  let seed = 7;
+  for (let i = 0; i < 200; i++) {
+    patterns.push(
+      Array.from({ length: 8 }, () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24),
+    );
+  }
+  for (const p of patterns) {
+    // At an odd offset inside a larger buffer, as values sit in a reply.
+    const b = new Uint8Array([9, 9, 9, ...p, 9]);
+    for (const type of Object.keys(TYPE_CODES) as AtomicType[]) {
+      const want = decodeAtomic(new DataView(b.buffer, 3), 0, type);
+      const got = decodeAtomicAt(b, 3, type);
+      assertEquals(
+        Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want)),
+        true,
+        `${type} of ${p}: ${got} vs ${want}`,
+      );
+    }
+  }
 });
 
 Deno.test("Multiple Service Packets carry offsets from the count and split back", () => {

@@ -9,7 +9,7 @@ import { shortestFloat32, type Value } from "../../../engine/plugin.ts";
 import type { ResolvedTag } from "./tags.ts";
 import {
   type AtomicType,
-  decodeAtomic,
+  decodeAtomicAt,
   decodeValues,
   type Scalar,
   STRING_HANDLE,
@@ -65,7 +65,7 @@ export function decodeTag(t: ResolvedTag, data: Uint8Array): Value {
   if (code !== undefined && data.length >= 2 && (data[0]! | (data[1]! << 8)) === code) {
     const a = t.type as AtomicType;
     if (data.length >= 2 + TYPE_SIZES[a]) {
-      const v = decodeAtomic(new DataView(data.buffer, data.byteOffset, data.byteLength), 2, a);
+      const v = decodeAtomicAt(data, 2, a);
       return a === "REAL" ? shortestFloat32(v as number) : v;
     }
   }

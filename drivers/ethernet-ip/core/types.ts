@@ -112,6 +112,38 @@ export function decodeAtomic(view: DataView, at: number, type: AtomicType): Scal
   }
 }
 
+/** 8 bytes the wide and floating-point types are copied into to be read (no view per value). */
+const scratch = new Uint8Array(8);
+const scratchView = new DataView(scratch.buffer);
+
+/**
+ * {@linkcode decodeAtomic} straight from the bytes `b` at `at`, for one value read where it
+ * arrives: no `DataView` of the reply (integers of up to 32 bits are put together from their
+ * bytes; the others are read through a shared 8-byte scratch view).
+ */
+export function decodeAtomicAt(b: Uint8Array, at: number, type: AtomicType): Scalar {
+  switch (type) {
+    case "BOOL":
+      return b[at] !== 0;
+    case "SINT":
+      return (b[at]! << 24) >> 24;
+    case "USINT":
+      return b[at]!;
+    case "INT":
+      return ((b[at]! | (b[at + 1]! << 8)) << 16) >> 16;
+    case "UINT":
+      return b[at]! | (b[at + 1]! << 8);
+    case "DINT":
+      return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+    case "UDINT":
+    case "DWORD":
+      return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+  }
+  const size = TYPE_SIZES[type];
+  for (let i = 0; i < size; i++) scratch[i] = b[at + i]!;
+  return decodeAtomic(scratchView, 0, type);
+}
+
 /** Encodes one element of `type` at `view` offset `at`; throws RangeError when it does not fit. */
 export function encodeAtomic(view: DataView, at: number, type: AtomicType, v: Scalar): void {
   switch (type) {

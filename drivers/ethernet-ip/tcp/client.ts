@@ -59,6 +59,12 @@ let nextSerial = (Date.now() & 0x7fff) + 1;
  */
 export type OnReply<A, B, T> = (reply: Reply, a: A, b: B) => T;
 
+/**
+ * Called instead of a rejection when a request given one fails ({@linkcode CipClient.requestWith}):
+ * its return value resolves the request, a throw rejects it.
+ */
+export type OnFail<A, B, T> = (e: Error, a: A, b: B) => T;
+
 /** The one request on the wire (one object per client, reused by every request). */
 interface Pending {
   active: boolean;
@@ -68,6 +74,7 @@ interface Pending {
   map: ((f: Uint8Array) => unknown) | undefined;
   /** Takes the reply borrowed from the receive buffer (connected requests; a throw rejects). */
   onReply: OnReply<unknown, unknown, unknown> | undefined;
+  onFail: OnFail<unknown, unknown, unknown> | undefined;
   a: unknown;
   b: unknown;
   sequence: number;
@@ -78,6 +85,16 @@ interface Pending {
 
 const NO_EXTENDED: number[] = Object.freeze([]) as unknown as number[];
 const noop = () => {};
+
+/** The resolving functions of the last {@linkcode newPromise}. */
+const captured = { resolve: noop as (v: unknown) => void, reject: noop as (e: Error) => void };
+const capture = (resolve: (v: unknown) => void, reject: (e: Error) => void) => {
+  captured.resolve = resolve;
+  captured.reject = reject;
+};
+/** A promise whose resolving functions are left in `captured` (no executor closure per request). */
+const newPromise = <T>() =>
+  new Promise<T>(capture as (r: (v: T) => void, j: (e: Error) => void) => void);
 
 /** One CIP session to one target. */
 export class CipClient {
@@ -95,6 +112,7 @@ export class CipClient {
     reject: noop,
     map: undefined,
     onReply: undefined,
+    onFail: undefined,
     a: undefined,
     b: undefined,
     sequence: 0,
@@ -115,8 +133,17 @@ export class CipClient {
   #buf = new Uint8Array(16384);
   #have = 0;
   #lastUse = 0;
+  /**
+   * The sweeper's clock (`performance.now()` at its last tick, at most one period old): what a
+   * request's deadline and the keep-alive's idle time are counted from, with no clock reading
+   * per request.
+   */
+  #clock = 0;
+  #period = 100;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** Whether a read loop runs (it does while a request is on the wire; see `#readLoop`). */
+  #reading = false;
   /** Bytes a connected message may carry (the negotiated size), or 504 unconnected. */
   size = 504;
   /** Whether requests go over a Forward Open connection. */
@@ -149,11 +176,9 @@ export class CipClient {
         { cause: e },
       );
     }
-    void this.#readLoop(this.#conn);
-    const sweeper = setInterval(
-      () => this.#sweep(),
-      Math.max(5, Math.min(100, this.#o.timeoutMs / 8)),
-    );
+    this.#period = Math.max(5, Math.min(100, this.#o.timeoutMs / 16));
+    this.#clock = performance.now();
+    const sweeper = setInterval(() => this.#sweep(), this.#period);
     Deno.unrefTimer(sweeper as unknown as number);
     this.#sweeper = sweeper;
     try {
@@ -169,7 +194,7 @@ export class CipClient {
         { cause: e },
       );
     }
-    this.#lastUse = performance.now();
+    this.#lastUse = this.#clock = performance.now();
     if (this.#o.keepAliveMs > 0) {
       const timer = setInterval(() => this.#tick(), Math.max(100, this.#o.keepAliveMs / 2));
       Deno.unrefTimer(timer as unknown as number);
@@ -219,7 +244,7 @@ export class CipClient {
   }
 
   #tick(): void {
-    if (this.#closed || this.#p.active || performance.now() - this.#lastUse < this.#o.keepAliveMs) {
+    if (this.#closed || this.#p.active || this.#clock - this.#lastUse < this.#o.keepAliveMs) {
       return;
     }
     // Get Attribute Single (vendor id) of the Identity object: the cheapest request there is.
@@ -229,14 +254,17 @@ export class CipClient {
 
   /** Sends one CIP message (connected when a connection is open) and returns the reply. */
   request(msg: Uint8Array, signal: AbortSignal): Promise<Reply> {
-    return this.requestWith(msg, signal, ownReply, undefined, undefined);
+    return this.requestWith(msg, signal, ownReply, undefined, undefined, undefined);
   }
 
   /**
    * Sends one CIP message and calls `onReply(reply, a, b)` with its reply as it arrives,
    * resolving with what that returns (a throw rejects). The reply is borrowed from the
    * receive buffer, valid during the call only: the driver's read path decodes its values
-   * there, without a copy of the frame, a reply object or a closure per request.
+   * there, without a copy of the frame, a reply object or a closure per request. With
+   * `onFail`, a failure (timeout, cancellation, lost connection, a throw of `onReply`) calls
+   * `onFail(error, a, b)` instead of rejecting: the request resolves with what it returns and
+   * rejects with what it throws (no `then` and closure per request to catch a rare failure).
    */
   requestWith<A, B, T>(
     msg: Uint8Array,
@@ -244,10 +272,11 @@ export class CipClient {
     onReply: OnReply<A, B, T>,
     a: A,
     b: B,
+    onFail?: OnFail<A, B, T>,
   ): Promise<T> {
-    if (!this.#busy) return this.#run(msg, signal, onReply, a, b);
+    if (!this.#busy) return this.#run(msg, signal, onReply, a, b, onFail);
     const { promise, resolve, reject } = Promise.withResolvers<T>();
-    this.#waiting.push(() => this.#run(msg, signal, onReply, a, b).then(resolve, reject));
+    this.#waiting.push(() => this.#run(msg, signal, onReply, a, b, onFail).then(resolve, reject));
     return promise;
   }
 
@@ -258,15 +287,19 @@ export class CipClient {
     onReply: OnReply<A, B, T>,
     a: A,
     b: B,
+    onFail: OnFail<A, B, T> | undefined,
   ): Promise<T> {
     this.#busy = true;
-    const now = this.#lastUse = performance.now();
+    this.#lastUse = this.#clock;
     if (!this.isConnected) {
       return this.#unconnected(msg, signal, "request", true).then((bytes) => {
         this.#next();
         return onReply(readReply(bytes), a, b);
       }, (e) => {
         this.#next();
+        throw e;
+      }).catch((e) => {
+        if (onFail) return onFail(e, a, b);
         throw e;
       });
     }
@@ -283,7 +316,7 @@ export class CipClient {
       onReply as OnReply<unknown, unknown, unknown>,
       a,
       b,
-      now,
+      onFail as OnFail<unknown, unknown, unknown> | undefined,
     );
   }
 
@@ -353,57 +386,85 @@ export class CipClient {
     onReply?: OnReply<unknown, unknown, unknown>,
     a?: unknown,
     b?: unknown,
-    now = performance.now(),
+    onFail?: OnFail<unknown, unknown, unknown>,
   ): Promise<T> {
     const conn = this.#conn;
+    let early: Error | undefined;
     if (!conn || this.#closed) {
-      this.#settled();
-      return Promise.reject(
-        new BifrostError("NOT_CONNECTED", `Cannot send to ${this.#where()}: not connected`),
-      );
+      early = new BifrostError("NOT_CONNECTED", `Cannot send to ${this.#where()}: not connected`);
+    } else if (signal.aborted) {
+      early = new BifrostError("TIMEOUT", `The ${what} to ${this.#where()} was cancelled`);
     }
-    if (signal.aborted) {
+    if (early !== undefined) {
       this.#settled();
-      return Promise.reject(
-        new BifrostError("TIMEOUT", `The ${what} to ${this.#where()} was cancelled`),
-      );
+      if (onFail === undefined) return Promise.reject(early);
+      try {
+        return Promise.resolve(onFail(early, a, b) as T);
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
-    const { promise, resolve, reject } = Promise.withResolvers<T>();
+    const promise = newPromise<T>();
     const p = this.#p;
     p.active = true;
     p.sequence = sequence;
-    p.resolve = resolve as (v: unknown) => void;
-    p.reject = reject;
+    p.resolve = captured.resolve;
+    p.reject = captured.reject;
     p.map = map as ((f: Uint8Array) => unknown) | undefined;
     p.onReply = onReply;
+    p.onFail = onFail;
     p.a = a;
     p.b = b;
-    p.deadline = now + this.#o.timeoutMs;
+    // Counted from the sweeper's clock, one period late at most: a period is added so that a
+    // request never times out early; it does at most two periods (an eighth of it) late.
+    p.deadline = this.#clock + this.#period + this.#o.timeoutMs;
     p.signal = signal;
     p.what = what;
-    conn.write(out).catch(this.#onWriteError);
+    conn!.write(out).catch(this.#onWriteError);
+    if (!this.#reading) {
+      this.#reading = true;
+      void this.#readLoop(conn!);
+    }
     return promise;
   }
 
   #onWriteError = (e: Error): void => this.#lost(`write failed: ${e.message}`);
 
-  /** Ends the pending request (its fields are read before the next request may refill them). */
+  /**
+   * Ends the pending request and returns how to fail it: its `reject`, or (with `onFail`) a
+   * function that settles it through `onFail`. Its fields are read before the next request
+   * may refill them.
+   */
   #end(): Pending["reject"] {
     const p = this.#p;
     p.active = false;
     const reject = p.reject;
-    p.a = p.b = undefined;
+    const onFail = p.onFail;
+    if (onFail === undefined) {
+      p.a = p.b = undefined;
+      this.#settled();
+      return reject;
+    }
+    const resolve = p.resolve, a = p.a, b = p.b;
+    p.a = p.b = p.onFail = undefined;
     this.#settled();
-    return reject;
+    return (e: Error) => {
+      try {
+        resolve(onFail(e, a, b));
+      } catch (x) {
+        reject(x as Error);
+      }
+    };
   }
 
   #sweep(): void {
+    const now = this.#clock = performance.now();
     const p = this.#p;
     if (!p.active) return;
     const what = p.what;
     if (p.signal.aborted) {
       this.#end()(new BifrostError("TIMEOUT", `The ${what} to ${this.#where()} was cancelled`));
-    } else if (performance.now() >= p.deadline) {
+    } else if (now >= p.deadline) {
       this.#end()(
         new BifrostError(
           "TIMEOUT",
@@ -413,6 +474,12 @@ export class CipClient {
     }
   }
 
+  /**
+   * Reads while a request is on the wire, as a raw request-reply loop does: a read kept pending
+   * between requests costs every request a few percent of its round trip under Deno (and
+   * holds its promises between polls). The price: a controller that closes the connection
+   * between polls is found by the next request (or the keep-alive), not at once.
+   */
   async #readLoop(conn: Deno.Conn): Promise<void> {
     try {
       for (;;) {
@@ -438,6 +505,12 @@ export class CipClient {
         else if (at > 0) {
           buf.copyWithin(0, at, this.#have);
           this.#have -= at;
+        }
+        // Nothing on the wire and nothing half read: the loop ends, the next request starts
+        // it again (see `#readLoop`).
+        if (!this.#p.active && this.#have === 0) {
+          this.#reading = false;
+          return;
         }
       }
     } catch (e) {
@@ -498,6 +571,7 @@ export class CipClient {
       }
     }
     const resolve = p.resolve;
+    p.onFail = undefined;
     this.#end();
     resolve(v);
   }
@@ -516,7 +590,18 @@ export class CipClient {
     ) {
       const id = (b[h + 12]! | (b[h + 13]! << 8) | (b[h + 14]! << 16) | (b[h + 15]! << 24)) >>> 0;
       if (id !== this.#toId) throw this.#otherConnection(id);
-      msg = b.subarray(h + 22, at + len);
+      // The Message Router reply at h + 22: without extended status (the usual case), its
+      // data is the one view made of the frame.
+      const m = h + 22, end = at + len;
+      if (end - m >= 4 && b[m + 3] === 0) {
+        const r = this.#reply;
+        r.extended = NO_EXTENDED;
+        r.data = b.subarray(m + 4, end);
+        r.service = b[m]! & 0x7f;
+        r.status = b[m + 2]!;
+        return p.onReply!(r, p.a, p.b);
+      }
+      msg = b.subarray(m, end);
     } else {
       const items = readCpf(b.subarray(h, at + len));
       const addr = items.find((i) => i.type === ITEMS.CONNECTED_ADDRESS);

@@ -110,8 +110,14 @@ export class EipDriver implements Driver {
     if (p !== undefined && p.packets.length === 1 && p.invalid.size === 0) {
       const packet = p.packets[0]!;
       if (packet.kind !== "fragmented") {
-        return client!.requestWith(packet.request, signal, this.#onReply, packet, sink)
-          .then(undefined, (e) => void this.#failFrom(e, p.packets, 0, sink));
+        return client!.requestWith(
+          packet.request,
+          signal,
+          this.#onReply,
+          packet,
+          sink,
+          this.#onFail,
+        );
       }
     }
     return this.#readAll(plan, signal, sink);
@@ -178,6 +184,11 @@ export class EipDriver implements Driver {
     }
     await client.requestWith(packet.request, signal, this.#onReply, packet, sink);
   }
+
+  /** Fails the tags of the one packet of a plan read on the hot path (see `readInto`). */
+  #onFail = (e: Error, packet: Packet, sink: ReadSink): void => {
+    this.#failFrom(e, [packet], 0, sink);
+  };
 
   /** Decodes a reply borrowed from the client's buffer into the sink (see `requestWith`). */
   #onReply = (r: Reply, packet: Packet, sink: ReadSink): void => {
