@@ -1,7 +1,7 @@
 /**
  * @module
  * Our CIP client over `Deno.connect` (st-ethernet-ip handles one request at a time through
- * layers of events and timers; this is one socket, one reader loop, one pending request):
+ * layers of events and timers; this is one socket, one pending request, read while it is on the wire):
  * RegisterSession, Forward Open (Large Forward Open first when the connection size is above
  * 511 bytes, then the standard 504 bytes; unconnected messaging when the controller refuses
  * both), connected requests (SendUnitData with sequence counts) or UCMM (SendRRData, wrapped
