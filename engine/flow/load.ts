@@ -135,7 +135,7 @@ function toUse(e: Entity): StepConfig & SinkConfig {
  * Asks each device's driver for the value kind of each of its tags: a driver that cannot tell
  * is an error at the tag. The kind is not kept (see `FlowTag`); `kindOf` asks again.
  */
-function resolveKinds(
+function checkKinds(
   unique: ReadonlyMap<string, Entity>,
   devices: ReadonlyMap<string, DeviceEntry>,
   sources: SchemaSources,
@@ -257,7 +257,7 @@ export async function loadFlowsWith(
     })
   ) (i.severity === "error" ? errors : warnings).push(i);
 
-  if (errors.length === 0) resolveKinds(unique, devices, sources, errors);
+  if (errors.length === 0) checkKinds(unique, devices, sources, errors);
   const secretList = [...secrets];
   const redactor = createRedactor(secretList);
   const order = byPosition(files);

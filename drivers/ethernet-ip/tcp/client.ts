@@ -292,16 +292,14 @@ export class CipClient {
     this.#busy = true;
     this.#lastUse = this.#clock;
     if (!this.isConnected) {
-      return this.#unconnected(msg, signal, "request", true).then((bytes) => {
+      const sent = this.#unconnected(msg, signal, "request", true).then((bytes) => {
         this.#next();
         return onReply(readReply(bytes), a, b);
       }, (e) => {
         this.#next();
         throw e;
-      }).catch((e) => {
-        if (onFail) return onFail(e, a, b);
-        throw e;
       });
+      return onFail ? sent.catch((e) => onFail(e, a, b)) : sent;
     }
     // The hot path: the reply is parsed and the next request released where the frame is
     // delivered, so a request costs one promise (no then/finally hops per request).
@@ -579,7 +577,9 @@ export class CipClient {
   /** A SendUnitData reply of our connection, handed to the pending request's `onReply`. */
   #connected(b: Uint8Array, at: number, len: number, p: Pending): unknown {
     const h = at + HEADER_SIZE;
-    let msg: Uint8Array;
+    // The Message Router reply is read where it lies, `m` to `end` of `buf`: the reply's data
+    // is the one view made of the frame.
+    let buf = b, m: number, end: number;
     // The usual layout (connected address of 4 bytes, then a data item that fills the frame)
     // without parsing; anything else goes through the CPF parser, which checks every length.
     if (
@@ -590,18 +590,8 @@ export class CipClient {
     ) {
       const id = (b[h + 12]! | (b[h + 13]! << 8) | (b[h + 14]! << 16) | (b[h + 15]! << 24)) >>> 0;
       if (id !== this.#toId) throw this.#otherConnection(id);
-      // The Message Router reply at h + 22: without extended status (the usual case), its
-      // data is the one view made of the frame.
-      const m = h + 22, end = at + len;
-      if (end - m >= 4 && b[m + 3] === 0) {
-        const r = this.#reply;
-        r.extended = NO_EXTENDED;
-        r.data = b.subarray(m + 4, end);
-        r.service = b[m]! & 0x7f;
-        r.status = b[m + 2]!;
-        return p.onReply!(r, p.a, p.b);
-      }
-      msg = b.subarray(m, end);
+      m = h + 22;
+      end = at + len;
     } else {
       const items = readCpf(b.subarray(h, at + len));
       const addr = items.find((i) => i.type === ITEMS.CONNECTED_ADDRESS);
@@ -612,24 +602,28 @@ export class CipClient {
       const d = addr.data;
       const id = (d[0]! | (d[1]! << 8) | (d[2]! << 16) | (d[3]! << 24)) >>> 0;
       if (id !== this.#toId) throw this.#otherConnection(id);
-      msg = item.data.subarray(2);
+      buf = item.data;
+      m = 2;
+      end = buf.length;
     }
-    if (msg.length < 4) throw new RangeError(`a CIP reply of ${msg.length} bytes is too short`);
+    if (end - m < 4) throw new RangeError(`a CIP reply of ${end - m} bytes is too short`);
     const r = this.#reply;
-    const ext = msg[3]!;
+    const ext = buf[m + 3]!;
     if (ext === 0) {
       r.extended = NO_EXTENDED;
-      r.data = msg.subarray(4);
+      r.data = buf.subarray(m + 4, end);
     } else {
-      if (4 + ext * 2 > msg.length) {
+      if (4 + ext * 2 > end - m) {
         throw new RangeError("the CIP reply's extended status is cut short");
       }
       r.extended = [];
-      for (let i = 0; i < ext; i++) r.extended.push(msg[4 + i * 2]! | (msg[5 + i * 2]! << 8));
-      r.data = msg.subarray(4 + ext * 2);
+      for (let i = m + 4; i < m + 4 + ext * 2; i += 2) {
+        r.extended.push(buf[i]! | (buf[i + 1]! << 8));
+      }
+      r.data = buf.subarray(m + 4 + ext * 2, end);
     }
-    r.service = msg[0]! & 0x7f;
-    r.status = msg[2]!;
+    r.service = buf[m]! & 0x7f;
+    r.status = buf[m + 2]!;
     return p.onReply!(r, p.a, p.b);
   }
 
