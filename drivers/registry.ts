@@ -1,21 +1,14 @@
 /**
  * @module
- * Every driver Bifrost knows, by its `driver:` name. No import side effects: adding a driver
- * means adding it to this array.
+ * Every driver Bifrost knows (the list is `loaders.ts`), imported together: for the flow
+ * schema, the loader and the CLI. A running gateway imports only the drivers its flows name
+ * (`app/sources.ts`).
  */
 
 import type { DriverModule } from "../engine/plugin.ts";
-import { modbusRtu, modbusRtuTcp, modbusTcp } from "./modbus/mod.ts";
-import { ethernetIp } from "./ethernet-ip/mod.ts";
-import { opcua } from "./opcua/mod.ts";
-import { bacnet } from "./bacnet/mod.ts";
+import { driverLoaders } from "./loaders.ts";
 
 /** The registered drivers. */
-export const drivers: readonly DriverModule[] = [
-  modbusTcp,
-  modbusRtu,
-  modbusRtuTcp,
-  ethernetIp,
-  opcua,
-  bacnet,
-];
+export const drivers: readonly DriverModule[] = await Promise.all(
+  Object.values(driverLoaders).map((load) => load()),
+);

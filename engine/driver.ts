@@ -27,6 +27,9 @@
  * - A device that answers with a protocol exception is a `BifrostError` with code
  *   `DEVICE_EXCEPTION`, `details: { protocol, code, name }`, and a message in the protocol's
  *   own wording, e.g. `Server device busy (Modbus exception 6)`.
+ * - A module whose client is large declares {@linkcode DriverModule.load} (`lazyCreate` of
+ *   `engine/lazy.ts`): the gateway and the CLI await it before the first `create`, so a
+ *   gateway carries the clients of the drivers its flows use and no others.
  */
 
 import type { TSchema } from "@sinclair/typebox";
@@ -282,7 +285,15 @@ export interface DriverModule {
   deviceSpec: TSchema;
   /** Driver-specific tag fields (address, type, byte order…). */
   tagSpec: TSchema;
+  /** Makes the driver of one device; call {@linkcode load} first when the module has it. */
   create(device: DeviceConfig, ctx: DriverContext): Driver;
+  /**
+   * Loads what `create` needs (the protocol client). Present on modules whose client loads
+   * on first use, so that a gateway without such a device never carries it; the gateway and
+   * the CLI await it before `create`, which throws until it has resolved. Everything else of
+   * the module (specs, `validate`, `valueKind`, tools) works without it. Idempotent.
+   */
+  load?(): Promise<void>;
   /** Semantic checks beyond the schema: address syntax, overlaps, type/table mismatches. */
   validate?(device: DeviceConfig): DriverIssue[];
   /** The shortest poll interval (ms) this device can sustain for these tags. */

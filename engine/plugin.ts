@@ -77,6 +77,7 @@ export {
 
 // Value kinds: how a tag's values are carried, parsed and printed.
 export { engineeringKind, parseValue, shortestFloat32 } from "./value.ts";
+export { lazyCreate } from "./lazy.ts";
 export { compileGlob, type Glob, matchGlob } from "./glob.ts";
 
 // Durations, names, backoff, scaling.

@@ -64,5 +64,12 @@ export interface SinkModule<C = Record<string, unknown>> {
   description: string;
   status: "stable" | "beta" | "experimental";
   spec: TSchema;
+  /** Makes the sink of one `sinks:` entry; call {@linkcode load} first when the module has it. */
   create(config: C, ctx: SinkContext): Sink;
+  /**
+   * Loads what `create` needs (the sink's client and queue), so that a gateway without such
+   * a sink never carries it (`lazyCreate` of `engine/lazy.ts`); the gateway awaits it before
+   * `create`, which throws until it has resolved. Idempotent.
+   */
+  load?(): Promise<void>;
 }

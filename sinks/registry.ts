@@ -1,24 +1,14 @@
 /**
  * @module
- * Every sink, by its `use:` name.
+ * Every sink, by its `use:` name (the list is `loaders.ts`), imported together: for the flow
+ * schema, the loader and the CLI. A running gateway imports only the sinks its flows name
+ * (`app/sources.ts`).
  */
 
 import type { SinkModule } from "../engine/plugin.ts";
-import { consoleSink } from "./console/mod.ts";
-import { httpSink } from "./http/mod.ts";
-import { influxdbSink } from "./influxdb/mod.ts";
-import { mqttSink } from "./mqtt/mod.ts";
-import { postgresSink } from "./postgres/mod.ts";
-import { sparkplugSink } from "./sparkplug/mod.ts";
-import { sqliteSink } from "./sqlite/mod.ts";
+import { sinkLoaders } from "./loaders.ts";
 
 /** The registered sinks. */
-export const sinks: readonly SinkModule[] = [
-  consoleSink,
-  sqliteSink,
-  mqttSink,
-  sparkplugSink,
-  influxdbSink,
-  postgresSink,
-  httpSink,
-] as readonly SinkModule[];
+export const sinks: readonly SinkModule[] = await Promise.all(
+  Object.values(sinkLoaders).map((load) => load()),
+);

@@ -19,7 +19,7 @@ import { Gateway } from "../engine/runtime/gateway.ts";
 import { startModbusSimulator } from "../drivers/modbus/simulator/mod.ts";
 import { Mosquitto, mosquittoMissing } from "../sinks/mqtt/_mosquitto.ts";
 import { subscribe } from "../sinks/mqtt/_subscriber.ts";
-import type { MqttSink } from "../sinks/mqtt/mod.ts";
+import type { MqttSink } from "../sinks/mqtt/sink.ts";
 
 /** The figure: the broker is down this long. */
 const OUTAGE_MS = 30_000;

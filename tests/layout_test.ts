@@ -2,7 +2,9 @@
  * @module
  * The code base's shape, checked on every run: the engine knows no driver, step, sink,
  * simulator or application; plugins (drivers, steps, sinks, simulators) see the engine only
- * through `engine/plugin.ts`; no import cycle; the CLI names no protocol.
+ * through `engine/plugin.ts`; no import cycle; the CLI names no protocol; `bifrost run`
+ * imports no plugin before its flows name one, and a module entry leaves its client or sink
+ * to `load()` (what a gateway that does not use it never carries).
  *
  * Tests (`*_test.ts`, `testdata/`) and the test helpers only tests import are exempt from
  * the first two rules: an engine test may run a real driver against its simulator, and a
@@ -121,4 +123,61 @@ Deno.test("no file of app/cli names a protocol: the drivers' tools do", async ()
     }
   }
   assert.deepEqual(named, []);
+});
+
+const STATIC_IMPORT =
+  /\b(import|export)\s+(type\s+)?(?:[^;'"]*?\bfrom\s*)?["'](\.{1,2}\/[^"']+)["']/g;
+
+/** Files reachable from `roots` through static imports (`import()` and type imports left out). */
+async function staticClosure(roots: string[]): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const stack = [...roots];
+  while (stack.length > 0) {
+    const f = stack.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const text = await Deno.readTextFile(join(ROOT, f));
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    for (const m of code.matchAll(STATIC_IMPORT)) {
+      if (m[2]) continue;
+      stack.push(relative(ROOT, normalize(join(ROOT, dirname(f), m[3]!))));
+    }
+  }
+  return seen;
+}
+
+Deno.test("`bifrost run` imports no driver, step or sink before its flows name one", async () => {
+  const loaded = await staticClosure([
+    "app/cli/run.ts",
+    "app/sources.ts",
+    "engine/runtime/gateway.ts",
+  ]);
+  const plugins = [...loaded].filter((f) =>
+    /^(drivers|steps|sinks)\//.test(f) && !/^(drivers|steps|sinks)\/loaders\.ts$/.test(f)
+  );
+  assert.ok(loaded.has("drivers/loaders.ts") && loaded.has("sinks/loaders.ts"));
+  assert.deepEqual(plugins, []);
+});
+
+Deno.test("a module entry leaves its client or sink to load(): what a gateway without it never carries", async () => {
+  const lazy: [string, string[]][] = [
+    ["drivers/opcua/mod.ts", ["drivers/opcua/client/driver.ts"]],
+    ["drivers/bacnet/mod.ts", ["drivers/bacnet/client/driver.ts"]],
+    ["drivers/ethernet-ip/mod.ts", ["drivers/ethernet-ip/tcp/driver.ts"]],
+    ["drivers/modbus/mod.ts", [
+      "drivers/modbus/rtu/driver.ts",
+      "drivers/modbus/simulator/server.ts",
+    ]],
+    ...["mqtt", "sparkplug", "influxdb", "postgres", "http"].map((s): [string, string[]] => [
+      `sinks/${s}/mod.ts`,
+      [`sinks/${s}/sink.ts`, "sinks/_queue/queue.ts", "sinks/_forward/forwarder.ts"],
+    ]),
+  ];
+  const carried: string[] = [];
+  for (const [entry, heavy] of lazy) {
+    const loaded = await staticClosure([entry]);
+    for (const h of heavy) if (loaded.has(h)) carried.push(`${entry} imports ${h}`);
+    assert.ok(loaded.has(entry));
+  }
+  assert.deepEqual(carried, []);
 });

@@ -91,6 +91,7 @@ async function plan(args: string[]): Promise<number> {
   for (const p of flows.polls.values()) {
     const d = flows.devices.get(p.device)!;
     const m = registries.drivers.find((x) => x.name === d.driver)!;
+    await m.load?.();
     const driver = m.create(d, { log: nullLogger, clock: systemClock });
     const tags = p.tags === "*" ? [...d.tags.values()] : p.tags.map((t) => d.tags.get(t)!);
     const plan = driver.plan(tags);

@@ -90,6 +90,7 @@ async function resolveTarget(pos: string[], command: string): Promise<[Target, s
  */
 async function connect(t: Target, signal: AbortSignal, timeoutMs: number): Promise<Driver> {
   const log = createLogger({ level: "warn" });
+  await t.module.load?.();
   const driver = t.module.create(t.device, { log, clock: systemClock });
   try {
     await driver.connect(signal);

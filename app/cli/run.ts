@@ -138,10 +138,11 @@ async function run(args: string[]): Promise<number> {
   }
   const flowDir = git ? git.prepared.flowDir : positionals[0]!;
   // The HTTP modules load only when the API is on: `--no-http` keeps them out of memory.
-  const [loaded, { Gateway }, { registries }, httpModules] = await Promise.all([
+  // Only the drivers, steps and sinks the flows name are imported (`app/sources.ts`).
+  const [loaded, { Gateway }, { addModulesOf, emptySources }, httpModules] = await Promise.all([
     loadIsolated(flowDir),
     import("../../engine/runtime/gateway.ts"),
-    import("../registries.ts"),
+    import("../sources.ts"),
     listen
       ? Promise.all([
         import("../http/serve.ts"),
@@ -157,8 +158,10 @@ async function run(args: string[]): Promise<number> {
   secrets = loaded.secrets;
   // A function step is also changed by its code: reloads compare fingerprints of it.
   if (!values["no-reload"]) await markFunctionSources(loaded.flows);
+  const sources = await addModulesOf(loaded.flows, emptySources());
   const gateway = new Gateway(loaded.flows, {
-    sources: registries,
+    sources,
+    prepare: (flows) => addModulesOf(flows, sources),
     log,
     simulate: values.simulate,
     dataDir: values["data-dir"],
@@ -183,7 +186,7 @@ async function run(args: string[]): Promise<number> {
         ...(values.cors === undefined ? {} : { corsOrigins: values.cors }),
         ...(git ? { deploy: git.prepared.deployer } : {}),
         dataDir: values["data-dir"],
-        drivers: registries.drivers,
+        drivers: sources.drivers,
         log,
         // /metrics, /healthz, /readyz and the WebSocket, beside the API (and the deploy
         // webhook, before any trigger).

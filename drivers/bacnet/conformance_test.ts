@@ -81,7 +81,7 @@ async function bacnetSimulator(): Promise<ConformanceSimulator> {
   };
 }
 
-runDriverConformance({
+await runDriverConformance({
   module: bacnet,
   startSimulator: bacnetSimulator,
   device: (c, timeoutMs) => ({ ...c, timeout: `${timeoutMs}ms` }),

@@ -22,17 +22,16 @@
  * ```
  */
 
-import type {
-  DeviceConfig,
-  Driver,
-  DriverIssue,
-  DriverModule,
-  TagConfig,
-  ValueKind,
+import {
+  type DeviceConfig,
+  type DriverIssue,
+  type DriverModule,
+  lazyCreate,
+  type TagConfig,
+  type ValueKind,
 } from "../../engine/plugin.ts";
 import { defaultType, kindOfType, parseAddress, type TagType } from "./core/address.ts";
 import { BacnetDeviceSpec, BacnetSubscribeSpec, BacnetTagSpec } from "./core/spec.ts";
-import { BacnetDriver } from "./client/driver.ts";
 import { bacnetTools } from "./tools/mod.ts";
 
 /** The kind of a tag's values: from its declared type, else its property's own type. */
@@ -82,7 +81,11 @@ export const bacnet: DriverModule = {
   deviceSpec: BacnetDeviceSpec,
   tagSpec: BacnetTagSpec,
   subscribeSpec: BacnetSubscribeSpec,
-  create: (device, ctx): Driver => new BacnetDriver(device, ctx),
+  // The client (sessions, the UDP port, COV) loads with the first BACnet device.
+  ...lazyCreate('driver "bacnet"', async () => {
+    const { BacnetDriver } = await import("./client/driver.ts");
+    return (device, ctx) => new BacnetDriver(device, ctx);
+  }),
   validate: validateBacnet,
   simulate: async (device) =>
     await (await import("./simulator/simulate.ts")).simulateDevice(device),

@@ -87,7 +87,7 @@ async function eipSimulator(): Promise<ConformanceSimulator> {
   };
 }
 
-runDriverConformance({
+await runDriverConformance({
   module: ethernetIp,
   startSimulator: eipSimulator,
   device: (c, timeoutMs) => ({ ...c, timeout: `${timeoutMs}ms` }),

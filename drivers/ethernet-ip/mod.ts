@@ -21,12 +21,16 @@
  * ```
  */
 
-import type { DeviceConfig, Driver, DriverIssue, DriverModule } from "../../engine/plugin.ts";
+import {
+  type DeviceConfig,
+  type DriverIssue,
+  type DriverModule,
+  lazyCreate,
+} from "../../engine/plugin.ts";
 import { EipDeviceSpec, EipTagSpec } from "./core/spec.ts";
 import { eipValueKind } from "./core/tags.ts";
 import { validateDevice, validateSimulator } from "./core/validate.ts";
 import { eipTools } from "./tools/mod.ts";
-import { EipDriver } from "./tcp/driver.ts";
 
 /** The EtherNet/IP driver module. */
 export const ethernetIp: DriverModule = {
@@ -37,7 +41,11 @@ export const ethernetIp: DriverModule = {
   tools: eipTools,
   deviceSpec: EipDeviceSpec,
   tagSpec: EipTagSpec,
-  create: (device, ctx): Driver => new EipDriver(device, ctx),
+  // The CIP client loads with the first EtherNet/IP device.
+  ...lazyCreate('driver "ethernet-ip"', async () => {
+    const { EipDriver } = await import("./tcp/driver.ts");
+    return (device, ctx) => new EipDriver(device, ctx);
+  }),
   validate: (device: DeviceConfig): DriverIssue[] => [
     ...validateDevice(device),
     ...validateSimulator(device),

@@ -102,7 +102,7 @@ const common: Omit<DriverConformanceOptions, "module" | "startSimulator" | "devi
   writeValue: 42.25,
 };
 
-runDriverConformance({
+await runDriverConformance({
   ...common,
   module: modbusTcp,
   async startSimulator() {
@@ -119,7 +119,7 @@ runDriverConformance({
   refused: closedPort,
 });
 
-runDriverConformance({
+await runDriverConformance({
   ...common,
   module: modbusRtuTcp,
   async startSimulator() {
@@ -146,7 +146,7 @@ runDriverConformance({
 const socat = await canRun("socat", ["-V"]);
 const RTU_TIMEOUT_MS = 300;
 
-runDriverConformance({
+await runDriverConformance({
   ...common,
   timeoutMs: RTU_TIMEOUT_MS,
   module: modbusRtu,

@@ -49,7 +49,7 @@ async function opcuaSimulator(): Promise<ConformanceSimulator> {
   };
 }
 
-runDriverConformance({
+await runDriverConformance({
   module: opcua,
   startSimulator: opcuaSimulator,
   device: (c, timeoutMs) => ({ ...c, timeout: `${timeoutMs}ms`, pki }),

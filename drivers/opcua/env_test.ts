@@ -13,6 +13,9 @@ import { startOpcuaSimulator } from "./simulator/server.ts";
 import { guardOpensslConf } from "./client/load.ts";
 import process from "node:process";
 
+// The client loads on first use (`load()`), as in a gateway.
+await opcua.load?.();
+
 Deno.test("opcua: connecting (keys read by node-opcua) leaves OPENSSL_CONF as it was", async () => {
   const before = Deno.env.get("OPENSSL_CONF");
   Deno.env.delete("OPENSSL_CONF");

@@ -6,8 +6,9 @@
  * over None, Sign or SignAndEncrypt with anonymous, username/password or X.509 identities.
  * The folder map and limits are in README.md beside this file.
  *
- * The entry is light: node-opcua (tens of MB of modules) is imported when a device first
- * connects, so a gateway with no OPC UA device never loads it.
+ * The entry is light: the client loads with the first OPC UA device (`load`) and node-opcua
+ * (tens of MB of modules) when it first connects, so a gateway with no OPC UA device never
+ * loads either.
  *
  * @example
  * ```yaml
@@ -21,12 +22,16 @@
  * ```
  */
 
-import type { DeviceConfig, Driver, DriverIssue, DriverModule } from "../../engine/plugin.ts";
+import {
+  type DeviceConfig,
+  type DriverIssue,
+  type DriverModule,
+  lazyCreate,
+} from "../../engine/plugin.ts";
 import { parseAddress } from "./core/address.ts";
 import { parseWhere } from "./core/where.ts";
 import { OpcuaDeviceSpec, OpcuaSubscribeSpec, OpcuaTagSpec } from "./core/spec.ts";
 import { opcuaValueKind } from "./core/types.ts";
-import { OpcuaDriver } from "./client/driver.ts";
 import { opcuaTools } from "./tools/mod.ts";
 
 /** Address syntax, event where clauses and the monitored-item limit, checked when the flow loads. */
@@ -93,7 +98,10 @@ export const opcua: DriverModule = {
   deviceSpec: OpcuaDeviceSpec,
   tagSpec: OpcuaTagSpec,
   subscribeSpec: OpcuaSubscribeSpec,
-  create: (device, ctx): Driver => new OpcuaDriver(device, ctx),
+  ...lazyCreate('driver "opcua"', async () => {
+    const { OpcuaDriver } = await import("./client/driver.ts");
+    return (device, ctx) => new OpcuaDriver(device, ctx);
+  }),
   validate,
   valueKind: opcuaValueKind,
 };

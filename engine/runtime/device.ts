@@ -50,6 +50,24 @@ import {
 import { Histogram, LATENCY_BUCKETS_MS } from "./histogram.ts";
 import { Semaphore } from "./semaphore.ts";
 import { DeviceSubscriptions, type SubscriptionTarget } from "./subscriptions.ts";
+import { TimerEntry, timerQueueFor } from "./timer_queue.ts";
+
+/**
+ * The probation of a device's connection, on the clock's shared timer queue: one small
+ * object per device for its life, where a sleep per connection kept a timer, a promise and
+ * an abort listener per device for the first seconds of every connection.
+ */
+class Probation extends TimerEntry {
+  /** The connection on probation (see `DeviceRuntime#connections`). */
+  connection = 0;
+  constructor(private readonly end: (connection: number) => void) {
+    super();
+  }
+  due(): number {
+    this.end(this.connection);
+    return Infinity;
+  }
+}
 
 export { CountingSink } from "./counting_sink.ts";
 export type { DeviceHealth, DeviceRuntimeOptions, DeviceState } from "./device_options.ts";
@@ -80,6 +98,7 @@ export class DeviceRuntime {
   #subsState: "idle" | "open" | "down" = "idle";
   /** Connections made so far, and one more once the last is lost (see the probation). */
   #connections = 0;
+  #probation: Probation | undefined;
   /** Monotonic ms when the device was found not answering. */
   #silentSince = 0;
   #earlyLossMs: number;
@@ -195,16 +214,18 @@ export class DeviceRuntime {
       // After #lost is set: a subscribe that fails at once must find it.
       this.#subsState = "open";
       this.#subs?.open();
-      // The probation's timer ends with the device, not with the connection (no
-      // AbortController per connection): it finds a later connection by its number and
-      // leaves it alone.
-      const connection = ++this.#connections;
-      this.#clock.sleep(this.#earlyLossMs, signal).then(() => {
+      // The probation ends on the shared timer queue; it finds a later connection by its
+      // number and leaves it alone.
+      const probation = this.#probation ??= new Probation((connection) => {
         if (connection === this.#connections && this.#health.state === "connected") {
           this.#confirm();
         }
-      }, () => {});
+      });
+      probation.connection = ++this.#connections;
+      const timers = timerQueueFor(this.#clock);
+      timers.insert(probation, this.#clock.monotonic() + this.#earlyLossMs);
       await lost;
+      timers.remove(probation);
       this.#connections++;
       signal.removeEventListener("abort", onAbort);
       this.#lost = undefined;

@@ -34,7 +34,13 @@ import { closeConsumer, type ConsumerRuntime, swapConsumer } from "./consumer.ts
 
 /** Options of a {@linkcode Gateway}. */
 export interface GatewayOptions {
+  /** The driver, step and sink modules, looked up by name when something starts. */
   sources: SchemaSources;
+  /**
+   * Makes `sources` hold every module `flows` name, before they start and before each
+   * `apply()` (an application that imports modules on demand, see `app/sources.ts`).
+   */
+  prepare?: (flows: FlowSet) => Promise<unknown>;
   log?: Logger;
   clock?: Clock;
   /** Start each device's virtual device and connect to it instead of the real one. */
@@ -138,6 +144,7 @@ export class Gateway {
     this.#started = true;
     this.#phase = "starting";
     try {
+      await this.#o.prepare?.(this.flows);
       await this.#startDevices();
       await this.#startConsumers();
     } catch (e) {
@@ -174,6 +181,7 @@ export class Gateway {
   async #startDevice(d: DeviceEntry, everyMs: number | undefined): Promise<void> {
     {
       const module = this.#driver(d.driver);
+      await module.load?.();
       let config = d;
       if (this.#o.simulate) {
         if (!module.simulate) {
@@ -207,6 +215,7 @@ export class Gateway {
     const s: SinkConfig = flows.sinks.get(name)!;
     const m = this.#o.sources.sinks.find((x) => x.name === s.use);
     if (!m) throw new BifrostError("CONFIG_INVALID", `Unknown sink "${s.use}"`);
+    await m.load?.();
     const catalog = () => this.catalog();
     const sink = m.create(s.config, {
       name: s.name,
@@ -515,6 +524,7 @@ export class Gateway {
 
   async #apply(proposed: FlowSet): Promise<FlowDiff> {
     if (this.#abort.signal.aborted) throw new Error("Cannot apply flows: the gateway stopped");
+    await this.#o.prepare?.(proposed);
     const before = this.#flows;
     const next: FlowSet = { ...proposed, steps: new Map(proposed.steps) };
     next.sinks = new Map(proposed.sinks);

@@ -17,7 +17,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { Type } from "@sinclair/typebox";
-import { registries } from "../../app/registries.ts";
+import { addModulesOf, emptySources } from "../../app/sources.ts";
 import { loadIsolated } from "../../app/cli/_load.ts";
 import { Gateway } from "../../engine/runtime/gateway.ts";
 import { percentile } from "../../engine/runtime/scheduler.ts";
@@ -192,7 +192,8 @@ export async function runGateway(o: {
       `${dir}/flow.yaml`,
       flowYaml(o.ports, o.tags, "sqlite", `${dir}/history.db`),
     );
-    const sources = { ...registries, sinks: [...registries.sinks, nullSink] };
+    const sources = emptySources();
+    sources.sinks.push(nullSink);
     const t0 = performance.now();
     // As `bifrost run` does: validated in a child process, so the YAML documents and
     // positions of a 100k-tag flow never occupy the gateway's memory.
@@ -201,9 +202,15 @@ export async function runGateway(o: {
     if (o.sink !== "sqlite") {
       for (const sink of loaded.flows.sinks.values()) sink.use = "discard";
     }
+    // As `bifrost run` does: the modules the flows name, imported now.
+    await addModulesOf(loaded.flows, sources);
     const loadMs = performance.now() - t0;
     const loadedMem = memoryPoint();
-    const gw = new Gateway(loaded.flows, { sources, dataDir: dir });
+    const gw = new Gateway(loaded.flows, {
+      sources,
+      prepare: (flows) => addModulesOf(flows, sources),
+      dataDir: dir,
+    });
     const isDead = (poll: string) => Number(poll.slice(1)) < o.dead;
     let good = 0;
     let bad = 0;

@@ -27,6 +27,9 @@ import { generatedDevice } from "../../drivers/bacnet/simulator/config.ts";
 import { confirmedRequest, encodeFrame } from "../../drivers/bacnet/core/frame.ts";
 import { encodeReadProperty } from "../../drivers/bacnet/core/services.ts";
 
+// The client loads on first use (`load()`), as in a gateway.
+await bacnet.load?.();
+
 const DEVICES = Number(Deno.env.get("BACNET_DEVICES") ?? 100);
 const OBJECTS = Number(Deno.env.get("BACNET_OBJECTS") ?? 50);
 const ROUNDS = Number(Deno.env.get("BACNET_ROUNDS") ?? 30);

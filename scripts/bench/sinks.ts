@@ -34,7 +34,7 @@ import {
   type MqttConfig,
   mqttConnector,
   payload,
-} from "../../sinks/mqtt/mod.ts";
+} from "../../sinks/mqtt/sink.ts";
 
 const BATCH = 1_000;
 const MAX_IN_FLIGHT = 1_000;
@@ -291,9 +291,9 @@ if (missing) {
 // PostgreSQL (Debian server, temp cluster, fsync off) run as real servers when installed.
 // `BENCH_FORWARD_RECORDS` sets the count (default 100,000; 0 skips the section).
 
-const { createHttpSink } = await import("../../sinks/http/mod.ts");
-const { createInfluxSink } = await import("../../sinks/influxdb/mod.ts");
-const { createPostgresSink } = await import("../../sinks/postgres/mod.ts");
+const { createHttpSink } = await import("../../sinks/http/sink.ts");
+const { createInfluxSink } = await import("../../sinks/influxdb/sink.ts");
+const { createPostgresSink } = await import("../../sinks/postgres/sink.ts");
 const { Influxd, influxdMissing } = await import("../../sinks/influxdb/_influxd.ts");
 const { PgServer, postgresMissing } = await import("../../sinks/postgres/_postgres.ts");
 type ForwardSinkT = import("../../sinks/_forward/mod.ts").ForwardSink;

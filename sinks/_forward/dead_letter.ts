@@ -21,9 +21,7 @@ import {
   type DataRecord,
   errorMessage,
 } from "../../engine/plugin.ts";
-
-/** Dead letters kept by default. */
-export const DEAD_LETTER_MAX = 100_000;
+import { DEAD_LETTER_MAX } from "./spec.ts";
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS dead_letter (

@@ -16,7 +16,7 @@
  */
 
 export { BreakerState, type BreakerStateCode, CircuitBreaker } from "./breaker.ts";
-export { DEAD_LETTER_MAX, type DeadLetter, DeadLetterStore } from "./dead_letter.ts";
+export { type DeadLetter, DeadLetterStore } from "./dead_letter.ts";
 export {
   DEFAULT_RETRY_STATUSES,
   DeliveryError,
@@ -46,6 +46,7 @@ export {
   type ForwardSinkStats,
 } from "./sink.ts";
 export {
+  DEAD_LETTER_MAX,
   FORWARD_DEFAULTS,
   type ForwardConfig,
   forwardFields,

@@ -7,8 +7,10 @@
 
 import { type Static, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN, parseDuration } from "../../engine/plugin.ts";
-import { QueueSpec } from "../_queue/mod.ts";
-import { DEAD_LETTER_MAX } from "./dead_letter.ts";
+import { QueueSpec } from "../_queue/spec.ts";
+
+/** Dead letters kept by default. */
+export const DEAD_LETTER_MAX = 100_000;
 
 /** Defaults of the shared delivery fields (batchSize is per sink). */
 export const FORWARD_DEFAULTS = {

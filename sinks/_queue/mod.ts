@@ -19,8 +19,9 @@ export {
   type DropReason,
   DurableQueue,
   type DurableQueueOptions,
+  openSinkQueue,
   type QueueChunk,
   type QueueStats,
   ROW_RECORDS,
 } from "./queue.ts";
-export { openSinkQueue, QUEUE_DEFAULTS, type QueueConfig, queuePath, QueueSpec } from "./spec.ts";
+export { QUEUE_DEFAULTS, type QueueConfig, queuePath, QueueSpec } from "./spec.ts";

@@ -29,7 +29,17 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { Batch, BifrostError, type Clock, errorMessage, type Logger } from "../../engine/plugin.ts";
+import {
+  Batch,
+  BifrostError,
+  type Clock,
+  errorMessage,
+  type Logger,
+  parseDuration,
+  type SinkContext,
+} from "../../engine/plugin.ts";
+import { parseSize } from "../sqlite/size.ts";
+import { QUEUE_DEFAULTS, type QueueConfig, queuePath } from "./spec.ts";
 import { decodeBatch, encodeBatch, sliceBatch } from "./codec.ts";
 
 /** Records per stored row at most (a larger batch is split). */
@@ -447,4 +457,21 @@ export class DurableQueue {
 
 function fail(what: string, e: unknown): BifrostError {
   return new BifrostError("SINK_FAILED", `${what}: ${errorMessage(e)}`, { cause: e });
+}
+
+/** Opens the durable queue of a sink from its `queue:` block. */
+export function openSinkQueue(
+  config: QueueConfig | undefined,
+  ctx: Pick<SinkContext, "name" | "clock"> & Partial<Pick<SinkContext, "log" | "dataDir">>,
+): DurableQueue {
+  const o: ConstructorParameters<typeof DurableQueue>[0] = {
+    path: queuePath(config, ctx.name, ctx.dataDir),
+    maxRecords: config?.maxRecords ?? QUEUE_DEFAULTS.maxRecords,
+    maxAgeMs: parseDuration(config?.maxAge ?? QUEUE_DEFAULTS.maxAge),
+    maxBytes: parseSize(config?.maxSize ?? QUEUE_DEFAULTS.maxSize),
+    clock: ctx.clock,
+    name: ctx.name,
+  };
+  if (ctx.log) o.log = ctx.log;
+  return new DurableQueue(o);
 }

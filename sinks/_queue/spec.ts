@@ -6,9 +6,8 @@
 
 import { join } from "node:path";
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN, parseDuration, type SinkContext } from "../../engine/plugin.ts";
-import { parseSize, SIZE_PATTERN } from "../sqlite/size.ts";
-import { DurableQueue } from "./queue.ts";
+import { DURATION_PATTERN } from "../../engine/plugin.ts";
+import { SIZE_PATTERN } from "../sqlite/size.ts";
 
 /** Defaults of the `queue:` block. */
 export const QUEUE_DEFAULTS = {
@@ -59,21 +58,4 @@ export type QueueConfig = Static<typeof QueueSpec>;
 /** The file of sink `name`'s queue. */
 export function queuePath(config: QueueConfig | undefined, name: string, dataDir = "data"): string {
   return join(config?.dir ?? join(dataDir, "queue"), `${name}.db`);
-}
-
-/** Opens the durable queue of a sink from its `queue:` block. */
-export function openSinkQueue(
-  config: QueueConfig | undefined,
-  ctx: Pick<SinkContext, "name" | "clock"> & Partial<Pick<SinkContext, "log" | "dataDir">>,
-): DurableQueue {
-  const o: ConstructorParameters<typeof DurableQueue>[0] = {
-    path: queuePath(config, ctx.name, ctx.dataDir),
-    maxRecords: config?.maxRecords ?? QUEUE_DEFAULTS.maxRecords,
-    maxAgeMs: parseDuration(config?.maxAge ?? QUEUE_DEFAULTS.maxAge),
-    maxBytes: parseSize(config?.maxSize ?? QUEUE_DEFAULTS.maxSize),
-    clock: ctx.clock,
-    name: ctx.name,
-  };
-  if (ctx.log) o.log = ctx.log;
-  return new DurableQueue(o);
 }

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { Batch, Quality, systemClock } from "../../engine/plugin.ts";
 import { gunzip } from "../_forward/mod.ts";
-import { createHttpSink, type HttpConfig } from "./mod.ts";
+import { createHttpSink, type HttpConfig } from "./sink.ts";
 
 interface Received {
   seq: number;

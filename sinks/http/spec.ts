@@ -6,7 +6,8 @@
 
 import { type Static, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../../engine/plugin.ts";
-import { DEFAULT_RETRY_STATUSES, forwardFields } from "../_forward/mod.ts";
+import { DEFAULT_RETRY_STATUSES } from "../_forward/errors.ts";
+import { forwardFields } from "../_forward/spec.ts";
 
 /** Defaults of the `http` sink. */
 export const HTTP_DEFAULTS = {

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { Batch, Quality, systemClock, type Value } from "../../engine/plugin.ts";
 import { gunzip } from "../_forward/mod.ts";
 import { Influxd, influxdMissing } from "./_influxd.ts";
-import { createInfluxSink, type InfluxConfig } from "./mod.ts";
+import { createInfluxSink, type InfluxConfig } from "./sink.ts";
 
 const skip = influxdMissing();
 if (skip) console.log(`SKIPPED influxdb_test.ts (InfluxDB 1.x cases): ${skip}`);

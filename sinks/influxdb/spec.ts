@@ -8,7 +8,8 @@
 
 import { type Static, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../../engine/plugin.ts";
-import { DEFAULT_RETRY_STATUSES, forwardFields } from "../_forward/mod.ts";
+import { DEFAULT_RETRY_STATUSES } from "../_forward/errors.ts";
+import { forwardFields } from "../_forward/spec.ts";
 
 /** Defaults of the `influxdb` sink. */
 export const INFLUX_DEFAULTS = {

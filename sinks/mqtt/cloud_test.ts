@@ -13,7 +13,7 @@ import { Batch, systemClock } from "../../engine/plugin.ts";
 import { makePki, opensslMissing } from "./_certs.ts";
 import { Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";
-import { createMqttSink } from "./mod.ts";
+import { createMqttSink } from "./sink.ts";
 
 const skip = mosquittoMissing() ?? opensslMissing();
 if (skip) console.log(`SKIPPED cloud_test.ts: ${skip}`);

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { Batch, createLogger, type DataRecord, systemClock } from "../../engine/plugin.ts";
 import { Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";
-import { createMqttSink, type MqttConfig } from "./mod.ts";
+import { createMqttSink, type MqttConfig } from "./sink.ts";
 
 const skip = mosquittoMissing();
 if (skip) console.log(`SKIPPED mqtt5_test.ts: ${skip}`);

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { Batch, createLogger, Quality, systemClock } from "../../engine/plugin.ts";
 import { Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";
-import { createMqttSink } from "./mod.ts";
+import { createMqttSink } from "./sink.ts";
 
 /** How long the broker is down. */
 const OUTAGE_MS = 3_000;

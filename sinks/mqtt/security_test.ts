@@ -12,7 +12,7 @@ import { Batch, createLogger, type DataRecord, systemClock } from "../../engine/
 import { makePki, opensslMissing, type Pki } from "./_certs.ts";
 import { Mosquitto, mosquittoMissing } from "./_mosquitto.ts";
 import { subscribe, waitFor } from "./_subscriber.ts";
-import { createMqttSink, type MqttConfig, type MqttSink } from "./mod.ts";
+import { createMqttSink, type MqttConfig, type MqttSink } from "./sink.ts";
 
 const skip = mosquittoMissing() ?? opensslMissing();
 if (skip) console.log(`SKIPPED security_test.ts: ${skip}`);

@@ -6,7 +6,7 @@
 
 import { type Static, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../../engine/plugin.ts";
-import { QueueSpec } from "../_queue/mod.ts";
+import { QueueSpec } from "../_queue/spec.ts";
 
 /** Defaults of the `mqtt` sink. */
 export const MQTT_DEFAULTS = {

@@ -7,7 +7,8 @@ import { isBifrostError, type SinkModule, systemClock } from "../../engine/plugi
 import { drivers } from "../../drivers/registry.ts";
 import { steps } from "../../steps/registry.ts";
 import { sinks } from "../registry.ts";
-import { createMqttSink, defaultMaxInFlight, mqttSink } from "./mod.ts";
+import { mqttSink } from "./mod.ts";
+import { createMqttSink, defaultMaxInFlight } from "./sink.ts";
 
 // Until the registry lists it (and after, without a duplicate).
 const withMqtt = sinks.some((s) => s.name === "mqtt")

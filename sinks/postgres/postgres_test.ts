@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { Batch, Quality, systemClock } from "../../engine/plugin.ts";
 import { PgServer, postgresMissing } from "./_postgres.ts";
-import { createPostgresSink, pgDeliveryError, type PostgresConfig } from "./mod.ts";
+import { createPostgresSink, pgDeliveryError, type PostgresConfig } from "./sink.ts";
 
 const skip = postgresMissing();
 if (skip) console.log(`SKIPPED postgres_test.ts: ${skip}`);

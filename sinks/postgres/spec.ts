@@ -7,7 +7,7 @@
 
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../../engine/plugin.ts";
-import { forwardFields } from "../_forward/mod.ts";
+import { forwardFields } from "../_forward/spec.ts";
 
 /** Record fields a column can take, with their SQL type when the sink creates the table. */
 export const RECORD_FIELDS = {

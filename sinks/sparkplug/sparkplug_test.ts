@@ -24,7 +24,11 @@ import {
   mosquittoMissing,
   waitFor,
 } from "./_broker.ts";
-import { type SparkplugConfig, type SparkplugSink, sparkplugSink } from "./mod.ts";
+import { sparkplugSink } from "./mod.ts";
+import { type SparkplugConfig, type SparkplugSink } from "./sink.ts";
+
+// The sink loads on first use (`load()`), as in a gateway.
+await sparkplugSink.load?.();
 
 const skip = mosquittoMissing();
 const GROUP = "G1";

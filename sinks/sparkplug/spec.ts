@@ -7,7 +7,7 @@
 
 import { type Static, Type } from "@sinclair/typebox";
 import { DURATION_PATTERN } from "../../engine/plugin.ts";
-import { QueueSpec } from "../_queue/mod.ts";
+import { QueueSpec } from "../_queue/spec.ts";
 
 /** Defaults of the `sparkplug` sink. */
 export const SPARKPLUG_DEFAULTS = {

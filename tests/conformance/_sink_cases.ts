@@ -91,6 +91,7 @@ async function withSink(
     writeTag: (device, tag) =>
       Promise.reject(new BifrostError("NOT_FOUND", `No tag "${device}/${tag}" in this test`)),
   };
+  await o.module.load?.();
   const sink = o.create ? o.create(config, ctx, server) : o.module.create(config, ctx) as Sink;
   try {
     await sink.open();

@@ -61,16 +61,18 @@ const CASES: readonly DriverCase[] = [
 export const DRIVER_CASES: readonly string[] = CASES.map((c) => c.name);
 
 /**
- * Registers the conformance cases of a driver with `Deno.test`, each named
+ * Awaits the module's `load()` (its client), then registers the conformance
+ * cases of a driver with `Deno.test`, each named
  * `<driver>: <case>: <what it checks>`; a case the driver cannot run is registered ignored, its name ending in
  * `skipped: <reason>`.
  *
  * @example
  * ```ts
- * runDriverConformance({ module: modbusTcp, startSimulator, device: (c, ms) => ({ ...c, timeout: `${ms}ms` }), ... });
+ * await runDriverConformance({ module: modbusTcp, startSimulator, device: (c, ms) => ({ ...c, timeout: `${ms}ms` }), ... });
  * ```
  */
-export function runDriverConformance(o: DriverConformanceOptions): void {
+export async function runDriverConformance(o: DriverConformanceOptions): Promise<void> {
+  await o.module.load?.();
   for (const c of CASES) {
     const skip = o.unavailable ?? o.skipCases?.[c.name] ?? c.skip?.(o);
     if (skip !== undefined) {

@@ -18,7 +18,7 @@ const tag = (name: string, address: string, type: string): TagConfig => ({
   config: { address, type },
 });
 
-runDriverConformance({
+await runDriverConformance({
   module: memoryModule,
   startSimulator: startMemoryDevice,
   device: (c, timeoutMs) => ({ ...c, timeoutMs }),

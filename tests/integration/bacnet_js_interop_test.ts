@@ -15,6 +15,9 @@ import { startSite } from "../../drivers/bacnet/simulator/config.ts";
 import { assert, assertEquals, assertMatch, assertRejects, waitFor } from "../_assert.ts";
 import { freeUdpPort, startBacnetJsDevice } from "./bacnet_js_peer.ts";
 
+// The client loads on first use (`load()`), as in a gateway.
+await bacnet.load?.();
+
 const Bacnet = B.default;
 
 /** Runs a CLI command in process and returns its exit code and what it printed. */

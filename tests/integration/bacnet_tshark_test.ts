@@ -16,6 +16,9 @@ import type { BacnetDriver } from "../../drivers/bacnet/client/driver.ts";
 import { generatedDevice, startSite } from "../../drivers/bacnet/simulator/config.ts";
 import { hasTshark, pcap, tshark } from "./_pcap.ts";
 
+// The client loads on first use (`load()`), as in a gateway.
+await bacnet.load?.();
+
 /** A UDP relay on a free port that records each datagram with its direction. */
 async function recordingRelay(target: number) {
   const datagrams: { toServer: boolean; data: Uint8Array }[] = [];

@@ -19,6 +19,9 @@ import { modbusRtu } from "../../drivers/modbus/rtu/module.ts";
 import { canRun, startPtyPair } from "../../drivers/modbus/rtu/pty.ts";
 import { startRtuSimulator } from "../../drivers/modbus/simulator/rtu_server.ts";
 
+// The client loads on first use (`load()`), as in a gateway.
+await modbusRtu.load?.();
+
 const HAVE_SOCAT = await canRun("socat", ["-V"]);
 const WINDOW_MS = 1200;
 const POLL_GAP_MS = 10;

@@ -19,6 +19,9 @@ import { bacnet } from "../mod.ts";
 import { generatedDevice, startSite } from "../simulator/config.ts";
 import type { BacnetDriver } from "./driver.ts";
 
+// The client loads on first use (`load()`), as in a gateway.
+await bacnet.load?.();
+
 const ctx = { log: nullLogger, clock: systemClock };
 const tag = (name: string, address: string, config: Record<string, unknown> = {}): TagConfig => ({
   name,

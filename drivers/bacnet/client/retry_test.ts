@@ -17,6 +17,9 @@ import { bacnet } from "../mod.ts";
 import { nullLogger, systemClock } from "../../../engine/plugin.ts";
 import type { BacnetDriver } from "./driver.ts";
 
+// The client loads on first use (`load()`), as in a gateway.
+await bacnet.load?.();
+
 /** A UDP relay on a free port that forwards to `target`, dropping or duplicating on demand. */
 async function lossyRelay(target: { host: string; port: number }) {
   const front = dgram.createSocket("udp4");

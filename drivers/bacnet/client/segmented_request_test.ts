@@ -15,6 +15,9 @@ import { bacnet } from "../mod.ts";
 import { startSite } from "../simulator/config.ts";
 import type { BacnetDriver } from "./driver.ts";
 
+// The client loads on first use (`load()`), as in a gateway.
+await bacnet.load?.();
+
 const tag = (name: string, address: string): TagConfig => ({
   name,
   address,

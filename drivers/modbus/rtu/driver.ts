@@ -6,38 +6,13 @@
  * so the devices of a flow that name the same port are slaves sharing one line.
  */
 
-import { type DeviceConfig, type DriverContext, parseDuration } from "../../../engine/plugin.ts";
+import type { DeviceConfig, DriverContext } from "../../../engine/plugin.ts";
 import type { BusStats } from "./bus.ts";
 import { joinLine, type SlaveTransport } from "./bus_registry.ts";
 import { ModbusDriver, resolveDeviceFields } from "../core/driver.ts";
 import { RtuTransport } from "./transport.ts";
-import { RTU_DEFAULTS } from "./spec.ts";
+import { type RtuFields, rtuFields } from "./spec.ts";
 import type { ResolvedDeviceFields } from "../core/tags.ts";
-
-/** RTU device fields, defaults applied. */
-export interface RtuFields {
-  baudRate: number | undefined;
-  parity: "none" | "even" | "odd";
-  stopBits: 1 | 2 | undefined;
-  turnaroundMs: number;
-  interFrameMs: number | undefined;
-  breakerTimeouts: number;
-  probeIntervalMs: number;
-}
-
-/** The RTU-only fields of a device config (serial or over TCP), defaults applied. */
-export function rtuFields(config: Record<string, unknown>, serial: boolean): RtuFields {
-  const c = config as Record<string, string | number | undefined>;
-  return {
-    baudRate: (c.baudRate as number | undefined) ?? (serial ? RTU_DEFAULTS.baudRate : undefined),
-    parity: (c.parity as RtuFields["parity"] | undefined) ?? RTU_DEFAULTS.parity,
-    stopBits: c.stopBits as 1 | 2 | undefined,
-    turnaroundMs: parseDuration(c.turnaround ?? RTU_DEFAULTS.turnaround),
-    interFrameMs: c.interFrame === undefined ? undefined : parseDuration(c.interFrame),
-    breakerTimeouts: (c.breakerTimeouts as number | undefined) ?? RTU_DEFAULTS.breakerTimeouts,
-    probeIntervalMs: parseDuration(c.probeInterval ?? RTU_DEFAULTS.probeInterval),
-  };
-}
 
 /** The real path of a serial device, so that two names of one device share its line. */
 async function lineKey(path: string): Promise<string> {

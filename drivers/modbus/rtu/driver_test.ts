@@ -12,6 +12,10 @@ import { openLines } from "./bus_registry.ts";
 import { modbusRtu, modbusRtuTcp, parseModbusUrl } from "../mod.ts";
 import type { ModbusRtuTcpDriver } from "./driver.ts";
 
+// The clients load on first use (`load()`), as in a gateway.
+await modbusRtu.load?.();
+await modbusRtuTcp.load?.();
+
 const ctx = { log: nullLogger, clock: systemClock };
 const signal = () => AbortSignal.timeout(5000);
 const values = (rs: TagResult[]) => rs.map((r) => (r.ok ? r.value : `bad: ${r.error.code}`));

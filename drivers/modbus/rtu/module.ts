@@ -24,11 +24,16 @@
  * ```
  */
 
-import type { DeviceConfig, DriverIssue, DriverModule, TagConfig } from "../../../engine/plugin.ts";
+import {
+  type DeviceConfig,
+  type DriverIssue,
+  type DriverModule,
+  lazyCreate,
+  type TagConfig,
+} from "../../../engine/plugin.ts";
 import { expectedResponseLength } from "./frame.ts";
 import { rtuTimings, transmitTimeMs } from "./timing.ts";
-import { ModbusRtuDriver, ModbusRtuTcpDriver, rtuFields } from "./driver.ts";
-import { ModbusRtuDeviceSpec, ModbusRtuTcpDeviceSpec } from "./spec.ts";
+import { ModbusRtuDeviceSpec, ModbusRtuTcpDeviceSpec, rtuFields } from "./spec.ts";
 import { validateSimulator } from "../simulator/simulate.ts";
 import { ModbusTagSpec } from "../core/spec.ts";
 import { modbusTools } from "../tools/mod.ts";
@@ -89,7 +94,11 @@ export const modbusRtu: DriverModule = {
   tools: modbusTools,
   deviceSpec: ModbusRtuDeviceSpec,
   tagSpec: ModbusTagSpec,
-  create: (device, ctx) => new ModbusRtuDriver(device, ctx),
+  // The line, its scheduler and the serial transport load with the first RTU device.
+  ...lazyCreate('driver "modbus-rtu"', async () => {
+    const { ModbusRtuDriver } = await import("./driver.ts");
+    return (device, ctx) => new ModbusRtuDriver(device, ctx);
+  }),
   validate: validateRtu,
   minIntervalMs: rtuMinIntervalMs,
   simulate: async (device) =>
@@ -106,7 +115,10 @@ export const modbusRtuTcp: DriverModule = {
   tools: modbusTools,
   deviceSpec: ModbusRtuTcpDeviceSpec,
   tagSpec: ModbusTagSpec,
-  create: (device, ctx) => new ModbusRtuTcpDriver(device, ctx),
+  ...lazyCreate('driver "modbus-rtu-tcp"', async () => {
+    const { ModbusRtuTcpDriver } = await import("./driver.ts");
+    return (device, ctx) => new ModbusRtuTcpDriver(device, ctx);
+  }),
   validate: validateRtu,
   minIntervalMs: rtuMinIntervalMs,
   simulate: async (device) =>

@@ -8,7 +8,7 @@
 
 import { RetryFields } from "../core/retry.ts";
 import { type Static, Type } from "@sinclair/typebox";
-import { DURATION_PATTERN } from "../../../engine/plugin.ts";
+import { DURATION_PATTERN, parseDuration } from "../../../engine/plugin.ts";
 import { ModbusDeviceSpec } from "../core/spec.ts";
 
 const p = ModbusDeviceSpec.properties;
@@ -162,3 +162,28 @@ export const RTU_DEFAULTS = {
   breakerTimeouts: 3,
   probeInterval: "10s",
 } as const;
+
+/** RTU device fields, defaults applied. */
+export interface RtuFields {
+  baudRate: number | undefined;
+  parity: "none" | "even" | "odd";
+  stopBits: 1 | 2 | undefined;
+  turnaroundMs: number;
+  interFrameMs: number | undefined;
+  breakerTimeouts: number;
+  probeIntervalMs: number;
+}
+
+/** The RTU-only fields of a device config (serial or over TCP), defaults applied. */
+export function rtuFields(config: Record<string, unknown>, serial: boolean): RtuFields {
+  const c = config as Record<string, string | number | undefined>;
+  return {
+    baudRate: (c.baudRate as number | undefined) ?? (serial ? RTU_DEFAULTS.baudRate : undefined),
+    parity: (c.parity as RtuFields["parity"] | undefined) ?? RTU_DEFAULTS.parity,
+    stopBits: c.stopBits as 1 | 2 | undefined,
+    turnaroundMs: parseDuration(c.turnaround ?? RTU_DEFAULTS.turnaround),
+    interFrameMs: c.interFrame === undefined ? undefined : parseDuration(c.interFrame),
+    breakerTimeouts: (c.breakerTimeouts as number | undefined) ?? RTU_DEFAULTS.breakerTimeouts,
+    probeIntervalMs: parseDuration(c.probeInterval ?? RTU_DEFAULTS.probeInterval),
+  };
+}

@@ -9,6 +9,10 @@ import {
 import { canRun } from "../rtu/pty.ts";
 import { modbusRtu, modbusRtuTcp } from "../rtu/module.ts";
 
+// The clients load on first use (`load()`), as in a gateway.
+await modbusRtu.load?.();
+await modbusRtuTcp.load?.();
+
 const HAVE_SOCAT = await canRun("socat", ["-V"]);
 const TAG: TagConfig = {
   name: "t",
