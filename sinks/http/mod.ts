@@ -1,13 +1,8 @@
 /**
  * @module
- * The `http` sink: records go as batched JSON (or NDJSON) requests to an endpoint, through
- * the durable queue and the forwarder (`sinks/_forward`): `write()` only enqueues; a 2xx
- * answer confirms a request; 5xx, 408, 429 and network errors retry with backoff (429 and
- * 503 honour `Retry-After`); other 4xx dead-letter the refused records (bisected down to
- * them) with the status and the start of the body.
- *
- * This entry is what the registry imports: the name, the spec and a `create` whose
- * implementation (`sink.ts`) loads with the first `http` sink a gateway opens (`load()`).
+ * The `http` sink's registry entry: its name, description and spec, and a `create` whose
+ * implementation (`sink.ts`, where the sink's behaviour is described) loads with the first
+ * `http` sink a gateway opens (`load()`), so that a gateway without one never carries it.
  */
 
 import { lazyCreate, type SinkModule } from "../../engine/plugin.ts";

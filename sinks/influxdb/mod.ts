@@ -1,14 +1,8 @@
 /**
  * @module
- * The `influxdb` sink: records become line protocol points (see `line.ts`), written in
- * gzipped batches to InfluxDB's HTTP API (1.x `/write` or 2.x `/api/v2/write`, precision
- * ms) through the durable queue and the forwarder (`sinks/_forward`). 204 confirms a batch;
- * a 400 (bad point, field type conflict; InfluxDB keeps the good points of a partial write)
- * dead-letters the refused points after bisection, re-sending good points, which InfluxDB
- * overwrites in place (same series and time), so no duplicate is stored.
- *
- * This entry is what the registry imports: the name, the spec and a `create` whose
- * implementation (`sink.ts`) loads with the first `influxdb` sink a gateway opens (`load()`).
+ * The `influxdb` sink's registry entry: its name, description and spec, and a `create` whose
+ * implementation (`sink.ts`, where the sink's behaviour is described) loads with the first
+ * `influxdb` sink a gateway opens (`load()`), so that a gateway without one never carries it.
  */
 
 import { lazyCreate, type SinkModule } from "../../engine/plugin.ts";

@@ -1,13 +1,8 @@
 /**
  * @module
- * The `mqtt` sink: every record is published as JSON to an MQTT broker, through the
- * durable queue. `write()` only enqueues (one SQLite transaction) and returns; a background
- * {@linkcode Sender} publishes from the queue in order and removes records only when the
- * broker confirmed them, so a broker outage or a gateway restart loses nothing (bounded by
- * the queue's maxRecords/maxAge/maxSize, whose drops are counted and logged).
- *
- * This entry is what the registry imports: the name, the spec and a `create` whose
- * implementation (`sink.ts`) loads with the first `mqtt` sink a gateway opens (`load()`).
+ * The `mqtt` sink's registry entry: its name, description and spec, and a `create` whose
+ * implementation (`sink.ts`, where the sink's behaviour is described) loads with the first
+ * `mqtt` sink a gateway opens (`load()`), so that a gateway without one never carries it.
  */
 
 import { lazyCreate, type SinkModule } from "../../engine/plugin.ts";

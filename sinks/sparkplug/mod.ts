@@ -1,16 +1,8 @@
 /**
  * @module
- * The `sparkplug` sink: Bifrost as a Sparkplug B 3.0 edge node. `write()` enqueues the
- * batch in the durable queue (`sinks/_queue`) and returns; the {@linkcode EdgeNode} publishes
- * births and DDATA from the queue and carries DCMD writes back through `ctx.writeTag`.
- * See `session.ts` for the protocol behaviour and `payload.ts` for the codec.
- *
- * The bdSeq of the last connection is kept in `<queue file>.bdseq` beside the queue, so a
- * restarted gateway continues the sequence (a host can then tell a late NDEATH of the
- * previous process from the current session's).
- *
- * This entry is what the registry imports: the name, the spec and a `create` whose
- * implementation (`sink.ts`) loads with the first `sparkplug` sink a gateway opens (`load()`).
+ * The `sparkplug` sink's registry entry: its name, description and spec, and a `create` whose
+ * implementation (`sink.ts`, where the sink's behaviour is described) loads with the first
+ * `sparkplug` sink a gateway opens (`load()`), so that a gateway without one never carries it.
  */
 
 import { lazyCreate, type SinkModule } from "../../engine/plugin.ts";
