@@ -30,11 +30,13 @@ async function add<M extends { name: string }>(
   names: Iterable<string>,
   loaders: Readonly<Record<string, () => Promise<M>>>,
 ): Promise<void> {
-  const missing = new Set([...names].filter((n) => !into.some((m) => m.name === n)));
-  const loaded = await Promise.all(
-    [...missing].filter((n) => Object.hasOwn(loaders, n)).map((n) => loaders[n]!()),
+  const wanted = new Set(
+    [...names].filter((n) => Object.hasOwn(loaders, n) && !into.some((m) => m.name === n)),
   );
-  for (const m of loaded) if (!into.some((x) => x.name === m.name)) into.push(m);
+  // A module is one object however often it is imported: a concurrent call adds it once.
+  for (const m of await Promise.all([...wanted].map((n) => loaders[n]!()))) {
+    if (!into.includes(m)) into.push(m);
+  }
 }
 
 /**

@@ -2,14 +2,12 @@ import { join } from "node:path";
 import { assert, assertEquals, assertRejects, waitFor } from "../tests/_assert.ts";
 import { loadFlows } from "../engine/flow/mod.ts";
 import { nullLogger } from "../engine/log.ts";
-import { systemClock } from "../engine/clock.ts";
 import type { Batch } from "../engine/record.ts";
 import { Gateway } from "../engine/runtime/gateway.ts";
 import { lazyCreate } from "../engine/lazy.ts";
 import { registries } from "./registries.ts";
 import { addModulesOf, emptySources } from "./sources.ts";
 import { startModbusSimulator } from "../drivers/modbus/simulator/mod.ts";
-import { opcua } from "../drivers/opcua/mod.ts";
 
 async function flows(yaml: string) {
   const dir = await Deno.makeTempDir({ prefix: "bifrost-sources-" });
@@ -54,15 +52,22 @@ Deno.test("a gateway with prepare starts on what its flows name and imports the 
   await using sim = await startModbusSimulator({
     units: { 1: { HR0: { type: "int16", value: 42 } } },
   });
-  const first = await flows(`
+  // The flow, and with `steps` a revision that adds a step; both keep one history file.
+  const db = join(await Deno.makeTempDir({ prefix: "bifrost-sources-" }), "history.db");
+  const revision = async (steps = "") => {
+    const r = await flows(`
 devices:
   plc: { driver: modbus-tcp, host: 127.0.0.1, port: ${sim.port}, tags: { t: { address: HR0, type: int16 } } }
 polls:
   fast: { device: plc, tags: "*", every: 50ms }
+${steps}
 sinks:
   out: { use: sqlite, from: fast, path: history.db }
 `);
-  first.flows.sinks.get("out")!.config.path = join(first.dir, "history.db");
+    r.flows.sinks.get("out")!.config.path = db;
+    return r;
+  };
+  const first = await revision();
   const sources = emptySources();
   const gw = new Gateway(first.flows, {
     sources,
@@ -77,17 +82,7 @@ sinks:
     assertEquals(names(sources.drivers), ["modbus-tcp"]);
     assertEquals(names(sources.sinks), ["sqlite"]);
     assertEquals(sources.steps, []);
-    const next = await flows(`
-devices:
-  plc: { driver: modbus-tcp, host: 127.0.0.1, port: ${sim.port}, tags: { t: { address: HR0, type: int16 } } }
-polls:
-  fast: { device: plc, tags: "*", every: 50ms }
-steps:
-  doubled: { use: scale, from: fast, gain: 2 }
-sinks:
-  out: { use: sqlite, from: fast, path: history.db }
-`);
-    next.flows.sinks.get("out")!.config.path = join(first.dir, "history.db");
+    const next = await revision("steps:\n  doubled: { use: scale, from: fast, gain: 2 }");
     await gw.apply(next.flows);
     assertEquals(names(sources.steps), ["scale"]);
     await waitFor(() => seen.length > 0, 5000, "a batch of the new step");
@@ -123,19 +118,4 @@ Deno.test("lazyCreate: create before load is a programming error naming the modu
   fail = false;
   await f.load();
   assertEquals(f.create(), "ok");
-});
-
-Deno.test("a lazily loaded driver module works after load(): OPC UA's create makes its driver", async () => {
-  await opcua.load!();
-  const d = opcua.create({
-    name: "u",
-    driver: "opcua",
-    config: { endpoint: "opc.tcp://127.0.0.1:1" },
-    tags: new Map(),
-  }, {
-    log: nullLogger,
-    clock: systemClock,
-  });
-  assertEquals(typeof d.connect, "function");
-  await d.close();
 });

@@ -158,7 +158,8 @@ async function run(args: string[]): Promise<number> {
   secrets = loaded.secrets;
   // A function step is also changed by its code: reloads compare fingerprints of it.
   if (!values["no-reload"]) await markFunctionSources(loaded.flows);
-  const sources = await addModulesOf(loaded.flows, emptySources());
+  // Filled by the gateway's start (and each revision) with what the flows name.
+  const sources = emptySources();
   const gateway = new Gateway(loaded.flows, {
     sources,
     prepare: (flows) => addModulesOf(flows, sources),

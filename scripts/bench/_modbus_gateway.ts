@@ -202,15 +202,12 @@ export async function runGateway(o: {
     if (o.sink !== "sqlite") {
       for (const sink of loaded.flows.sinks.values()) sink.use = "discard";
     }
-    // As `bifrost run` does: the modules the flows name, imported now.
+    // The modules the flows name, as `bifrost run`'s gateway imports them when it starts;
+    // here before the "flows loaded" figure, so that they count in it.
     await addModulesOf(loaded.flows, sources);
     const loadMs = performance.now() - t0;
     const loadedMem = memoryPoint();
-    const gw = new Gateway(loaded.flows, {
-      sources,
-      prepare: (flows) => addModulesOf(flows, sources),
-      dataDir: dir,
-    });
+    const gw = new Gateway(loaded.flows, { sources, dataDir: dir });
     const isDead = (poll: string) => Number(poll.slice(1)) < o.dead;
     let good = 0;
     let bad = 0;
